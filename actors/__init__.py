@@ -1,0 +1,1 @@
+"""Plain classes for each role: I/O around protocol/; Ray wiring lives in clusters/build.py."""

@@ -1,0 +1,46 @@
+"""Topology specs: how many of each role, what each asks of Ray, and which Params preset runs.
+
+Actor options live here and are applied only by clusters/build.py.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from typing import Any
+
+NAMESPACE = "autonomys"
+TIMEKEEPER_NAME = "timekeeper"
+# Custom resource a host advertises when it may run the timekeeper (its fastest core).
+TIMEKEEPER_RESOURCE = "timekeeper"
+
+
+@dataclass(frozen=True, slots=True)
+class RoleOptions:
+    num_cpus: float
+    resources: dict[str, float] = field(default_factory=dict)
+    max_restarts: int = -1
+    max_concurrency: int = 1
+    enable_task_events: bool = False
+
+    def ray_options(self) -> dict[str, Any]:
+        return {
+            "num_cpus": self.num_cpus,
+            "resources": dict(self.resources),
+            "max_restarts": self.max_restarts,
+            "max_concurrency": self.max_concurrency,
+            "enable_task_events": self.enable_task_events,
+        }
+
+
+@dataclass(frozen=True, slots=True)
+class ClusterSpec:
+    preset: str = "dev"
+    namespace: str = NAMESPACE
+    # One whole CPU: proving is a single hot chain that must not share its core.
+    timekeeper: RoleOptions = field(
+        default_factory=lambda: RoleOptions(num_cpus=1, resources={TIMEKEEPER_RESOURCE: 1}, max_concurrency=8)
+    )
+
+    def local_resources(self) -> dict[str, float]:
+        """Custom resources an embedded single-machine instance advertises so every role fits."""
+        return {TIMEKEEPER_RESOURCE: 1}

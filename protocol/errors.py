@@ -1,0 +1,49 @@
+"""The exception tree of the protocol: every rejected input raises a named subclass."""
+
+
+class ProtocolError(Exception):
+    """Base of every protocol-level rejection."""
+
+
+class InvalidParams(ProtocolError):
+    """A parameter set breaks one of its stated constraints."""
+
+
+class DecodeError(ProtocolError):
+    """Bytes that do not decode to the expected container."""
+
+
+class InvalidProofOfTime(ProtocolError):
+    """Proof-of-time checkpoints that do not verify, or PoT arguments outside their domain."""
+
+
+class PotInputMismatch(ProtocolError):
+    """A PoT proof or parameter change that does not fit the chain we follow (wrong slot, seed or iterations)."""
+
+
+class InvalidBlock(ProtocolError):
+    """A block that breaks a consensus rule."""
+
+
+class InvalidPiece(ProtocolError):
+    """A piece whose size, scalars or witness do not check."""
+
+
+class InvalidSolution(ProtocolError):
+    """A farming solution that does not verify; the message says which check failed."""
+
+
+class InvalidBundle(ProtocolError):
+    """A domain bundle that breaks a rule."""
+
+
+class InvalidIdentity(ProtocolError):
+    """An identity registration, certificate or transition that does not check."""
+
+
+class GossipIgnore(ProtocolError):
+    """[IGNORE] a gossip message that is not useful now, without penalising the sender."""
+
+
+class GossipReject(ProtocolError):
+    """[REJECT] a gossip message that is invalid; the sender is penalised."""

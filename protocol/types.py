@@ -1,0 +1,71 @@
+"""Sized integer and byte newtypes: a value out of range raises where the C width would overflow."""
+
+from __future__ import annotations
+
+from typing import ClassVar, Self
+
+from autonomys.protocol.errors import DecodeError
+
+
+class BoundedInt(int):
+    """A non-negative integer that must fit in BITS bits."""
+
+    BITS: ClassVar[int] = 64
+
+    def __new__(cls, value: int) -> Self:
+        if isinstance(value, bool) or not isinstance(value, int):
+            msg = f"{cls.__name__} must be an int, got {type(value).__name__}"
+            raise TypeError(msg)
+        if not 0 <= value < (1 << cls.BITS):
+            msg = f"{cls.__name__}={value} does not fit in u{cls.BITS}"
+            raise OverflowError(msg)
+        return super().__new__(cls, value)
+
+
+class FixedBytes(bytes):
+    """Bytes of exactly SIZE length."""
+
+    SIZE: ClassVar[int] = 0
+
+    def __new__(cls, value: bytes | bytearray | memoryview) -> Self:
+        data = bytes(value)
+        if len(data) != cls.SIZE:
+            msg = f"{cls.__name__} must be {cls.SIZE} bytes, got {len(data)}"
+            raise DecodeError(msg)
+        return super().__new__(cls, data)
+
+    @classmethod
+    def from_hex(cls, text: str) -> Self:
+        """Parse hex (an optional 0x prefix is accepted)."""
+        cleaned = text.strip().removeprefix("0x")
+        try:
+            data = bytes.fromhex(cleaned)
+        except ValueError as error:
+            msg = f"{cls.__name__}: not hex: {text!r}"
+            raise DecodeError(msg) from error
+        return cls(data)
+
+    def __repr__(self) -> str:
+        return f"{type(self).__name__}({self.hex()})"
+
+
+class SlotNumber(BoundedInt):
+    BITS = 64
+
+
+class BlockNumber(BoundedInt):
+    BITS = 32
+
+
+class SlotIterations(BoundedInt):
+    """AES iterations in one PoT slot (NonZeroU32 on the wire)."""
+
+    BITS = 32
+
+
+class Blake3Hash(FixedBytes):
+    SIZE = 32
+
+
+class Randomness(FixedBytes):
+    SIZE = 32

@@ -1,0 +1,119 @@
+"""Timekeeper and PotVerifier as plain classes: no threads needed, no Ray."""
+
+from __future__ import annotations
+
+import pytest
+
+from autonomys.actors.messages import ScheduleParametersChangeRequest, SlotNotification
+from autonomys.actors.pot_verifier import PotVerifier
+from autonomys.actors.storage import MemoryKVStore, RocksKVStore
+from autonomys.actors.timekeeper import Timekeeper, TimekeeperConfig, TimekeeperService
+from autonomys.protocol.errors import InvalidProofOfTime, PotInputMismatch
+from autonomys.protocol.params import MINIMAL
+from autonomys.protocol.pot import GossipProof, PotParametersChange, PotSeed
+from autonomys.protocol.pot_state import PotUpdateOutcome
+
+GENESIS = PotSeed(bytes([5]) * 16)
+
+
+def prove_slots(timekeeper: Timekeeper, count: int) -> list[GossipProof]:
+    proofs = [timekeeper.prove_next_slot() for _ in range(count)]
+    assert all(proof is not None for proof in proofs)
+    return proofs  # type: ignore[return-value]
+
+
+def test_consecutive_slots_verify_in_order() -> None:
+    timekeeper = Timekeeper(MINIMAL, GENESIS, MemoryKVStore())
+    verifier = PotVerifier(GENESIS, MINIMAL.pot_slot_iterations)
+    proofs = prove_slots(timekeeper, 5)
+    assert [proof.slot for proof in proofs] == [1, 2, 3, 4, 5]
+    for proof in proofs:
+        assert verifier.on_slot(SlotNotification(proof)) is PotUpdateOutcome.EXTENSION
+    assert verifier.accepted == 5
+
+
+def test_restart_resumes_without_gap_or_fork(tmp_path) -> None:
+    store = RocksKVStore(tmp_path / "tk")
+    first = prove_slots(Timekeeper(MINIMAL, GENESIS, store), 3)
+    store.close()
+    resumed = Timekeeper(MINIMAL, GENESIS, RocksKVStore(tmp_path / "tk"))
+    after = prove_slots(resumed, 2)
+    uninterrupted = prove_slots(Timekeeper(MINIMAL, GENESIS, MemoryKVStore()), 5)
+    assert first + after == uninterrupted
+
+
+def test_injection_lands_at_its_target_slot() -> None:
+    timekeeper = Timekeeper(MINIMAL, GENESIS, MemoryKVStore())
+    prove_slots(timekeeper, 2)
+    entropy = bytes([0xAB]) * 32
+    response = timekeeper.schedule_parameters_change(
+        ScheduleParametersChangeRequest(PotParametersChange(slot=6, slot_iterations=320, entropy=entropy))
+    )
+    assert response.accepted
+    proofs = prove_slots(timekeeper, 5)
+    by_slot = {int(proof.slot): proof for proof in proofs}
+    assert by_slot[5].seed == by_slot[4].output.seed()
+    assert by_slot[6].seed == by_slot[5].output.seed_with_entropy(entropy)
+    assert by_slot[7].seed == by_slot[6].output.seed()
+    assert [int(p.slot_iterations) for p in proofs] == [160, 160, 160, 320, 320]
+    late = timekeeper.schedule_parameters_change(
+        ScheduleParametersChangeRequest(PotParametersChange(slot=2, slot_iterations=160, entropy=entropy))
+    )
+    assert not late.accepted
+    assert "too late" in late.reason
+
+
+def test_verifier_rejects_forgery_and_gaps_and_keeps_state() -> None:
+    proofs = prove_slots(Timekeeper(MINIMAL, GENESIS, MemoryKVStore()), 4)
+    verifier = PotVerifier(GENESIS, MINIMAL.pot_slot_iterations, anchor_on_first=False)
+    verifier.on_slot(SlotNotification(proofs[0]))
+    with pytest.raises(PotInputMismatch):
+        verifier.on_slot(SlotNotification(proofs[2]))
+    raw = bytearray(proofs[1].to_bytes())
+    raw[40] ^= 4
+    with pytest.raises(InvalidProofOfTime):
+        verifier.on_slot(SlotNotification(GossipProof.from_bytes(bytes(raw))))
+    assert verifier.on_slot(SlotNotification(proofs[1])) is PotUpdateOutcome.EXTENSION
+
+
+def test_late_joiner_anchors_on_a_verified_proof() -> None:
+    proofs = prove_slots(Timekeeper(MINIMAL, GENESIS, MemoryKVStore()), 4)
+    verifier = PotVerifier(GENESIS, MINIMAL.pot_slot_iterations)
+    raw = bytearray(proofs[2].to_bytes())
+    raw[-3] ^= 1
+    with pytest.raises(InvalidProofOfTime):
+        verifier.on_slot(SlotNotification(GossipProof.from_bytes(bytes(raw))))
+    assert verifier.on_slot(SlotNotification(proofs[2])) is PotUpdateOutcome.EXTENSION
+    assert verifier.on_slot(SlotNotification(proofs[3])) is PotUpdateOutcome.EXTENSION
+
+
+class Recorder:
+    def __init__(self, name: str, fail: bool = False) -> None:
+        self.name = name
+        self.fail = fail
+        self.slots: list[int] = []
+
+    def on_slot(self, notification: SlotNotification) -> None:
+        if self.fail:
+            raise ConnectionError("gone")
+        self.slots.append(int(notification.proof.slot))
+
+
+def test_service_publishes_and_remembers_subscribers(tmp_path) -> None:
+    recorders = {"a": Recorder("a"), "broken": Recorder("broken", fail=True)}
+    config = TimekeeperConfig(str(tmp_path), MINIMAL, GENESIS, autostart=False)
+    service = TimekeeperService(config, subscriber_resolver=recorders.__getitem__)
+    service.subscribe("a")
+    service.subscribe("broken")
+    service.start()
+    proofs = service.proofs_after(30, timeout=20)
+    service.shutdown()
+    assert len(proofs) > 0
+    assert recorders["a"].slots == list(range(1, len(recorders["a"].slots) + 1))
+    assert len(recorders["a"].slots) >= 31
+    assert service.status().subscribers == 1  # "broken" dropped after repeated failures
+    assert "subscriber broken" in service.status().last_error
+    restored = TimekeeperService(config, subscriber_resolver=recorders.__getitem__)
+    assert restored.status().subscribers == 1
+    assert restored.status().next_slot == service.status().next_slot
+    restored.shutdown()

@@ -11,6 +11,7 @@ from typing import Any
 import ray
 from ray.exceptions import GetTimeoutError, RayActorError
 
+from autonomys.actors.errors import ActorUnavailable
 from autonomys.actors.messages import (
     ScheduleParametersChangeRequest,
     ScheduleParametersChangeResponse,
@@ -20,10 +21,6 @@ from autonomys.actors.messages import (
 from autonomys.protocol.pot import GossipProof
 
 DEFAULT_TIMEOUT = 30.0
-
-
-class ActorUnavailable(Exception):
-    """The actor is dead, restarting, or did not answer within the timeout."""
 
 
 def call(method: Any, *args: Any, timeout: float = DEFAULT_TIMEOUT) -> Any:

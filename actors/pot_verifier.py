@@ -13,6 +13,7 @@ from autonomys.protocol.pot_state import (
     PotChainState,
     PotUpdateOutcome,
     apply_best_block,
+    apply_parameters_change,
     apply_proof,
     initialize_pot_state,
 )
@@ -36,6 +37,12 @@ class PotVerifier:
         self.state = update.state
         if update.outcome is PotUpdateOutcome.EXTENSION:
             self.accepted += 1
+        return update.outcome
+
+    def on_parameters_change(self, change: PotParametersChange) -> PotUpdateOutcome:
+        """A change the consensus chain scheduled (entropy injection, new iterations)."""
+        update = apply_parameters_change(self.state, change)
+        self.state = update.state
         return update.outcome
 
     def on_best_block(

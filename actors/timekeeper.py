@@ -39,6 +39,7 @@ from autonomys.protocol.pot_state import (
 )
 
 STATE_KEY = b"timekeeper/pot_state"
+RUNNING_KEY = b"timekeeper/running"
 SUBSCRIBER_PREFIX = b"timekeeper/subscriber/"
 # A subscriber that fails this many publishes in a row is dropped for good.
 MAX_SUBSCRIBER_FAILURES = 30
@@ -131,22 +132,25 @@ class TimekeeperService:
         for key, _ in self._store.items_with_prefix(SUBSCRIBER_PREFIX):
             name = key[len(SUBSCRIBER_PREFIX) :].decode()
             self._subscribers[name] = self._resolver(name)
-        if config.autostart:
+        # Ray re-runs __init__ on restart: resume proving if we were proving before.
+        if config.autostart or self._store.get(RUNNING_KEY) is not None:
             self.start()
 
     def ready(self) -> bool:
         return True
 
     def start(self) -> None:
-        """Start proving (idempotent)."""
+        """Start proving (idempotent); remembered, so a restarted actor proves again."""
         if self._thread is not None and self._thread.is_alive():
             return
+        self._store.put(RUNNING_KEY, b"")
         self._stop.clear()
         self._thread = threading.Thread(target=self._run, name="pot-prover", daemon=True)
         self._thread.start()
 
     def stop(self) -> None:
         """Finish the slot in progress and stop; its state is already on disk."""
+        self._store.delete(RUNNING_KEY)
         self._stop.set()
         if self._thread is not None:
             self._thread.join()
@@ -201,6 +205,11 @@ class TimekeeperService:
         if self.config.pin_cpu is not None:
             with contextlib.suppress(OSError):
                 os.sched_setaffinity(0, {self.config.pin_cpu})
+        # After a restart, the last persisted slot may not have reached subscribers: send it again
+        # (a duplicate is NO_CHANGE for them, a gap would not be).
+        last = self.timekeeper.state.last_proof
+        if last is not None:
+            self._publish(SlotNotification(last))
         while not self._stop.is_set():
             started = self._clock.monotonic()
             proof = self.timekeeper.prove_next_slot()

@@ -7,22 +7,25 @@ import json
 import sys
 import time
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 import click
 from rich.console import Console
 from rich.live import Live
 from rich.text import Text
 
-from autonomys.actors.handles import ActorUnavailable
+from autonomys.actors.errors import ActorUnavailable
 from autonomys.actors.messages import TimekeeperStatus
 from autonomys.actors.storage import StorageError
 from autonomys.clusters.genesis import ConfigError
-from autonomys.clusters.launch import Devnet, local_ray, prepare_network
 from autonomys.clusters.spec import ClusterSpec
 from autonomys.kernels import pot as pot_kernel
 from autonomys.protocol.errors import ProtocolError
 from autonomys.protocol.params import PRESETS
 from autonomys.protocol.pot import GossipProof, PotCheckpoints, PotSeed, prove, verify
+
+if TYPE_CHECKING:
+    from autonomys.clusters.launch import Devnet
 
 STATUS_INTERVAL_SECONDS = 0.25
 
@@ -58,6 +61,8 @@ def main() -> None:
 @click.option("--pin-cpu", type=click.IntRange(min=0), default=None, help="Pin the timekeeper's prover to this CPU.")
 def devnet(data_dir: Path, slots: int | None, preset: str, pin_cpu: int | None) -> None:
     """Run a local network on an embedded Ray instance (Ctrl-C stops it; restart continues the chain)."""
+    from autonomys.clusters.launch import Devnet, local_ray, prepare_network  # Ray loads only when needed
+
     console = Console(stderr=False)
     spec = ClusterSpec(preset=preset)
     try:
@@ -65,12 +70,11 @@ def devnet(data_dir: Path, slots: int | None, preset: str, pin_cpu: int | None) 
         with local_ray(spec):
             network = Devnet.start(spec, prepared, pin_cpu)
             _describe(console, network)
-            first = network.timekeeper.status().next_slot
             try:
-                _watch(console, network, first, slots)
+                _watch(console, network, slots)
             except KeyboardInterrupt:
                 console.print("stopping…")
-            _summarise(console, network, first, network.stop())
+            _summarise(console, network, network.stop())
     except (ConfigError, StorageError, ActorUnavailable, ProtocolError) as error:
         raise click.ClickException(str(error)) from error
 
@@ -87,36 +91,36 @@ def _describe(console: Console, network: Devnet) -> None:
     )
 
 
-def _status_line(status: TimekeeperStatus, first_slot: int) -> Text:
+def _status_line(status: TimekeeperStatus) -> Text:
     line = Text()
     line.append(f"slot {status.next_slot - 1:>7}", style="bold")
     line.append(f"  {status.slots_per_second:5.2f} slots/s  {status.iterations_per_second / 1e6:6.1f} M it/s")
     line.append(f"  output {status.last_output[:16] or '-'}")
-    line.append(f"  +{status.next_slot - first_slot} this run")
+    line.append(f"  +{status.slots_proven_since_start} this run")
     if status.last_error:
         line.append(f"  warning: {status.last_error}", style="yellow")
     return line
 
 
-def _watch(console: Console, network: Devnet, first_slot: int, slots: int | None) -> TimekeeperStatus:
+def _watch(console: Console, network: Devnet, slots: int | None) -> TimekeeperStatus:
     """Refresh one live line on a terminal; print a line per new slot otherwise (logs, CI)."""
     status = network.timekeeper.status()
     printed_slot = status.next_slot
-    live = Live(_status_line(status, first_slot), console=console, auto_refresh=False) if console.is_terminal else None
+    live = Live(_status_line(status), console=console, auto_refresh=False) if console.is_terminal else None
     with live if live is not None else contextlib.nullcontext():
-        while slots is None or status.next_slot - first_slot < slots:
+        while slots is None or status.slots_proven_since_start < slots:
             time.sleep(STATUS_INTERVAL_SECONDS)
             status = network.timekeeper.status()
             if live is not None:
-                live.update(_status_line(status, first_slot), refresh=True)
+                live.update(_status_line(status), refresh=True)
             elif status.next_slot != printed_slot:
                 printed_slot = status.next_slot
-                console.print(_status_line(status, first_slot), soft_wrap=True)
+                console.print(_status_line(status), soft_wrap=True)
     return status
 
 
-def _summarise(console: Console, network: Devnet, first_slot: int, last: TimekeeperStatus) -> None:
-    proven = last.next_slot - first_slot
+def _summarise(console: Console, network: Devnet, last: TimekeeperStatus) -> None:
+    proven = last.slots_proven_since_start
     console.print(
         f"summary: {proven} slots proven this run (chain at slot {last.next_slot - 1}), "
         f"{last.slots_per_second:.2f} slots/s, last output {last.last_output or '-'}; data in {network.data_dir}",

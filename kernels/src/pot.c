@@ -102,6 +102,20 @@ static int resolve_backend(int backend, int *resolved) {
     return KERNEL_OK;
 }
 
+/* Common preamble of prove and verify: backend, iteration count (two halves per checkpoint), keys. */
+static int prepare_slot(int backend, const uint8_t key[16], uint32_t checkpoint_iterations, int *resolved,
+                        pot_keys *keys) {
+    int status = resolve_backend(backend, resolved);
+    if (status != KERNEL_OK) {
+        return status;
+    }
+    if (checkpoint_iterations == 0 || checkpoint_iterations % 2 != 0) {
+        return KERNEL_ERR_INVALID_ARGUMENT;
+    }
+    expand_keys(key, keys);
+    return KERNEL_OK;
+}
+
 /* Proving is one dependent chain, so every x86 backend proves with AES-NI. */
 static int uses_aesni_chain(int resolved) {
     return resolved == POT_BACKEND_AESNI || resolved == POT_BACKEND_VAES256 || resolved == POT_BACKEND_VAES512;
@@ -110,15 +124,11 @@ static int uses_aesni_chain(int resolved) {
 int pot_prove(int backend, const uint8_t seed[16], const uint8_t key[16], uint32_t checkpoint_iterations,
               uint8_t checkpoints_out[128]) {
     int resolved = 0;
-    int status = resolve_backend(backend, &resolved);
+    pot_keys keys;
+    int status = prepare_slot(backend, key, checkpoint_iterations, &resolved, &keys);
     if (status != KERNEL_OK) {
         return status;
     }
-    if (checkpoint_iterations == 0 || checkpoint_iterations % 2 != 0) {
-        return KERNEL_ERR_INVALID_ARGUMENT;
-    }
-    pot_keys keys;
-    expand_keys(key, &keys);
 #if defined(POT_HAVE_X86)
     if (uses_aesni_chain(resolved)) {
         pot_prove_aesni(&keys, seed, checkpoint_iterations, checkpoints_out);
@@ -132,15 +142,11 @@ int pot_prove(int backend, const uint8_t seed[16], const uint8_t key[16], uint32
 int pot_verify(int backend, const uint8_t seed[16], const uint8_t key[16], uint32_t checkpoint_iterations,
                const uint8_t checkpoints[128], int *valid_out) {
     int resolved = 0;
-    int status = resolve_backend(backend, &resolved);
+    pot_keys keys;
+    int status = prepare_slot(backend, key, checkpoint_iterations, &resolved, &keys);
     if (status != KERNEL_OK) {
         return status;
     }
-    if (checkpoint_iterations == 0 || checkpoint_iterations % 2 != 0) {
-        return KERNEL_ERR_INVALID_ARGUMENT;
-    }
-    pot_keys keys;
-    expand_keys(key, &keys);
     switch (resolved) {
 #if defined(POT_HAVE_X86)
     case POT_BACKEND_AESNI:

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import contextlib
 import json
+import signal
 import sys
 import time
 from pathlib import Path
@@ -71,12 +72,23 @@ def devnet(data_dir: Path, slots: int | None, preset: str, pin_cpu: int | None) 
             network = Devnet.start(spec, prepared, pin_cpu)
             _describe(console, network)
             try:
+                _stop_on_signals()
                 _watch(console, network, slots)
             except KeyboardInterrupt:
                 console.print("stopping…")
             _summarise(console, network, network.stop())
     except (ConfigError, StorageError, ActorUnavailable, ProtocolError) as error:
         raise click.ClickException(str(error)) from error
+
+
+def _stop_on_signals() -> None:
+    """Ctrl-C and SIGTERM both stop the network cleanly (also when started with SIGINT ignored)."""
+
+    def interrupt(signum: int, frame: object) -> None:
+        raise KeyboardInterrupt
+
+    signal.signal(signal.SIGINT, interrupt)
+    signal.signal(signal.SIGTERM, interrupt)
 
 
 def _describe(console: Console, network: Devnet) -> None:

@@ -2,7 +2,18 @@
 
 from __future__ import annotations
 
+import re
+
+from autonomys.protocol.constants import U32_MAX
 from autonomys.protocol.errors import DecodeError
+
+# SCALE compact integers: the low 2 bits of the first byte pick the mode.
+COMPACT_SINGLE_BYTE_LIMIT = 1 << 6
+COMPACT_TWO_BYTE_LIMIT = 1 << 14
+COMPACT_FOUR_BYTE_LIMIT = 1 << 30
+# Big-integer mode: 4 + (first byte >> 2) little-endian bytes, so at most 67 bytes (2^536 - 1).
+COMPACT_MAX_BYTES = 67
+_NON_ZERO_BYTE = re.compile(rb"[^\x00]")
 
 
 def encode_u8(value: int) -> bytes:
@@ -19,6 +30,40 @@ def encode_u32(value: int) -> bytes:
 
 def encode_u64(value: int) -> bytes:
     return value.to_bytes(8, "little")
+
+
+def encode_compact(value: int) -> bytes:
+    """SCALE compact encoding of a non-negative integer (the length prefix of every Vec)."""
+    if value < 0:
+        msg = f"compact integers are unsigned, got {value}"
+        raise OverflowError(msg)
+    if value < COMPACT_SINGLE_BYTE_LIMIT:
+        return bytes([value << 2])
+    if value < COMPACT_TWO_BYTE_LIMIT:
+        return ((value << 2) | 0b01).to_bytes(2, "little")
+    if value < COMPACT_FOUR_BYTE_LIMIT:
+        return ((value << 2) | 0b10).to_bytes(4, "little")
+    length = max(4, (value.bit_length() + 7) // 8)
+    if length > COMPACT_MAX_BYTES:
+        msg = f"compact integer {value} needs {length} bytes, at most {COMPACT_MAX_BYTES} fit"
+        raise OverflowError(msg)
+    return bytes([((length - 4) << 2) | 0b11]) + value.to_bytes(length, "little")
+
+
+def compute_compact_length(value: int) -> int:
+    """Number of bytes encode_compact(value) takes."""
+    if value < COMPACT_SINGLE_BYTE_LIMIT:
+        return 1
+    if value < COMPACT_TWO_BYTE_LIMIT:
+        return 2
+    if value < COMPACT_FOUR_BYTE_LIMIT:
+        return 4
+    return 1 + max(4, (value.bit_length() + 7) // 8)
+
+
+def encode_vec_u8(data: bytes | bytearray | memoryview) -> bytes:
+    """SCALE Vec<u8>: compact length, then the bytes."""
+    return encode_compact(len(data)) + bytes(data)
 
 
 class Reader:
@@ -54,6 +99,48 @@ class Reader:
 
     def read_u64(self) -> int:
         return self.read_uint(8)
+
+    def read_compact(self) -> int:
+        """A SCALE compact integer; a non-canonical (longer than needed) encoding raises DecodeError."""
+        first = self.read_u8()
+        mode = first & 0b11
+        if mode == 0b00:
+            return first >> 2
+        if mode == 0b01:
+            return self._checked_compact((first | self.read_u8() << 8) >> 2, COMPACT_SINGLE_BYTE_LIMIT)
+        if mode == 0b10:
+            rest = self.read_uint(3)
+            return self._checked_compact((first | rest << 8) >> 2, COMPACT_TWO_BYTE_LIMIT)
+        length = (first >> 2) + 4
+        value = self.read_uint(length)
+        # The big-integer mode must be needed at all, and its top byte must be non-zero.
+        return self._checked_compact(value, max(COMPACT_FOUR_BYTE_LIMIT, 1 << (8 * (length - 1))))
+
+    def _checked_compact(self, value: int, minimum: int) -> int:
+        if value < minimum:
+            msg = f"{self._what}: compact integer {value} is not canonically encoded"
+            raise DecodeError(msg)
+        return value
+
+    def read_vec_u8(self) -> bytes:
+        """A SCALE Vec<u8>: compact length (a u32), then that many bytes."""
+        length = self.read_compact()
+        if length > U32_MAX:
+            msg = f"{self._what}: Vec length {length} does not fit in u32"
+            raise DecodeError(msg)
+        return self.read_bytes(length)
+
+    def skip_zero_bytes(self) -> int:
+        """Consume a run of 0x00 bytes (each one is a SCALE unit variant 0, e.g. Padding); return its length."""
+        match = _NON_ZERO_BYTE.search(self._data, self._offset)
+        end = len(self._data) if match is None else match.start()
+        skipped = end - self._offset
+        self._offset = end
+        return skipped
+
+    def remaining(self) -> int:
+        """Bytes not read yet."""
+        return len(self._data) - self._offset
 
     def read_option_tag(self) -> bool:
         """SCALE Option: 0x00 = None, 0x01 = Some."""

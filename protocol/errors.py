@@ -47,3 +47,15 @@ class GossipIgnore(ProtocolError):
 
 class GossipReject(ProtocolError):
     """[REJECT] a gossip message that is invalid; the sender is penalised."""
+
+
+class InvalidKzgSetup(ProtocolError):
+    """A KZG setup whose length, digest or points do not check."""
+
+
+class InvalidSegmentHeader(ProtocolError):
+    """A segment header (or a segment's parent header) that does not chain onto the one before it."""
+
+
+class InvalidSegment(ProtocolError):
+    """Segment items that do not fit a segment, or segments given out of order."""

@@ -9,7 +9,18 @@ from __future__ import annotations
 import dataclasses
 from dataclasses import dataclass
 
-from autonomys.protocol.constants import POT_ITERATIONS_MULTIPLE, POT_NUM_CHECKPOINTS, U32_MAX
+from autonomys.protocol.constants import (
+    ERASURE_CODING_RATE,
+    KZG_MAX_RECORD_CHUNKS,
+    MIN_RECORDED_HISTORY_SEGMENT_SIZE,
+    POT_ITERATIONS_MULTIPLE,
+    POT_NUM_CHECKPOINTS,
+    RECORD_COMMITMENT_SIZE,
+    RECORD_WITNESS_SIZE,
+    SCALAR_FULL_BYTES,
+    SCALAR_SAFE_BYTES,
+    U32_MAX,
+)
 from autonomys.protocol.errors import InvalidParams
 
 
@@ -34,6 +45,12 @@ class Params:
     """Blocks after which a block is final and may be archived."""
     era_duration: int
     """Blocks between solution-range adjustments."""
+    record_num_chunks: int
+    """Scalars per record (RawRecord::NUM_CHUNKS); a power of two, at most 2^15 (the KZG setup's G1 powers)."""
+    segment_num_raw_records: int
+    """Source records per segment (RecordedHistorySegment::NUM_RAW_RECORDS); a power of two (radix-2 erasure FFT)."""
+    erasure_coding_rate: tuple[int, int]
+    """Source : all pieces; must be (1, 2): erasure `extend` doubles the shards, source and parity interleave."""
 
     def __post_init__(self) -> None:
         validate_params(self)
@@ -47,6 +64,43 @@ class Params:
     def pot_entropy_injection_lookback_blocks(self) -> int:
         """How far back (in blocks) an injection takes its entropy from."""
         return self.pot_entropy_injection_interval * self.pot_entropy_injection_lookback_depth
+
+    @property
+    def raw_record_size(self) -> int:
+        """Bytes of segment data in one record: 31 safe bytes per chunk."""
+        return SCALAR_SAFE_BYTES * self.record_num_chunks
+
+    @property
+    def record_size(self) -> int:
+        """Bytes of a record inside a piece: one 32-byte scalar per chunk."""
+        return SCALAR_FULL_BYTES * self.record_num_chunks
+
+    @property
+    def piece_size(self) -> int:
+        """record || record commitment (48) || record witness (48)."""
+        return self.record_size + RECORD_COMMITMENT_SIZE + RECORD_WITNESS_SIZE
+
+    @property
+    def num_s_buckets(self) -> int:
+        """S-buckets per sector record: chunks after erasure coding."""
+        numerator, denominator = self.erasure_coding_rate
+        return self.record_num_chunks * denominator // numerator
+
+    @property
+    def recorded_history_segment_size(self) -> int:
+        """Bytes of encoded segment (items plus zero padding) before erasure coding."""
+        return self.raw_record_size * self.segment_num_raw_records
+
+    @property
+    def num_pieces(self) -> int:
+        """Pieces per archived segment (source and parity, interleaved)."""
+        numerator, denominator = self.erasure_coding_rate
+        return self.segment_num_raw_records * denominator // numerator
+
+    @property
+    def archived_history_segment_size(self) -> int:
+        """Bytes of all pieces of one archived segment."""
+        return self.piece_size * self.num_pieces
 
     def with_slot_iterations(self, slot_iterations: int) -> Params:
         """The same preset with PoT slot iterations replaced (DEV calibration)."""
@@ -66,9 +120,37 @@ def validate_slot_iterations(slot_iterations: int) -> None:
         raise InvalidParams(msg)
 
 
+def is_power_of_two(value: int) -> bool:
+    """True for 1, 2, 4, 8, ..."""
+    return value > 0 and value & (value - 1) == 0
+
+
+def validate_archiving_sizes(params: Params) -> None:
+    """Raise InvalidParams unless record, segment and coding-rate sizes keep the constraints on their fields."""
+    # Records are committed to with KZG over a radix-2 domain no larger than the setup.
+    if not is_power_of_two(params.record_num_chunks) or params.record_num_chunks > KZG_MAX_RECORD_CHUNKS:
+        msg = f"record_num_chunks={params.record_num_chunks} must be a power of two <= {KZG_MAX_RECORD_CHUNKS}"
+        raise InvalidParams(msg)
+    # Erasure coding extends each column of source records with a radix-2 FFT.
+    if not is_power_of_two(params.segment_num_raw_records):
+        msg = f"segment_num_raw_records={params.segment_num_raw_records} must be a power of two"
+        raise InvalidParams(msg)
+    if tuple(params.erasure_coding_rate) != ERASURE_CODING_RATE:
+        msg = f"erasure_coding_rate={params.erasure_coding_rate} must be {ERASURE_CODING_RATE}"
+        raise InvalidParams(msg)
+    # Block lengths and archived byte counts are u32 on the wire; a segment must fit a parent header and data.
+    if not MIN_RECORDED_HISTORY_SEGMENT_SIZE <= params.recorded_history_segment_size <= U32_MAX:
+        msg = (
+            f"recorded_history_segment_size={params.recorded_history_segment_size} must be in "
+            f"{MIN_RECORDED_HISTORY_SEGMENT_SIZE}..{U32_MAX}"
+        )
+        raise InvalidParams(msg)
+
+
 def validate_params(params: Params) -> None:
     """Raise InvalidParams when a preset breaks a constraint stated on its fields."""
     validate_slot_iterations(params.pot_slot_iterations)
+    validate_archiving_sizes(params)
     # The reference statically asserts interval > delay > authoring delay + 1.
     if params.pot_entropy_injection_interval <= params.pot_entropy_injection_delay:
         msg = (
@@ -103,13 +185,16 @@ MAINNET = Params(
     slot_probability=(1, 6),
     confirmation_depth_k=100,
     era_duration=2016,
+    record_num_chunks=2**15,
+    segment_num_raw_records=128,
+    erasure_coding_rate=ERASURE_CODING_RATE,
 )
 
 # The local network: real algorithms; slot iterations are calibrated on the machine when the
 # network is created (about one second per slot) and recorded in its genesis config.
 DEV = dataclasses.replace(MAINNET, name="dev", pot_slot_iterations=100_000_000, confirmation_depth_k=10)
 
-# Fast tests: same rules, tiny numbers.
+# Fast tests: same rules, tiny numbers. A segment is 8 records of 64 chunks (15 872 bytes, 16 pieces).
 MINIMAL = dataclasses.replace(
     MAINNET,
     name="minimal",
@@ -120,6 +205,8 @@ MINIMAL = dataclasses.replace(
     block_authoring_delay=2,
     confirmation_depth_k=5,
     era_duration=20,
+    record_num_chunks=2**6,
+    segment_num_raw_records=8,
 )
 
 PRESETS: dict[str, Params] = {preset.name: preset for preset in (MAINNET, DEV, MINIMAL)}

@@ -4,13 +4,15 @@ from __future__ import annotations
 
 from typing import ClassVar, Self
 
+from autonomys.protocol.constants import G1_COMPRESSED_SIZE
 from autonomys.protocol.errors import DecodeError
 
 
 class BoundedInt(int):
-    """A non-negative integer that must fit in BITS bits."""
+    """A non-negative integer that must fit in BITS bits (and be at least MIN, 1 for NonZero types)."""
 
     BITS: ClassVar[int] = 64
+    MIN: ClassVar[int] = 0
 
     def __new__(cls, value: int) -> Self:
         if isinstance(value, bool) or not isinstance(value, int):
@@ -18,6 +20,9 @@ class BoundedInt(int):
             raise TypeError(msg)
         if not 0 <= value < (1 << cls.BITS):
             msg = f"{cls.__name__}={value} does not fit in u{cls.BITS}"
+            raise OverflowError(msg)
+        if value < cls.MIN:
+            msg = f"{cls.__name__}={value} is below its minimum {cls.MIN}"
             raise OverflowError(msg)
         return super().__new__(cls, value)
 
@@ -69,3 +74,40 @@ class Blake3Hash(FixedBytes):
 
 class Randomness(FixedBytes):
     SIZE = 32
+
+
+class U32(BoundedInt):
+    """A plain u32 on the wire (for example the archived byte count of a partially archived block)."""
+
+    BITS = 32
+
+
+class PieceIndex(BoundedInt):
+    """Global index of a piece: segment_index * pieces per segment + position (u64, LE on the wire)."""
+
+    BITS = 64
+
+
+class SegmentIndex(BoundedInt):
+    """Index of an archived segment (u64)."""
+
+    BITS = 64
+
+
+class PieceOffset(BoundedInt):
+    """Index of a piece inside a sector (u16)."""
+
+    BITS = 16
+
+
+class HistorySize(BoundedInt):
+    """Number of archived segments, last segment index + 1 (NonZeroU64)."""
+
+    BITS = 64
+    MIN = 1
+
+
+class SegmentCommitment(FixedBytes):
+    """KZG commitment to a segment's record-commitment hashes (compressed G1)."""
+
+    SIZE = G1_COMPRESSED_SIZE

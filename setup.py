@@ -7,6 +7,9 @@ KERNEL_SOURCES = [
     "kernels/src/pot.c",
     "kernels/src/pot_x86.c",
     "kernels/src/aes_soft.c",
+    "kernels/src/fr.c",
+    "kernels/src/fr_fft.c",
+    "kernels/src/fr_recover.c",
 ]
 
 setup(

@@ -3,12 +3,17 @@
 #define PY_SSIZE_T_CLEAN
 #include <Python.h>
 
+#include "include/fr.h"
 #include "include/pot.h"
 #include "src/errors.h"
 
 /* Below this many AES iterations a call is shorter than a GIL hand-off (~20 us); above it,
  * other Python threads run while the kernel works. */
 #define POT_GIL_RELEASE_MIN_ITERATIONS 2048u
+
+/* The same rule for the Fr transforms, counted in scalars processed: a 256-point NTT or two
+ * 128-point extensions take 25-40 us (x86-64 with ADX; about twice that in portable C). */
+#define FR_GIL_RELEASE_MIN_SCALARS 256u
 
 static PyObject *KernelError;
 
@@ -165,6 +170,206 @@ static PyObject *py_pot_best_backend(PyObject *self, PyObject *args) {
     return PyLong_FromLong(pot_best_backend());
 }
 
+/* ---- Fr transforms (include/fr.h) ---- */
+
+enum fr_job_kind { FR_JOB_NTT, FR_JOB_INTT, FR_JOB_EXTEND, FR_JOB_RECOVER };
+
+/* One call of an Fr kernel: `column_count` columns of `size` scalars at `input`. */
+typedef struct fr_job {
+    enum fr_job_kind kind;
+    const char *name;
+    const uint8_t *input;
+    const uint8_t *present; /* recover only: `size` flags */
+    size_t size;
+    size_t column_count;
+} fr_job;
+
+static size_t fr_job_scratch_count(const fr_job *job) {
+    switch (job->kind) {
+    case FR_JOB_NTT:
+    case FR_JOB_INTT:
+        return fr_ntt_scratch_count(job->size);
+    case FR_JOB_EXTEND:
+        return fr_extend_scratch_count(job->size);
+    default:
+        return fr_recover_scratch_count(job->size);
+    }
+}
+
+static int run_fr_job(const fr_job *job, uint8_t *output, fr_element *scratch, size_t scratch_count) {
+    switch (job->kind) {
+    case FR_JOB_NTT:
+        return fr_ntt(job->input, output, job->size, scratch, scratch_count);
+    case FR_JOB_INTT:
+        return fr_intt(job->input, output, job->size, scratch, scratch_count);
+    case FR_JOB_EXTEND:
+        return fr_extend_batch(job->input, output, job->size, job->column_count, scratch, scratch_count);
+    default:
+        return fr_recover_batch(job->input, job->present, job->size, job->column_count, output, scratch,
+                                scratch_count);
+    }
+}
+
+/* Allocate the scratch and the output bytes, run the kernel (without the GIL for large jobs), map its code. */
+static PyObject *execute_fr_job(const fr_job *job) {
+    size_t scratch_count = fr_job_scratch_count(job);
+    if (scratch_count == 0) {
+        return raise_kernel_error(KERNEL_ERR_INVALID_ARGUMENT, job->name);
+    }
+    size_t scalar_count = job->size * job->column_count;
+    PyObject *output = PyBytes_FromStringAndSize(NULL, (Py_ssize_t)(scalar_count * FR_SCALAR_BYTES));
+    if (output == NULL) {
+        return NULL;
+    }
+    fr_element *scratch = PyMem_RawMalloc(scratch_count * sizeof(fr_element));
+    if (scratch == NULL) {
+        Py_DECREF(output);
+        return PyErr_NoMemory();
+    }
+    uint8_t *out = (uint8_t *)PyBytes_AS_STRING(output);
+    int status;
+    if (scalar_count >= FR_GIL_RELEASE_MIN_SCALARS) {
+        Py_BEGIN_ALLOW_THREADS
+        status = run_fr_job(job, out, scratch, scratch_count);
+        Py_END_ALLOW_THREADS
+    } else {
+        status = run_fr_job(job, out, scratch, scratch_count);
+    }
+    PyMem_RawFree(scratch);
+    if (status != KERNEL_OK) {
+        Py_DECREF(output);
+        return raise_kernel_error(status, job->name);
+    }
+    return output;
+}
+
+/* Accept a C-contiguous buffer whose length is a non-zero multiple of `unit` bytes. */
+static int get_multiple_buffer(PyObject *object, Py_buffer *view, Py_ssize_t unit, const char *name) {
+    if (PyObject_GetBuffer(object, view, PyBUF_C_CONTIGUOUS) != 0) {
+        return -1;
+    }
+    if (view->len == 0 || view->len % unit != 0) {
+        PyErr_Format(PyExc_ValueError, "%s must be a non-zero multiple of %zd bytes, got %zd", name, unit, view->len);
+        PyBuffer_Release(view);
+        return -1;
+    }
+    return 0;
+}
+
+static PyObject *fr_transform(PyObject *values_object, enum fr_job_kind kind, const char *name) {
+    Py_buffer values;
+    if (get_multiple_buffer(values_object, &values, FR_SCALAR_BYTES, "values") != 0) {
+        return NULL;
+    }
+    fr_job job = {kind, name, values.buf, NULL, (size_t)values.len / FR_SCALAR_BYTES, 1};
+    PyObject *result = execute_fr_job(&job);
+    PyBuffer_Release(&values);
+    return result;
+}
+
+static PyObject *py_fr_ntt(PyObject *self, PyObject *values) {
+    (void)self;
+    return fr_transform(values, FR_JOB_NTT, "fr_ntt");
+}
+
+static PyObject *py_fr_intt(PyObject *self, PyObject *values) {
+    (void)self;
+    return fr_transform(values, FR_JOB_INTT, "fr_intt");
+}
+
+static PyObject *py_fr_extend_batch(PyObject *self, PyObject *args) {
+    (void)self;
+    PyObject *columns_object;
+    Py_ssize_t column_size;
+    if (!PyArg_ParseTuple(args, "On", &columns_object, &column_size)) {
+        return NULL;
+    }
+    if (column_size <= 0 || (size_t)column_size > FR_MAX_SIZE) {
+        return PyErr_Format(PyExc_ValueError, "column_size=%zd must be in 1..%zu", column_size, FR_MAX_SIZE);
+    }
+    Py_buffer columns;
+    if (get_multiple_buffer(columns_object, &columns, column_size * FR_SCALAR_BYTES, "columns") != 0) {
+        return NULL;
+    }
+    size_t column_bytes = (size_t)column_size * FR_SCALAR_BYTES;
+    fr_job job = {FR_JOB_EXTEND, "fr_extend_batch", columns.buf, NULL, (size_t)column_size,
+                  (size_t)columns.len / column_bytes};
+    PyObject *result = execute_fr_job(&job);
+    PyBuffer_Release(&columns);
+    return result;
+}
+
+static PyObject *py_fr_recover_batch(PyObject *self, PyObject *args) {
+    (void)self;
+    PyObject *columns_object, *present_object;
+    if (!PyArg_ParseTuple(args, "OO", &columns_object, &present_object)) {
+        return NULL;
+    }
+    Py_buffer present, columns;
+    if (PyObject_GetBuffer(present_object, &present, PyBUF_C_CONTIGUOUS) != 0) {
+        return NULL;
+    }
+    if (present.len == 0 || (size_t)present.len > FR_MAX_SIZE) {
+        PyErr_Format(PyExc_ValueError, "present must be 1..%zu flags, got %zd", FR_MAX_SIZE, present.len);
+        PyBuffer_Release(&present);
+        return NULL;
+    }
+    if (get_multiple_buffer(columns_object, &columns, present.len * FR_SCALAR_BYTES, "columns") != 0) {
+        PyBuffer_Release(&present);
+        return NULL;
+    }
+    size_t shard_count = (size_t)present.len;
+    fr_job job = {FR_JOB_RECOVER, "fr_recover_batch", columns.buf, present.buf, shard_count,
+                  (size_t)columns.len / (shard_count * FR_SCALAR_BYTES)};
+    PyObject *result = execute_fr_job(&job);
+    PyBuffer_Release(&columns);
+    PyBuffer_Release(&present);
+    return result;
+}
+
+static PyObject *py_fr_root_of_unity(PyObject *self, PyObject *args) {
+    (void)self;
+    unsigned long long n;
+    if (!PyArg_ParseTuple(args, "K", &n)) {
+        return NULL;
+    }
+    uint8_t root[FR_SCALAR_BYTES];
+    int status = fr_root_of_unity((uint64_t)n, root);
+    if (status != KERNEL_OK) {
+        return raise_kernel_error(status, "fr_root_of_unity");
+    }
+    return PyBytes_FromStringAndSize((const char *)root, FR_SCALAR_BYTES);
+}
+
+static PyObject *py_fr_arithmetic(PyObject *self, PyObject *args) {
+    (void)self;
+    (void)args;
+    return PyUnicode_FromString(fr_arithmetic());
+}
+
+static PyObject *py_fr_first_noncanonical(PyObject *self, PyObject *values_object) {
+    (void)self;
+    Py_buffer values;
+    if (PyObject_GetBuffer(values_object, &values, PyBUF_C_CONTIGUOUS) != 0) {
+        return NULL;
+    }
+    if (values.len % FR_SCALAR_BYTES != 0) {
+        PyErr_Format(PyExc_ValueError, "values must be a multiple of %d bytes, got %zd", FR_SCALAR_BYTES, values.len);
+        PyBuffer_Release(&values);
+        return NULL;
+    }
+    size_t count = (size_t)values.len / FR_SCALAR_BYTES, index;
+    if (count >= FR_GIL_RELEASE_MIN_SCALARS) {
+        Py_BEGIN_ALLOW_THREADS
+        index = fr_first_noncanonical(values.buf, count);
+        Py_END_ALLOW_THREADS
+    } else {
+        index = fr_first_noncanonical(values.buf, count);
+    }
+    PyBuffer_Release(&values);
+    return PyLong_FromSsize_t(index == count ? -1 : (Py_ssize_t)index);
+}
+
 static PyMethodDef kernel_methods[] = {
     {"pot_prove", py_pot_prove, METH_VARARGS, "pot_prove(backend, seed, key, checkpoint_iterations) -> bytes"},
     {"pot_verify", py_pot_verify, METH_VARARGS,
@@ -172,6 +377,16 @@ static PyMethodDef kernel_methods[] = {
     {"pot_aes_chain", py_pot_aes_chain, METH_VARARGS, "pot_aes_chain(backend, key, block, iterations) -> bytes"},
     {"pot_backend_available", py_pot_backend_available, METH_VARARGS, "pot_backend_available(backend) -> bool"},
     {"pot_best_backend", py_pot_best_backend, METH_NOARGS, "pot_best_backend() -> int"},
+    {"fr_ntt", py_fr_ntt, METH_O, "fr_ntt(values) -> bytes: forward NTT of 2^s big-endian scalars"},
+    {"fr_intt", py_fr_intt, METH_O, "fr_intt(values) -> bytes: inverse NTT of 2^s big-endian scalars"},
+    {"fr_extend_batch", py_fr_extend_batch, METH_VARARGS,
+     "fr_extend_batch(columns, column_size) -> bytes: parity of consecutive columns"},
+    {"fr_recover_batch", py_fr_recover_batch, METH_VARARGS,
+     "fr_recover_batch(columns, present) -> bytes: every shard of consecutive columns sharing one mask"},
+    {"fr_root_of_unity", py_fr_root_of_unity, METH_VARARGS, "fr_root_of_unity(n) -> bytes"},
+    {"fr_arithmetic", py_fr_arithmetic, METH_NOARGS, "fr_arithmetic() -> str: the multiplication this CPU uses"},
+    {"fr_first_noncanonical", py_fr_first_noncanonical, METH_O,
+     "fr_first_noncanonical(values) -> int: index of the first scalar >= r, or -1"},
     {NULL, NULL, 0, NULL},
 };
 
@@ -197,6 +412,8 @@ PyMODINIT_FUNC PyInit__kernels(void) {
         {"POT_BACKEND_AUTO", POT_BACKEND_AUTO},       {"POT_BACKEND_PORTABLE", POT_BACKEND_PORTABLE},
         {"POT_BACKEND_AESNI", POT_BACKEND_AESNI},     {"POT_BACKEND_VAES256", POT_BACKEND_VAES256},
         {"POT_BACKEND_VAES512", POT_BACKEND_VAES512}, {"POT_GIL_RELEASE_MIN_ITERATIONS", POT_GIL_RELEASE_MIN_ITERATIONS},
+        {"FR_SCALAR_BYTES", FR_SCALAR_BYTES},         {"FR_MAX_LOG2_SIZE", FR_MAX_LOG2_SIZE},
+        {"FR_GIL_RELEASE_MIN_SCALARS", FR_GIL_RELEASE_MIN_SCALARS},
     };
     for (size_t i = 0; i < sizeof constants / sizeof constants[0]; i++) {
         if (PyModule_AddIntConstant(module, constants[i].name, constants[i].value) < 0) {

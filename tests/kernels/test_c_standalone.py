@@ -1,4 +1,4 @@
-"""The C core builds without Python under -Wall -Wextra -Wconversion -Werror and passes its own check."""
+"""The C cores build without Python under -Wall -Wextra -Wconversion -Werror and pass their own checks."""
 
 from __future__ import annotations
 
@@ -23,3 +23,33 @@ def test_pot_kernel_builds_strict_and_passes(tmp_path: Path) -> None:
     result = subprocess.run([str(binary)], capture_output=True, text=True, check=False)
     assert result.returncode == 0, result.stdout
     assert "1 passed, 0 failed" in result.stdout
+
+
+def fr_check_command(tmp_path: Path, *defines: str) -> tuple[list[str], Path]:
+    binary = tmp_path / ("fr_check" + "".join(defines))
+    sources = [KERNELS / "src" / name for name in ("fr.c", "fr_fft.c", "fr_recover.c")]
+    command = [
+        "gcc", "-O2", "-std=c11", "-Wall", "-Wextra", "-Wconversion", "-Wpedantic", "-Werror", *defines,
+        f"-I{KERNELS / 'include'}", *map(str, sources), str(KERNELS / "tests" / "fr_check.c"), "-o", str(binary),
+    ]  # fmt: skip
+    return command, binary
+
+
+@pytest.mark.skipif(shutil.which("gcc") is None, reason="gcc not installed")
+def test_fr_kernel_builds_strict_and_both_arithmetics_agree(tmp_path: Path) -> None:
+    """The default build (x86-64 assembly where available) and -DFR_PORTABLE_ONLY pass and print one digest."""
+    builds = [fr_check_command(tmp_path), fr_check_command(tmp_path, "-DFR_PORTABLE_ONLY")]
+    compilers = [subprocess.Popen(command, stdout=subprocess.PIPE, stderr=subprocess.STDOUT) for command, _ in builds]
+    for compiler in compilers:
+        output, _ = compiler.communicate()
+        assert compiler.returncode == 0, output.decode()
+    outputs = []
+    for _, binary in builds:
+        result = subprocess.run([str(binary)], capture_output=True, text=True, check=False)
+        assert result.returncode == 0, result.stdout
+        assert "1 passed, 0 failed" in result.stdout
+        outputs.append(result.stdout)
+    assert "arithmetic: portable C" in outputs[1]
+    digests = [line for output in outputs for line in output.splitlines() if line.startswith("digest")]
+    assert len(digests) == 2
+    assert digests[0] == digests[1]

@@ -1,0 +1,241 @@
+"""Typed facade of the BLS12-381 scalar-field kernel: NTT and the erasure code of archiving.
+
+Scalars are 32-byte big-endian and must be canonical (< r). A domain has n = 2^s points with
+omega_n = 7^((r-1)/n), in natural order: p(omega_n^i) = values[i]. The erasure code is Subspace's:
+`extend` turns n source values (evaluations at the even points of the 2n-point domain) into n parity
+values (the odd points), and `recover` rebuilds all 2n from any n.
+
+Backends: "c" (kernels/src/fr*.c) and "reference" (pure Python, kernels/reference.py). Every function
+validates its arguments here, for both backends, with messages that show the actual values.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+
+from autonomys.kernels import _kernels, reference
+
+SCALAR_SIZE = _kernels.FR_SCALAR_BYTES
+MODULUS = reference.FR_MODULUS
+MAX_SIZE = 2**_kernels.FR_MAX_LOG2_SIZE  # largest NTT and recover domain; extend takes columns up to this too
+MAX_ROOT_ORDER = 2**reference.FR_TWO_ADICITY  # 2^32 divides r - 1
+BACKENDS = ("c", "reference")
+
+_Buffer = bytes | bytearray | memoryview
+
+
+class FrKernelError(ValueError):
+    """Arguments outside the kernel's domain: sizes, lengths, non-canonical scalars, too few shards."""
+
+
+def scalars_to_bytes(values: Sequence[int]) -> bytes:
+    """The 32-byte big-endian encoding of each scalar, concatenated."""
+    for index, value in enumerate(values):
+        # the wire format only holds canonical scalars
+        if isinstance(value, bool) or not isinstance(value, int) or not 0 <= value < MODULUS:
+            msg = f"values[{index}] = {value!r} is not a scalar in 0..r-1"
+            raise FrKernelError(msg)
+    return b"".join(value.to_bytes(SCALAR_SIZE, "big") for value in values)
+
+
+def bytes_to_scalars(data: _Buffer) -> list[int]:
+    """The scalars of a concatenation of 32-byte big-endian encodings."""
+    data = _check_buffer("data", data)
+    _check_canonical("data", data)
+    return [int.from_bytes(data[offset : offset + SCALAR_SIZE], "big") for offset in range(0, len(data), SCALAR_SIZE)]
+
+
+def arithmetic() -> str:
+    """The multiplication the C backend uses on this CPU: "x86-64 BMI2/ADX" or "portable C"."""
+    return _kernels.fr_arithmetic()
+
+
+def root_of_unity(n: int) -> bytes:
+    """omega_n = 7^((r-1)/n) as 32 big-endian bytes, for n a power of two up to 2^32."""
+    _check_power_of_two("n", n, 1, MAX_ROOT_ORDER)
+    return _kernels.fr_root_of_unity(n)
+
+
+def ntt(values: _Buffer, backend: str = "c") -> bytes:
+    """Evaluations at omega_n^i of the polynomial with coefficients `values` (n = 2^s scalars, n <= 2^16)."""
+    values = _check_column("values", values)
+    if _check_backend(backend) == "reference":
+        return scalars_to_bytes(reference.fr_ntt(bytes_to_scalars(values)))
+    return _kernels.fr_ntt(values)
+
+
+def intt(values: _Buffer, backend: str = "c") -> bytes:
+    """Coefficients of the polynomial of degree < n whose evaluations at omega_n^i are `values`."""
+    values = _check_column("values", values)
+    if _check_backend(backend) == "reference":
+        return scalars_to_bytes(reference.fr_intt(bytes_to_scalars(values)))
+    return _kernels.fr_intt(values)
+
+
+def extend(source: _Buffer, backend: str = "c") -> bytes:
+    """The n parity scalars of n source scalars: [s0, p0, s1, p1, ...] is the 2n-point evaluation."""
+    source = _check_column("source", source)
+    if _check_backend(backend) == "reference":
+        return scalars_to_bytes(reference.fr_extend(bytes_to_scalars(source)))
+    return _kernels.fr_extend_batch(source, len(source) // SCALAR_SIZE)
+
+
+def extend_batch(columns: _Buffer, column_size: int, backend: str = "c") -> bytes:
+    """`extend` of each column of `column_size` scalars stored one after another; parity in the same layout."""
+    _check_power_of_two("column_size", column_size, 1, MAX_SIZE)
+    columns = _check_whole_columns("columns", columns, column_size)
+    _check_canonical("columns", columns, column_size)
+    if _check_backend(backend) == "reference":
+        step = column_size * SCALAR_SIZE
+        return b"".join(extend(columns[offset : offset + step], "reference") for offset in range(0, len(columns), step))
+    return _kernels.fr_extend_batch(columns, column_size)
+
+
+def recover(shards: Sequence[_Buffer | None], backend: str = "c") -> bytes:
+    """All 2n evaluations (2n * 32 bytes) from 2n shards of which at least n are present (None = missing)."""
+    present = [shard is not None for shard in shards]
+    _check_shard_count(present)
+    column = bytearray(len(shards) * SCALAR_SIZE)
+    for index, shard in enumerate(shards):
+        if shard is not None:
+            column[index * SCALAR_SIZE : (index + 1) * SCALAR_SIZE] = _check_shard(index, shard)
+    return recover_batch(bytes(column), present, backend)
+
+
+def recover_batch(columns: _Buffer, present: Sequence[bool], backend: str = "c") -> bytes:
+    """`recover` of each column of len(present) shards stored one after another, all missing the same shards.
+
+    The bytes of missing shards are ignored. The zero polynomial is computed once for the whole batch.
+    """
+    shard_count = _check_shard_count(present)
+    columns = _check_whole_columns("columns", columns, shard_count)
+    backend = _check_backend(backend)
+    try:
+        if backend == "reference":
+            return _recover_reference(columns, present)
+        return _kernels.fr_recover_batch(columns, bytes(1 if flag else 0 for flag in present))
+    except ValueError as error:
+        # the kernel checks the present scalars itself; name the culprit only on this slow path
+        raise _diagnose_recover_failure(columns, present) from error
+
+
+def _recover_reference(columns: bytes, present: Sequence[bool]) -> bytes:
+    step = len(present) * SCALAR_SIZE
+    recovered = []
+    for offset in range(0, len(columns), step):
+        scalars = bytes_to_scalars(_zero_missing(columns[offset : offset + step], present))
+        shards = [value if flag else None for value, flag in zip(scalars, present, strict=True)]
+        recovered.append(scalars_to_bytes(reference.fr_recover(shards)))
+    return b"".join(recovered)
+
+
+def _zero_missing(column: bytes, present: Sequence[bool]) -> bytes:
+    zero = bytes(SCALAR_SIZE)
+    return b"".join(
+        column[index * SCALAR_SIZE : (index + 1) * SCALAR_SIZE] if flag else zero for index, flag in enumerate(present)
+    )
+
+
+def _diagnose_recover_failure(columns: bytes, present: Sequence[bool]) -> FrKernelError:
+    """A non-canonical present scalar if there is one, else an inconsistent codeword."""
+    step = len(present) * SCALAR_SIZE
+    for offset in range(0, len(columns), step):
+        try:
+            column = _zero_missing(columns[offset : offset + step], present)
+            _check_canonical("columns", column, len(present), offset // SCALAR_SIZE)
+        except FrKernelError as error:
+            return error
+    degree = len(present) // 2
+    return FrKernelError(f"the present shards are not evaluations of one polynomial of degree < {degree}")
+
+
+def _check_backend(backend: str) -> str:
+    if backend not in BACKENDS:
+        msg = f"unknown Fr backend {backend!r}; choose one of {', '.join(BACKENDS)}"
+        raise FrKernelError(msg)
+    return backend
+
+
+def _check_power_of_two(name: str, value: int, minimum: int, maximum: int) -> int:
+    # domains are radix-2: sizes must be powers of two within the field's and the kernel's limits
+    if isinstance(value, bool) or not isinstance(value, int):
+        msg = f"{name} must be an int, got {type(value).__name__}"
+        raise FrKernelError(msg)
+    if not minimum <= value <= maximum or value & (value - 1) != 0:
+        msg = f"{name}={value} must be a power of two in {minimum}..{maximum}"
+        raise FrKernelError(msg)
+    return value
+
+
+def _check_buffer(name: str, value: _Buffer) -> bytes:
+    if not isinstance(value, (bytes, bytearray, memoryview)):
+        msg = f"{name} must be bytes, got {type(value).__name__}"
+        raise FrKernelError(msg)
+    value = bytes(value)
+    # scalars are 32 bytes each
+    if len(value) % SCALAR_SIZE != 0:
+        msg = f"{name} must be a multiple of {SCALAR_SIZE} bytes, got {len(value)}"
+        raise FrKernelError(msg)
+    return value
+
+
+def _check_canonical(name: str, data: bytes, column_size: int = 0, first_index: int = 0) -> None:
+    # a scalar >= r has no meaning in the field; name the first one (and its column in a batch)
+    found = _kernels.fr_first_noncanonical(data)
+    if found < 0:
+        return
+    index = first_index + found
+    where = f"{name}[{index}]"
+    if column_size > 0:
+        where += f" (column {index // column_size}, row {index % column_size})"
+    raise _noncanonical_error(where, data[found * SCALAR_SIZE : (found + 1) * SCALAR_SIZE])
+
+
+def _noncanonical_error(where: str, scalar: bytes) -> FrKernelError:
+    return FrKernelError(f"{where} = 0x{scalar.hex()} is not canonical (must be < r = {MODULUS:#x})")
+
+
+def _check_column(name: str, values: _Buffer) -> bytes:
+    """One column of n canonical scalars, n a power of two in 1..MAX_SIZE."""
+    values = _check_buffer(name, values)
+    count = len(values) // SCALAR_SIZE
+    # one radix-2 domain of at most MAX_SIZE points
+    if not 1 <= count <= MAX_SIZE or count & (count - 1) != 0:
+        msg = f"{name} must hold a power-of-two number of scalars in 1..{MAX_SIZE}, got {count} ({len(values)} bytes)"
+        raise FrKernelError(msg)
+    _check_canonical(name, values)
+    return values
+
+
+def _check_whole_columns(name: str, columns: _Buffer, column_size: int) -> bytes:
+    """At least one whole column of `column_size` scalars."""
+    columns = _check_buffer(name, columns)
+    column_bytes = column_size * SCALAR_SIZE
+    # a batch is whole columns, at least one
+    if len(columns) == 0 or len(columns) % column_bytes != 0:
+        msg = f"{name} must be a non-zero multiple of {column_size} scalars ({column_bytes} bytes), got {len(columns)} bytes"
+        raise FrKernelError(msg)
+    return columns
+
+
+def _check_shard_count(present: Sequence[bool]) -> int:
+    shard_count = len(present)
+    _check_power_of_two("number of shards", shard_count, 2, MAX_SIZE)
+    # the code has rate 1/2: any half of the shards determines the rest
+    present_count = sum(1 for flag in present if flag)
+    if present_count < shard_count // 2:
+        msg = f"recover needs at least {shard_count // 2} of {shard_count} shards present, got {present_count}"
+        raise FrKernelError(msg)
+    return shard_count
+
+
+def _check_shard(index: int, shard: _Buffer) -> bytes:
+    # each present shard is one canonical 32-byte scalar
+    if not isinstance(shard, (bytes, bytearray, memoryview)) or len(shard) != SCALAR_SIZE:
+        described = f"{len(shard)} bytes" if isinstance(shard, (bytes, bytearray, memoryview)) else type(shard).__name__
+        msg = f"shards[{index}] must be {SCALAR_SIZE} bytes or None, got {described}"
+        raise FrKernelError(msg)
+    shard = bytes(shard)
+    if int.from_bytes(shard, "big") >= MODULUS:
+        raise _noncanonical_error(f"shards[{index}]", shard)
+    return shard

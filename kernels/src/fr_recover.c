@@ -1,0 +1,255 @@
+/* Recovery of erased shards of the Subspace erasure code (rust-kzg `recover_poly_from_samples`).
+ *
+ * The 2n = N shards are evaluations E(omega_N^i) of a polynomial D of degree < n. With Z the monic
+ * polynomial vanishing on the missing points, (E * Z)(omega^i) = (D * Z)(omega^i) on every point (both
+ * sides are zero where a shard is missing), and deg(D * Z) < N, so an inverse NTT of E * Z gives the
+ * coefficients of D * Z. Z has roots in the domain, so the division happens on the coset k * omega^i
+ * (k = 7 lies in no 2^s-point subgroup): D(kx) = (D Z)(kx) / Z(kx) pointwise, an inverse NTT and an
+ * unshift give D, and a last NTT gives every shard. The coefficients of D from n upwards must be zero;
+ * otherwise the present shards are not one codeword and the call fails.
+ *
+ * Z, its inverses on the coset and the shift factors depend only on the presence mask: a batch of
+ * columns computes them once. Z is a product tree: leaves of ZERO_POLYNOMIAL_LEAF roots multiplied
+ * out directly, then adjacent factors multiplied by NTT. */
+#include "errors.h"
+#include "fr_ntt.h"
+
+#define ZERO_POLYNOMIAL_LEAF 64u /* roots per leaf: 64^2 / 2 direct products beat three 128-point NTTs */
+
+size_t fr_recover_scratch_count(size_t shard_count) {
+    unsigned log2_size;
+    if (shard_count < 2 || fr_log2_of_size(shard_count, FR_MAX_LOG2_SIZE, &log2_size) != 0) {
+        return 0;
+    }
+    return shard_count + 5 * shard_count; /* two twiddle tables of N/2, five arrays of N */
+}
+
+typedef struct recover_plan {
+    size_t shard_count;                 /* N = 2n */
+    const uint8_t *present;             /* N flags */
+    fr_element *twiddles;               /* omega_N^j, j < N/2 */
+    fr_element *inverse_twiddles;       /* omega_N^-j, j < N/2 */
+    fr_element *zero_evaluations;       /* Z(omega^i), natural order */
+    fr_element *coset_inverses;         /* 1 / Z(k omega^i), natural order */
+    fr_element *shift_up;               /* k^j / N at the bit-reversed position of j */
+    fr_element *shift_down;             /* k^-j / N at the bit-reversed position of j */
+    fr_element *work;                   /* one column */
+} recover_plan;
+
+static void layout_plan(recover_plan *plan, size_t shard_count, const uint8_t *present, fr_element *scratch) {
+    const size_t half = shard_count / 2;
+    plan->shard_count = shard_count;
+    plan->present = present;
+    plan->twiddles = scratch;
+    plan->inverse_twiddles = scratch + half;
+    plan->zero_evaluations = scratch + shard_count;
+    plan->coset_inverses = scratch + 2 * shard_count;
+    plan->shift_up = scratch + 3 * shard_count;
+    plan->shift_down = scratch + 4 * shard_count;
+    plan->work = scratch + 5 * shard_count;
+}
+
+/* omega_N^index from the half table: omega^(N/2 + j) = -omega^j. */
+static void domain_point(const recover_plan *plan, size_t index, fr_element *out) {
+    const size_t half = plan->shard_count / 2;
+    if (index < half) {
+        *out = plan->twiddles[index];
+    } else {
+        fr_negate(out, &plan->twiddles[index - half]);
+    }
+}
+
+/* A monic polynomial of degree d is stored as its d low coefficients; the leading 1 is implied. */
+
+/* poly <- poly * (x - root), degree -> degree + 1. */
+static void multiply_by_linear(fr_element *poly, size_t degree, const fr_element *root) {
+    fr_element term;
+    if (degree == 0) {
+        fr_negate(&poly[0], root);
+        return;
+    }
+    fr_subtract(&poly[degree], &poly[degree - 1], root); /* the implied leading 1 times -root */
+    for (size_t j = degree - 1; j > 0; j--) {
+        fr_multiply(&term, &poly[j], root);
+        fr_subtract(&poly[j], &poly[j - 1], &term);
+    }
+    fr_multiply(&term, &poly[0], root);
+    fr_negate(&poly[0], &term);
+}
+
+/* out[0..size) = the full coefficients of a monic polynomial: low coefficients, 1, zeros. */
+static void expand_monic(fr_element *out, const fr_element *poly, size_t degree, size_t size) {
+    for (size_t j = 0; j < degree; j++) {
+        out[j] = poly[j];
+    }
+    fr_one(&out[degree]);
+    for (size_t j = degree + 1; j < size; j++) {
+        fr_set_zero(&out[j]);
+    }
+}
+
+/* Replace the adjacent monic factors poly[0..left_degree) and poly[left_degree..+right_degree) by their
+ * product, through a cyclic convolution of `size` >= left + right points (1 <= right <= left). When the
+ * product's degree equals `size`, its leading x^size wrapped onto x^0 and is taken back off. */
+static void multiply_adjacent(const recover_plan *plan, fr_element *poly, size_t left_degree, size_t right_degree,
+                              fr_element *left, fr_element *right) {
+    const size_t degree = left_degree + right_degree;
+    size_t size = 1;
+    unsigned log2_size = 0;
+    while (size < degree) {
+        size *= 2;
+        log2_size++;
+    }
+    const size_t stride = plan->shard_count / size;
+    expand_monic(left, poly, left_degree, size);
+    expand_monic(right, poly + left_degree, right_degree, size);
+    fr_ntt_natural_to_reversed(left, size, plan->twiddles, stride);
+    fr_ntt_natural_to_reversed(right, size, plan->twiddles, stride);
+    fr_multiply_pointwise(left, right, size);
+    fr_ntt_reversed_to_natural(left, size, plan->inverse_twiddles, stride);
+    fr_element inverse_size, one;
+    fr_inverse_power_of_two(&inverse_size, log2_size);
+    fr_scale(left, degree, &inverse_size);
+    for (size_t j = 0; j < degree; j++) {
+        poly[j] = left[j];
+    }
+    if (degree == size) {
+        fr_one(&one);
+        fr_subtract(&poly[0], &poly[0], &one);
+    }
+}
+
+/* The low coefficients of Z into `tree` (room for N/2); @return its degree, the number of missing shards. */
+static size_t build_zero_polynomial(const recover_plan *plan, fr_element *tree, fr_element *left,
+                                    fr_element *right) {
+    size_t missing = 0;
+    for (size_t index = 0; index < plan->shard_count; index++) {
+        if (plan->present[index]) {
+            continue;
+        }
+        fr_element root;
+        domain_point(plan, index, &root);
+        size_t leaf_start = missing - missing % ZERO_POLYNOMIAL_LEAF;
+        multiply_by_linear(tree + leaf_start, missing % ZERO_POLYNOMIAL_LEAF, &root);
+        missing++;
+    }
+    for (size_t width = ZERO_POLYNOMIAL_LEAF; width < missing; width *= 2) {
+        for (size_t start = 0; start + width < missing; start += 2 * width) {
+            size_t right_degree = missing - start - width < width ? missing - start - width : width;
+            multiply_adjacent(plan, tree + start, width, right_degree, left, right);
+        }
+    }
+    return missing;
+}
+
+/* Natural-order evaluations of the monic `poly` of `degree` on the domain scaled by `scale`. */
+static void evaluate_monic(const recover_plan *plan, const fr_element *poly, size_t degree, const fr_element *scale,
+                           fr_element *out) {
+    fr_element power;
+    fr_one(&power);
+    expand_monic(out, poly, degree, plan->shard_count);
+    for (size_t j = 0; j <= degree; j++) {
+        fr_multiply(&out[j], &out[j], &power);
+        fr_multiply(&power, &power, scale);
+    }
+    fr_ntt_natural_to_reversed(out, plan->shard_count, plan->twiddles, 1);
+    fr_bit_reverse_permute(out, plan->shard_count);
+}
+
+/* shift[bit_reverse(j)] = ratio^j / N. */
+static void fill_shift(const recover_plan *plan, fr_element *shift, const fr_element *ratio, unsigned log2_size) {
+    fr_element inverse_size;
+    fr_inverse_power_of_two(&inverse_size, log2_size);
+    fr_fill_powers(shift, plan->shard_count, &inverse_size, ratio);
+    fr_bit_reverse_permute(shift, plan->shard_count);
+}
+
+/* Everything that depends on the mask only. Temporaries borrow the arrays filled last. */
+static void prepare_recover(recover_plan *plan, unsigned log2_size) {
+    const size_t half = plan->shard_count / 2;
+    fr_fill_twiddles(plan->twiddles, plan->shard_count, 0);
+    fr_fill_twiddles(plan->inverse_twiddles, plan->shard_count, 1);
+    fr_element *tree = plan->shift_up;
+    size_t degree = build_zero_polynomial(plan, tree, plan->work, plan->work + half);
+    fr_element one, generator, generator_inverse;
+    fr_one(&one);
+    fr_generator(&generator);
+    fr_inverse(&generator_inverse, &generator);
+    evaluate_monic(plan, tree, degree, &one, plan->zero_evaluations);
+    evaluate_monic(plan, tree, degree, &generator, plan->coset_inverses);
+    fr_batch_inverse(plan->coset_inverses, plan->shard_count, plan->shift_down);
+    fill_shift(plan, plan->shift_up, &generator, log2_size);
+    fill_shift(plan, plan->shift_down, &generator_inverse, log2_size);
+}
+
+/* Load the present shards times Z; zero elsewhere (Z vanishes there anyway). */
+static int load_masked(const recover_plan *plan, const uint8_t *column) {
+    for (size_t i = 0; i < plan->shard_count; i++) {
+        if (!plan->present[i]) {
+            fr_set_zero(&plan->work[i]);
+        } else if (fr_load_plain(&plan->work[i], column + FR_SCALAR_BYTES * i) != 0) {
+            return KERNEL_ERR_INVALID_ARGUMENT;
+        }
+    }
+    fr_multiply_pointwise(plan->work, plan->zero_evaluations, plan->shard_count);
+    return KERNEL_OK;
+}
+
+static int recover_column(const recover_plan *plan, const uint8_t *column, uint8_t *out) {
+    const size_t size = plan->shard_count;
+    fr_element *work = plan->work;
+    int status = load_masked(plan, column);
+    if (status != KERNEL_OK) {
+        return status;
+    }
+    fr_ntt_natural_to_reversed(work, size, plan->inverse_twiddles, 1); /* N * coefficients of D Z */
+    fr_multiply_pointwise(work, plan->shift_up, size);                   /* of (D Z)(kx) */
+    fr_ntt_reversed_to_natural(work, size, plan->twiddles, 1);           /* (D Z)(k omega^i) */
+    fr_multiply_pointwise(work, plan->coset_inverses, size);             /* D(k omega^i) */
+    fr_ntt_natural_to_reversed(work, size, plan->inverse_twiddles, 1);
+    fr_multiply_pointwise(work, plan->shift_down, size);                 /* coefficients of D */
+    for (size_t position = 1; position < size; position += 2) {
+        /* odd positions hold the coefficients of degree >= n (bit-reversed order) */
+        if (!fr_is_zero(&work[position])) {
+            return KERNEL_ERR_INVALID_ARGUMENT;
+        }
+    }
+    fr_ntt_reversed_to_natural(work, size, plan->twiddles, 1);
+    fr_store_scalars(out, work, size);
+    return KERNEL_OK;
+}
+
+static size_t count_present(const uint8_t *present, size_t shard_count) {
+    size_t count = 0;
+    for (size_t i = 0; i < shard_count; i++) {
+        count += present[i] != 0;
+    }
+    return count;
+}
+
+int fr_recover_batch(const uint8_t *columns, const uint8_t *present, size_t shard_count, size_t column_count,
+                     uint8_t *out, fr_element *scratch, size_t scratch_count) {
+    unsigned log2_size;
+    if (shard_count < 2 || fr_log2_of_size(shard_count, FR_MAX_LOG2_SIZE, &log2_size) != 0 ||
+        scratch_count < fr_recover_scratch_count(shard_count) ||
+        column_count > SIZE_MAX / (shard_count * FR_SCALAR_BYTES) ||
+        count_present(present, shard_count) < shard_count / 2) {
+        return KERNEL_ERR_INVALID_ARGUMENT;
+    }
+    recover_plan plan;
+    layout_plan(&plan, shard_count, present, scratch);
+    prepare_recover(&plan, log2_size);
+    const size_t column_bytes = shard_count * FR_SCALAR_BYTES;
+    for (size_t column = 0; column < column_count; column++) {
+        int status = recover_column(&plan, columns + column * column_bytes, out + column * column_bytes);
+        if (status != KERNEL_OK) {
+            return status;
+        }
+    }
+    return KERNEL_OK;
+}
+
+int fr_recover(const uint8_t *shards, const uint8_t *present, size_t shard_count, uint8_t *out,
+               fr_element *scratch, size_t scratch_count) {
+    return fr_recover_batch(shards, present, shard_count, 1, out, scratch, scratch_count);
+}

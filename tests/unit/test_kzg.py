@@ -1,0 +1,102 @@
+"""KZG: the ceremony setup's anchors, commit/witness/verify round trips, and rejection of bad input.
+
+py_ecc serves as a small-size oracle for commitments: Σ c_i·τ^i·G computed independently.
+"""
+
+from __future__ import annotations
+
+import random
+from pathlib import Path
+
+import pytest
+
+from autonomys.protocol.constants import BLS12_381_SCALAR_MODULUS as R
+from autonomys.protocol.errors import InvalidKzgSetup
+from autonomys.protocol.kzg import Kzg, Polynomial, root_of_unity
+
+SETUP = Path(__file__).resolve().parents[3] / "shared" / "kzg" / "eth-public-parameters.bin"
+needs_setup = pytest.mark.skipif(not SETUP.exists(), reason="ceremony file not beside the checkout")
+
+
+@pytest.fixture(scope="module")
+def dev_kzg() -> Kzg:
+    return Kzg.dev_setup(num_g1_powers=64)
+
+
+def scalars(values: list[int]) -> bytes:
+    return b"".join(v.to_bytes(32, "big") for v in values)
+
+
+def test_roots_of_unity_known_answers() -> None:
+    assert root_of_unity(256) == 0x4F9B4098E2E9F12E6B368121AC0CF4AD0A0865A899E8DEFF4935BD2F817F694B
+    assert root_of_unity(65536) == 0x2155379D12180CAA88F39A78F1AEB57867A665AE1FCADC91D7118F85CD96B8AD
+    assert pow(root_of_unity(32), 32, R) == 1
+    assert pow(root_of_unity(32), 16, R) != 1
+
+
+def test_poly_interpolates_the_values(dev_kzg: Kzg, seeded_random: random.Random) -> None:
+    values = [seeded_random.randrange(R) for _ in range(16)]
+    coefficients = dev_kzg.poly(scalars(values)).coefficient_ints()
+    omega = root_of_unity(16)
+    for i, value in enumerate(values):
+        assert sum(c * pow(omega, i * k, R) for k, c in enumerate(coefficients)) % R == value
+
+
+def test_commit_matches_py_ecc_oracle(dev_kzg: Kzg) -> None:
+    import blake3
+    from py_ecc.bls.g2_primitives import G1_to_pubkey
+    from py_ecc.optimized_bls12_381 import G1, multiply
+
+    from autonomys.protocol.kzg import DEV_SETUP_SEED
+
+    tau = int.from_bytes(blake3.blake3(DEV_SETUP_SEED).digest(), "big") % R
+    coefficients = [3, 1, 4, 1, 5, 9, 2, 6]
+    expected = G1_to_pubkey(multiply(G1, sum(c * pow(tau, i, R) for i, c in enumerate(coefficients)) % R))
+    assert dev_kzg.commit(Polynomial(scalars(coefficients))) == expected
+
+
+def test_witness_round_trip_and_rejections(dev_kzg: Kzg, seeded_random: random.Random) -> None:
+    values = [seeded_random.randrange(R) for _ in range(32)]
+    polynomial = dev_kzg.poly(scalars(values))
+    commitment = dev_kzg.commit(polynomial)
+    for index in (0, 1, 17, 31):
+        witness = dev_kzg.create_witness(polynomial, 32, index)
+        value = values[index].to_bytes(32, "big")
+        assert dev_kzg.verify(commitment, 32, index, value, witness)
+        assert not dev_kzg.verify(commitment, 32, (index + 1) % 32, value, witness)
+        assert not dev_kzg.verify(commitment, 32, index, ((values[index] + 1) % R).to_bytes(32, "big"), witness)
+    witness = dev_kzg.create_witness(polynomial, 32, 5)
+    assert not dev_kzg.verify(commitment, 32, 5, R.to_bytes(32, "big"), witness)  # non-canonical value
+    assert not dev_kzg.verify(commitment[:47], 32, 5, values[5].to_bytes(32, "big"), witness)
+    assert not dev_kzg.verify(bytes(48), 32, 5, values[5].to_bytes(32, "big"), witness)
+
+
+def test_setup_rejects_wrong_length_and_digest() -> None:
+    with pytest.raises(InvalidKzgSetup, match="must be 1579104 bytes"):
+        Kzg.from_bytes(bytes(100))
+    with pytest.raises(InvalidKzgSetup, match="sha256"):
+        Kzg.from_bytes(bytes(1_579_104))
+
+
+def test_dev_setup_round_trips_through_bytes(dev_kzg: Kzg) -> None:
+    again = Kzg.from_bytes(dev_kzg.to_bytes(), num_g1_powers=64, num_g2_powers=2, expected_sha256=None)
+    assert again.to_bytes() == dev_kzg.to_bytes()
+    assert again.insecure
+
+
+@needs_setup
+def test_ceremony_file_anchors() -> None:
+    kzg = Kzg.from_file(str(SETUP))
+    assert not kzg.insecure
+    g1 = [bytes(kzg.g1_powers[i].to_compressed_bytes()).hex() for i in (0, 1, 32767)]
+    assert g1 == [
+        "97f1d3a73197d7942695638c4fa9ac0fc3688c4f9774b905a14e3a3f171bac586c55e83ff97a1aeffb3af00adb22c6bb",
+        "abb83706b7f96c1ef21649124cd01ac58ec3cf19fbe7ba8e172b5f9e0facb354f3da4877946c24f17411cb551e0c24df",
+        "b2cd3d87b1af48bb6f3c23d765d6ef21a7c6ca2e5e23b0c4feb20559aaf8b06f69d5a0ff7df5f90f7e3aa0225e7ddff6",
+    ]
+    assert bytes(kzg.g2_powers[1].to_compressed_bytes()).hex().startswith("a78b94342f7d47a92f8618d0cf60cd3f")
+    values = scalars(list(range(1, 257)))
+    polynomial = kzg.poly(values)
+    commitment = kzg.commit(polynomial)
+    witness = kzg.create_witness(polynomial, 256, 200)
+    assert kzg.verify(commitment, 256, 200, (201).to_bytes(32, "big"), witness)

@@ -172,9 +172,17 @@ static PyObject *py_pot_best_backend(PyObject *self, PyObject *args) {
 
 /* ---- Fr transforms (include/fr.h) ---- */
 
-enum fr_job_kind { FR_JOB_NTT, FR_JOB_INTT, FR_JOB_EXTEND, FR_JOB_RECOVER };
+enum fr_job_kind {
+    FR_JOB_NTT,
+    FR_JOB_INTT,
+    FR_JOB_EXTEND,
+    FR_JOB_RECOVER,
+    FR_JOB_EXTEND_RECORDS,
+    FR_JOB_RECOVER_RECORDS,
+};
 
-/* One call of an Fr kernel: `column_count` columns of `size` scalars at `input`. */
+/* One call of an Fr kernel: `column_count` columns of `size` scalars at `input` (for the *_RECORDS kinds,
+ * `size` records of `column_count` chunks each, record-major). */
 typedef struct fr_job {
     enum fr_job_kind kind;
     const char *name;
@@ -190,6 +198,7 @@ static size_t fr_job_scratch_count(const fr_job *job) {
     case FR_JOB_INTT:
         return fr_ntt_scratch_count(job->size);
     case FR_JOB_EXTEND:
+    case FR_JOB_EXTEND_RECORDS:
         return fr_extend_scratch_count(job->size);
     default:
         return fr_recover_scratch_count(job->size);
@@ -204,6 +213,11 @@ static int run_fr_job(const fr_job *job, uint8_t *output, fr_element *scratch, s
         return fr_intt(job->input, output, job->size, scratch, scratch_count);
     case FR_JOB_EXTEND:
         return fr_extend_batch(job->input, output, job->size, job->column_count, scratch, scratch_count);
+    case FR_JOB_EXTEND_RECORDS:
+        return fr_extend_records(job->input, output, job->size, job->column_count, scratch, scratch_count);
+    case FR_JOB_RECOVER_RECORDS:
+        return fr_recover_records(job->input, job->present, job->size, job->column_count, output, scratch,
+                                  scratch_count);
     default:
         return fr_recover_batch(job->input, job->present, job->size, job->column_count, output, scratch,
                                 scratch_count);
@@ -277,35 +291,45 @@ static PyObject *py_fr_intt(PyObject *self, PyObject *values) {
     return fr_transform(values, FR_JOB_INTT, "fr_intt");
 }
 
-static PyObject *py_fr_extend_batch(PyObject *self, PyObject *args) {
-    (void)self;
-    PyObject *columns_object;
-    Py_ssize_t column_size;
-    if (!PyArg_ParseTuple(args, "On", &columns_object, &column_size)) {
+/* Extend jobs: (data, size) where data is whole groups of `size` scalars (columns, or chunks of `size` records). */
+static PyObject *fr_extend_job(PyObject *args, enum fr_job_kind kind, const char *name, const char *size_name,
+                               const char *data_name) {
+    PyObject *data_object;
+    Py_ssize_t size;
+    if (!PyArg_ParseTuple(args, "On", &data_object, &size)) {
         return NULL;
     }
-    if (column_size <= 0 || (size_t)column_size > FR_MAX_SIZE) {
-        return PyErr_Format(PyExc_ValueError, "column_size=%zd must be in 1..%zu", column_size, FR_MAX_SIZE);
+    if (size <= 0 || (size_t)size > FR_MAX_SIZE) {
+        return PyErr_Format(PyExc_ValueError, "%s=%zd must be in 1..%zu", size_name, size, FR_MAX_SIZE);
     }
-    Py_buffer columns;
-    if (get_multiple_buffer(columns_object, &columns, column_size * FR_SCALAR_BYTES, "columns") != 0) {
+    Py_buffer data;
+    if (get_multiple_buffer(data_object, &data, size * FR_SCALAR_BYTES, data_name) != 0) {
         return NULL;
     }
-    size_t column_bytes = (size_t)column_size * FR_SCALAR_BYTES;
-    fr_job job = {FR_JOB_EXTEND, "fr_extend_batch", columns.buf, NULL, (size_t)column_size,
-                  (size_t)columns.len / column_bytes};
+    size_t group_bytes = (size_t)size * FR_SCALAR_BYTES;
+    fr_job job = {kind, name, data.buf, NULL, (size_t)size, (size_t)data.len / group_bytes};
     PyObject *result = execute_fr_job(&job);
-    PyBuffer_Release(&columns);
+    PyBuffer_Release(&data);
     return result;
 }
 
-static PyObject *py_fr_recover_batch(PyObject *self, PyObject *args) {
+static PyObject *py_fr_extend_batch(PyObject *self, PyObject *args) {
     (void)self;
-    PyObject *columns_object, *present_object;
-    if (!PyArg_ParseTuple(args, "OO", &columns_object, &present_object)) {
+    return fr_extend_job(args, FR_JOB_EXTEND, "fr_extend_batch", "column_size", "columns");
+}
+
+static PyObject *py_fr_extend_records(PyObject *self, PyObject *args) {
+    (void)self;
+    return fr_extend_job(args, FR_JOB_EXTEND_RECORDS, "fr_extend_records", "num_records", "records");
+}
+
+/* Recover jobs: (data, present) where data is whole groups of len(present) scalars. */
+static PyObject *fr_recover_job(PyObject *args, enum fr_job_kind kind, const char *name, const char *data_name) {
+    PyObject *data_object, *present_object;
+    if (!PyArg_ParseTuple(args, "OO", &data_object, &present_object)) {
         return NULL;
     }
-    Py_buffer present, columns;
+    Py_buffer present, data;
     if (PyObject_GetBuffer(present_object, &present, PyBUF_C_CONTIGUOUS) != 0) {
         return NULL;
     }
@@ -314,17 +338,27 @@ static PyObject *py_fr_recover_batch(PyObject *self, PyObject *args) {
         PyBuffer_Release(&present);
         return NULL;
     }
-    if (get_multiple_buffer(columns_object, &columns, present.len * FR_SCALAR_BYTES, "columns") != 0) {
+    if (get_multiple_buffer(data_object, &data, present.len * FR_SCALAR_BYTES, data_name) != 0) {
         PyBuffer_Release(&present);
         return NULL;
     }
     size_t shard_count = (size_t)present.len;
-    fr_job job = {FR_JOB_RECOVER, "fr_recover_batch", columns.buf, present.buf, shard_count,
-                  (size_t)columns.len / (shard_count * FR_SCALAR_BYTES)};
+    fr_job job = {kind, name, data.buf, present.buf, shard_count,
+                  (size_t)data.len / (shard_count * FR_SCALAR_BYTES)};
     PyObject *result = execute_fr_job(&job);
-    PyBuffer_Release(&columns);
+    PyBuffer_Release(&data);
     PyBuffer_Release(&present);
     return result;
+}
+
+static PyObject *py_fr_recover_batch(PyObject *self, PyObject *args) {
+    (void)self;
+    return fr_recover_job(args, FR_JOB_RECOVER, "fr_recover_batch", "columns");
+}
+
+static PyObject *py_fr_recover_records(PyObject *self, PyObject *args) {
+    (void)self;
+    return fr_recover_job(args, FR_JOB_RECOVER_RECORDS, "fr_recover_records", "records");
 }
 
 static PyObject *py_fr_root_of_unity(PyObject *self, PyObject *args) {
@@ -383,6 +417,10 @@ static PyMethodDef kernel_methods[] = {
      "fr_extend_batch(columns, column_size) -> bytes: parity of consecutive columns"},
     {"fr_recover_batch", py_fr_recover_batch, METH_VARARGS,
      "fr_recover_batch(columns, present) -> bytes: every shard of consecutive columns sharing one mask"},
+    {"fr_extend_records", py_fr_extend_records, METH_VARARGS,
+     "fr_extend_records(records, num_records) -> bytes: parity records of record-major source records"},
+    {"fr_recover_records", py_fr_recover_records, METH_VARARGS,
+     "fr_recover_records(records, present) -> bytes: every record of record-major records, one flag per record"},
     {"fr_root_of_unity", py_fr_root_of_unity, METH_VARARGS, "fr_root_of_unity(n) -> bytes"},
     {"fr_arithmetic", py_fr_arithmetic, METH_NOARGS, "fr_arithmetic() -> str: the multiplication this CPU uses"},
     {"fr_first_noncanonical", py_fr_first_noncanonical, METH_O,

@@ -3,7 +3,9 @@
 Scalars are 32-byte big-endian and must be canonical (< r). A domain has n = 2^s points with
 omega_n = 7^((r-1)/n), in natural order: p(omega_n^i) = values[i]. The erasure code is Subspace's:
 `extend` turns n source values (evaluations at the even points of the 2n-point domain) into n parity
-values (the odd points), and `recover` rebuilds all 2n from any n.
+values (the odd points), and `recover` rebuilds all 2n from any n. `extend_records` and
+`recover_records` apply them to every chunk column of whole records stored one after another
+(archiving's layout), gathering the columns in the kernel.
 
 Backends: "c" (kernels/src/fr*.c) and "reference" (pure Python, kernels/reference.py). Every function
 validates its arguments here, for both backends, with messages that show the actual values.
@@ -22,6 +24,7 @@ MAX_ROOT_ORDER = 2**reference.FR_TWO_ADICITY  # 2^32 divides r - 1
 BACKENDS = ("c", "reference")
 
 _Buffer = bytes | bytearray | memoryview
+_RECORD_UNITS = ("record", "chunk")  # how a scalar of record-major records is named in messages
 
 
 class FrKernelError(ValueError):
@@ -91,6 +94,45 @@ def extend_batch(columns: _Buffer, column_size: int, backend: str = "c") -> byte
     return _kernels.fr_extend_batch(columns, column_size)
 
 
+def extend_records(records: _Buffer, num_records: int, backend: str = "c") -> bytes:
+    """The `num_records` parity records of `num_records` source records stored one after another.
+
+    Record-major: chunk c of record j is scalar j * chunks_per_record + c. For each chunk c, the
+    column [record_0[c], record_1[c], ...] is extended, and parity record j holds that column's
+    parity[j] at chunk c: the strided gather and scatter happen in the kernel.
+    """
+    _check_power_of_two("num_records", num_records, 1, MAX_SIZE)
+    records = _check_whole_columns("records", records, num_records)
+    _check_canonical("records", records, len(records) // (num_records * SCALAR_SIZE), unit_names=_RECORD_UNITS)
+    if _check_backend(backend) == "reference":
+        return _records_to_bytes(reference.fr_extend_records(_bytes_to_records(records, num_records)))
+    return _kernels.fr_extend_records(records, num_records)
+
+
+def recover_records(records: _Buffer, present: Sequence[bool], backend: str = "c") -> bytes:
+    """All len(present) records (2n, record-major) from records of which at least n are present.
+
+    `records` holds every record's slot, one after another; the bytes of missing records are ignored.
+    Each chunk column is recovered as `recover` does; the zero polynomial is computed once.
+    """
+    num_records = _check_shard_count(present)
+    records = _check_whole_columns("records", records, num_records)
+    backend = _check_backend(backend)
+    try:
+        if backend == "reference":
+            return _recover_records_reference(records, present)
+        return _kernels.fr_recover_records(records, bytes(1 if flag else 0 for flag in present))
+    except ValueError as error:
+        raise _diagnose_records_failure(records, present) from error
+
+
+def is_canonical(values: _Buffer) -> bool:
+    """True when `values` is a whole number of 32-byte scalars, each below r."""
+    if not isinstance(values, (bytes, bytearray, memoryview)) or len(values) % SCALAR_SIZE != 0:
+        return False
+    return _kernels.fr_first_noncanonical(values) < 0
+
+
 def recover(shards: Sequence[_Buffer | None], backend: str = "c") -> bytes:
     """All 2n evaluations (2n * 32 bytes) from 2n shards of which at least n are present (None = missing)."""
     present = [shard is not None for shard in shards]
@@ -136,6 +178,39 @@ def _zero_missing(column: bytes, present: Sequence[bool]) -> bytes:
     )
 
 
+def _bytes_to_records(records: bytes, num_records: int) -> list[list[int]]:
+    step = len(records) // num_records
+    return [bytes_to_scalars(records[offset : offset + step]) for offset in range(0, len(records), step)]
+
+
+def _records_to_bytes(records: list[list[int]]) -> bytes:
+    return b"".join(scalars_to_bytes(record) for record in records)
+
+
+def _recover_records_reference(records: bytes, present: Sequence[bool]) -> bytes:
+    step = len(records) // len(present)
+    slots = [records[index * step : (index + 1) * step] for index in range(len(present))]
+    # missing slots may hold anything: they are never parsed
+    given = [bytes_to_scalars(slot) if flag else None for slot, flag in zip(slots, present, strict=True)]
+    return _records_to_bytes(reference.fr_recover_records(given))
+
+
+def _diagnose_records_failure(records: bytes, present: Sequence[bool]) -> FrKernelError:
+    """A non-canonical scalar of a present record if there is one, else an inconsistent codeword."""
+    step = len(records) // len(present)
+    chunks_per_record = step // SCALAR_SIZE
+    for index, flag in enumerate(present):
+        if not flag:
+            continue
+        slot = records[index * step : (index + 1) * step]
+        try:
+            _check_canonical("records", slot, chunks_per_record, index * chunks_per_record, _RECORD_UNITS)
+        except FrKernelError as error:
+            return error
+    degree = len(present) // 2
+    return FrKernelError(f"the present records are not evaluations of one polynomial of degree < {degree} per chunk")
+
+
 def _diagnose_recover_failure(columns: bytes, present: Sequence[bool]) -> FrKernelError:
     """A non-canonical present scalar if there is one, else an inconsistent codeword."""
     step = len(present) * SCALAR_SIZE
@@ -179,15 +254,18 @@ def _check_buffer(name: str, value: _Buffer) -> bytes:
     return value
 
 
-def _check_canonical(name: str, data: bytes, column_size: int = 0, first_index: int = 0) -> None:
-    # a scalar >= r has no meaning in the field; name the first one (and its column in a batch)
+def _check_canonical(
+    name: str, data: bytes, column_size: int = 0, first_index: int = 0, unit_names: tuple[str, str] = ("column", "row")
+) -> None:
+    # a scalar >= r has no meaning in the field; name the first one (and its column or record in a batch)
     found = _kernels.fr_first_noncanonical(data)
     if found < 0:
         return
     index = first_index + found
     where = f"{name}[{index}]"
     if column_size > 0:
-        where += f" (column {index // column_size}, row {index % column_size})"
+        outer, inner = unit_names
+        where += f" ({outer} {index // column_size}, {inner} {index % column_size})"
     raise _noncanonical_error(where, data[found * SCALAR_SIZE : (found + 1) * SCALAR_SIZE])
 
 

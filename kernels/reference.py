@@ -140,3 +140,18 @@ def fr_recover(shards: list[int | None]) -> list[int]:
         msg = f"shards are not evaluations of one polynomial of degree < {size // 2}: first mismatch at {mismatched[0]}"
         raise ValueError(msg)
     return evaluations
+
+
+def fr_extend_records(records: list[list[int]]) -> list[list[int]]:
+    """Parity records: chunk c of parity record j is fr_extend of the column of chunk c of every record, at j."""
+    columns = [fr_extend(list(column)) for column in zip(*records, strict=True)]
+    return [list(record) for record in zip(*columns, strict=True)]
+
+
+def fr_recover_records(records: list[list[int] | None]) -> list[list[int]]:
+    """Every record from at least half of them (None = missing), one chunk column at a time."""
+    chunk_count = len(next(record for record in records if record is not None))
+    columns = [
+        fr_recover([None if record is None else record[chunk] for record in records]) for chunk in range(chunk_count)
+    ]
+    return [list(record) for record in zip(*columns, strict=True)]

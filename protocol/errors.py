@@ -59,3 +59,7 @@ class InvalidSegmentHeader(ProtocolError):
 
 class InvalidSegment(ProtocolError):
     """Segment items that do not fit a segment, or segments given out of order."""
+
+
+class ReconstructionError(ProtocolError):
+    """Pieces from which a segment cannot be rebuilt: too few present, or not one erasure codeword."""

@@ -73,7 +73,21 @@ int fr_extend(const uint8_t *source, uint8_t *parity, size_t n, fr_element *scra
 int fr_extend_batch(const uint8_t *columns, uint8_t *parity, size_t n, size_t column_count, fr_element *scratch,
                     size_t scratch_count);
 
-/** @return the scratch elements fr_recover / fr_recover_batch need for `shard_count` shards (0 when invalid). */
+/**
+ * fr_extend of every chunk column of `num_records` records stored one after another (record-major:
+ * chunk c of record j is the scalar at byte offset (j * chunks_per_record + c) * 32). The column of
+ * chunk c across the records is extended, and chunk c of parity record j is that column's parity[j];
+ * parity records are written in the same layout. The strided gather and scatter happen here, so a
+ * caller holding whole records needs no transpose. Scratch as fr_extend_scratch_count(num_records).
+ * @param num_records n, a power of two, 1 <= n <= FR_MAX_SIZE
+ * @param chunks_per_record >= 1
+ * @return KERNEL_OK or KERNEL_ERR_INVALID_ARGUMENT
+ */
+int fr_extend_records(const uint8_t *records, uint8_t *parity, size_t num_records, size_t chunks_per_record,
+                      fr_element *scratch, size_t scratch_count);
+
+/** @return the scratch elements fr_recover, fr_recover_batch and fr_recover_records need for `shard_count`
+ * shards (0 when invalid). */
 size_t fr_recover_scratch_count(size_t shard_count);
 
 /**
@@ -95,5 +109,16 @@ int fr_recover(const uint8_t *shards, const uint8_t *present, size_t shard_count
  */
 int fr_recover_batch(const uint8_t *columns, const uint8_t *present, size_t shard_count, size_t column_count,
                      uint8_t *out, fr_element *scratch, size_t scratch_count);
+
+/**
+ * fr_recover of every chunk column of `num_records` (= shard_count) records stored one after another
+ * (record-major, as fr_extend_records): record j is shard j of each column, and `present` has one flag
+ * per record. Absent records are never read; `out` receives all num_records records in the same layout.
+ * Scratch as fr_recover_scratch_count(num_records).
+ * @param chunks_per_record >= 1
+ * @return KERNEL_OK or KERNEL_ERR_INVALID_ARGUMENT (as fr_recover)
+ */
+int fr_recover_records(const uint8_t *records, const uint8_t *present, size_t num_records, size_t chunks_per_record,
+                       uint8_t *out, fr_element *scratch, size_t scratch_count);
 
 #endif

@@ -134,19 +134,27 @@ void fr_bit_reverse_permute(fr_element *values, size_t n) {
     }
 }
 
-int fr_load_scalars(fr_element *values, const uint8_t *bytes, size_t count) {
+int fr_load_scalars_strided(fr_element *values, const uint8_t *bytes, size_t count, size_t stride) {
     for (size_t i = 0; i < count; i++) {
-        if (fr_load_plain(&values[i], bytes + FR_SCALAR_BYTES * i) != 0) {
+        if (fr_load_plain(&values[i], bytes + stride * i) != 0) {
             return KERNEL_ERR_INVALID_ARGUMENT;
         }
     }
     return KERNEL_OK;
 }
 
-void fr_store_scalars(uint8_t *bytes, const fr_element *values, size_t count) {
+void fr_store_scalars_strided(uint8_t *bytes, const fr_element *values, size_t count, size_t stride) {
     for (size_t i = 0; i < count; i++) {
-        fr_store_plain(bytes + FR_SCALAR_BYTES * i, &values[i]);
+        fr_store_plain(bytes + stride * i, &values[i]);
     }
+}
+
+int fr_load_scalars(fr_element *values, const uint8_t *bytes, size_t count) {
+    return fr_load_scalars_strided(values, bytes, count, FR_SCALAR_BYTES);
+}
+
+void fr_store_scalars(uint8_t *bytes, const fr_element *values, size_t count) {
+    fr_store_scalars_strided(bytes, values, count, FR_SCALAR_BYTES);
 }
 
 /* ---- NTT and inverse NTT ---- */
@@ -226,38 +234,58 @@ static void prepare_extend(extend_plan *plan, size_t n, unsigned log2_size, fr_e
     fr_bit_reverse_permute(plan->factors, n);
 }
 
-/* Inverse NTT into bit-reversed coefficients (times n), scale, forward NTT back to natural order. */
-static int extend_column(const extend_plan *plan, const uint8_t *source, uint8_t *parity) {
-    int status = fr_load_scalars(plan->work, source, plan->n);
+/* Inverse NTT into bit-reversed coefficients (times n), scale, forward NTT back to natural order.
+ * Scalar i of the column is at byte offset i * stride of `source` and of `parity`. */
+static int extend_column(const extend_plan *plan, const uint8_t *source, uint8_t *parity, size_t stride) {
+    int status = fr_load_scalars_strided(plan->work, source, plan->n, stride);
     if (status != KERNEL_OK) {
         return status;
     }
     fr_ntt_natural_to_reversed(plan->work, plan->n, plan->inverse_twiddles, 1);
     fr_multiply_pointwise(plan->work, plan->factors, plan->n);
     fr_ntt_reversed_to_natural(plan->work, plan->n, plan->twiddles, 1);
-    fr_store_scalars(parity, plan->work, plan->n);
+    fr_store_scalars_strided(parity, plan->work, plan->n, stride);
     return KERNEL_OK;
 }
 
-int fr_extend_batch(const uint8_t *columns, uint8_t *parity, size_t n, size_t column_count, fr_element *scratch,
-                    size_t scratch_count) {
+/* The checks shared by the batch and record layouts; on success the plan is ready. */
+static int start_extend(extend_plan *plan, size_t n, size_t column_count, fr_element *scratch, size_t scratch_count) {
     unsigned log2_size;
     if (fr_log2_of_size(n, FR_MAX_LOG2_SIZE, &log2_size) != 0 || scratch_count < fr_extend_scratch_count(n) ||
         column_count > SIZE_MAX / (n * FR_SCALAR_BYTES)) {
         return KERNEL_ERR_INVALID_ARGUMENT;
     }
-    extend_plan plan;
-    prepare_extend(&plan, n, log2_size, scratch);
-    const size_t column_bytes = n * FR_SCALAR_BYTES;
-    for (size_t column = 0; column < column_count; column++) {
-        int status = extend_column(&plan, columns + column * column_bytes, parity + column * column_bytes);
-        if (status != KERNEL_OK) {
-            return status;
-        }
-    }
+    prepare_extend(plan, n, log2_size, scratch);
     return KERNEL_OK;
+}
+
+int fr_extend_batch(const uint8_t *columns, uint8_t *parity, size_t n, size_t column_count, fr_element *scratch,
+                    size_t scratch_count) {
+    extend_plan plan;
+    int status = start_extend(&plan, n, column_count, scratch, scratch_count);
+    const size_t column_bytes = n * FR_SCALAR_BYTES;
+    for (size_t column = 0; status == KERNEL_OK && column < column_count; column++) {
+        status = extend_column(&plan, columns + column * column_bytes, parity + column * column_bytes,
+                               FR_SCALAR_BYTES);
+    }
+    return status;
 }
 
 int fr_extend(const uint8_t *source, uint8_t *parity, size_t n, fr_element *scratch, size_t scratch_count) {
     return fr_extend_batch(source, parity, n, 1, scratch, scratch_count);
+}
+
+int fr_extend_records(const uint8_t *records, uint8_t *parity, size_t num_records, size_t chunks_per_record,
+                      fr_element *scratch, size_t scratch_count) {
+    if (chunks_per_record == 0) {
+        return KERNEL_ERR_INVALID_ARGUMENT;
+    }
+    extend_plan plan;
+    int status = start_extend(&plan, num_records, chunks_per_record, scratch, scratch_count);
+    const size_t record_bytes = chunks_per_record * FR_SCALAR_BYTES;
+    for (size_t chunk = 0; status == KERNEL_OK && chunk < chunks_per_record; chunk++) {
+        const size_t offset = chunk * FR_SCALAR_BYTES;
+        status = extend_column(&plan, records + offset, parity + offset, record_bytes);
+    }
+    return status;
 }

@@ -41,4 +41,9 @@ void fr_scale(fr_element *values, size_t n, const fr_element *factor);
 int fr_load_scalars(fr_element *values, const uint8_t *bytes, size_t count);
 void fr_store_scalars(uint8_t *bytes, const fr_element *values, size_t count);
 
+/** As fr_load_scalars / fr_store_scalars, with scalar i at byte offset i * stride (stride >= 32):
+ * a column gathered from, or scattered to, records stored one after another. */
+int fr_load_scalars_strided(fr_element *values, const uint8_t *bytes, size_t count, size_t stride);
+void fr_store_scalars_strided(uint8_t *bytes, const fr_element *values, size_t count, size_t stride);
+
 #endif

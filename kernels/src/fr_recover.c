@@ -182,12 +182,12 @@ static void prepare_recover(recover_plan *plan, unsigned log2_size) {
     fill_shift(plan, plan->shift_down, &generator_inverse, log2_size);
 }
 
-/* Load the present shards times Z; zero elsewhere (Z vanishes there anyway). */
-static int load_masked(const recover_plan *plan, const uint8_t *column) {
+/* Load the present shards (shard i at byte offset i * stride) times Z; zero elsewhere (Z vanishes there anyway). */
+static int load_masked(const recover_plan *plan, const uint8_t *column, size_t stride) {
     for (size_t i = 0; i < plan->shard_count; i++) {
         if (!plan->present[i]) {
             fr_set_zero(&plan->work[i]);
-        } else if (fr_load_plain(&plan->work[i], column + FR_SCALAR_BYTES * i) != 0) {
+        } else if (fr_load_plain(&plan->work[i], column + stride * i) != 0) {
             return KERNEL_ERR_INVALID_ARGUMENT;
         }
     }
@@ -195,10 +195,11 @@ static int load_masked(const recover_plan *plan, const uint8_t *column) {
     return KERNEL_OK;
 }
 
-static int recover_column(const recover_plan *plan, const uint8_t *column, uint8_t *out) {
+/* Every shard of one column; shard i is at byte offset i * stride of `column` and of `out`. */
+static int recover_column(const recover_plan *plan, const uint8_t *column, uint8_t *out, size_t stride) {
     const size_t size = plan->shard_count;
     fr_element *work = plan->work;
-    int status = load_masked(plan, column);
+    int status = load_masked(plan, column, stride);
     if (status != KERNEL_OK) {
         return status;
     }
@@ -215,7 +216,7 @@ static int recover_column(const recover_plan *plan, const uint8_t *column, uint8
         }
     }
     fr_ntt_reversed_to_natural(work, size, plan->twiddles, 1);
-    fr_store_scalars(out, work, size);
+    fr_store_scalars_strided(out, work, size, stride);
     return KERNEL_OK;
 }
 
@@ -227,8 +228,9 @@ static size_t count_present(const uint8_t *present, size_t shard_count) {
     return count;
 }
 
-int fr_recover_batch(const uint8_t *columns, const uint8_t *present, size_t shard_count, size_t column_count,
-                     uint8_t *out, fr_element *scratch, size_t scratch_count) {
+/* The checks shared by the batch and record layouts; on success the plan is ready. */
+static int start_recover(recover_plan *plan, const uint8_t *present, size_t shard_count, size_t column_count,
+                         fr_element *scratch, size_t scratch_count) {
     unsigned log2_size;
     if (shard_count < 2 || fr_log2_of_size(shard_count, FR_MAX_LOG2_SIZE, &log2_size) != 0 ||
         scratch_count < fr_recover_scratch_count(shard_count) ||
@@ -236,20 +238,39 @@ int fr_recover_batch(const uint8_t *columns, const uint8_t *present, size_t shar
         count_present(present, shard_count) < shard_count / 2) {
         return KERNEL_ERR_INVALID_ARGUMENT;
     }
-    recover_plan plan;
-    layout_plan(&plan, shard_count, present, scratch);
-    prepare_recover(&plan, log2_size);
-    const size_t column_bytes = shard_count * FR_SCALAR_BYTES;
-    for (size_t column = 0; column < column_count; column++) {
-        int status = recover_column(&plan, columns + column * column_bytes, out + column * column_bytes);
-        if (status != KERNEL_OK) {
-            return status;
-        }
-    }
+    layout_plan(plan, shard_count, present, scratch);
+    prepare_recover(plan, log2_size);
     return KERNEL_OK;
+}
+
+int fr_recover_batch(const uint8_t *columns, const uint8_t *present, size_t shard_count, size_t column_count,
+                     uint8_t *out, fr_element *scratch, size_t scratch_count) {
+    recover_plan plan;
+    int status = start_recover(&plan, present, shard_count, column_count, scratch, scratch_count);
+    const size_t column_bytes = shard_count * FR_SCALAR_BYTES;
+    for (size_t column = 0; status == KERNEL_OK && column < column_count; column++) {
+        status = recover_column(&plan, columns + column * column_bytes, out + column * column_bytes,
+                                FR_SCALAR_BYTES);
+    }
+    return status;
 }
 
 int fr_recover(const uint8_t *shards, const uint8_t *present, size_t shard_count, uint8_t *out,
                fr_element *scratch, size_t scratch_count) {
     return fr_recover_batch(shards, present, shard_count, 1, out, scratch, scratch_count);
+}
+
+int fr_recover_records(const uint8_t *records, const uint8_t *present, size_t num_records, size_t chunks_per_record,
+                       uint8_t *out, fr_element *scratch, size_t scratch_count) {
+    if (chunks_per_record == 0) {
+        return KERNEL_ERR_INVALID_ARGUMENT;
+    }
+    recover_plan plan;
+    int status = start_recover(&plan, present, num_records, chunks_per_record, scratch, scratch_count);
+    const size_t record_bytes = chunks_per_record * FR_SCALAR_BYTES;
+    for (size_t chunk = 0; status == KERNEL_OK && chunk < chunks_per_record; chunk++) {
+        const size_t offset = chunk * FR_SCALAR_BYTES;
+        status = recover_column(&plan, records + offset, out + offset, record_bytes);
+    }
+    return status;
 }

@@ -1,7 +1,7 @@
 /* Standalone check of the Fr kernel without Python: built with -Werror by
- * tests/kernels/test_c_standalone.py. Known root, NTT round trip, extend, recover, bad arguments,
- * and a digest of larger transforms on pseudo-random input, which must be the same for every build
- * (the test compares the assembly build with -DFR_PORTABLE_ONLY). */
+ * tests/kernels/test_c_standalone.py. Known root, NTT round trip, extend, recover, the record layouts,
+ * bad arguments, and a digest of larger transforms on pseudo-random input, which must be the same for
+ * every build (the test compares the assembly build with -DFR_PORTABLE_ONLY). */
 #include <stdio.h>
 #include <string.h>
 
@@ -82,6 +82,47 @@ static void check_extend_and_recover(void) {
     check(fr_recover(shards, present, SHARD_COUNT, recovered, scratch, SCRATCH_COUNT) != 0, "corrupt shard rejected");
 }
 
+/* Records of RECORD_CHUNKS chunks: extend_records == extend of each gathered column, and
+ * recover_records brings back every record from the parity records alone. */
+#define RECORD_COUNT 4
+#define RECORD_CHUNKS 3
+#define RECORD_SCALARS (RECORD_COUNT * RECORD_CHUNKS)
+
+static void check_records(void) {
+    uint8_t records[RECORD_SCALARS * FR_SCALAR_BYTES], parity[sizeof records], expected[sizeof records];
+    uint8_t column[RECORD_COUNT * FR_SCALAR_BYTES], column_parity[sizeof column];
+    uint8_t all[2 * sizeof records], recovered[sizeof all], present[2 * RECORD_COUNT];
+    const size_t record_bytes = RECORD_CHUNKS * FR_SCALAR_BYTES;
+    fill_scalars(records, RECORD_SCALARS);
+    check(fr_extend_records(records, parity, RECORD_COUNT, RECORD_CHUNKS, scratch, SCRATCH_COUNT) == 0,
+          "extend_records");
+    for (size_t chunk = 0; chunk < RECORD_CHUNKS; chunk++) {
+        for (size_t j = 0; j < RECORD_COUNT; j++) {
+            memcpy(column + FR_SCALAR_BYTES * j, records + record_bytes * j + FR_SCALAR_BYTES * chunk, FR_SCALAR_BYTES);
+        }
+        check(fr_extend(column, column_parity, RECORD_COUNT, scratch, SCRATCH_COUNT) == 0, "extend of a column");
+        for (size_t j = 0; j < RECORD_COUNT; j++) {
+            memcpy(expected + record_bytes * j + FR_SCALAR_BYTES * chunk, column_parity + FR_SCALAR_BYTES * j,
+                   FR_SCALAR_BYTES);
+        }
+    }
+    check(memcmp(parity, expected, sizeof parity) == 0, "extend_records == extend of each column");
+    for (size_t j = 0; j < RECORD_COUNT; j++) {
+        memset(all + record_bytes * (2 * j), 0xff, record_bytes); /* absent source: never read */
+        memcpy(all + record_bytes * (2 * j + 1), parity + record_bytes * j, record_bytes);
+        present[2 * j] = 0;
+        present[2 * j + 1] = 1;
+    }
+    check(fr_recover_records(all, present, 2 * RECORD_COUNT, RECORD_CHUNKS, recovered, scratch, SCRATCH_COUNT) == 0,
+          "recover_records");
+    for (size_t j = 0; j < RECORD_COUNT; j++) {
+        check(memcmp(recovered + record_bytes * (2 * j), records + record_bytes * j, record_bytes) == 0,
+              "recovered source record");
+    }
+    check(fr_extend_records(records, parity, RECORD_COUNT, 0, scratch, SCRATCH_COUNT) != 0, "0 chunks rejected");
+    check(fr_extend_records(records, parity, 3, RECORD_CHUNKS, scratch, SCRATCH_COUNT) != 0, "3 records rejected");
+}
+
 static void check_non_canonical(void) {
     uint8_t values[4 * FR_SCALAR_BYTES], out[sizeof values];
     fill_scalars(values, 4);
@@ -151,6 +192,7 @@ static void print_digest(void) {
 int main(void) {
     check_root_and_round_trip();
     check_extend_and_recover();
+    check_records();
     check_non_canonical();
     print_digest();
     printf("%d passed, %d failed\n", failures == 0 ? 1 : 0, failures == 0 ? 0 : 1);

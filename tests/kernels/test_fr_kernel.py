@@ -239,6 +239,116 @@ def test_recover_rejects_inconsistent_shards(backend: str) -> None:
     assert fr.recover(keep(shards, [index for index in range(16) if index != 5]), backend) != b"".join(shards)
 
 
+# ---- record layouts (archiving: records stored one after another, one column per chunk offset) ----
+
+
+def gather_column(records: bytes, num_records: int, chunk: int) -> bytes:
+    """The scalars at chunk offset `chunk` of each record, in record order."""
+    record_bytes = len(records) // num_records
+    return b"".join(scalar_at(records[j * record_bytes : (j + 1) * record_bytes], chunk) for j in range(num_records))
+
+
+def records_from_columns(columns: list[bytes]) -> bytes:
+    """Record-major bytes whose chunk c is columns[c] (the inverse of gather_column over all chunks)."""
+    split_columns = [split(column) for column in columns]
+    return b"".join(b"".join(column[j] for column in split_columns) for j in range(len(split_columns[0])))
+
+
+@pytest.mark.parametrize(("num_records", "chunks_per_record"), [(1, 3), (2, 5), (8, 64), (128, 4), (4, 1)])
+def test_extend_records_equals_extend_of_each_chunk_column(
+    backend: str, num_records: int, chunks_per_record: int
+) -> None:
+    records = random_scalars(random.Random(num_records * 31 + chunks_per_record), num_records * chunks_per_record)
+    columns = [gather_column(records, num_records, chunk) for chunk in range(chunks_per_record)]
+    expected = records_from_columns([fr.extend(column) for column in columns])
+    assert fr.extend_records(records, num_records, backend) == expected
+
+
+def test_extend_records_at_the_archiving_shape() -> None:
+    """128 records; chunk columns repeat every 16 chunks, so 16 reference columns pin all 1024."""
+    rng = random.Random(16)
+    columns = [random_scalars(rng, 128) for _ in range(16)] * 64
+    expected = records_from_columns([fr.extend(column) for column in columns])
+    assert fr.extend_records(records_from_columns(columns), 128) == expected
+
+
+def erase_records(records: bytes, present: list[bool]) -> bytes:
+    """Record-major records with every missing record overwritten by non-canonical bytes, which must not be read."""
+    record_bytes = len(records) // len(present)
+    garbage = b"\xff" * record_bytes
+    return b"".join(
+        records[j * record_bytes : (j + 1) * record_bytes] if flag else garbage for j, flag in enumerate(present)
+    )
+
+
+def codeword_records(rng: random.Random, num_records: int, chunks_per_record: int) -> bytes:
+    """2 * num_records records, source and parity interleaved, every chunk column a codeword."""
+    source = random_scalars(rng, num_records * chunks_per_record)
+    parity = fr.extend_records(source, num_records)
+    record_bytes = chunks_per_record * fr.SCALAR_SIZE
+    return b"".join(
+        source[j * record_bytes : (j + 1) * record_bytes] + parity[j * record_bytes : (j + 1) * record_bytes]
+        for j in range(num_records)
+    )
+
+
+@pytest.mark.parametrize(("num_records", "chunks_per_record"), [(2, 3), (16, 8), (256, 2)])
+def test_recover_records_from_any_half(backend: str, num_records: int, chunks_per_record: int) -> None:
+    rng = random.Random(num_records + chunks_per_record)
+    records = codeword_records(rng, num_records // 2, chunks_per_record)
+    masks = [
+        rng.sample(range(num_records), num_records // 2),  # any mix of source and parity
+        list(range(1, num_records, 2)),  # all parity
+        list(range(num_records)),  # everything present
+    ]
+    for kept in masks:
+        present = [index in set(kept) for index in range(num_records)]
+        assert fr.recover_records(erase_records(records, present), present, backend) == records
+
+
+def split_columns_back(columns: bytes, column_size: int) -> list[bytes]:
+    step = column_size * fr.SCALAR_SIZE
+    return [columns[offset : offset + step] for offset in range(0, len(columns), step)]
+
+
+def test_recover_records_equals_recover_batch_of_each_column() -> None:
+    rng = random.Random(17)
+    records = codeword_records(rng, 8, 5)
+    present = [index % 3 != 0 for index in range(16)]
+    columns = [gather_column(records, 16, chunk) for chunk in range(5)]
+    expected = records_from_columns(split_columns_back(fr.recover_batch(b"".join(columns), present), 16))
+    assert fr.recover_records(erase_records(records, present), present) == expected == records
+
+
+def test_record_layouts_reject_bad_input(backend: str) -> None:
+    rng = random.Random(18)
+    records = bytearray(codeword_records(rng, 4, 3))  # 8 records of 3 chunks
+    with pytest.raises(fr.FrKernelError, match="num_records=3 must be a power of two"):
+        fr.extend_records(bytes(32 * 6), 3, backend)
+    with pytest.raises(fr.FrKernelError, match=r"non-zero multiple of 4 scalars \(128 bytes\), got 160 bytes"):
+        fr.extend_records(bytes(160), 4, backend)
+    with pytest.raises(fr.FrKernelError, match="at least 4 of 8 shards present, got 3"):
+        fr.recover_records(bytes(records), [True] * 3 + [False] * 5, backend)
+    bad = MODULUS.to_bytes(32, "big")
+    records[(5 * 3 + 2) * 32 : (5 * 3 + 3) * 32] = bad  # record 5, chunk 2
+    shown = rf"records\[17\] \(record 5, chunk 2\) = 0x{MODULUS:064x} is not canonical"
+    with pytest.raises(fr.FrKernelError, match=shown):
+        fr.extend_records(bytes(records), 8, backend)
+    with pytest.raises(fr.FrKernelError, match=shown):
+        fr.recover_records(bytes(records), [True] * 8, backend)
+    records[(5 * 3 + 2) * 32 : (5 * 3 + 3) * 32] = (1).to_bytes(32, "big")  # canonical, but off the codeword
+    with pytest.raises(fr.FrKernelError, match="not evaluations of one polynomial of degree < 4 per chunk"):
+        fr.recover_records(bytes(records), [True] * 8, backend)
+
+
+def test_is_canonical() -> None:
+    assert fr.is_canonical(bytes(64))
+    assert fr.is_canonical(b"")
+    assert not fr.is_canonical(bytes(32) + MODULUS.to_bytes(32, "big"))
+    assert not fr.is_canonical(bytes(33))
+    assert not fr.is_canonical("00" * 32)  # type: ignore[arg-type]
+
+
 # ---- argument checks ----
 
 NON_CANONICAL = [MODULUS, MODULUS + 1, 2**256 - 1]
@@ -327,6 +437,14 @@ def test_binding_checks_arguments_itself() -> None:
         _kernels.fr_recover_batch(bytes(4 * 32), bytes([1, 0, 0, 0]))
     with pytest.raises(ValueError, match="column_size=0"):
         _kernels.fr_extend_batch(bytes(32), 0)
+    with pytest.raises(ValueError, match="num_records=0"):
+        _kernels.fr_extend_records(bytes(32), 0)
+    with pytest.raises(ValueError, match="fr_extend_records: invalid argument"):
+        _kernels.fr_extend_records(bytes(3 * 32), 3)
+    with pytest.raises(ValueError, match="records must be a non-zero multiple of 128 bytes, got 96"):
+        _kernels.fr_recover_records(bytes(3 * 32), bytes([1, 1, 0, 0]))
+    with pytest.raises(ValueError, match="fr_recover_records: invalid argument"):
+        _kernels.fr_recover_records(bytes(4 * 32), bytes([1, 0, 0, 0]))
     with pytest.raises(ValueError, match="fr_root_of_unity: invalid argument"):
         _kernels.fr_root_of_unity(2**33)
     assert _kernels.fr_first_noncanonical(bytes(64) + MODULUS.to_bytes(32, "big")) == 2

@@ -1,0 +1,184 @@
+"""Archiver: turns confirmed blocks, in order, into segments of verifiable pieces.
+
+Ownership: the archiver is the only writer of segment headers and of the piece files it stores.
+Durability order for each segment: pieces file (fsynced) → header + progress (one RocksDB batch,
+synced) → notify subscribers. Every received block is stored before it is archived, so a restart
+rebuilds the in-memory segment buffer from the last header and the stored blocks after it and
+never re-archives or skips a block.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable, Sequence
+from dataclasses import dataclass
+from typing import Protocol
+
+from autonomys.actors.piece_store import SegmentPieceFiles
+from autonomys.actors.storage import KVStore
+from autonomys.protocol.archiving import ArchivedSegment, archive_segment, compute_source_record_commitment
+from autonomys.protocol.block_archiving import (
+    ArchiverState,
+    ProducedSegment,
+    add_block,
+    initial_archiver_state,
+    next_state_after_segment,
+    produce_segment,
+    restore_archiver_state,
+)
+from autonomys.protocol.codec import encode_u64
+from autonomys.protocol.errors import InvalidBlock
+from autonomys.protocol.kzg import Kzg
+from autonomys.protocol.params import Params
+from autonomys.protocol.segment_encoding import encode_segment, split_segment_into_raw_records
+from autonomys.protocol.segments import SegmentHeader
+
+HEADER_PREFIX = b"archiver/segment_header/"
+LAST_SEGMENT_KEY = b"archiver/last_segment"
+BLOCK_PREFIX = b"archiver/block/"
+LAST_BLOCK_KEY = b"archiver/last_block"
+
+RecordCommitter = Callable[[Sequence[bytes]], list[bytes]]
+"""Commitments of raw source records, in order (fanned out to workers in a cluster)."""
+
+
+class OutOfOrderBlock(InvalidBlock):
+    """A confirmed block that does not follow the last one received."""
+
+
+@dataclass(frozen=True, slots=True)
+class SegmentHeaderNotification:
+    """broadcast: a newly archived segment's header."""
+
+    header: SegmentHeader
+
+
+class SegmentHeaderSubscriber(Protocol):
+    name: str
+
+    def on_segment_header(self, notification: SegmentHeaderNotification) -> None: ...
+
+
+def _header_key(segment_index: int) -> bytes:
+    return HEADER_PREFIX + segment_index.to_bytes(8, "big")
+
+
+def _block_key(number: int) -> bytes:
+    return BLOCK_PREFIX + number.to_bytes(4, "big")
+
+
+class Archiver:
+    def __init__(
+        self,
+        params: Params,
+        kzg: Kzg,
+        store: KVStore,
+        pieces: SegmentPieceFiles,
+        commit_records: RecordCommitter | None = None,
+    ) -> None:
+        self.params = params
+        self.kzg = kzg
+        self.store = store
+        self.pieces = pieces
+        self.commit_records = commit_records if commit_records is not None else self._commit_locally
+        self.subscribers: list[SegmentHeaderSubscriber] = []
+        pieces.remove_incomplete()
+        self._last_block = self._read_int(LAST_BLOCK_KEY)
+        self._state = self._restore()
+
+    @property
+    def last_block_number(self) -> int | None:
+        return self._last_block
+
+    @property
+    def last_segment_header(self) -> SegmentHeader | None:
+        last = self._read_int(LAST_SEGMENT_KEY)
+        return None if last is None else self.segment_header(last)
+
+    def segment_header(self, segment_index: int) -> SegmentHeader | None:
+        data = self.store.get(_header_key(segment_index))
+        return None if data is None else SegmentHeader.from_bytes(data)
+
+    def segment_headers(self, first: int = 0) -> list[SegmentHeader]:
+        headers = []
+        while (header := self.segment_header(first + len(headers))) is not None:
+            headers.append(header)
+        return headers
+
+    def get_piece(self, piece_index: int) -> bytes | None:
+        return self.pieces.get_piece(piece_index)
+
+    def on_confirmed_block(self, number: int, block: bytes) -> list[SegmentHeader]:
+        """Archive a confirmed block; returns the headers of segments it completed. Replays are ignored."""
+        expected = 0 if self._last_block is None else self._last_block + 1
+        if number < expected:
+            return []
+        if number != expected:
+            msg = f"block {number} arrived, the archiver expects block {expected}"
+            raise OutOfOrderBlock(msg)
+        state = add_block(self._state, bytes(block))
+        self.store.write_batch({_block_key(number): bytes(block), LAST_BLOCK_KEY: encode_u64(number)})
+        self._last_block = number
+        self._state = state
+        return self._produce_ready_segments()
+
+    def _produce_ready_segments(self) -> list[SegmentHeader]:
+        headers = []
+        while (produced := produce_segment(self._state, self.params)) is not None:
+            archived = self._archive(produced)
+            self._state = next_state_after_segment(produced, archived.segment_header)
+            headers.append(archived.segment_header)
+            for subscriber in list(self.subscribers):
+                subscriber.on_segment_header(SegmentHeaderNotification(archived.segment_header))
+        return headers
+
+    def _archive(self, produced: ProducedSegment) -> ArchivedSegment:
+        segment_bytes = encode_segment(produced.items, self.params)
+        raw_records = split_segment_into_raw_records(segment_bytes, self.params)
+        archived = archive_segment(
+            segment_bytes,
+            self.kzg,
+            self.params,
+            produced.segment_index,
+            produced.prev_segment_header_hash,
+            produced.last_archived_block,
+            source_commitments=self.commit_records(raw_records),
+        )
+        index = int(produced.segment_index)
+        self.pieces.write_segment(index, archived.pieces)
+        self.store.write_batch({_header_key(index): archived.segment_header.to_bytes(), LAST_SEGMENT_KEY: encode_u64(index)})
+        self._prune_blocks_before(int(produced.last_archived_block.number))
+        return archived
+
+    def _commit_locally(self, raw_records: Sequence[bytes]) -> list[bytes]:
+        return [compute_source_record_commitment(self.kzg, record, self.params) for record in raw_records]
+
+    def _restore(self) -> ArchiverState:
+        header = self.last_segment_header
+        if header is None:
+            state, first = initial_archiver_state(), 0
+        else:
+            progress = header.last_archived_block
+            last_block = b"" if progress.is_complete else self._stored_block(int(progress.number))
+            state, first = restore_archiver_state(header, last_block), int(progress.number) + 1
+        last = -1 if self._last_block is None else self._last_block
+        for number in range(first, last + 1):
+            state = add_block(state, self._stored_block(number))
+        self._state = state
+        self._produce_ready_segments()  # a crash between storing a block and archiving it
+        return self._state
+
+    def _stored_block(self, number: int) -> bytes:
+        data = self.store.get(_block_key(number))
+        if data is None:
+            msg = f"archiver store lost block {number}"
+            raise InvalidBlock(msg)
+        return data
+
+    def _prune_blocks_before(self, number: int) -> None:
+        for key, _ in list(self.store.items_with_prefix(BLOCK_PREFIX)):
+            if int.from_bytes(key[len(BLOCK_PREFIX) :], "big") < number:
+                self.store.delete(key)
+
+    def _read_int(self, key: bytes) -> int | None:
+        data = self.store.get(key)
+        return None if data is None else int.from_bytes(data, "little")

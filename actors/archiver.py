@@ -11,10 +11,12 @@ from __future__ import annotations
 
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass
+from pathlib import Path
 from typing import Protocol
 
+from autonomys.actors.kzg_setup import KzgSetup, load_kzg
 from autonomys.actors.piece_store import SegmentPieceFiles
-from autonomys.actors.storage import KVStore
+from autonomys.actors.storage import KVStore, RocksKVStore
 from autonomys.protocol.archiving import ArchivedSegment, archive_segment, compute_source_record_commitment
 from autonomys.protocol.block_archiving import (
     ArchiverState,
@@ -182,3 +184,45 @@ class Archiver:
     def _read_int(self, key: bytes) -> int | None:
         data = self.store.get(key)
         return None if data is None else int.from_bytes(data, "little")
+
+
+def commit_raw_records(setup: KzgSetup, params: Params, raw_records: Sequence[bytes]) -> list[bytes]:
+    """Commitments of raw source records with a setup loaded once per process (a plotting/commit worker's job)."""
+    kzg = load_kzg(setup)
+    return [compute_source_record_commitment(kzg, record, params) for record in raw_records]
+
+
+@dataclass(frozen=True, slots=True)
+class ArchiverConfig:
+    data_dir: str
+    params: Params
+    kzg_setup: KzgSetup
+
+
+class ArchiverService:
+    """The Ray-facing archiver: opens its stores under data_dir and serves blocks, headers and pieces."""
+
+    def __init__(self, config: ArchiverConfig, commit_records: RecordCommitter | None = None) -> None:
+        root = Path(config.data_dir) / "archiver"
+        self.archiver = Archiver(
+            config.params,
+            load_kzg(config.kzg_setup),
+            RocksKVStore(root / "db"),
+            SegmentPieceFiles(root / "pieces", config.params),
+            commit_records,
+        )
+
+    def ready(self) -> bool:
+        return True
+
+    def on_confirmed_block(self, number: int, block: bytes) -> list[SegmentHeader]:
+        return self.archiver.on_confirmed_block(number, block)
+
+    def segment_headers(self, first: int = 0) -> list[SegmentHeader]:
+        return self.archiver.segment_headers(first)
+
+    def get_piece(self, piece_index: int) -> bytes | None:
+        return self.archiver.get_piece(piece_index)
+
+    def shutdown(self) -> None:
+        self.archiver.store.close()

@@ -4,9 +4,12 @@ from __future__ import annotations
 
 import ray
 
-from autonomys.actors.handles import TimekeeperClient
+from autonomys.actors.archiver import ArchiverConfig, ArchiverService, commit_raw_records
+from autonomys.actors.handles import ArchiverClient, RayRecordCommitter, TimekeeperClient
+from autonomys.actors.kzg_setup import KzgSetup
 from autonomys.actors.timekeeper import TimekeeperConfig, TimekeeperService
-from autonomys.clusters.spec import TIMEKEEPER_NAME, ClusterSpec
+from autonomys.clusters.spec import ARCHIVER_NAME, TIMEKEEPER_NAME, ClusterSpec
+from autonomys.protocol.params import Params
 
 
 def create_timekeeper(
@@ -19,3 +22,20 @@ def create_timekeeper(
         options["lifetime"] = "detached"
     handle = ray.remote(TimekeeperService).options(**options).remote(config)
     return TimekeeperClient(handle)
+
+
+def create_record_committer(setup: KzgSetup, params: Params, workers: int) -> RayRecordCommitter:
+    """Record commitments as Ray tasks, one CPU each, at most `workers` in flight."""
+    remote_commit = ray.remote(num_cpus=1, max_retries=3)(commit_raw_records)
+    return RayRecordCommitter(remote_commit, setup, params, max_in_flight=workers)
+
+
+def create_archiver(
+    spec: ClusterSpec, config: ArchiverConfig, *, workers: int, name: str = ARCHIVER_NAME
+) -> ArchiverClient:
+    """Create (or attach to) the named archiver; its record commitments fan out to `workers` tasks."""
+    committer = create_record_committer(config.kzg_setup, config.params, workers) if workers > 0 else None
+    options = spec.archiver.ray_options()
+    options.update(name=name, namespace=spec.namespace, get_if_exists=True)
+    handle = ray.remote(ArchiverService).options(**options).remote(config, committer)
+    return ArchiverClient(handle)

@@ -10,6 +10,7 @@ from typing import Any
 
 NAMESPACE = "autonomys"
 TIMEKEEPER_NAME = "timekeeper"
+ARCHIVER_NAME = "archiver"
 # Custom resource a host advertises when it may run the timekeeper (its fastest core).
 TIMEKEEPER_RESOURCE = "timekeeper"
 
@@ -40,6 +41,9 @@ class ClusterSpec:
     timekeeper: RoleOptions = field(
         default_factory=lambda: RoleOptions(num_cpus=1, resources={TIMEKEEPER_RESOURCE: 1}, max_concurrency=8)
     )
+
+    # The archiver coordinates; its heavy work (record commitments) runs as CPU tasks.
+    archiver: RoleOptions = field(default_factory=lambda: RoleOptions(num_cpus=0))
 
     def local_resources(self) -> dict[str, float]:
         """Custom resources an embedded single-machine instance advertises so every role fits."""

@@ -38,6 +38,7 @@ HEADER_PREFIX = b"archiver/segment_header/"
 LAST_SEGMENT_KEY = b"archiver/last_segment"
 BLOCK_PREFIX = b"archiver/block/"
 LAST_BLOCK_KEY = b"archiver/last_block"
+SUBSCRIBER_PREFIX = b"archiver/subscriber/"
 
 RecordCommitter = Callable[[Sequence[bytes]], list[bytes]]
 """Commitments of raw source records, in order (fanned out to workers in a cluster)."""
@@ -200,17 +201,30 @@ class ArchiverConfig:
 
 
 class ArchiverService:
-    """The Ray-facing archiver: opens its stores under data_dir and serves blocks, headers and pieces."""
+    """The Ray-facing archiver: opens its stores under data_dir and serves blocks, headers and pieces.
 
-    def __init__(self, config: ArchiverConfig, commit_records: RecordCommitter | None = None) -> None:
+    Subscribers are named actors, remembered in the store so a restarted archiver keeps notifying them.
+    """
+
+    def __init__(
+        self,
+        config: ArchiverConfig,
+        commit_records: RecordCommitter | None = None,
+        subscriber_resolver: Callable[[str], SegmentHeaderSubscriber] | None = None,
+    ) -> None:
         root = Path(config.data_dir) / "archiver"
+        self._resolver = subscriber_resolver if subscriber_resolver is not None else _default_resolver
+        store = RocksKVStore(root / "db")
         self.archiver = Archiver(
-            config.params,
-            load_kzg(config.kzg_setup),
-            RocksKVStore(root / "db"),
-            SegmentPieceFiles(root / "pieces", config.params),
-            commit_records,
+            config.params, load_kzg(config.kzg_setup), store, SegmentPieceFiles(root / "pieces", config.params), commit_records
         )
+        for key, _ in store.items_with_prefix(SUBSCRIBER_PREFIX):
+            self.archiver.subscribers.append(self._resolver(key[len(SUBSCRIBER_PREFIX) :].decode()))
+
+    def subscribe(self, name: str) -> None:
+        """Send every future segment header to the named actor's on_segment_header."""
+        self.archiver.store.put(SUBSCRIBER_PREFIX + name.encode(), b"")
+        self.archiver.subscribers.append(self._resolver(name))
 
     def ready(self) -> bool:
         return True
@@ -226,3 +240,9 @@ class ArchiverService:
 
     def shutdown(self) -> None:
         self.archiver.store.close()
+
+
+def _default_resolver(name: str) -> SegmentHeaderSubscriber:
+    from autonomys.actors.handles import ActorSubscriber  # Ray is only needed inside a cluster
+
+    return ActorSubscriber(name)

@@ -40,8 +40,8 @@ def get_actor(name: str, namespace: str | None = None) -> Any:
         raise ActorUnavailable(msg) from error
 
 
-class ActorSlotSubscriber:
-    """Pushes SlotNotifications to a named actor's `on_slot`, fire-and-forget and in order.
+class ActorSubscriber:
+    """Pushes broadcasts (slots, segment headers) to a named actor, fire-and-forget and in order.
 
     The previous push is checked (without waiting) before the next: a dead subscriber raises
     ActorUnavailable, which the timekeeper counts. The handle is re-resolved after a failure.
@@ -54,10 +54,16 @@ class ActorSlotSubscriber:
         self._pending: Any = None
 
     def on_slot(self, notification: SlotNotification) -> None:
+        self._push("on_slot", notification)
+
+    def on_segment_header(self, notification: Any) -> None:
+        self._push("on_segment_header", notification)
+
+    def _push(self, method: str, notification: Any) -> None:
         self._raise_if_previous_failed()
         if self._handle is None:
             self._handle = get_actor(self.name, self.namespace)
-        self._pending = self._handle.on_slot.remote(notification)
+        self._pending = getattr(self._handle, method).remote(notification)
 
     def _raise_if_previous_failed(self) -> None:
         if self._pending is None:
@@ -152,6 +158,9 @@ class ArchiverClient:
 
     def on_confirmed_block(self, number: int, block: bytes, timeout: float = DEFAULT_TIMEOUT * 10) -> list:
         return call(self.handle.on_confirmed_block, number, block, timeout=timeout)
+
+    def subscribe(self, name: str, timeout: float = DEFAULT_TIMEOUT) -> None:
+        call(self.handle.subscribe, name, timeout=timeout)
 
     def segment_headers(self, first: int = 0, timeout: float = DEFAULT_TIMEOUT) -> list:
         return call(self.handle.segment_headers, first, timeout=timeout)

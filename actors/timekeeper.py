@@ -240,6 +240,6 @@ class TimekeeperService:
 
 
 def _default_resolver(name: str) -> SlotSubscriber:
-    from autonomys.actors.handles import ActorSlotSubscriber  # Ray is only needed inside a cluster
+    from autonomys.actors.handles import ActorSubscriber  # Ray is only needed inside a cluster
 
-    return ActorSlotSubscriber(name)
+    return ActorSubscriber(name)

@@ -7,6 +7,7 @@ import uuid
 from pathlib import Path
 
 import pytest
+import ray
 
 from autonomys.actors.archiver import Archiver, ArchiverConfig
 from autonomys.actors.kzg_setup import KzgSetup, load_kzg
@@ -17,6 +18,7 @@ from autonomys.clusters.spec import ClusterSpec
 from autonomys.protocol.archiving import is_piece_valid
 from autonomys.protocol.params import MINIMAL
 from autonomys.protocol.pieces import compute_first_piece_index
+from helpers.recording import HeaderRecorder
 
 pytestmark = pytest.mark.cluster
 TIMEOUT = 120
@@ -35,6 +37,9 @@ def test_archiver_actor_with_two_commitment_workers(ray_session: str, tmp_path: 
     config = ArchiverConfig(str(tmp_path / "actor"), MINIMAL, setup)
     archiver = create_archiver(ClusterSpec(), config, workers=2, name=f"archiver-{uuid.uuid4().hex[:6]}")
     assert archiver.ready(timeout=TIMEOUT)
+    recorder_name = f"headers-{uuid.uuid4().hex[:6]}"
+    recorder = ray.remote(HeaderRecorder).options(name=recorder_name, num_cpus=0).remote()
+    archiver.subscribe(recorder_name, timeout=TIMEOUT)
     headers = []
     for number, block in enumerate(stream):
         headers += archiver.on_confirmed_block(number, block, timeout=TIMEOUT)
@@ -47,4 +52,6 @@ def test_archiver_actor_with_two_commitment_workers(ray_session: str, tmp_path: 
             piece = archiver.get_piece(first + position, timeout=TIMEOUT)
             assert piece == local.get_piece(first + position)
         assert is_piece_valid(kzg, piece, header.segment_commitment, MINIMAL.num_pieces - 1, MINIMAL)
+    assert ray.get(recorder.report.remote(), timeout=TIMEOUT) == headers  # in order, each once
     archiver.shutdown(timeout=TIMEOUT)
+    ray.kill(recorder)

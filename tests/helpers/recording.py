@@ -36,3 +36,16 @@ class RecordingSubscriber:
 
     def report(self) -> tuple[list, list[str], list[str]]:
         return self.proofs, self.outcomes, self.errors
+
+
+class HeaderRecorder:
+    """A test-only segment header subscriber actor."""
+
+    def __init__(self) -> None:
+        self.headers: list = []
+
+    def on_segment_header(self, notification) -> None:  # noqa: ANN001
+        self.headers.append(notification.header)
+
+    def report(self) -> list:
+        return self.headers

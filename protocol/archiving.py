@@ -31,7 +31,7 @@ from autonomys.protocol.constants import (
     SCALAR_FULL_BYTES,
 )
 from autonomys.protocol.errors import InvalidPiece
-from autonomys.protocol.kzg import InvalidCommitmentInput, Kzg, Polynomial, root_of_unity
+from autonomys.protocol.kzg import InvalidCommitmentInput, Kzg, Polynomial, decode_g1, root_of_unity
 from autonomys.protocol.params import Params, is_power_of_two
 from autonomys.protocol.segment_encoding import (
     encode_raw_record_as_scalars,
@@ -101,7 +101,7 @@ def extend_commitments(commitments: Sequence[bytes]) -> list[bytes]:
     if not is_power_of_two(count):
         msg = f"extend_commitments needs a power-of-two number of commitments, got {count}"
         raise InvalidCommitmentInput(msg)
-    points = [decode_commitment(commitment) for commitment in commitments]
+    points = [decode_g1(commitment) for commitment in commitments]
     root = root_of_unity(count)
     shifted_coefficients = _shift_coefficients(_transform_g1(points, pow(root, -1, R)))
     parity = _transform_g1(shifted_coefficients, root)
@@ -237,19 +237,6 @@ def validate_records(records: Sequence[bytes], count: int, params: Params) -> No
         if len(record) != params.record_size:
             msg = f"record {index} must be {params.record_size} bytes, got {len(record)}"
             raise InvalidPiece(msg)
-
-
-def decode_commitment(commitment: bytes) -> G1Point:
-    """The G1 point of a 48-byte compressed commitment; InvalidCommitmentInput if it is not one."""
-    # Commitments are compressed points in the prime-order subgroup.
-    if len(commitment) != G1_COMPRESSED_SIZE:
-        msg = f"commitment must be {G1_COMPRESSED_SIZE} bytes, got {len(commitment)}"
-        raise InvalidCommitmentInput(msg)
-    try:
-        return G1Point.from_compressed_bytes(bytes(commitment))
-    except Exception as error:  # noqa: BLE001 - the binding raises plain exceptions for bad points
-        msg = f"commitment {bytes(commitment).hex()} is not a valid compressed G1 point: {error}"
-        raise InvalidCommitmentInput(msg) from error
 
 
 def _validate_source_commitments(source_commitments: Sequence[bytes], params: Params) -> Sequence[bytes]:

@@ -65,7 +65,8 @@ class Polynomial:
         return [int.from_bytes(self.coefficients[i : i + size], "big") for i in range(0, len(self.coefficients), size)]
 
 
-def _decode_g1(data: bytes, what: str) -> G1Point:
+def decode_g1(data: bytes, what: str = "commitment") -> G1Point:
+    """The G1 point of 48 compressed bytes (checked in the subgroup); InvalidCommitmentInput otherwise."""
     if len(data) != G1_COMPRESSED_SIZE:
         msg = f"{what} must be {G1_COMPRESSED_SIZE} bytes, got {len(data)}"
         raise InvalidCommitmentInput(msg)
@@ -176,8 +177,8 @@ class Kzg:
     def verify(self, commitment: bytes, num_values: int, index: int, value: bytes, witness: bytes) -> bool:
         """e(C − y·G1, G2) == e(π, [τ]G2 − x·G2); False for any malformed input."""
         try:
-            commitment_point = _decode_g1(commitment, "commitment")
-            witness_point = _decode_g1(witness, "witness")
+            commitment_point = decode_g1(commitment, "commitment")
+            witness_point = decode_g1(witness, "witness")
             y = Scalar.from_be_bytes(bytes(value))
             x = _scalar(pow(root_of_unity(next_power_of_two(num_values)), index, R))
         except (InvalidCommitmentInput, ValueError, TypeError, OverflowError):

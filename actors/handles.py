@@ -126,15 +126,18 @@ class RayRecordCommitter:
         self.max_in_flight = max_in_flight
 
     def __call__(self, raw_records: Sequence[bytes]) -> list[bytes]:
-        setup_ref = ray.put(self.setup)
         pending: dict[Any, int] = {}
         results: list[bytes | None] = [None] * len(raw_records)
         for index, record in enumerate(raw_records):
             if len(pending) >= self.max_in_flight:
                 self._collect_one(pending, results)
-            pending[self.remote_commit.remote(setup_ref, self.params, [bytes(record)])] = index
+            pending[self.remote_commit.remote(self.setup, self.params, [bytes(record)])] = index
         while len(pending) > 0:
             self._collect_one(pending, results)
+        missing = [index for index, commitment in enumerate(results) if commitment is None]
+        if len(missing) > 0:
+            msg = f"no commitment came back for records {missing}"
+            raise ActorUnavailable(msg)
         return [commitment for commitment in results if commitment is not None]
 
     @staticmethod

@@ -11,15 +11,31 @@ KERNEL_SOURCES = [
     "kernels/src/fr_fft.c",
     "kernels/src/fr_recover.c",
 ]
+# The proof-of-space kernel: ChaCha8, BLAKE3 for small inputs, the chia and shim tables.
+POS_SOURCES = [
+    "kernels/_pos_binding.c",
+]
+# The sector kernel: s-bucket scatter and gather of plotted sectors.
+SECTOR_SOURCES = [
+    "kernels/_sector_binding.c",
+]
+COMPILE_ARGS = ["-O3", "-std=c11", "-Wall", "-Wextra", "-Wno-unused-parameter"]
+
+
+def kernel_extension(name: str, sources: list[str]) -> Extension:
+    return Extension(
+        f"autonomys.kernels.{name}",
+        sources=sources,
+        include_dirs=["kernels/include", "kernels/src"],
+        extra_compile_args=COMPILE_ARGS,
+        extra_link_args=["-pthread"],
+    )
+
 
 setup(
     ext_modules=[
-        Extension(
-            "autonomys.kernels._kernels",
-            sources=KERNEL_SOURCES,
-            include_dirs=["kernels/include", "kernels/src"],
-            extra_compile_args=["-O3", "-std=c11", "-Wall", "-Wextra", "-Wno-unused-parameter"],
-            extra_link_args=["-pthread"],
-        ),
+        kernel_extension("_kernels", KERNEL_SOURCES),
+        kernel_extension("_pos", POS_SOURCES),
+        kernel_extension("_sector", SECTOR_SOURCES),
     ],
 )

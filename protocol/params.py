@@ -51,6 +51,18 @@ class Params:
     """Source records per segment (RecordedHistorySegment::NUM_RAW_RECORDS); a power of two (radix-2 erasure FFT)."""
     erasure_coding_rate: tuple[int, int]
     """Source : all pieces; must be (1, 2): erasure `extend` doubles the shards, source and parity interleave."""
+    max_pieces_in_sector: int
+    """Records in one plotted sector (MAX_PIECES_IN_SECTOR); 1..65535, piece offsets are u16."""
+    recent_segments: int
+    """Segments counted as recent history by verifiable piece selection (RECENT_SEGMENTS)."""
+    recent_history_fraction: tuple[int, int]
+    """Share of a sector's first offsets whose odd ones draw from recent history (RECENT_HISTORY_FRACTION)."""
+    min_sector_lifetime: int
+    """Segments a sector lives at least before it may expire (MIN_SECTOR_LIFETIME)."""
+    pos_table: str
+    """Proof-of-space table: "chia" (the reference's K-table) or "shim" (a cheap stand-in for fast test presets)."""
+    pos_k: int
+    """K of the chia table (PosProof::K); a proof is 64 x-values of K bits. Ignored by the shim table."""
 
     def __post_init__(self) -> None:
         validate_params(self)
@@ -147,10 +159,36 @@ def validate_archiving_sizes(params: Params) -> None:
         raise InvalidParams(msg)
 
 
+POS_TABLES = ("chia", "shim")
+POS_K_RANGE = (12, 24)  # the kernel builds tables for these K; MAINNET uses 20
+
+
+def validate_plotting_sizes(params: Params) -> None:
+    """Raise InvalidParams unless the sector and proof-of-space fields keep their constraints."""
+    if not 0 < params.max_pieces_in_sector <= 0xFFFF:
+        msg = f"max_pieces_in_sector={params.max_pieces_in_sector} must be in 1..65535"
+        raise InvalidParams(msg)
+    numerator, denominator = params.recent_history_fraction
+    if not 0 < numerator <= denominator:
+        msg = f"recent_history_fraction={params.recent_history_fraction} must be a fraction in (0, 1]"
+        raise InvalidParams(msg)
+    if params.recent_segments <= 0 or params.min_sector_lifetime <= 0:
+        msg = f"recent_segments={params.recent_segments} and min_sector_lifetime={params.min_sector_lifetime} must be positive"
+        raise InvalidParams(msg)
+    if params.pos_table not in POS_TABLES:
+        msg = f"pos_table={params.pos_table!r} must be one of {', '.join(POS_TABLES)}"
+        raise InvalidParams(msg)
+    low, high = POS_K_RANGE
+    if not low <= params.pos_k <= high:
+        msg = f"pos_k={params.pos_k} must be in {low}..{high}"
+        raise InvalidParams(msg)
+
+
 def validate_params(params: Params) -> None:
     """Raise InvalidParams when a preset breaks a constraint stated on its fields."""
     validate_slot_iterations(params.pot_slot_iterations)
     validate_archiving_sizes(params)
+    validate_plotting_sizes(params)
     # The reference statically asserts interval > delay > authoring delay + 1.
     if params.pot_entropy_injection_interval <= params.pot_entropy_injection_delay:
         msg = (
@@ -188,13 +226,22 @@ MAINNET = Params(
     record_num_chunks=2**15,
     segment_num_raw_records=128,
     erasure_coding_rate=ERASURE_CODING_RATE,
+    max_pieces_in_sector=1000,
+    recent_segments=5,
+    recent_history_fraction=(1, 10),
+    min_sector_lifetime=4,
+    pos_table="chia",
+    pos_k=20,
 )
 
 # The local network: real algorithms; slot iterations are calibrated on the machine when the
 # network is created (about one second per slot) and recorded in its genesis config.
-DEV = dataclasses.replace(MAINNET, name="dev", pot_slot_iterations=100_000_000, confirmation_depth_k=10)
+DEV = dataclasses.replace(
+    MAINNET, name="dev", pot_slot_iterations=100_000_000, confirmation_depth_k=10, max_pieces_in_sector=32
+)
 
-# Fast tests: same rules, tiny numbers. A segment is 8 records of 64 chunks (15 872 bytes, 16 pieces).
+# Fast tests: same rules, tiny numbers. A segment is 8 records of 64 chunks (15 872 bytes, 16 pieces);
+# a sector holds 8 records and the shim table replaces the chia table.
 MINIMAL = dataclasses.replace(
     MAINNET,
     name="minimal",
@@ -207,6 +254,8 @@ MINIMAL = dataclasses.replace(
     era_duration=20,
     record_num_chunks=2**6,
     segment_num_raw_records=8,
+    max_pieces_in_sector=8,
+    pos_table="shim",
 )
 
 PRESETS: dict[str, Params] = {preset.name: preset for preset in (MAINNET, DEV, MINIMAL)}

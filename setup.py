@@ -18,6 +18,7 @@ POS_SOURCES = [
 # The sector kernel: s-bucket scatter and gather of plotted sectors.
 SECTOR_SOURCES = [
     "kernels/_sector_binding.c",
+    "kernels/src/sector.c",
 ]
 COMPILE_ARGS = ["-O3", "-std=c11", "-Wall", "-Wextra", "-Wno-unused-parameter"]
 

@@ -61,7 +61,7 @@ class SegmentHeaderSubscriber(Protocol):
     def on_segment_header(self, notification: SegmentHeaderNotification) -> None: ...
 
 
-def _header_key(segment_index: int) -> bytes:
+def segment_header_key(segment_index: int) -> bytes:
     return HEADER_PREFIX + segment_index.to_bytes(8, "big")
 
 
@@ -98,7 +98,7 @@ class Archiver:
         return None if last is None else self.segment_header(last)
 
     def segment_header(self, segment_index: int) -> SegmentHeader | None:
-        data = self.store.get(_header_key(segment_index))
+        data = self.store.get(segment_header_key(segment_index))
         return None if data is None else SegmentHeader.from_bytes(data)
 
     def segment_headers(self, first: int = 0) -> list[SegmentHeader]:
@@ -148,7 +148,7 @@ class Archiver:
         )
         index = int(produced.segment_index)
         self.pieces.write_segment(index, archived.pieces)
-        self.store.write_batch({_header_key(index): archived.segment_header.to_bytes(), LAST_SEGMENT_KEY: encode_u64(index)})
+        self.store.write_batch({segment_header_key(index): archived.segment_header.to_bytes(), LAST_SEGMENT_KEY: encode_u64(index)})
         self._prune_blocks_before(int(produced.last_archived_block.number))
         return archived
 

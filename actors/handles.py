@@ -6,7 +6,7 @@ Tests replace these wrappers with plain objects that have the same methods.
 
 from __future__ import annotations
 
-from collections.abc import Sequence
+from collections.abc import Iterator, Sequence
 from typing import Any
 
 import ray
@@ -173,3 +173,44 @@ class ArchiverClient:
 
     def shutdown(self, timeout: float = DEFAULT_TIMEOUT) -> None:
         call(self.handle.shutdown, timeout=timeout)
+
+
+class RayRecordEncoder:
+    """Fans record encoding out to Ray tasks (`remote_encode` wraps actors.plotter.encode_record_jobs).
+
+    The window of tasks in flight is re-read from `capacity()` for every sector, so plotting workers
+    (or machines advertising the plotting resource) added to a running cluster are used at once.
+    """
+
+    def __init__(self, remote_encode: Any, params: Any, setup: Any, capacity: Any, records_per_task: int = 1) -> None:
+        self.remote_encode = remote_encode
+        self.params = params
+        self.setup = setup
+        self.capacity = capacity
+        self.records_per_task = records_per_task
+
+    def encode(self, jobs: Sequence[Any]) -> Iterator[Any]:
+        window = max(1, 2 * int(self.capacity()))
+        batches = [jobs[start : start + self.records_per_task] for start in range(0, len(jobs), self.records_per_task)]
+        pending: list[Any] = []
+        for batch in batches:
+            if len(pending) >= window:
+                ready, pending = self._wait_one(pending)
+                yield from ray.get(ready)
+            pending.append(self.remote_encode.remote(list(batch), self.params, self.setup))
+        while len(pending) > 0:
+            ready, pending = self._wait_one(pending)
+            yield from ray.get(ready)
+
+    @staticmethod
+    def _wait_one(pending: list[Any]) -> tuple[Any, list[Any]]:
+        ready, rest = ray.wait(pending, num_returns=1, timeout=DEFAULT_TIMEOUT * 20)
+        if len(ready) == 0:
+            msg = "plotting workers did not answer (is any node advertising the plotter resource?)"
+            raise ActorUnavailable(msg)
+        return ready[0], rest
+
+
+def plotting_capacity(resource: str) -> int:
+    """How many plotting workers the cluster can run at once (its total of the plotting resource)."""
+    return int(ray.cluster_resources().get(resource, 0))

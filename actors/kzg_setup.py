@@ -43,3 +43,11 @@ def load_kzg(setup: KzgSetup) -> Kzg:
     temporary.write_bytes(kzg.to_bytes())
     temporary.replace(cache)
     return kzg
+
+
+def setup_for(record_num_chunks: int, path: str | None = None) -> KzgSetup:
+    """The ceremony file at `path`, or the dev setup just large enough for records of this many chunks.
+
+    Dev setups of different sizes share their powers (a prefix), so they produce the same commitments.
+    """
+    return KzgSetup(path=path) if path is not None else KzgSetup(num_g1_powers=record_num_chunks)

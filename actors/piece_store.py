@@ -12,6 +12,7 @@ from collections.abc import Sequence
 from pathlib import Path
 from typing import Protocol
 
+from autonomys.actors.storage import write_file_durably
 from autonomys.protocol.params import Params
 from autonomys.protocol.pieces import compute_piece_position, compute_piece_segment_index
 from autonomys.protocol.types import PieceIndex
@@ -38,19 +39,7 @@ class SegmentPieceFiles:
         if len(pieces) != self.params.num_pieces or any(len(piece) != size for piece in pieces):
             msg = f"a segment needs {self.params.num_pieces} pieces of {size} bytes"
             raise ValueError(msg)
-        final = self.path_of(segment_index)
-        temporary = final.with_suffix(".tmp")
-        with open(temporary, "wb") as file:
-            for piece in pieces:
-                file.write(piece)
-            file.flush()
-            os.fsync(file.fileno())
-        temporary.replace(final)
-        directory = os.open(self.directory, os.O_RDONLY)
-        try:
-            os.fsync(directory)
-        finally:
-            os.close(directory)
+        write_file_durably(self.path_of(segment_index), pieces)
 
     def has_segment(self, segment_index: int) -> bool:
         return self.path_of(segment_index).exists()

@@ -6,11 +6,12 @@ either the old or the new checkpoint, never half of one.
 
 from __future__ import annotations
 
-from collections.abc import Iterator, Mapping
+import os
+from collections.abc import Iterable, Iterator, Mapping
 from pathlib import Path
 from typing import Protocol
 
-from rocksdict import Options, Rdict, WriteBatch, WriteOptions
+from rocksdict import AccessType, Options, Rdict, WriteBatch, WriteOptions
 
 
 class KVStore(Protocol):
@@ -29,11 +30,17 @@ class StorageError(Exception):
 class RocksKVStore:
     """A RocksDB database in one directory, bytes keys and values, every write synced."""
 
-    def __init__(self, path: str | Path) -> None:
+    def __init__(self, path: str | Path, *, read_only: bool = False) -> None:
+        """Open (creating unless read_only) the database; read-only opens work while another process writes."""
         self.path = Path(path)
         try:
-            self.path.parent.mkdir(parents=True, exist_ok=True)
-            self._db = Rdict(str(self.path), Options(raw_mode=True))
+            if read_only:
+                if not self.path.is_dir():
+                    raise FileNotFoundError(f"no database at {self.path}")
+                self._db = Rdict(str(self.path), Options(raw_mode=True), access_type=AccessType.read_only())
+            else:
+                self.path.parent.mkdir(parents=True, exist_ok=True)
+                self._db = Rdict(str(self.path), Options(raw_mode=True))
         except Exception as error:
             msg = f"cannot open RocksDB store at {self.path}: {error}"
             raise StorageError(msg) from error
@@ -90,3 +97,19 @@ class MemoryKVStore:
 
     def close(self) -> None:
         """Nothing to release."""
+
+
+def write_file_durably(file: Path, parts: Iterable[bytes | bytearray | memoryview]) -> None:
+    """Write `parts` to `file` atomically: a temporary file, fsync, rename, fsync of the directory."""
+    temporary = file.with_suffix(".tmp")
+    with open(temporary, "wb") as handle:
+        for part in parts:
+            handle.write(part)
+        handle.flush()
+        os.fsync(handle.fileno())
+    temporary.replace(file)
+    directory = os.open(file.parent, os.O_RDONLY)
+    try:
+        os.fsync(directory)
+    finally:
+        os.close(directory)

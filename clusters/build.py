@@ -5,10 +5,17 @@ from __future__ import annotations
 import ray
 
 from autonomys.actors.archiver import ArchiverConfig, ArchiverService, commit_raw_records
-from autonomys.actors.handles import ArchiverClient, RayRecordCommitter, TimekeeperClient
+from autonomys.actors.handles import (
+    ArchiverClient,
+    RayRecordCommitter,
+    RayRecordEncoder,
+    TimekeeperClient,
+    plotting_capacity,
+)
 from autonomys.actors.kzg_setup import KzgSetup
+from autonomys.actors.plotter import encode_record_jobs
 from autonomys.actors.timekeeper import TimekeeperConfig, TimekeeperService
-from autonomys.clusters.spec import ARCHIVER_NAME, TIMEKEEPER_NAME, ClusterSpec
+from autonomys.clusters.spec import ARCHIVER_NAME, PLOTTER_RESOURCE, SMALL_RECORD_CHUNKS, TIMEKEEPER_NAME, ClusterSpec
 from autonomys.protocol.params import Params
 
 
@@ -39,3 +46,13 @@ def create_archiver(
     options.update(name=name, namespace=spec.namespace, get_if_exists=True)
     handle = ray.remote(ArchiverService).options(**options).remote(config, committer)
     return ArchiverClient(handle)
+
+
+
+def create_record_encoder(params: Params, setup: KzgSetup) -> RayRecordEncoder:
+    """Record encoding as Ray tasks on plotting workers: one CPU and one unit of the plotter resource each."""
+    remote_encode = ray.remote(num_cpus=1, resources={PLOTTER_RESOURCE: 1}, max_retries=3)(encode_record_jobs)
+    records_per_task = 1 if params.record_num_chunks >= SMALL_RECORD_CHUNKS else params.max_pieces_in_sector
+    return RayRecordEncoder(
+        remote_encode, params, setup, lambda: plotting_capacity(PLOTTER_RESOURCE), records_per_task=records_per_task
+    )

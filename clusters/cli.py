@@ -236,5 +236,15 @@ def pot_info() -> None:
     click.echo(f"available: {', '.join(pot_kernel.available_backends())}; auto verifies with {pot_kernel.best_backend()}")
 
 
+def _register_farm_commands() -> None:
+    from autonomys.clusters import cli_farm
+
+    main.add_command(cli_farm.plot)
+    main.add_command(cli_farm.farm)
+    main.add_command(cli_farm.history)
+
+
+_register_farm_commands()
+
 if __name__ == "__main__":
     main()

@@ -20,7 +20,7 @@ from autonomys.clusters.spec import ClusterSpec
 
 
 @contextlib.contextmanager
-def local_ray(spec: ClusterSpec, num_cpus: int | None = None) -> Iterator[None]:
+def local_ray(spec: ClusterSpec, num_cpus: int | None = None, plotting_workers: int = 0) -> Iterator[None]:
     """A private Ray instance in this process (never attaches to another cluster on the machine)."""
     # A private instance bound to loopback: token auth guards shared clusters, not this one.
     os.environ.setdefault("RAY_AUTH_MODE", "disabled")
@@ -28,7 +28,7 @@ def local_ray(spec: ClusterSpec, num_cpus: int | None = None) -> Iterator[None]:
     ray.init(
         address="local",
         num_cpus=cpus,
-        resources=spec.local_resources(),
+        resources=spec.local_resources(plotting_workers),
         namespace=spec.namespace,
         include_dashboard=False,
         logging_level=logging.WARNING,

@@ -13,6 +13,10 @@ TIMEKEEPER_NAME = "timekeeper"
 ARCHIVER_NAME = "archiver"
 # Custom resource a host advertises when it may run the timekeeper (its fastest core).
 TIMEKEEPER_RESOURCE = "timekeeper"
+# Custom resource a host advertises for each plotting worker it offers (one CPU each).
+PLOTTER_RESOURCE = "plotter"
+# Records smaller than this many chunks are too cheap for a task each: one task takes a whole sector.
+SMALL_RECORD_CHUNKS = 4096
 
 
 @dataclass(frozen=True, slots=True)
@@ -45,6 +49,9 @@ class ClusterSpec:
     # The archiver coordinates; its heavy work (record commitments) runs as CPU tasks.
     archiver: RoleOptions = field(default_factory=lambda: RoleOptions(num_cpus=0))
 
-    def local_resources(self) -> dict[str, float]:
+    def local_resources(self, plotting_workers: int = 0) -> dict[str, float]:
         """Custom resources an embedded single-machine instance advertises so every role fits."""
-        return {TIMEKEEPER_RESOURCE: 1}
+        resources: dict[str, float] = {TIMEKEEPER_RESOURCE: 1}
+        if plotting_workers > 0:
+            resources[PLOTTER_RESOURCE] = plotting_workers
+        return resources

@@ -63,3 +63,15 @@ class InvalidSegment(ProtocolError):
 
 class ReconstructionError(ProtocolError):
     """Pieces from which a segment cannot be rebuilt: too few present, or not one erasure codeword."""
+
+
+class InvalidSector(ProtocolError):
+    """A plotted sector, its metadata or its contents map whose sizes, checksums or contents do not check."""
+
+
+class SectorChecksumMismatch(InvalidSector):
+    """Sector bytes (the whole sector, its contents map or its metadata) whose BLAKE3 checksum does not match."""
+
+
+class PieceChecksumMismatch(InvalidSector):
+    """A piece read back from a sector whose blake3 differs from the piece checksum in its record metadata."""

@@ -111,3 +111,21 @@ class SegmentCommitment(FixedBytes):
     """KZG commitment to a segment's record-commitment hashes (compressed G1)."""
 
     SIZE = G1_COMPRESSED_SIZE
+
+
+class SectorIndex(BoundedInt):
+    """Index of a sector among a farmer's sectors (u16)."""
+
+    BITS = 16
+
+
+class SectorId(FixedBytes):
+    """blake3_keyed(public_key_hash, sector_index u16 LE || history_size u64 LE): a sector's identity."""
+
+    SIZE = 32
+
+
+class SBucket(BoundedInt):
+    """Index of an s-bucket: a point of a record's extended (erasure-coded) chunks (u16)."""
+
+    BITS = 16

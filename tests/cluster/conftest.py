@@ -9,7 +9,7 @@ from pathlib import Path
 
 import pytest
 
-from autonomys.clusters.spec import TIMEKEEPER_RESOURCE
+from autonomys.clusters.spec import ClusterSpec
 
 TESTS_DIR = str(Path(__file__).resolve().parents[1])
 
@@ -23,7 +23,7 @@ def ray_session() -> Iterator[str]:
     ray.init(
         address="local",
         num_cpus=2,
-        resources={TIMEKEEPER_RESOURCE: 1},
+        resources=ClusterSpec().local_resources(plotting_workers=2),
         include_dashboard=False,
         namespace=namespace,
         _node_ip_address="127.0.0.1",

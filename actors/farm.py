@@ -1,0 +1,275 @@
+"""A farm: one directory on one disk holding plotted sectors and their metadata.
+
+Layout (all sizes fixed when the farm is created):
+    farm.json      what the farm is: preset, public key, sector size, number of sectors (pydantic)
+    identity.bin   the farmer's sr25519 seed (0600)
+    plot.bin       max_sectors sector slots of sector_size bytes, pre-allocated
+    metadata.bin   a header, then one checksummed SectorMetadata entry per sector slot
+
+Durability: a sector's slot in metadata.bin is cleared (and fsynced) before its data is
+overwritten, the data is written and fsynced, and only then is the new entry written and
+fsynced. A sector is "plotted" exactly when its entry decodes with a valid checksum, so a crash
+at any point leaves the previous state or an empty slot that is plotted again, never a sector
+whose metadata describes other bytes.
+"""
+
+from __future__ import annotations
+
+import json
+import os
+import uuid
+from pathlib import Path
+
+from pydantic import BaseModel, Field, ValidationError
+
+from autonomys.actors.identity import FarmerIdentity, IdentityError, load_or_create_identity
+from autonomys.actors.storage import write_file_durably
+from autonomys.protocol.errors import ProtocolError
+from autonomys.protocol.params import Params, get_preset
+from autonomys.protocol.sectors import SectorMetadata, compute_sector_metadata_size, compute_sector_size
+
+FARM_FORMAT_VERSION = 1
+FARM_FILE = "farm.json"
+IDENTITY_FILE = "identity.bin"
+PLOT_FILE = "plot.bin"
+METADATA_FILE = "metadata.bin"
+METADATA_MAGIC = b"AUTFARM1"
+METADATA_HEADER_SIZE = 64
+
+
+class FarmError(Exception):
+    """The farm directory cannot be created, opened or written (space, permissions, mismatched config)."""
+
+
+class FarmDescription(BaseModel):
+    """farm.json: what a farm is. Written once when the farm is created."""
+
+    format_version: int = FARM_FORMAT_VERSION
+    farm_id: str = Field(pattern=r"^[0-9a-f]{32}$")
+    preset: str
+    public_key: str = Field(pattern=r"^[0-9a-f]{64}$")
+    pieces_in_sector: int = Field(gt=0, le=0xFFFF)
+    sector_size: int = Field(gt=0)
+    metadata_entry_size: int = Field(gt=0)
+    max_sectors: int = Field(gt=0, le=0xFFFF)
+    allocated_bytes: int = Field(gt=0)
+
+
+def plan_farm(size_bytes: int, params: Params) -> tuple[int, int]:
+    """(max_sectors, sector_size) for a farm of `size_bytes`; FarmError if not even one sector fits."""
+    sector_size = compute_sector_size(params.max_pieces_in_sector, params)
+    per_sector = sector_size + compute_sector_metadata_size(params)
+    max_sectors = min(0xFFFF, (size_bytes - METADATA_HEADER_SIZE) // per_sector)
+    if max_sectors < 1:
+        msg = f"a farm of {size_bytes:,} bytes holds no sector: one {params.name} sector needs {per_sector:,} bytes"
+        raise FarmError(msg)
+    return max_sectors, sector_size
+
+
+class Farm:
+    """An open farm directory. Files stay open; reads and writes are positional (pread/pwrite)."""
+
+    def __init__(self, path: Path, description: FarmDescription, identity: FarmerIdentity, params: Params) -> None:
+        self.path = path
+        self.description = description
+        self.identity = identity
+        self.params = params
+        self._plot = os.open(path / PLOT_FILE, os.O_RDWR)
+        self._metadata = os.open(path / METADATA_FILE, os.O_RDWR)
+
+    # -- creation and opening ---------------------------------------------------------------
+
+    @classmethod
+    def create_or_open(cls, path: Path, size_bytes: int, params: Params) -> Farm:
+        """Open the farm at `path`, creating and pre-allocating it when the directory has none."""
+        path = Path(path)
+        if (path / FARM_FILE).exists():
+            farm = cls.open(path)
+            if farm.description.preset != params.name or farm.description.allocated_bytes != size_bytes:
+                farm.close()
+                msg = (
+                    f"{path} is a {farm.description.preset} farm of {farm.description.allocated_bytes:,} bytes; "
+                    f"asked for {params.name} with {size_bytes:,} bytes (farms cannot be resized or converted)"
+                )
+                raise FarmError(msg)
+            return farm
+        return cls._create(path, size_bytes, params)
+
+    @classmethod
+    def open(cls, path: Path) -> Farm:
+        path = Path(path)
+        description = read_description(path)
+        try:
+            params = get_preset(description.preset)
+        except ProtocolError as error:
+            raise FarmError(f"{path / FARM_FILE}: {error}") from error
+        if description.sector_size != compute_sector_size(description.pieces_in_sector, params):
+            msg = f"{path / FARM_FILE}: sector_size does not match preset {description.preset}"
+            raise FarmError(msg)
+        try:
+            identity = load_or_create_identity(path / IDENTITY_FILE)
+        except IdentityError as error:
+            raise FarmError(str(error)) from error
+        if identity.public_key.hex() != description.public_key:
+            msg = f"{path / IDENTITY_FILE} does not hold the key named in {FARM_FILE}"
+            raise FarmError(msg)
+        _check_file_size(path / PLOT_FILE, description.max_sectors * description.sector_size)
+        _check_file_size(path / METADATA_FILE, METADATA_HEADER_SIZE + description.max_sectors * description.metadata_entry_size)
+        return cls(path, description, identity, params)
+
+    @classmethod
+    def _create(cls, path: Path, size_bytes: int, params: Params) -> Farm:
+        max_sectors, sector_size = plan_farm(size_bytes, params)
+        try:
+            path.mkdir(parents=True, exist_ok=True)
+            identity = load_or_create_identity(path / IDENTITY_FILE)
+            entry_size = compute_sector_metadata_size(params)
+            _allocate(path / PLOT_FILE, max_sectors * sector_size)
+            _allocate(path / METADATA_FILE, METADATA_HEADER_SIZE + max_sectors * entry_size, _metadata_header(entry_size))
+        except OSError as error:
+            msg = f"cannot create a farm of {size_bytes:,} bytes at {path}: {error.strerror or error}"
+            raise FarmError(msg) from error
+        description = FarmDescription(
+            farm_id=uuid.uuid4().hex,
+            preset=params.name,
+            public_key=identity.public_key.hex(),
+            pieces_in_sector=params.max_pieces_in_sector,
+            sector_size=sector_size,
+            metadata_entry_size=entry_size,
+            max_sectors=max_sectors,
+            allocated_bytes=size_bytes,
+        )
+        write_file_durably(path / FARM_FILE, [description.model_dump_json(indent=2).encode()])
+        return cls(path, description, identity, params)
+
+    # -- sectors ----------------------------------------------------------------------------
+
+    @property
+    def max_sectors(self) -> int:
+        return self.description.max_sectors
+
+    @property
+    def sector_size(self) -> int:
+        return self.description.sector_size
+
+    def sector_metadata(self, sector_index: int) -> SectorMetadata | None:
+        """The metadata of a plotted sector; None for a free slot (never written, cleared, or torn)."""
+        self._check_index(sector_index)
+        size = self.description.metadata_entry_size
+        entry = _pread_exact(self._metadata, size, METADATA_HEADER_SIZE + sector_index * size)
+        if entry == bytes(size):
+            return None
+        try:
+            metadata = SectorMetadata.from_bytes(entry, self.params)
+        except ProtocolError:
+            return None
+        return metadata if metadata.sector_index == sector_index else None
+
+    def plotted_sectors(self) -> dict[int, SectorMetadata]:
+        found = {index: self.sector_metadata(index) for index in range(self.max_sectors)}
+        return {index: metadata for index, metadata in found.items() if metadata is not None}
+
+    def clear_sector(self, sector_index: int) -> None:
+        """Mark a slot free (durably) before its bytes are overwritten."""
+        self._check_index(sector_index)
+        size = self.description.metadata_entry_size
+        _pwrite_all(self._metadata, bytes(size), METADATA_HEADER_SIZE + sector_index * size)
+        os.fsync(self._metadata)
+
+    def write_sector(self, sector_index: int, sector: bytes | bytearray | memoryview, metadata: SectorMetadata) -> None:
+        """Store a plotted sector: clear its slot, write and fsync the data, then write and fsync the metadata."""
+        self._check_index(sector_index)
+        if len(sector) != self.sector_size or metadata.sector_index != sector_index:
+            msg = f"sector {sector_index}: expected {self.sector_size:,} bytes for slot {sector_index}, got {len(sector):,}"
+            raise FarmError(msg)
+        entry = metadata.to_bytes()
+        if len(entry) != self.description.metadata_entry_size:
+            raise FarmError(f"metadata entry of {len(entry)} bytes, the farm stores {self.description.metadata_entry_size}")
+        if self.sector_metadata(sector_index) is not None:
+            self.clear_sector(sector_index)
+        _pwrite_all(self._plot, sector, sector_index * self.sector_size)
+        os.fsync(self._plot)
+        _pwrite_all(self._metadata, entry, METADATA_HEADER_SIZE + sector_index * self.description.metadata_entry_size)
+        os.fsync(self._metadata)
+
+    def read_sector(self, sector_index: int) -> bytes:
+        self._check_index(sector_index)
+        return _pread_exact(self._plot, self.sector_size, sector_index * self.sector_size)
+
+    def read_at(self, sector_index: int, offset: int, length: int) -> bytes:
+        """`length` bytes at `offset` inside a sector (a farmer's audit and proving reads)."""
+        self._check_index(sector_index)
+        if offset < 0 or length < 0 or offset + length > self.sector_size:
+            raise FarmError(f"read of {length} bytes at {offset} is outside a {self.sector_size}-byte sector")
+        return _pread_exact(self._plot, length, sector_index * self.sector_size + offset)
+
+    def close(self) -> None:
+        for descriptor in (self._plot, self._metadata):
+            try:
+                os.close(descriptor)
+            except OSError:
+                pass
+
+    def __enter__(self) -> Farm:
+        return self
+
+    def __exit__(self, *exc: object) -> None:
+        self.close()
+
+    def _check_index(self, sector_index: int) -> None:
+        if not 0 <= sector_index < self.max_sectors:
+            raise FarmError(f"sector {sector_index} is outside this farm's {self.max_sectors} sectors")
+
+
+def read_description(path: Path) -> FarmDescription:
+    file = Path(path) / FARM_FILE
+    try:
+        return FarmDescription.model_validate_json(file.read_bytes())
+    except FileNotFoundError as error:
+        raise FarmError(f"{path} is not a farm (no {FARM_FILE})") from error
+    except (OSError, ValidationError, json.JSONDecodeError) as error:
+        raise FarmError(f"{file} is not a valid farm description: {error}") from error
+
+
+def _metadata_header(entry_size: int) -> bytes:
+    header = METADATA_MAGIC + FARM_FORMAT_VERSION.to_bytes(4, "little") + entry_size.to_bytes(4, "little")
+    return header.ljust(METADATA_HEADER_SIZE, b"\0")
+
+
+def _allocate(file: Path, size: int, header: bytes = b"") -> None:
+    """Create `file` with `size` bytes reserved on disk (ENOSPC now, not mid-plot), header first, fsynced."""
+    descriptor = os.open(file, os.O_RDWR | os.O_CREAT | os.O_TRUNC, 0o644)
+    try:
+        os.posix_fallocate(descriptor, 0, size)
+        if header:
+            _pwrite_all(descriptor, header, 0)
+        os.fsync(descriptor)
+    except OSError:
+        os.close(descriptor)
+        file.unlink(missing_ok=True)
+        raise
+    os.close(descriptor)
+
+
+def _check_file_size(file: Path, expected: int) -> None:
+    try:
+        actual = file.stat().st_size
+    except OSError as error:
+        raise FarmError(f"{file}: {error.strerror or error}") from error
+    if actual != expected:
+        raise FarmError(f"{file} has {actual:,} bytes, the farm needs {expected:,}")
+
+
+def _pwrite_all(descriptor: int, data: bytes | bytearray | memoryview, offset: int) -> None:
+    view = memoryview(data).cast("B")
+    while len(view) > 0:
+        written = os.pwrite(descriptor, view, offset)
+        view = view[written:]
+        offset += written
+
+
+def _pread_exact(descriptor: int, length: int, offset: int) -> bytes:
+    data = os.pread(descriptor, length, offset)
+    if len(data) != length:
+        raise FarmError(f"short read: {len(data)} of {length} bytes at offset {offset}")
+    return data

@@ -1,0 +1,61 @@
+"""Archived history as plotting sees it: how many segments exist and each one's commitment.
+
+`ArchiveHistory` reads an archiver's data directory (read-only, so it works while the archiver
+runs); `HeadersHistory` wraps any source of segment headers (the archiver actor, a node).
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from pathlib import Path
+
+from autonomys.actors.archiver import segment_header_key
+from autonomys.actors.piece_store import SegmentPieceFiles
+from autonomys.actors.storage import RocksKVStore
+from autonomys.protocol.params import Params
+from autonomys.protocol.segments import SegmentHeader
+
+
+class HeadersHistory:
+    """History from a list of segment headers, refreshed from `fetch(first)` when asked for more."""
+
+    def __init__(self, fetch: Callable[[int], list[SegmentHeader]]) -> None:
+        self.fetch = fetch
+        self.headers: list[SegmentHeader] = []
+
+    def refresh(self) -> None:
+        self.headers.extend(self.fetch(len(self.headers)))
+
+    def history_size(self) -> int:
+        self.refresh()
+        return len(self.headers)
+
+    def segment_commitment(self, segment_index: int) -> bytes | None:
+        if segment_index >= len(self.headers):
+            self.refresh()
+        if 0 <= segment_index < len(self.headers):
+            return bytes(self.headers[segment_index].segment_commitment)
+        return None
+
+
+class ArchiveHistory(HeadersHistory):
+    """An archiver's data directory opened read-only: segment headers and the piece files."""
+
+    def __init__(self, data_dir: str | Path, params: Params) -> None:
+        root = Path(data_dir) / "archiver"
+        self.store = RocksKVStore(root / "db", read_only=True)
+        self.pieces = SegmentPieceFiles(root / "pieces", params)
+        super().__init__(self._read_headers)
+
+    def _read_headers(self, first: int) -> list[SegmentHeader]:
+        """Headers from `first` on, as stored when the directory was opened (a read-only snapshot)."""
+        headers = []
+        while (data := self.store.get(segment_header_key(first + len(headers)))) is not None:
+            headers.append(SegmentHeader.from_bytes(data))
+        return headers
+
+    def get_piece(self, piece_index: int) -> bytes | None:
+        return self.pieces.get_piece(piece_index)
+
+    def close(self) -> None:
+        self.store.close()

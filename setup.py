@@ -14,6 +14,12 @@ KERNEL_SOURCES = [
 # The proof-of-space kernel: ChaCha8, BLAKE3 for small inputs, the chia and shim tables.
 POS_SOURCES = [
     "kernels/_pos_binding.c",
+    "kernels/src/pos.c",
+    "kernels/src/pos_table.c",
+    "kernels/src/pos_match.c",
+    "kernels/src/pos_verify.c",
+    "kernels/src/chacha8.c",
+    "kernels/src/blake3.c",
 ]
 # The sector kernel: s-bucket scatter and gather of plotted sectors.
 SECTOR_SOURCES = [

@@ -5,7 +5,7 @@
 
 #include "include/fr.h"
 #include "include/pot.h"
-#include "src/errors.h"
+#include "_binding_common.h"
 
 /* Below this many AES iterations a call is shorter than a GIL hand-off (~20 us); above it,
  * other Python threads run while the kernel works. */
@@ -18,32 +18,9 @@
 static PyObject *KernelError;
 
 static PyObject *raise_kernel_error(int code, const char *function) {
-    switch (code) {
-    case KERNEL_ERR_INVALID_ARGUMENT:
-        PyErr_Format(PyExc_ValueError, "%s: invalid argument (kernel code %d)", function, code);
-        break;
-    case KERNEL_ERR_BACKEND_UNAVAILABLE:
-        PyErr_Format(PyExc_RuntimeError, "%s: backend not available on this CPU (kernel code %d)", function, code);
-        break;
-    default:
-        PyErr_Format(KernelError, "%s: kernel error code %d", function, code);
-        break;
-    }
-    return NULL;
+    return raise_kernel_code(code, function, KernelError);
 }
 
-/* Accept a C-contiguous buffer of exactly `length` bytes. */
-static int get_fixed_buffer(PyObject *object, Py_buffer *view, Py_ssize_t length, const char *name) {
-    if (PyObject_GetBuffer(object, view, PyBUF_C_CONTIGUOUS) != 0) {
-        return -1;
-    }
-    if (view->len != length) {
-        PyErr_Format(PyExc_ValueError, "%s must be %zd bytes, got %zd", name, length, view->len);
-        PyBuffer_Release(view);
-        return -1;
-    }
-    return 0;
-}
 
 static PyObject *py_pot_prove(PyObject *self, PyObject *args) {
     (void)self;
@@ -57,10 +34,10 @@ static PyObject *py_pot_prove(PyObject *self, PyObject *args) {
         return PyErr_Format(PyExc_OverflowError, "checkpoint_iterations=%lu exceeds u32", checkpoint_iterations);
     }
     Py_buffer seed, key;
-    if (get_fixed_buffer(seed_object, &seed, POT_BLOCK_BYTES, "seed") != 0) {
+    if (get_buffer(seed_object, &seed, POT_BLOCK_BYTES, "seed") != 0) {
         return NULL;
     }
-    if (get_fixed_buffer(key_object, &key, POT_BLOCK_BYTES, "key") != 0) {
+    if (get_buffer(key_object, &key, POT_BLOCK_BYTES, "key") != 0) {
         PyBuffer_Release(&seed);
         return NULL;
     }
@@ -95,14 +72,14 @@ static PyObject *py_pot_verify(PyObject *self, PyObject *args) {
         return PyErr_Format(PyExc_OverflowError, "checkpoint_iterations=%lu exceeds u32", checkpoint_iterations);
     }
     Py_buffer seed, key, checkpoints;
-    if (get_fixed_buffer(seed_object, &seed, POT_BLOCK_BYTES, "seed") != 0) {
+    if (get_buffer(seed_object, &seed, POT_BLOCK_BYTES, "seed") != 0) {
         return NULL;
     }
-    if (get_fixed_buffer(key_object, &key, POT_BLOCK_BYTES, "key") != 0) {
+    if (get_buffer(key_object, &key, POT_BLOCK_BYTES, "key") != 0) {
         PyBuffer_Release(&seed);
         return NULL;
     }
-    if (get_fixed_buffer(checkpoints_object, &checkpoints, POT_CHECKPOINTS_BYTES, "checkpoints") != 0) {
+    if (get_buffer(checkpoints_object, &checkpoints, POT_CHECKPOINTS_BYTES, "checkpoints") != 0) {
         PyBuffer_Release(&seed);
         PyBuffer_Release(&key);
         return NULL;
@@ -134,10 +111,10 @@ static PyObject *py_pot_aes_chain(PyObject *self, PyObject *args) {
         return NULL;
     }
     Py_buffer key, block_view;
-    if (get_fixed_buffer(key_object, &key, POT_BLOCK_BYTES, "key") != 0) {
+    if (get_buffer(key_object, &key, POT_BLOCK_BYTES, "key") != 0) {
         return NULL;
     }
-    if (get_fixed_buffer(block_object, &block_view, POT_BLOCK_BYTES, "block") != 0) {
+    if (get_buffer(block_object, &block_view, POT_BLOCK_BYTES, "block") != 0) {
         PyBuffer_Release(&key);
         return NULL;
     }

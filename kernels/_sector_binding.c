@@ -4,7 +4,7 @@
 #include <Python.h>
 
 #include "include/sector.h"
-#include "src/errors.h"
+#include "_binding_common.h"
 
 /* Below this many 32-byte chunks moved a call is shorter than a GIL hand-off (~20 us). */
 #define SECTOR_GIL_RELEASE_MIN_CHUNKS 2048
@@ -19,26 +19,6 @@
             statement;                                                                                               \
         }                                                                                                            \
     } while (0)
-
-static PyObject *raise_kernel_error(int code, const char *function) {
-    if (code == KERNEL_ERR_INVALID_ARGUMENT) {
-        return PyErr_Format(PyExc_ValueError, "%s: invalid argument (kernel code %d)", function, code);
-    }
-    return PyErr_Format(PyExc_RuntimeError, "%s: kernel error code %d", function, code);
-}
-
-/* A C-contiguous buffer of exactly `length` bytes (length < 0: any length). */
-static int get_buffer(PyObject *object, Py_buffer *view, Py_ssize_t length, const char *name) {
-    if (PyObject_GetBuffer(object, view, PyBUF_C_CONTIGUOUS) != 0) {
-        return -1;
-    }
-    if (length >= 0 && view->len != length) {
-        PyErr_Format(PyExc_ValueError, "%s must be %zd bytes, got %zd", name, length, view->len);
-        PyBuffer_Release(view);
-        return -1;
-    }
-    return 0;
-}
 
 static void release_all(Py_buffer *views, int count) {
     for (int index = 0; index < count; index++) {
@@ -88,7 +68,7 @@ static PyObject *py_sector_record_presence(PyObject *self, PyObject *args) {
     PyBuffer_Release(&bits);
     if (status != KERNEL_OK) {
         Py_DECREF(output);
-        return raise_kernel_error(status, "sector_record_presence");
+        return raise_kernel_code_runtime(status, "sector_record_presence");
     }
     return output;
 }
@@ -161,7 +141,7 @@ static PyObject *py_sector_mask_and_select(PyObject *self, PyObject *args) {
     if (bits == NULL || chunks == NULL || status != KERNEL_OK) {
         Py_XDECREF(bits);
         Py_XDECREF(chunks);
-        return PyErr_Occurred() ? NULL : raise_kernel_error(status, "sector_mask_and_select");
+        return PyErr_Occurred() ? NULL : raise_kernel_code_runtime(status, "sector_mask_and_select");
     }
     return Py_BuildValue("(NNn)", bits, chunks, (Py_ssize_t)num_encoded);
 }
@@ -188,7 +168,7 @@ static PyObject *py_sector_unmask(PyObject *self, PyObject *args) {
     if (column == NULL || present == NULL || status != KERNEL_OK) {
         Py_XDECREF(column);
         Py_XDECREF(present);
-        return PyErr_Occurred() ? NULL : raise_kernel_error(status, "sector_unmask");
+        return PyErr_Occurred() ? NULL : raise_kernel_code_runtime(status, "sector_unmask");
     }
     return Py_BuildValue("(NN)", column, present);
 }
@@ -234,7 +214,7 @@ static PyObject *run_scatter(PyObject *sequence, Py_buffer *bits, Py_ssize_t num
     PyMem_Free(pointers);
     if (PyErr_Occurred() || status != KERNEL_OK) {
         Py_XDECREF(sizes);
-        return PyErr_Occurred() ? NULL : raise_kernel_error(status, "sector_scatter");
+        return PyErr_Occurred() ? NULL : raise_kernel_code_runtime(status, "sector_scatter");
     }
     return sizes;
 }
@@ -311,7 +291,7 @@ static PyObject *gather_job(PyObject *s_buckets_object, PyObject *bits_object, P
     if (PyErr_Occurred() || status != KERNEL_OK) {
         Py_XDECREF(sizes);
         Py_XDECREF(chunks);
-        return PyErr_Occurred() ? NULL : raise_kernel_error(status, have_region ? "sector_gather" : "sector_s_bucket_sizes");
+        return PyErr_Occurred() ? NULL : raise_kernel_code_runtime(status, have_region ? "sector_gather" : "sector_s_bucket_sizes");
     }
     return have_region ? Py_BuildValue("(NN)", chunks, sizes) : sizes;
 }

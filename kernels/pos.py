@@ -6,20 +6,38 @@ Stable API (conformance checks call these):
 `PosTable` builds one table per seed into memory allocated once and answers many challenges;
 `PosTable.proof_hashes(n)` answers challenges 0..n-1 at once (record encoding's hot loop).
 
-Tables: "chia" (kernels/src/pos.c; pure-Python reference in kernels/pos_reference.py) and "shim"
+Tables: "chia" (kernels/src/pos*.c; pure-Python reference in kernels/pos_reference.py) and "shim"
 (the reference's stand-in for test runtimes: quality = blake3(challenge u32 LE), a proof exists iff
 U256_le(quality) mod 3 != 0, and the proof is seed || quality x 4).
+
+Backends: "c" (the widest SIMD this CPU has), "portable", "avx2", "avx512" (C with a fixed instruction
+set, detected at run time) and "reference" (pure Python: table builds only practical for K <= 14,
+verification fine at K = 20). Arguments are validated here for every backend.
 """
 
 from __future__ import annotations
 
-import blake3
+import threading
+import time
+
+from autonomys.kernels import _pos, pos_reference
 
 SEED_SIZE = 32
 DEFAULT_K = 20
+K_MIN = _pos.K_MIN  # table builds, fn and verification: K in K_MIN..K_MAX
+K_MAX = _pos.K_MAX
+F1_K_MAX = _pos.F1_K_MAX  # f1 alone accepts K up to 25 (the chiapos test vectors use 22 and 25)
 TABLE_KINDS = ("chia", "shim")
 SHIM_PROOF_SIZE = 160
 U32_LIMIT = 2**32
+
+_BACKEND_CODES = {
+    "c": _pos.BACKEND_AUTO,
+    "portable": _pos.BACKEND_PORTABLE,
+    "avx2": _pos.BACKEND_AVX2,
+    "avx512": _pos.BACKEND_AVX512,
+}
+BACKENDS = (*_BACKEND_CODES, "reference")
 
 _Buffer = bytes | bytearray | memoryview
 
@@ -28,26 +46,245 @@ class PosKernelError(ValueError):
     """Arguments outside the kernel's domain: seed length, K, challenge index, proof length, table kind."""
 
 
+def available_backends() -> tuple[str, ...]:
+    """Every backend that runs on this CPU, "reference" included."""
+    return (*(name for name, code in _BACKEND_CODES.items() if _pos.backend_available(code)), "reference")
+
+
 def proof_size(k: int = DEFAULT_K) -> int:
     """Bytes of a chia proof: 64 x-values of k bits, packed MSB first."""
     return 8 * k
 
 
-def shim_find_proof(seed: _Buffer, challenge_index: int) -> bytes | None:
+def find_proof(seed: _Buffer, challenge_index: int, k: int = DEFAULT_K, backend: str = "c") -> bytes | None:
+    """The chia proof for `challenge_index` under `seed`, or None.
+
+    Builds the table (about 0.5 s at K = 20 in C); the last table of each thread is kept per (K,
+    backend) and reused while the seed stays the same.
+    """
+    seed = _check_seed(seed)
+    challenge_index = _check_challenge(challenge_index)
+    table = _cached_table(_check_k(k), _check_backend(backend))
+    if table.seed != seed:
+        table.generate(seed)
+    return table.find_proof(challenge_index)
+
+
+def is_proof_valid(seed: _Buffer, challenge_index: int, proof: _Buffer, k: int = DEFAULT_K, backend: str = "c") -> bool:
+    """True when `proof` is a valid chia proof for this seed and challenge (no table needed)."""
+    seed = _check_seed(seed)
+    k = _check_k(k)
+    challenge_index = _check_challenge(challenge_index)
+    proof = _check_proof(proof, k)
+    if _check_backend(backend) == "reference":
+        return pos_reference.is_proof_valid(k, seed, challenge_index, proof)
+    return _pos.is_proof_valid(k, seed, challenge_index, proof)
+
+
+def shim_find_proof(seed: _Buffer, challenge_index: int, backend: str = "c") -> bytes | None:
     """The shim table's proof for `challenge_index`, or None (about a third of indices have none)."""
     seed = _check_seed(seed)
-    quality = blake3.blake3(_check_challenge(challenge_index).to_bytes(4, "little")).digest()
-    if int.from_bytes(quality, "little") % 3 == 0:
-        return None
-    return seed + quality * 4
+    challenge_index = _check_challenge(challenge_index)
+    if _check_backend(backend) == "reference":
+        return pos_reference.shim_find_proof(seed, challenge_index)
+    return _pos.shim_find_proof(seed, challenge_index)
 
 
-def shim_is_proof_valid(seed: _Buffer, challenge_index: int, proof: _Buffer) -> bool:
+def shim_is_proof_valid(seed: _Buffer, challenge_index: int, proof: _Buffer, backend: str = "c") -> bool:
     """True when `proof` is the shim table's proof for this seed and challenge."""
-    return shim_find_proof(seed, challenge_index) == bytes(proof)
+    return shim_find_proof(seed, challenge_index, backend) == bytes(proof)
+
+
+def compute_f1(k: int, seed: _Buffer, x: int, backend: str = "c") -> int:
+    """f1(x): the K + 6-bit y of table 1 (K up to 25 here)."""
+    seed = _check_seed(seed)
+    if isinstance(k, bool) or not isinstance(k, int) or not K_MIN <= k <= F1_K_MAX:
+        msg = f"k={k!r} must be an int in {K_MIN}..{F1_K_MAX} for f1"
+        raise PosKernelError(msg)
+    if isinstance(x, bool) or not isinstance(x, int) or not 0 <= x < 2**k:
+        msg = f"x={x!r} must be an int in 0..2^{k}-1"
+        raise PosKernelError(msg)
+    if _check_backend(backend) == "reference":
+        return pos_reference.compute_f1(k, seed, x)
+    return _pos.f1(k, seed, x)
+
+
+def compute_fn(
+    k: int, table_number: int, y: int, left_metadata: int, right_metadata: int, backend: str = "c"
+) -> tuple[int, int]:
+    """(y, metadata) of table 2..7 from the left entry's y and both parents' metadata (0 for table 7)."""
+    k = _check_k(k)
+    if isinstance(table_number, bool) or not isinstance(table_number, int) or not 2 <= table_number <= 7:
+        msg = f"table_number={table_number!r} must be an int in 2..7"
+        raise PosKernelError(msg)
+    _check_uint("y", y, pos_reference.y_bits(k))
+    bits = pos_reference.metadata_bits(k, table_number - 1)
+    _check_uint("left_metadata", left_metadata, bits)
+    _check_uint("right_metadata", right_metadata, bits)
+    if _check_backend(backend) == "reference":
+        return pos_reference.compute_fn(k, table_number, y, left_metadata, right_metadata)
+    y_out, metadata = _pos.fn(k, table_number, y, left_metadata.to_bytes(16, "big"), right_metadata.to_bytes(16, "big"))
+    return y_out, int.from_bytes(metadata, "big")
+
+
+def has_match(left_y: int, right_y: int, backend: str = "c") -> bool:
+    """True when right_y is one of the 64 targets of left_y (bucket adjacency is not checked)."""
+    _check_uint("left_y", left_y, 32)
+    _check_uint("right_y", right_y, 32)
+    if _check_backend(backend) == "reference":
+        return pos_reference.has_match(left_y, right_y)
+    return _pos.has_match(left_y, right_y)
+
+
+def hashing_floor_seconds(k: int = DEFAULT_K, backend: str = "c") -> float:
+    """Seconds of a table build's irreducible hashing on this CPU: the table-1 ChaCha8 keystream and
+    6 * 2^K one-block BLAKE3 hashes, without matching, sorting or memory traffic (best of 3)."""
+    k = _check_k(k)
+    if _check_backend(backend) == "reference":
+        msg = "hashing_floor_seconds measures a C backend, not the reference"
+        raise PosKernelError(msg)
+    timings = []
+    for _ in range(3):
+        started = time.perf_counter()
+        _pos.hashing_work(k, _BACKEND_CODES[backend])
+        timings.append(time.perf_counter() - started)
+    return min(timings)
+
+
+class PosTable:
+    """One proof-of-space table, regenerated in place for each seed.
+
+    `generate(seed)` builds the table (chia in C: GIL released, memory allocated once in the
+    constructor, 121 MB at K = 20, about 0.45 s with AVX-512); `find_proof(i)` and `proof_hashes(n)` answer challenges
+    against the last generated seed. One object serves one thread at a time (calls from several
+    threads are serialised); use one object per thread to build tables in parallel.
+    """
+
+    def __init__(self, k: int = DEFAULT_K, kind: str = "chia", backend: str = "c") -> None:
+        if kind not in TABLE_KINDS:
+            msg = f"table kind {kind!r} must be one of {', '.join(TABLE_KINDS)}"
+            raise PosKernelError(msg)
+        self.k = _check_k(k)
+        self.kind = kind
+        self.backend = _check_backend(backend)
+        self._seed: bytes | None = None
+        self._native = _pos.ChiaTable(k, _BACKEND_CODES[backend]) if kind == "chia" and backend != "reference" else None
+        self._reference_tables: list[list[pos_reference.Entry]] | None = None
+
+    @property
+    def seed(self) -> bytes | None:
+        """The seed of the last generate, or None before the first."""
+        return self._seed
+
+    @property
+    def memory_bytes(self) -> int:
+        """Bytes the C context holds (0 for the shim and the reference)."""
+        return 0 if self._native is None else self._native.memory_bytes
+
+    def generate(self, seed: _Buffer) -> None:
+        """Build the table for `seed` (32 bytes), replacing the previous one."""
+        seed = _check_seed(seed)
+        self._seed = None
+        if self._native is not None:
+            self._native.generate(seed)
+        elif self.kind == "chia":
+            self._reference_tables = pos_reference.build_tables(self.k, seed)
+        self._seed = seed
+
+    def table_sizes(self) -> tuple[int, ...]:
+        """Entries of chia tables 1..7 after the last generate."""
+        self._generated_seed()
+        if self.kind != "chia":
+            return ()
+        if self._native is not None:
+            return tuple(self._native.size(table_number) for table_number in range(1, 8))
+        return tuple(len(table) for table in self._reference_tables[1:])
+
+    def table_entries(self, table_number: int) -> list[tuple[int, ...]]:
+        """Chia table 1..7 in (y, position) order, for equivalence tests: (x,) for table 1, (left, right)
+        parent indices for tables 2..6, (y, left, right) for table 7."""
+        self._generated_seed()
+        if self.kind != "chia" or not isinstance(table_number, int) or table_number not in range(1, 8):
+            msg = f"table_number={table_number!r} must be 1..7 of a chia table"
+            raise PosKernelError(msg)
+        if self._native is None:
+            entries = self._reference_tables[table_number]
+            if table_number == 1:
+                return [(entry.metadata,) for entry in entries]
+            if table_number == 7:
+                return [(entry.y, entry.left, entry.right) for entry in entries]
+            return [(entry.left, entry.right) for entry in entries]
+        words = self._native.export(table_number)
+        width = 1 if table_number == 1 else 3 if table_number == 7 else 2
+        values = [int.from_bytes(words[offset : offset + 4], "little") for offset in range(0, len(words), 4)]
+        return [tuple(values[index : index + width]) for index in range(0, len(values), width)]
+
+    def find_proof(self, challenge_index: int) -> bytes | None:
+        """The first proof for `challenge_index` in (y, position) order, or None."""
+        seed = self._generated_seed()
+        challenge_index = _check_challenge(challenge_index)
+        if self.kind == "shim":
+            return shim_find_proof(seed, challenge_index, self.backend)
+        if self._native is not None:
+            return self._native.find_proof(challenge_index)
+        return pos_reference.find_proof(self.k, self._reference_tables, challenge_index)
+
+    def proof_hashes(self, num_challenges: int) -> tuple[bytes, bytes]:
+        """For challenges 0..n-1: one flag byte each (1 = a proof exists) and blake3(proof) (32 zero bytes if none)."""
+        seed = self._generated_seed()
+        if (
+            isinstance(num_challenges, bool)
+            or not isinstance(num_challenges, int)
+            or not 0 <= num_challenges <= U32_LIMIT
+        ):
+            msg = f"num_challenges={num_challenges!r} must be an int in 0..2^32"
+            raise PosKernelError(msg)
+        if self.backend != "reference":
+            if self.kind == "shim":
+                return _pos.shim_proof_hashes(seed, num_challenges)
+            return self._native.proof_hashes(num_challenges)
+        return pos_reference.proof_hashes([self.find_proof(index) for index in range(num_challenges)])
+
+    def _generated_seed(self) -> bytes:
+        if self._seed is None:
+            msg = "the table has no seed yet: call generate(seed) first"
+            raise PosKernelError(msg)
+        return self._seed
+
+
+_thread_tables = threading.local()
+
+
+def _cached_table(k: int, backend: str) -> PosTable:
+    tables = getattr(_thread_tables, "tables", None)
+    if tables is None:
+        tables = _thread_tables.tables = {}
+    if (k, backend) not in tables:
+        tables[(k, backend)] = PosTable(k, "chia", backend)
+    return tables[(k, backend)]
+
+
+def _check_backend(backend: str) -> str:
+    if backend not in BACKENDS:
+        msg = f"unknown PoS backend {backend!r}; choose one of {', '.join(BACKENDS)}"
+        raise PosKernelError(msg)
+    if backend != "reference" and not _pos.backend_available(_BACKEND_CODES[backend]):
+        msg = f"PoS backend {backend!r} is not available on this CPU; available: {', '.join(available_backends())}"
+        raise PosKernelError(msg)
+    return backend
+
+
+def _check_k(k: int) -> int:
+    if isinstance(k, bool) or not isinstance(k, int) or not K_MIN <= k <= K_MAX:
+        msg = f"k={k!r} must be an int in {K_MIN}..{K_MAX}"
+        raise PosKernelError(msg)
+    return k
 
 
 def _check_seed(seed: _Buffer) -> bytes:
+    if not isinstance(seed, (bytes, bytearray, memoryview)):
+        msg = f"seed must be bytes, got {type(seed).__name__}"
+        raise PosKernelError(msg)
     seed = bytes(seed)
     if len(seed) != SEED_SIZE:
         msg = f"seed must be {SEED_SIZE} bytes, got {len(seed)}"
@@ -56,50 +293,28 @@ def _check_seed(seed: _Buffer) -> bytes:
 
 
 def _check_challenge(challenge_index: int) -> int:
-    if isinstance(challenge_index, bool) or not isinstance(challenge_index, int) or not 0 <= challenge_index < U32_LIMIT:
+    if (
+        isinstance(challenge_index, bool)
+        or not isinstance(challenge_index, int)
+        or not 0 <= challenge_index < U32_LIMIT
+    ):
         msg = f"challenge_index={challenge_index!r} must be an int in 0..2^32-1"
         raise PosKernelError(msg)
     return challenge_index
 
 
-class PosTable:
-    """One proof-of-space table, regenerated in place for each seed.
+def _check_proof(proof: _Buffer, k: int) -> bytes:
+    if not isinstance(proof, (bytes, bytearray, memoryview)):
+        msg = f"proof must be bytes, got {type(proof).__name__}"
+        raise PosKernelError(msg)
+    proof = bytes(proof)
+    if len(proof) != proof_size(k):
+        msg = f"proof must be {proof_size(k)} bytes for k={k}, got {len(proof)}"
+        raise PosKernelError(msg)
+    return proof
 
-    `generate(seed)` builds the table (chia: GIL released, no allocation after construction);
-    `find_proof(i)` and `proof_hashes(n)` answer challenges against the last generated seed.
-    """
 
-    def __init__(self, k: int = DEFAULT_K, kind: str = "chia") -> None:
-        if kind not in TABLE_KINDS:
-            msg = f"table kind {kind!r} must be one of {', '.join(TABLE_KINDS)}"
-            raise PosKernelError(msg)
-        self.k = k
-        self.kind = kind
-        self._seed: bytes | None = None
-
-    def generate(self, seed: _Buffer) -> None:
-        """Build the table for `seed` (32 bytes), replacing the previous one."""
-        self._seed = _check_seed(seed)
-
-    def find_proof(self, challenge_index: int) -> bytes | None:
-        """The first proof for `challenge_index` in (y, position) order, or None."""
-        if self.kind == "shim":
-            return shim_find_proof(self._generated_seed(), challenge_index)
-        raise NotImplementedError("chia table: kernels/src/pos.c")
-
-    def proof_hashes(self, num_challenges: int) -> tuple[bytes, bytes]:
-        """For challenges 0..n-1: one flag byte each (1 = a proof exists) and blake3(proof) (32 zero bytes if none)."""
-        flags = bytearray(num_challenges)
-        hashes = bytearray(32 * num_challenges)
-        for challenge_index in range(num_challenges):
-            proof = self.find_proof(challenge_index)
-            if proof is not None:
-                flags[challenge_index] = 1
-                hashes[32 * challenge_index : 32 * challenge_index + 32] = blake3.blake3(proof).digest()
-        return bytes(flags), bytes(hashes)
-
-    def _generated_seed(self) -> bytes:
-        if self._seed is None:
-            msg = "the table has no seed yet: call generate(seed) first"
-            raise PosKernelError(msg)
-        return self._seed
+def _check_uint(name: str, value: int, bits: int) -> None:
+    if isinstance(value, bool) or not isinstance(value, int) or not 0 <= value < 2**bits:
+        msg = f"{name}={value!r} must be an int in 0..2^{bits}-1"
+        raise PosKernelError(msg)

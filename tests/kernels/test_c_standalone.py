@@ -53,3 +53,19 @@ def test_fr_kernel_builds_strict_and_both_arithmetics_agree(tmp_path: Path) -> N
     digests = [line for output in outputs for line in output.splitlines() if line.startswith("digest")]
     assert len(digests) == 2
     assert digests[0] == digests[1]
+
+
+@pytest.mark.skipif(shutil.which("gcc") is None, reason="gcc not installed")
+def test_pos_kernel_builds_strict_and_passes(tmp_path: Path) -> None:
+    """BLAKE3 and chiapos vectors, the K=20 proof (T2), and every backend building the same tables."""
+    binary = tmp_path / "pos_check"
+    names = ("pos.c", "pos_table.c", "pos_match.c", "pos_verify.c", "chacha8.c", "blake3.c")
+    sources = [KERNELS / "src" / name for name in names]
+    command = [
+        "gcc", "-O2", "-std=c11", "-Wall", "-Wextra", "-Wconversion", "-Wpedantic", "-Werror", "-pthread",
+        f"-I{KERNELS / 'include'}", *map(str, sources), str(KERNELS / "tests" / "pos_check.c"), "-o", str(binary),
+    ]  # fmt: skip
+    subprocess.run(command, check=True, capture_output=True, text=True)
+    result = subprocess.run([str(binary)], capture_output=True, text=True, check=False)
+    assert result.returncode == 0, result.stdout
+    assert "1 passed, 0 failed" in result.stdout

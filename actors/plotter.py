@@ -238,3 +238,45 @@ class Plotter:
 
     def _emit(self, sector_index: int, stage: str, records_done: int) -> None:
         self.on_progress(SectorProgress(sector_index, stage, records_done, self.farm.description.pieces_in_sector))
+
+
+class PlottingLoop:
+    """Background (re)plotting for a farm: plots whenever history grows, until stopped.
+
+    `on_segment_header` (a segment-header subscriber) wakes it; a farmer keeps auditing the plotted
+    sectors meanwhile, since a sector being re-plotted has its slot cleared first. Errors are kept
+    in `last_error` and retried on the next wake-up, never raised into the caller's thread.
+    """
+
+    def __init__(self, plotter: Plotter, poll_seconds: float = 5.0) -> None:
+        self.plotter = plotter
+        self.poll_seconds = poll_seconds
+        self.sectors_plotted = 0
+        self.last_error: str | None = None
+        self._wake = threading.Event()
+        self._stop = threading.Event()
+        self._thread = threading.Thread(target=self._run, name="plotting-loop", daemon=True)
+
+    def start(self) -> None:
+        self._wake.set()
+        self._thread.start()
+
+    def on_segment_header(self, notification: object) -> None:
+        self._wake.set()
+
+    def stop(self, timeout: float | None = None) -> None:
+        self._stop.set()
+        self._wake.set()
+        self._thread.join(timeout)
+
+    def _run(self) -> None:
+        while not self._stop.is_set():
+            self._wake.wait(self.poll_seconds)
+            self._wake.clear()
+            if self._stop.is_set():
+                break
+            try:
+                self.sectors_plotted += self.plotter.plot_pending(self._stop)
+                self.last_error = None
+            except Exception as error:  # noqa: BLE001 - reported through last_error, retried on the next wake-up
+                self.last_error = f"{type(error).__name__}: {error}"

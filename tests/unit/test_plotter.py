@@ -3,13 +3,14 @@
 from __future__ import annotations
 
 import shutil
+import time
 from pathlib import Path
 
 import pytest
 
 from autonomys.actors.farm import Farm
 from autonomys.actors.kzg_setup import KzgSetup, load_kzg
-from autonomys.actors.plotter import STAGES, LocalRecordEncoder, Plotter, PlottingError, SectorProgress
+from autonomys.actors.plotter import STAGES, LocalRecordEncoder, Plotter, PlottingError, PlottingLoop, SectorProgress
 from autonomys.kernels.pos import PosTable
 from autonomys.protocol.params import MINIMAL
 from autonomys.protocol.reading import extract_piece
@@ -119,4 +120,25 @@ def test_expired_sectors_are_replotted_and_the_others_stay_readable(tmp_path: Pa
         assert plotter.plot_pending() == 1
         assert farm.sector_metadata(0).history_size == 8
         assert farm.read_sector(1) == kept
+        assert_every_piece_reads_back(farm, history)
+
+
+def test_the_background_loop_replots_when_history_grows(tmp_path: Path, history, setup) -> None:
+    with Farm.create_or_open(tmp_path / "farm", FARM_SIZE, PARAMS) as farm:
+        plotter = make_plotter(farm, history, setup)
+        plotter.plot_sector(0, 1)
+        plotter.plot_sector(1, 1)
+        history.extend_to(8)  # both sectors expire by history 8
+        loop = PlottingLoop(plotter, poll_seconds=0.05)
+        loop.start()
+        try:
+            loop.on_segment_header(None)
+            deadline = time.monotonic() + 30
+            while loop.sectors_plotted < 2 and time.monotonic() < deadline:
+                time.sleep(0.05)
+        finally:
+            loop.stop(timeout=30)
+        assert loop.last_error is None
+        assert loop.sectors_plotted == 2
+        assert {metadata.history_size for metadata in farm.plotted_sectors().values()} == {8}
         assert_every_piece_reads_back(farm, history)

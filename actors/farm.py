@@ -50,7 +50,6 @@ class FarmDescription(BaseModel):
     public_key: str = Field(pattern=r"^[0-9a-f]{64}$")
     pieces_in_sector: int = Field(gt=0, le=0xFFFF)
     sector_size: int = Field(gt=0)
-    metadata_entry_size: int = Field(gt=0)
     max_sectors: int = Field(gt=0, le=0xFFFF)
     allocated_bytes: int = Field(gt=0)
 
@@ -114,7 +113,8 @@ class Farm:
             msg = f"{path / IDENTITY_FILE} does not hold the key named in {FARM_FILE}"
             raise FarmError(msg)
         _check_file_size(path / PLOT_FILE, description.max_sectors * description.sector_size)
-        _check_file_size(path / METADATA_FILE, METADATA_HEADER_SIZE + description.max_sectors * description.metadata_entry_size)
+        entry_size = compute_sector_metadata_size(params)
+        _check_file_size(path / METADATA_FILE, METADATA_HEADER_SIZE + description.max_sectors * entry_size)
         return cls(path, description, identity, params)
 
     @classmethod
@@ -135,7 +135,6 @@ class Farm:
             public_key=identity.public_key.hex(),
             pieces_in_sector=params.max_pieces_in_sector,
             sector_size=sector_size,
-            metadata_entry_size=entry_size,
             max_sectors=max_sectors,
             allocated_bytes=size_bytes,
         )
@@ -152,10 +151,15 @@ class Farm:
     def sector_size(self) -> int:
         return self.description.sector_size
 
+    @property
+    def metadata_entry_size(self) -> int:
+        """Bytes of one checksummed SectorMetadata entry, fixed by the preset (131 116 at MAINNET)."""
+        return compute_sector_metadata_size(self.params)
+
     def sector_metadata(self, sector_index: int) -> SectorMetadata | None:
         """The metadata of a plotted sector; None for a free slot (never written, cleared, or torn)."""
         self._check_index(sector_index)
-        size = self.description.metadata_entry_size
+        size = self.metadata_entry_size
         entry = _pread_exact(self._metadata, size, METADATA_HEADER_SIZE + sector_index * size)
         if entry == bytes(size):
             return None
@@ -172,7 +176,7 @@ class Farm:
     def clear_sector(self, sector_index: int) -> None:
         """Mark a slot free (durably) before its bytes are overwritten."""
         self._check_index(sector_index)
-        size = self.description.metadata_entry_size
+        size = self.metadata_entry_size
         _pwrite_all(self._metadata, bytes(size), METADATA_HEADER_SIZE + sector_index * size)
         os.fsync(self._metadata)
 
@@ -183,13 +187,13 @@ class Farm:
             msg = f"sector {sector_index}: expected {self.sector_size:,} bytes for slot {sector_index}, got {len(sector):,}"
             raise FarmError(msg)
         entry = metadata.to_bytes()
-        if len(entry) != self.description.metadata_entry_size:
-            raise FarmError(f"metadata entry of {len(entry)} bytes, the farm stores {self.description.metadata_entry_size}")
+        if len(entry) != self.metadata_entry_size:
+            raise FarmError(f"metadata entry of {len(entry)} bytes, the farm stores {self.metadata_entry_size}")
         if self.sector_metadata(sector_index) is not None:
             self.clear_sector(sector_index)
         _pwrite_all(self._plot, sector, sector_index * self.sector_size)
         os.fsync(self._plot)
-        _pwrite_all(self._metadata, entry, METADATA_HEADER_SIZE + sector_index * self.description.metadata_entry_size)
+        _pwrite_all(self._metadata, entry, METADATA_HEADER_SIZE + sector_index * self.metadata_entry_size)
         os.fsync(self._metadata)
 
     def read_sector(self, sector_index: int) -> bytes:

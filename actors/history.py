@@ -9,7 +9,9 @@ from __future__ import annotations
 from collections.abc import Callable
 from pathlib import Path
 
-from autonomys.actors.archiver import segment_header_key
+import blake3
+
+from autonomys.actors.archiver import Archiver, segment_header_key
 from autonomys.actors.piece_store import SegmentPieceFiles
 from autonomys.actors.storage import RocksKVStore
 from autonomys.protocol.params import Params
@@ -59,3 +61,27 @@ class ArchiveHistory(HeadersHistory):
 
     def close(self) -> None:
         self.store.close()
+
+
+BLOCKS_PER_SEGMENT = 4
+SYNTHETIC_BLOCK_DOMAIN = b"autonomys synthetic block"
+
+
+def synthetic_block(number: int, size: int) -> bytes:
+    """`size` deterministic bytes for block `number` (a BLAKE3 keystream of the number)."""
+    return blake3.blake3(SYNTHETIC_BLOCK_DOMAIN + number.to_bytes(8, "little")).digest(length=size)
+
+
+def archive_synthetic_blocks(archiver: Archiver, segments: int, on_segment: Callable[[int], None] | None = None) -> int:
+    """Feed `archiver` deterministic blocks until it has `segments` segments; returns how many it has."""
+    report = on_segment if on_segment is not None else (lambda count: None)
+    block_size = archiver.params.recorded_history_segment_size // BLOCKS_PER_SEGMENT
+    last = archiver.last_segment_header
+    count = 0 if last is None else last.segment_index + 1
+    report(count)
+    number = 0 if archiver.last_block_number is None else archiver.last_block_number + 1
+    while count < segments:
+        count += len(archiver.on_confirmed_block(number, synthetic_block(number, block_size)))
+        report(count)
+        number += 1
+    return count

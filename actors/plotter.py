@@ -15,24 +15,23 @@ from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass
 from typing import Protocol
 
-import blake3
-
 from autonomys.actors.farm import Farm
 from autonomys.actors.kzg_setup import KzgSetup, load_kzg
 from autonomys.actors.piece_store import PieceGetter
 from autonomys.kernels.pos import PosTable
-from autonomys.protocol.archiving import is_piece_valid, split_piece
+from autonomys.protocol.archiving import is_piece_valid
 from autonomys.protocol.params import Params
 from autonomys.protocol.pieces import compute_piece_position, compute_piece_segment_index
-from autonomys.protocol.plotting import EncodedRecord, compute_sector, encode_record
+from autonomys.protocol.plotting import EncodedRecord, compute_sector, encode_piece, new_pos_table
 from autonomys.protocol.sectors import (
     RecordMetadata,
     SectorMetadata,
+    compute_expiration_check_segment_index,
     compute_public_key_hash,
     compute_sector_id,
-    derive_evaluation_seed,
     derive_expiration_history_size,
     derive_piece_index,
+    is_sector_expired,
 )
 from autonomys.protocol.types import PieceIndex
 
@@ -96,7 +95,7 @@ def _table_for(params: Params) -> PosTable:
     if cached is None:
         cached = _tables.by_key = {}
     if key not in cached:
-        cached[key] = PosTable(k=params.pos_k, kind=params.pos_table)
+        cached[key] = new_pos_table(params)
     return cached[key]
 
 
@@ -110,10 +109,7 @@ def encode_record_jobs(jobs: Sequence[RecordJob], params: Params, setup: KzgSetu
         if not is_piece_valid(kzg, job.piece, job.segment_commitment, position, params):
             results.append(RecordResult(job.piece_offset, None, None, f"piece {job.piece_index} failed is_piece_valid"))
             continue
-        record, commitment, witness = split_piece(job.piece, params)
-        table.generate(derive_evaluation_seed(job.sector_id, job.piece_offset))
-        encoded = encode_record(record, table, params)
-        metadata = RecordMetadata(commitment, witness, blake3.blake3(job.piece).digest())
+        encoded, metadata = encode_piece(job.piece, job.sector_id, job.piece_offset, table, params)
         results.append(RecordResult(job.piece_offset, encoded, metadata))
     return results
 
@@ -135,18 +131,19 @@ class LocalRecordEncoder:
                 yield from results
 
 
-def is_sector_expired(
+def is_plotted_sector_expired(
     metadata: SectorMetadata, public_key_hash: bytes, history: HistorySource, history_size: int, params: Params
 ) -> bool:
     """True once the sector's expiration history size is reached (needs the deciding segment's commitment)."""
-    deciding_segment = metadata.history_size + params.min_sector_lifetime - 1
+    deciding_segment = compute_expiration_check_segment_index(metadata.history_size, params)
     if history_size <= deciding_segment:
         return False
     commitment = history.segment_commitment(deciding_segment)
     if commitment is None:
         return False
     sector_id = compute_sector_id(public_key_hash, metadata.sector_index, metadata.history_size)
-    return derive_expiration_history_size(sector_id, metadata.history_size, commitment, params) <= history_size
+    expiration = derive_expiration_history_size(sector_id, metadata.history_size, commitment, params)
+    return is_sector_expired(expiration, history_size)
 
 
 class Plotter:
@@ -176,7 +173,7 @@ class Plotter:
         return new + expired
 
     def is_expired(self, metadata: SectorMetadata, history_size: int) -> bool:
-        return is_sector_expired(metadata, self.public_key_hash, self.history, history_size, self.params)
+        return is_plotted_sector_expired(metadata, self.public_key_hash, self.history, history_size, self.params)
 
     def plot_pending(self, stop: threading.Event | None = None) -> int:
         """Plot every free and expired sector at the current history size; returns how many were plotted."""

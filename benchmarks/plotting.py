@@ -65,7 +65,7 @@ def measure_table(runs: int) -> float:
     return statistics.median(timed(lambda s=seed: table.generate(s))[0] for seed in seeds(runs))
 
 
-def measure_floor(table_seconds: float) -> float | None:
+def measure_floor() -> float | None:
     """The table's irreducible hashing, if the kernel exposes its primitives (see kernels/pos.py)."""
     floor = getattr(pos, "hashing_floor_seconds", None)
     return None if floor is None else floor(K)
@@ -171,7 +171,7 @@ def main() -> None:
     print(f"CPUs: {os.cpu_count()}; K={K}; {PARAMS.num_s_buckets} s-buckets per record")
 
     table = measure_table(arguments.runs)
-    floor = measure_floor(table)
+    floor = measure_floor()
     against = f"  hashing floor {floor * 1e3:.0f} ms -> floor/table = {floor / table:.2f}" if floor else ""
     print(f"table    one K=20 table, one core          {table * 1e3:8.0f} ms{against}")
     print(f"threads  two tables on two threads          speed-up {measure_threads(table):.2f} (limit 2)")

@@ -20,7 +20,13 @@ from autonomys.actors.errors import ActorUnavailable
 from autonomys.actors.farm import Farm, FarmError, plan_farm, read_description
 from autonomys.actors.history import ArchiveHistory
 from autonomys.actors.kzg_setup import setup_for
-from autonomys.actors.plotter import LocalRecordEncoder, Plotter, PlottingError, SectorProgress, is_sector_expired
+from autonomys.actors.plotter import (
+    LocalRecordEncoder,
+    Plotter,
+    PlottingError,
+    SectorProgress,
+    is_plotted_sector_expired,
+)
 from autonomys.actors.storage import StorageError
 from autonomys.clusters.genesis import ConfigError, load_genesis
 from autonomys.protocol.errors import ProtocolError
@@ -149,7 +155,7 @@ def farm_info(farm_path: Path, archive: Path | None) -> None:
             expired = {
                 index
                 for index, metadata in plotted.items()
-                if history is not None and is_sector_expired(metadata, public_key_hash, history, current, opened.params)
+                if history is not None and is_plotted_sector_expired(metadata, public_key_hash, history, current, opened.params)
             }
     except USER_ERRORS as error:
         raise click.ClickException(str(error)) from error

@@ -1,6 +1,6 @@
 """Synthetic history: deterministic blocks archived into a network directory (benchmarks, plotting trials).
 
-The blocks are BLAKE3 keystreams of their numbers, so two runs produce the same segments. Records
+The blocks are actors.history.synthetic_block, so two runs produce the same segments. Records
 of MAINNET size commit on Ray tasks (about 0.6 s each per core); small presets commit in-process.
 """
 
@@ -11,24 +11,14 @@ import os
 from collections.abc import Callable, Iterator
 from pathlib import Path
 
-import blake3
-
 from autonomys.actors.archiver import Archiver, RecordCommitter
+from autonomys.actors.history import archive_synthetic_blocks
 from autonomys.actors.kzg_setup import KzgSetup, load_kzg
 from autonomys.actors.piece_store import SegmentPieceFiles
 from autonomys.actors.storage import RocksKVStore
 from autonomys.clusters.genesis import load_or_create_genesis, prepare_data_dir
 from autonomys.clusters.spec import SMALL_RECORD_CHUNKS, ClusterSpec
 from autonomys.protocol.params import Params
-
-BLOCKS_PER_SEGMENT = 4
-BLOCK_DOMAIN = b"autonomys synthetic block"
-
-
-def synthetic_block(number: int, size: int) -> bytes:
-    """`size` deterministic bytes for block `number`."""
-    hasher = blake3.blake3(BLOCK_DOMAIN + number.to_bytes(8, "little"))
-    return hasher.digest(length=size)
 
 
 def synthesize_history(
@@ -43,22 +33,9 @@ def synthesize_history(
     try:
         with _committer(params, setup) as committer:
             archiver = Archiver(params, load_kzg(setup), store, SegmentPieceFiles(root / "pieces", params), committer)
-            return _archive_until(archiver, params, segments, on_segment or (lambda count: None))
+            return archive_synthetic_blocks(archiver, segments, on_segment)
     finally:
         store.close()
-
-
-def _archive_until(archiver: Archiver, params: Params, segments: int, on_segment: Callable[[int], None]) -> int:
-    block_size = params.recorded_history_segment_size // BLOCKS_PER_SEGMENT
-    last = archiver.last_segment_header
-    count = 0 if last is None else last.segment_index + 1
-    on_segment(count)
-    number = 0 if archiver.last_block_number is None else archiver.last_block_number + 1
-    while count < segments:
-        count += len(archiver.on_confirmed_block(number, synthetic_block(number, block_size)))
-        on_segment(count)
-        number += 1
-    return count
 
 
 @contextlib.contextmanager

@@ -2,11 +2,10 @@
 
 from __future__ import annotations
 
-import random
 from pathlib import Path
 
 from autonomys.actors.archiver import Archiver
-from autonomys.actors.history import HeadersHistory
+from autonomys.actors.history import HeadersHistory, archive_synthetic_blocks
 from autonomys.actors.piece_store import SegmentPieceFiles
 from autonomys.actors.storage import MemoryKVStore
 from autonomys.protocol.kzg import Kzg
@@ -23,14 +22,9 @@ class ArchivedHistory(HeadersHistory):
     def get_piece(self, piece_index: int) -> bytes | None:
         return self.archiver.get_piece(piece_index)
 
-    def extend_to(self, segments: int, seed: int = 7) -> None:
+    def extend_to(self, segments: int) -> None:
         """Archive more deterministic blocks until `segments` segments exist."""
-        generator = random.Random(seed + segments)
-        size = self.archiver.params.recorded_history_segment_size
-        number = 0 if self.archiver.last_block_number is None else self.archiver.last_block_number + 1
-        while len(self.archiver.segment_headers()) < segments:
-            self.archiver.on_confirmed_block(number, generator.randbytes(size // 3))
-            number += 1
+        archive_synthetic_blocks(self.archiver, segments)
 
 
 def archived_history(directory: Path, params: Params, kzg: Kzg, segments: int) -> ArchivedHistory:

@@ -21,10 +21,13 @@ POS_SOURCES = [
     "kernels/src/chacha8.c",
     "kernels/src/blake3.c",
 ]
-# The sector kernel: s-bucket scatter and gather of plotted sectors.
+# The sector kernel: s-bucket scatter and gather of plotted sectors, and the audit (keyed BLAKE3; blake3.c is
+# compiled into both _pos and _sector: its x86 paths carry their own target attributes, no extra flags).
 SECTOR_SOURCES = [
     "kernels/_sector_binding.c",
     "kernels/src/sector.c",
+    "kernels/src/audit.c",
+    "kernels/src/blake3.c",
 ]
 COMPILE_ARGS = ["-O3", "-std=c11", "-Wall", "-Wextra", "-Wno-unused-parameter"]
 

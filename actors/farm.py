@@ -16,13 +16,14 @@ whose metadata describes other bytes.
 from __future__ import annotations
 
 import json
+import mmap
 import os
 import uuid
 from pathlib import Path
 
 from pydantic import BaseModel, Field, ValidationError
 
-from autonomys.actors.identity import FarmerIdentity, IdentityError, load_or_create_identity
+from autonomys.actors.identity import FarmerIdentity, IdentityError, load_identity, load_or_create_identity
 from autonomys.actors.storage import write_file_durably
 from autonomys.protocol.errors import ProtocolError
 from autonomys.protocol.params import Params, get_preset
@@ -75,6 +76,7 @@ class Farm:
         self.params = params
         self._plot = os.open(path / PLOT_FILE, os.O_RDWR)
         self._metadata = os.open(path / METADATA_FILE, os.O_RDWR)
+        self._plot_map: mmap.mmap | None = None
 
     # -- creation and opening ---------------------------------------------------------------
 
@@ -106,13 +108,14 @@ class Farm:
             msg = f"{path / FARM_FILE}: sector_size does not match preset {description.preset}"
             raise FarmError(msg)
         try:
-            identity = load_or_create_identity(path / IDENTITY_FILE)
+            identity = load_identity(path / IDENTITY_FILE)  # opening never writes: a missing key is an error
         except IdentityError as error:
             raise FarmError(str(error)) from error
         if identity.public_key.hex() != description.public_key:
             msg = f"{path / IDENTITY_FILE} does not hold the key named in {FARM_FILE}"
             raise FarmError(msg)
-        _check_file_size(path / PLOT_FILE, description.max_sectors * description.sector_size)
+        # A short plot.bin (truncated) still opens: sectors past its end fail their reads and are reported.
+        _check_file_size(path / PLOT_FILE, description.max_sectors * description.sector_size, allow_shorter=True)
         entry_size = compute_sector_metadata_size(params)
         _check_file_size(path / METADATA_FILE, METADATA_HEADER_SIZE + description.max_sectors * entry_size)
         return cls(path, description, identity, params)
@@ -207,7 +210,36 @@ class Farm:
             raise FarmError(f"read of {length} bytes at {offset} is outside a {self.sector_size}-byte sector")
         return _pread_exact(self._plot, length, sector_index * self.sector_size + offset)
 
+    def sector_view(self, sector_index: int) -> memoryview:
+        """A read-only view of a sector through a mmap of plot.bin (MADV_RANDOM): proving touches only the pages
+        of the chunks it reads. Release the view when done. FarmError if plot.bin ends inside this sector."""
+        self._check_index(sector_index)
+        start, end = sector_index * self.sector_size, (sector_index + 1) * self.sector_size
+        # Touching a mapped page past the end of the file faults (SIGBUS) instead of raising: check first.
+        size = os.fstat(self._plot).st_size
+        if size < end:
+            raise FarmError(f"{self.path / PLOT_FILE} ends at {size:,} bytes, inside sector {sector_index} (truncated?)")
+        if self._plot_map is None or len(self._plot_map) < end:
+            self._remap(min(size, self.max_sectors * self.sector_size))
+        assert self._plot_map is not None
+        return memoryview(self._plot_map)[start:end]
+
+    def _remap(self, length: int) -> None:
+        if self._plot_map is not None:
+            try:
+                self._plot_map.close()
+            except BufferError:
+                pass  # views still out keep the old mapping alive until released
+        self._plot_map = mmap.mmap(self._plot, length, prot=mmap.PROT_READ)
+        self._plot_map.madvise(mmap.MADV_RANDOM)
+
     def close(self) -> None:
+        if self._plot_map is not None:
+            try:
+                self._plot_map.close()
+            except BufferError:
+                pass  # a view is still out; the mapping goes with the last one
+            self._plot_map = None
         for descriptor in (self._plot, self._metadata):
             try:
                 os.close(descriptor)
@@ -255,12 +287,12 @@ def _allocate(file: Path, size: int, header: bytes = b"") -> None:
     os.close(descriptor)
 
 
-def _check_file_size(file: Path, expected: int) -> None:
+def _check_file_size(file: Path, expected: int, *, allow_shorter: bool = False) -> None:
     try:
         actual = file.stat().st_size
     except OSError as error:
         raise FarmError(f"{file}: {error.strerror or error}") from error
-    if actual != expected:
+    if actual != expected and not (allow_shorter and actual < expected):
         raise FarmError(f"{file} has {actual:,} bytes, the farm needs {expected:,}")
 
 

@@ -59,6 +59,9 @@ class ActorSubscriber:
     def on_segment_header(self, notification: Any) -> None:
         self._push("on_segment_header", notification)
 
+    def on_solution(self, notification: Any) -> None:
+        self._push("on_solution", notification)
+
     def _push(self, method: str, notification: Any) -> None:
         self._raise_if_previous_failed()
         if self._handle is None:
@@ -173,6 +176,34 @@ class ArchiverClient:
 
     def shutdown(self, timeout: float = DEFAULT_TIMEOUT) -> None:
         call(self.handle.shutdown, timeout=timeout)
+
+
+class FarmerClient:
+    """Typed calls to a Farmer (plot-shard) actor."""
+
+    def __init__(self, handle: Any) -> None:
+        self.handle = handle
+
+    def ready(self, timeout: float = DEFAULT_TIMEOUT) -> bool:
+        return call(self.handle.ready, timeout=timeout)
+
+    def status(self, timeout: float = DEFAULT_TIMEOUT) -> Any:
+        return call(self.handle.status, timeout=timeout)
+
+    def on_farming_slot(self, slot: Any, timeout: float = DEFAULT_TIMEOUT) -> None:
+        call(self.handle.on_farming_slot, slot, timeout=timeout)
+
+    def subscribe_solutions(self, name: str, timeout: float = DEFAULT_TIMEOUT) -> None:
+        call(self.handle.subscribe_solutions, name, timeout=timeout)
+
+    def solutions_after(self, slot: int, wait: float = 0.0, timeout: float = DEFAULT_TIMEOUT) -> list:
+        return call(self.handle.solutions_after, slot, wait, timeout=timeout + wait)
+
+    def shutdown(self, timeout: float = DEFAULT_TIMEOUT) -> None:
+        call(self.handle.shutdown, timeout=timeout)
+
+    def kill(self, *, restart: bool) -> None:
+        ray.kill(self.handle, no_restart=not restart)
 
 
 class RayRecordEncoder:

@@ -54,14 +54,19 @@ def verify_signature(public_key: bytes, message: bytes, signature: bytes) -> boo
     return bool(sr25519.verify(signature, message, public_key))
 
 
+def load_identity(path: Path) -> FarmerIdentity:
+    """The identity stored at `path`; IdentityError if it is missing or unusable (nothing is written)."""
+    try:
+        return FarmerIdentity(path.read_bytes())
+    except (OSError, IdentityError) as error:
+        msg = f"{path} is not a usable identity file: {error}"
+        raise IdentityError(msg) from error
+
+
 def load_or_create_identity(path: Path) -> FarmerIdentity:
     """The identity stored at `path`, creating it (0600, durably) when the file does not exist."""
     if path.exists():
-        try:
-            return FarmerIdentity(path.read_bytes())
-        except (OSError, IdentityError) as error:
-            msg = f"{path} is not a usable identity file: {error}"
-            raise IdentityError(msg) from error
+        return load_identity(path)
     identity = FarmerIdentity.generate()
     temporary = path.with_suffix(".tmp")
     descriptor = os.open(temporary, os.O_WRONLY | os.O_CREAT | os.O_TRUNC, 0o600)

@@ -45,3 +45,60 @@ class TimekeeperStatus:
     running: bool
     backend: str
     last_error: str
+
+
+@dataclass(frozen=True, slots=True)
+class FarmingSlot:
+    """broadcast: a slot to farm, with the ranges the chain sets (the node sends it; or the farmer derives it
+    from a SlotNotification with its configured ranges). A solution within `solution_range` may author a block;
+    one within `voting_solution_range` only votes."""
+
+    slot: int
+    proof_of_time: bytes
+    solution_range: int
+    voting_solution_range: int
+
+
+@dataclass(frozen=True, slots=True)
+class FarmerSolution:
+    """broadcast (farmer → whoever subscribed): a proven solution for `slot`; `solution` is its SCALE bytes."""
+
+    slot: int
+    farm_id: str
+    solution: bytes
+    distance: int
+    is_vote: bool
+    """True when the chunk is within the voting range but outside the block range."""
+
+
+@dataclass(frozen=True, slots=True)
+class CorruptSector:
+    sector_index: int
+    reason: str
+
+
+@dataclass(frozen=True, slots=True)
+class FarmerStatus:
+    """request/response: one farm's farming metrics (`autonomys farm summary`, the devnet view)."""
+
+    farm_id: str
+    path: str
+    public_key: str
+    max_sectors: int
+    sectors_plotted: int
+    sectors_about_to_expire: int
+    sectors_expired: int
+    history_size: int
+    slots_audited: int
+    slots_skipped: int
+    last_audit_seconds: float
+    mean_audit_seconds: float
+    candidates_found: int
+    proofs_succeeded: int
+    proofs_failed: int
+    proofs_timed_out: int
+    mean_proving_seconds: float
+    last_proving_seconds: float
+    solutions_submitted: int
+    corrupt_sectors: tuple[CorruptSector, ...]
+    last_error: str

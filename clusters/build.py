@@ -5,8 +5,10 @@ from __future__ import annotations
 import ray
 
 from autonomys.actors.archiver import ArchiverConfig, ArchiverService, commit_raw_records
+from autonomys.actors.farmer import FarmerConfig, FarmerService
 from autonomys.actors.handles import (
     ArchiverClient,
+    FarmerClient,
     RayRecordCommitter,
     RayRecordEncoder,
     TimekeeperClient,
@@ -56,3 +58,11 @@ def create_record_encoder(params: Params, setup: KzgSetup) -> RayRecordEncoder:
     return RayRecordEncoder(
         remote_encode, params, setup, lambda: plotting_capacity(PLOTTER_RESOURCE), records_per_task=records_per_task
     )
+
+
+def create_farmer(spec: ClusterSpec, config: FarmerConfig, *, name: str) -> FarmerClient:
+    """Create (or attach to) the named plot-shard actor of one farm, placed where an `ssd` unit is free."""
+    options = spec.farmer.ray_options()
+    options.update(name=name, namespace=spec.namespace, get_if_exists=True)
+    handle = ray.remote(FarmerService).options(**options).remote(config)
+    return FarmerClient(handle)

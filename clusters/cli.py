@@ -237,11 +237,14 @@ def pot_info() -> None:
 
 
 def _register_farm_commands() -> None:
-    from autonomys.clusters import cli_farm
+    from autonomys.clusters import cli_farm, cli_farming
 
     main.add_command(cli_farm.plot)
     main.add_command(cli_farm.farm)
     main.add_command(cli_farm.history)
+    cli_farm.farm.add_command(cli_farming.farm_summary)
+    main.add_command(cli_farming.plots)
+    main.add_command(cli_farming.benchmark)
 
 
 _register_farm_commands()

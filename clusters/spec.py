@@ -15,6 +15,8 @@ ARCHIVER_NAME = "archiver"
 TIMEKEEPER_RESOURCE = "timekeeper"
 # Custom resource a host advertises for each plotting worker it offers (one CPU each).
 PLOTTER_RESOURCE = "plotter"
+# Custom resource a host advertises for each farm disk it holds: one plot-shard (Farmer) actor per unit.
+SSD_RESOURCE = "ssd"
 # Records smaller than this many chunks are too cheap for a task each: one task takes a whole sector.
 SMALL_RECORD_CHUNKS = 4096
 
@@ -49,9 +51,18 @@ class ClusterSpec:
     # The archiver coordinates; its heavy work (record commitments) runs as CPU tasks.
     archiver: RoleOptions = field(default_factory=lambda: RoleOptions(num_cpus=0))
 
-    def local_resources(self, plotting_workers: int = 0) -> dict[str, float]:
+    # A plot shard sits on its disk's host (one ssd unit). Audits are light, proving takes a core in bursts:
+    # no CPU is reserved, so a laptop runs timekeeper, farmers and plotting workers side by side.
+    # Threaded (max_concurrency): status and solution polls are served while slots are farmed.
+    farmer: RoleOptions = field(
+        default_factory=lambda: RoleOptions(num_cpus=0, resources={SSD_RESOURCE: 1}, max_concurrency=8)
+    )
+
+    def local_resources(self, plotting_workers: int = 0, farms: int = 0) -> dict[str, float]:
         """Custom resources an embedded single-machine instance advertises so every role fits."""
         resources: dict[str, float] = {TIMEKEEPER_RESOURCE: 1}
         if plotting_workers > 0:
             resources[PLOTTER_RESOURCE] = plotting_workers
+        if farms > 0:
+            resources[SSD_RESOURCE] = farms
         return resources

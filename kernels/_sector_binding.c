@@ -1,24 +1,30 @@
-/* CPython glue of the sector kernel (include/sector.h): buffer protocol in, bytes out, the GIL released
- * for large jobs, and one function mapping KERNEL_* codes to exceptions. No algorithms here. */
+/* CPython glue of the sector kernel (include/sector.h) and the audit kernel (include/audit.h): buffer
+ * protocol in, bytes or lists out, the GIL released for large jobs, and one function mapping KERNEL_*
+ * codes to exceptions. No algorithms here. */
 #define PY_SSIZE_T_CLEAN
 #include <Python.h>
 
+#include "include/audit.h"
 #include "include/sector.h"
 #include "_binding_common.h"
 
 /* Below this many 32-byte chunks moved a call is shorter than a GIL hand-off (~20 us). */
 #define SECTOR_GIL_RELEASE_MIN_CHUNKS 2048
 
-/* Run `statement` without the GIL when the job moves at least SECTOR_GIL_RELEASE_MIN_CHUNKS chunks. */
-#define RUN_RELEASING_GIL(chunks, statement)                                                                         \
+/* Run `statement` without the GIL when the job moves at least `threshold` chunks. */
+#define RUN_RELEASING_GIL_FROM(threshold, chunks, statement)                                                         \
     do {                                                                                                             \
-        if ((chunks) >= SECTOR_GIL_RELEASE_MIN_CHUNKS) {                                                             \
+        if ((chunks) >= (threshold)) {                                                                               \
             Py_BEGIN_ALLOW_THREADS statement;                                                                        \
             Py_END_ALLOW_THREADS                                                                                     \
         } else {                                                                                                     \
             statement;                                                                                               \
         }                                                                                                            \
     } while (0)
+#define RUN_RELEASING_GIL(chunks, statement) RUN_RELEASING_GIL_FROM(SECTOR_GIL_RELEASE_MIN_CHUNKS, chunks, statement)
+
+/* Below this many chunks an audit (keyed BLAKE3 per chunk, ~10-80 ns each) is shorter than a GIL hand-off. */
+#define AUDIT_GIL_RELEASE_MIN_CHUNKS 256
 
 static void release_all(Py_buffer *views, int count) {
     for (int index = 0; index < count; index++) {
@@ -323,6 +329,133 @@ static PyObject *py_sector_s_bucket_sizes(PyObject *self, PyObject *args) {
     return gather_job(Py_None, bits_object, n, 0);
 }
 
+/* ---- audit ---- */
+
+/* PyArg "O&" converter: a Python int in 0..2^64-1 into a uint64_t. */
+static int parse_u64(PyObject *object, void *address) {
+    if (!PyLong_Check(object)) {
+        PyErr_Format(PyExc_TypeError, "expected an int, got %.100s", Py_TYPE(object)->tp_name);
+        return 0;
+    }
+    unsigned long long value = PyLong_AsUnsignedLongLong(object);
+    if (value == (unsigned long long)-1 && PyErr_Occurred()) {
+        return 0;
+    }
+    *(uint64_t *)address = (uint64_t)value;
+    return 1;
+}
+
+/* The chunks (whole 32-byte chunks) and the key (32 bytes) of an audit; -1 with an exception otherwise. */
+static int get_audit_buffers(PyObject *chunks_object, PyObject *key_object, Py_buffer *chunks, Py_buffer *key) {
+    if (get_buffer(chunks_object, chunks, -1, "chunks") != 0) {
+        return -1;
+    }
+    if (chunks->len % AUDIT_CHUNK_BYTES != 0 || (size_t)(chunks->len / AUDIT_CHUNK_BYTES) > AUDIT_MAX_CHUNKS) {
+        PyErr_Format(PyExc_ValueError, "chunks must be whole 32-byte chunks (at most %zu), got %zd bytes",
+                     (size_t)AUDIT_MAX_CHUNKS, chunks->len);
+        PyBuffer_Release(chunks);
+        return -1;
+    }
+    if (get_buffer(key_object, key, AUDIT_KEY_BYTES, "key") != 0) {
+        PyBuffer_Release(chunks);
+        return -1;
+    }
+    return 0;
+}
+
+static PyObject *distances_list(const uint64_t *distances, size_t count) {
+    PyObject *list = PyList_New((Py_ssize_t)count);
+    for (size_t index = 0; list != NULL && index < count; index++) {
+        PyObject *value = PyLong_FromUnsignedLongLong(distances[index]);
+        if (value == NULL) {
+            Py_CLEAR(list);
+        } else {
+            PyList_SET_ITEM(list, (Py_ssize_t)index, value);
+        }
+    }
+    return list;
+}
+
+static PyObject *candidates_list(const audit_candidate *candidates, size_t count) {
+    PyObject *list = PyList_New((Py_ssize_t)count);
+    for (size_t index = 0; list != NULL && index < count; index++) {
+        PyObject *pair = Py_BuildValue("(IK)", (unsigned int)candidates[index].offset,
+                                       (unsigned long long)candidates[index].distance);
+        if (pair == NULL) {
+            Py_CLEAR(list);
+        } else {
+            PyList_SET_ITEM(list, (Py_ssize_t)index, pair);
+        }
+    }
+    return list;
+}
+
+static PyObject *py_audit_distances(PyObject *self, PyObject *args) {
+    (void)self;
+    PyObject *chunks_object, *key_object;
+    uint64_t global_challenge;
+    int backend;
+    if (!PyArg_ParseTuple(args, "OOO&i", &chunks_object, &key_object, parse_u64, &global_challenge, &backend)) {
+        return NULL;
+    }
+    Py_buffer chunks, key;
+    if (get_audit_buffers(chunks_object, key_object, &chunks, &key) != 0) {
+        return NULL;
+    }
+    size_t num_chunks = (size_t)(chunks.len / AUDIT_CHUNK_BYTES);
+    uint64_t *distances = PyMem_RawMalloc(num_chunks > 0 ? num_chunks * sizeof(uint64_t) : 1);
+    int status = KERNEL_ERR_NO_MEMORY;
+    if (distances != NULL) {
+        RUN_RELEASING_GIL_FROM(AUDIT_GIL_RELEASE_MIN_CHUNKS, num_chunks,
+                               status = audit_distances(chunks.buf, num_chunks, key.buf, global_challenge, backend,
+                                                        distances));
+    }
+    PyBuffer_Release(&chunks);
+    PyBuffer_Release(&key);
+    PyObject *result = status == KERNEL_OK ? distances_list(distances, num_chunks)
+                                           : raise_kernel_code_runtime(status, "audit_distances");
+    PyMem_RawFree(distances);
+    return result;
+}
+
+static PyObject *py_audit_chunks(PyObject *self, PyObject *args) {
+    (void)self;
+    PyObject *chunks_object, *key_object;
+    uint64_t global_challenge, half_range;
+    int backend;
+    if (!PyArg_ParseTuple(args, "OOO&O&i", &chunks_object, &key_object, parse_u64, &global_challenge, parse_u64,
+                          &half_range, &backend)) {
+        return NULL;
+    }
+    Py_buffer chunks, key;
+    if (get_audit_buffers(chunks_object, key_object, &chunks, &key) != 0) {
+        return NULL;
+    }
+    size_t num_chunks = (size_t)(chunks.len / AUDIT_CHUNK_BYTES), count = 0;
+    audit_candidate *candidates = PyMem_RawMalloc(num_chunks > 0 ? num_chunks * sizeof(audit_candidate) : 1);
+    int status = KERNEL_ERR_NO_MEMORY;
+    if (candidates != NULL) {
+        RUN_RELEASING_GIL_FROM(AUDIT_GIL_RELEASE_MIN_CHUNKS, num_chunks,
+                               status = audit_chunks(chunks.buf, num_chunks, key.buf, global_challenge, half_range,
+                                                     backend, candidates, &count));
+    }
+    PyBuffer_Release(&chunks);
+    PyBuffer_Release(&key);
+    PyObject *result = status == KERNEL_OK ? candidates_list(candidates, count)
+                                           : raise_kernel_code_runtime(status, "audit_chunks");
+    PyMem_RawFree(candidates);
+    return result;
+}
+
+static PyObject *py_audit_backend_available(PyObject *self, PyObject *args) {
+    (void)self;
+    int backend;
+    if (!PyArg_ParseTuple(args, "i", &backend)) {
+        return NULL;
+    }
+    return PyBool_FromLong(audit_backend_available(backend));
+}
+
 static PyMethodDef sector_methods[] = {
     {"sector_record_presence", py_sector_record_presence, METH_VARARGS,
      "sector_record_presence(encoded_bits, record_num_chunks) -> bytes: the record's presence bitfield"},
@@ -336,6 +469,11 @@ static PyMethodDef sector_methods[] = {
      "sector_gather(s_buckets, encoded_bits, record_num_chunks, piece_offset) -> (chunks, s_bucket_sizes)"},
     {"sector_s_bucket_sizes", py_sector_s_bucket_sizes, METH_VARARGS,
      "sector_s_bucket_sizes(encoded_bits, record_num_chunks) -> s_bucket_sizes (u16 LE)"},
+    {"audit_distances", py_audit_distances, METH_VARARGS,
+     "audit_distances(chunks, key, global_challenge_u64, backend) -> [distance of every chunk]"},
+    {"audit_chunks", py_audit_chunks, METH_VARARGS,
+     "audit_chunks(chunks, key, global_challenge_u64, half_range, backend) -> [(offset, distance)] sorted"},
+    {"audit_backend_available", py_audit_backend_available, METH_VARARGS, "audit_backend_available(backend) -> bool"},
     {NULL, NULL, 0, NULL},
 };
 
@@ -357,6 +495,12 @@ PyMODINIT_FUNC PyInit__sector(void) {
         {"SECTOR_MIN_RECORD_CHUNKS", SECTOR_MIN_RECORD_CHUNKS},
         {"SECTOR_MAX_RECORD_CHUNKS", SECTOR_MAX_RECORD_CHUNKS},
         {"SECTOR_MAX_RECORDS", SECTOR_MAX_RECORDS},
+        {"AUDIT_CHUNK_BYTES", AUDIT_CHUNK_BYTES},
+        {"AUDIT_KEY_BYTES", AUDIT_KEY_BYTES},
+        {"AUDIT_BACKEND_AUTO", AUDIT_BACKEND_AUTO},
+        {"AUDIT_BACKEND_PORTABLE", AUDIT_BACKEND_PORTABLE},
+        {"AUDIT_BACKEND_AVX2", AUDIT_BACKEND_AVX2},
+        {"AUDIT_BACKEND_AVX512", AUDIT_BACKEND_AVX512},
     };
     for (size_t index = 0; index < sizeof constants / sizeof constants[0]; index++) {
         if (PyModule_AddIntConstant(module, constants[index].name, constants[index].value) < 0) {

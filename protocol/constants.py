@@ -39,3 +39,10 @@ KZG_MAX_RECORD_CHUNKS: Final = ETH_SETUP_NUM_G1_POWERS
 ERASURE_CODING_RATE: Final = (1, 2)
 # A segment must hold its parent's header item (at most 99 bytes) and still have room for block data.
 MIN_RECORDED_HISTORY_SEGMENT_SIZE: Final = 256
+
+# Farming (§D): a solution carries a sr25519 public key and a 32-byte reward address (AccountId32).
+PUBLIC_KEY_SIZE: Final = 32
+REWARD_ADDRESS_SIZE: Final = 32
+CHUNK_WITNESS_SIZE: Final = G1_COMPRESSED_SIZE
+# Solution ranges (§D.5): SLOT_PROBABILITY 1/6 and EXPECTED_VOTES_PER_BLOCK 9 (votes use 10x the range).
+EXPECTED_VOTES_PER_BLOCK: Final = 9

@@ -30,7 +30,16 @@ class InvalidPiece(ProtocolError):
 
 
 class InvalidSolution(ProtocolError):
-    """A farming solution that does not verify; the message says which check failed."""
+    """A farming solution that does not verify; `reason` names the check that failed (protocol.farming.REASONS)."""
+
+    def __init__(self, reason: str, detail: str = "") -> None:
+        super().__init__(f"{reason}: {detail}" if detail else reason)
+        self.reason = reason
+        self.detail = detail
+
+    def __reduce__(self) -> tuple[type, tuple[str, str]]:
+        # Survives pickling (Ray ships exceptions between processes).
+        return (type(self), (self.reason, self.detail))
 
 
 class InvalidBundle(ProtocolError):

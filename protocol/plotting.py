@@ -46,6 +46,9 @@ class ProofOfSpaceTable(Protocol):
     def proof_hashes(self, num_challenges: int) -> tuple[bytes, bytes]:
         """For challenges 0..n-1: a flag byte each (non-zero = a proof exists) and blake3(proof), 32 bytes each."""
 
+    def find_proof(self, challenge_index: int) -> bytes | None:
+        """The proof for one challenge (an s-bucket), or None (proving needs it)."""
+
 
 @dataclass(frozen=True, slots=True)
 class EncodedRecord:

@@ -154,6 +154,14 @@ def read_record_chunks(
 def decode_record(encoded_record: EncodedRecord, table: ProofOfSpaceTable, params: Params) -> bytes:
     """The source record of an encoded record, with `table` generated for its evaluation seed: unmask the
     encoded chunks, recover all num_s_buckets extended chunks, and keep the even ones."""
+    extended = recover_extended_record(encoded_record, table, params)
+    step = 2 * SCALAR_FULL_BYTES
+    return b"".join(extended[offset : offset + SCALAR_FULL_BYTES] for offset in range(0, len(extended), step))
+
+
+def recover_extended_record(encoded_record: EncodedRecord, table: ProofOfSpaceTable, params: Params) -> bytes:
+    """All num_s_buckets decoded chunks of an encoded record (the erasure-extended record), with `table`
+    generated for its evaluation seed; InvalidSector if the stored chunks are not one codeword."""
     proof_flags, proof_hashes = table.proof_hashes(params.num_s_buckets)
     try:
         column, present = sector_kernel.unmask(
@@ -167,8 +175,7 @@ def decode_record(encoded_record: EncodedRecord, table: ProofOfSpaceTable, param
     except fr.FrKernelError as error:
         msg = f"record chunks are not an erasure codeword of canonical scalars: {error}"
         raise InvalidSector(msg) from error
-    step = 2 * SCALAR_FULL_BYTES
-    return b"".join(extended[offset : offset + SCALAR_FULL_BYTES] for offset in range(0, len(extended), step))
+    return extended
 
 
 def extract_piece(

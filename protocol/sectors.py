@@ -379,3 +379,32 @@ def compute_s_bucket_byte_range(sector_metadata: SectorMetadata, s_bucket: SBuck
         sizes[:s_bucket]
     )
     return start, start + SCALAR_FULL_BYTES * sizes[s_bucket]
+
+
+class SBucketLocator:
+    """Byte ranges of a sector's s-buckets in O(stride) per lookup: prefix sums kept every `stride` s-buckets.
+
+    compute_s_bucket_byte_range sums up to 65 535 sizes per call; an audit of every sector every slot
+    cannot afford that, nor a full prefix table (256 KiB) per sector.
+    """
+
+    STRIDE = 256
+
+    def __init__(self, sector_metadata: SectorMetadata, params: Params) -> None:
+        validate_sector_metadata(sector_metadata, params)
+        self._sizes = compute_s_bucket_size_values(sector_metadata)
+        self._start = compute_contents_map_size(sector_metadata.pieces_in_sector, params)
+        self._checkpoints = array("Q", itertools.accumulate(
+            (sum(self._sizes[i : i + self.STRIDE]) for i in range(0, len(self._sizes), self.STRIDE)), initial=0
+        ))
+        self._num_s_buckets = params.num_s_buckets
+
+    def byte_range(self, s_bucket: int) -> tuple[int, int]:
+        """[start, end) of s-bucket `s_bucket` in the sector (as compute_s_bucket_byte_range)."""
+        if not 0 <= s_bucket < self._num_s_buckets:
+            msg = f"s_bucket={s_bucket} must be below num_s_buckets={self._num_s_buckets}"
+            raise InvalidSector(msg)
+        block = s_bucket // self.STRIDE
+        chunks = self._checkpoints[block] + sum(self._sizes[block * self.STRIDE : s_bucket])
+        start = self._start + SCALAR_FULL_BYTES * chunks
+        return start, start + SCALAR_FULL_BYTES * self._sizes[s_bucket]

@@ -6,7 +6,9 @@
 
 #include <string.h>
 
-enum { CHUNK_START = 1, CHUNK_END = 2, ROOT = 8, ROUNDS = 7 };
+enum { CHUNK_START = 1, CHUNK_END = 2, ROOT = 8, KEYED_HASH = 16, ROUNDS = 7 };
+/* The flags of a message of one block: the first and last block of the only chunk, the root. */
+#define ONE_BLOCK_FLAGS (CHUNK_START | CHUNK_END | ROOT)
 
 static const uint32_t blake3_iv[8] = {0x6A09E667u, 0xBB67AE85u, 0x3C6EF372u, 0xA54FF53Au,
                                       0x510E527Fu, 0x9B05688Cu, 0x1F83D9ABu, 0x5BE0CD19u};
@@ -109,15 +111,15 @@ int blake3_hash_small(const uint8_t *input, size_t length, uint8_t out[BLAKE3_OU
     return 0;
 }
 
-static void one_block_group_portable(const uint32_t message[8][BLAKE3_GROUP], uint32_t block_length,
-                                     unsigned out_words, uint32_t out[][BLAKE3_GROUP]) {
+static void one_block_group_portable(const uint32_t key[8], uint32_t flags, const uint32_t message[8][BLAKE3_GROUP],
+                                     uint32_t block_length, unsigned out_words, uint32_t out[][BLAKE3_GROUP]) {
     for (unsigned lane = 0; lane < BLAKE3_GROUP; lane++) {
         uint32_t cv[8], block[16] = {0};
-        memcpy(cv, blake3_iv, sizeof cv);
+        memcpy(cv, key, sizeof cv);
         for (unsigned i = 0; i < 8; i++) {
             block[i] = message[i][lane];
         }
-        compress(cv, block, block_length, CHUNK_START | CHUNK_END | ROOT);
+        compress(cv, block, block_length, ONE_BLOCK_FLAGS | flags);
         for (unsigned i = 0; i < out_words; i++) {
             out[i][lane] = cv[i];
         }
@@ -141,11 +143,12 @@ static void one_block_group_portable(const uint32_t message[8][BLAKE3_GROUP], ui
         VG(v, 3, 4, 9, 14, M(round, 14), M(round, 15));                                                       \
     } while (0)
 #define DEFINE_BLAKE3_LANES(NAME, TARGET, VEC, SET1, XOR, LOAD, STORE)                                          \
-    TARGET static void NAME(const uint32_t message[8][BLAKE3_GROUP], unsigned first_lane, uint32_t block_length, \
-                            unsigned out_words, uint32_t out[][BLAKE3_GROUP]) {                                \
+    TARGET static void NAME(const uint32_t key[8], uint32_t flags, const uint32_t message[8][BLAKE3_GROUP],      \
+                            unsigned first_lane, uint32_t block_length, unsigned out_words,                    \
+                            uint32_t out[][BLAKE3_GROUP]) {                                                    \
         VEC v[16], m[16];                                                                                      \
         for (unsigned i = 0; i < 8; i++) {                                                                     \
-            v[i] = SET1((int)blake3_iv[i]);                                                                    \
+            v[i] = SET1((int)key[i]);                                                                          \
             m[i] = LOAD((const void *)&message[i][first_lane]);                                                \
             m[8 + i] = SET1(0);                                                                                \
         }                                                                                                      \
@@ -155,7 +158,7 @@ static void one_block_group_portable(const uint32_t message[8][BLAKE3_GROUP], ui
         v[12] = SET1(0);                                                                                       \
         v[13] = SET1(0);                                                                                       \
         v[14] = SET1((int)block_length);                                                                       \
-        v[15] = SET1(CHUNK_START | CHUNK_END | ROOT);                                                          \
+        v[15] = SET1((int)(ONE_BLOCK_FLAGS | flags));                                                          \
         VROUND(0);                                                                                             \
         VROUND(1);                                                                                             \
         VROUND(2);                                                                                             \
@@ -193,20 +196,32 @@ DEFINE_BLAKE3_LANES(one_block_lanes_avx512, AVX512_TARGET, __m512i, _mm512_set1_
 #undef VG
 #endif
 
-void blake3_one_block_group(const uint32_t message[8][BLAKE3_GROUP], uint32_t block_length, unsigned out_words,
-                            uint32_t out[][BLAKE3_GROUP], unsigned lanes) {
+/* The group for chaining value `key` (the IV, or a key's words) and extra `flags` (0 or KEYED_HASH). */
+static void one_block_group(const uint32_t key[8], uint32_t flags, const uint32_t message[8][BLAKE3_GROUP],
+                            uint32_t block_length, unsigned out_words, uint32_t out[][BLAKE3_GROUP], unsigned lanes) {
 #if defined(__x86_64__)
     if (lanes == BLAKE3_LANES_AVX512) {
-        one_block_lanes_avx512(message, 0, block_length, out_words, out);
+        one_block_lanes_avx512(key, flags, message, 0, block_length, out_words, out);
         return;
     }
     if (lanes == BLAKE3_LANES_AVX2) {
-        one_block_lanes_avx2(message, 0, block_length, out_words, out);
-        one_block_lanes_avx2(message, 8, block_length, out_words, out);
+        one_block_lanes_avx2(key, flags, message, 0, block_length, out_words, out);
+        one_block_lanes_avx2(key, flags, message, 8, block_length, out_words, out);
         return;
     }
 #else
     (void)lanes;
 #endif
-    one_block_group_portable(message, block_length, out_words, out);
+    one_block_group_portable(key, flags, message, block_length, out_words, out);
+}
+
+void blake3_one_block_group(const uint32_t message[8][BLAKE3_GROUP], uint32_t block_length, unsigned out_words,
+                            uint32_t out[][BLAKE3_GROUP], unsigned lanes) {
+    one_block_group(blake3_iv, 0, message, block_length, out_words, out, lanes);
+}
+
+void blake3_one_block_group_keyed(const uint32_t key[8], const uint32_t message[8][BLAKE3_GROUP],
+                                  uint32_t block_length, unsigned out_words, uint32_t out[][BLAKE3_GROUP],
+                                  unsigned lanes) {
+    one_block_group(key, KEYED_HASH, message, block_length, out_words, out, lanes);
 }

@@ -23,7 +23,7 @@ def ray_session() -> Iterator[str]:
     ray.init(
         address="local",
         num_cpus=2,
-        resources=ClusterSpec().local_resources(plotting_workers=2),
+        resources=ClusterSpec().local_resources(plotting_workers=2, farms=2),
         include_dashboard=False,
         namespace=namespace,
         _node_ip_address="127.0.0.1",

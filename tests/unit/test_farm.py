@@ -103,9 +103,24 @@ def test_damaged_farm_files_give_named_errors(tmp_path: Path) -> None:
     with pytest.raises(FarmError, match="not a farm"):
         Farm.open(tmp_path)
     Farm.create_or_open(tmp_path, SIZE, PARAMS).close()
-    os.truncate(tmp_path / PLOT_FILE, SECTOR_SIZE)
+    with open(tmp_path / PLOT_FILE, "ab") as plot:
+        plot.write(b"\0")
     with pytest.raises(FarmError, match="plot.bin has"):
         Farm.open(tmp_path)
+    os.truncate(tmp_path / PLOT_FILE, SECTOR_SIZE)
+    # A truncated plot still opens: the sectors before the cut read, the others raise (no SIGBUS).
+    with Farm.open(tmp_path) as farm:
+        assert len(farm.read_at(0, 0, 16)) == 16
+        farm.sector_view(0).release()
+        with pytest.raises(FarmError, match="short read"):
+            farm.read_at(1, 0, 16)
+        with pytest.raises(FarmError, match="truncated"):
+            farm.sector_view(1)
+    (tmp_path / IDENTITY_FILE).rename(tmp_path / "identity.moved")
+    with pytest.raises(FarmError, match="not a usable identity"):
+        Farm.open(tmp_path)
+    assert not (tmp_path / IDENTITY_FILE).exists()  # opening never creates a key
+    (tmp_path / "identity.moved").rename(tmp_path / IDENTITY_FILE)
     (tmp_path / FARM_FILE).write_text("{not json")
     with pytest.raises(FarmError, match="not a valid farm description"):
         Farm.open(tmp_path)

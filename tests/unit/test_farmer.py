@@ -1,0 +1,214 @@
+"""The Farmer plot shard without Ray: slot intake and skips, proving deadlines, sinks, corrupt sectors, plotting hook."""
+
+from __future__ import annotations
+
+import threading
+from pathlib import Path
+
+import pytest
+
+from autonomys.actors.clock import ManualClock
+from autonomys.actors.farm import Farm
+from autonomys.actors.farmer import FarmerConfig, FarmerService, read_status_file
+from autonomys.actors.kzg_setup import KzgSetup, load_kzg
+from autonomys.actors.messages import FarmerSolution, FarmingSlot
+from autonomys.actors.plotter import SectorProgress
+from autonomys.protocol.constants import U64_MAX
+from autonomys.protocol.farming import Solution, verify_solution
+from autonomys.protocol.params import MINIMAL
+from autonomys.protocol.sectors import compute_sector_layout
+from helpers.farms import plotted_farm
+from helpers.history import ArchivedHistory, archived_history
+
+PARAMS = MINIMAL
+SECTORS = 3
+WAIT = 30.0
+
+
+@pytest.fixture(scope="module")
+def setup(tmp_path_factory: pytest.TempPathFactory) -> KzgSetup:
+    return KzgSetup(num_g1_powers=PARAMS.record_num_chunks, cache_dir=str(tmp_path_factory.mktemp("kzg")))
+
+
+@pytest.fixture(scope="module")
+def history(tmp_path_factory: pytest.TempPathFactory, setup: KzgSetup) -> ArchivedHistory:
+    return archived_history(tmp_path_factory.mktemp("archive"), PARAMS, load_kzg(setup), segments=2)
+
+
+@pytest.fixture(scope="module")
+def template(tmp_path_factory: pytest.TempPathFactory, history: ArchivedHistory, setup: KzgSetup) -> Path:
+    return plotted_farm(tmp_path_factory.mktemp("template") / "farm", history, setup, SECTORS, PARAMS)
+
+
+@pytest.fixture
+def farm_path(tmp_path: Path, template: Path) -> Path:
+    import shutil
+
+    return Path(shutil.copytree(template, tmp_path / "farm"))
+
+
+class RecordingSink:
+    def __init__(self, name: str) -> None:
+        self.name = name
+        self.solutions: list[FarmerSolution] = []
+
+    def on_solution(self, solution: FarmerSolution) -> None:
+        self.solutions.append(solution)
+
+
+def start(farm_path: Path, setup: KzgSetup, monkeypatch: pytest.MonkeyPatch, **kwargs) -> FarmerService:
+    monkeypatch.setattr("autonomys.actors.farmer.setup_for", lambda chunks, path: setup)
+    config = FarmerConfig(str(farm_path), solution_range=kwargs.pop("solution_range", U64_MAX))
+    # Frozen time: the MINIMAL farming deadline (0.2 s) must not expire on a loaded test machine.
+    kwargs.setdefault("clock", ManualClock())
+    return FarmerService(config, **kwargs)
+
+
+def wide_slot(slot: int) -> FarmingSlot:
+    return FarmingSlot(slot, slot.to_bytes(16, "little"), U64_MAX, U64_MAX)
+
+
+def test_solutions_for_each_slot_verify_and_reach_sinks(farm_path, setup, monkeypatch) -> None:
+    sinks: dict[str, RecordingSink] = {}
+    farmer = start(farm_path, setup, monkeypatch, sink_resolver=lambda name: sinks.setdefault(name, RecordingSink(name)))
+    try:
+        farmer.subscribe_solutions("node")
+        farmer.on_farming_slot(wide_slot(1))
+        solutions = farmer.solutions_after(0, timeout=WAIT)
+        assert solutions, farmer.status()
+        kzg = load_kzg(setup)
+        for found in solutions:
+            solution = Solution.from_bytes(found.solution)
+            verify_solution(
+                solution, slot=1, proof_of_time=wide_slot(1).proof_of_time, solution_range=U64_MAX, kzg=kzg,
+                pos_table=PARAMS.pos_table, params=PARAMS,
+            )  # fmt: skip
+            assert found.is_vote is False
+        assert sinks["node"].solutions[: len(solutions)] == solutions
+        status = farmer.status()
+        assert status.slots_audited == 1
+        assert status.sectors_plotted == SECTORS
+        assert status.proofs_succeeded >= len(solutions)
+        assert status.corrupt_sectors == ()
+    finally:
+        farmer.shutdown()
+    assert read_status_file(farm_path)["slots_audited"] == 1
+
+
+def test_a_slot_waiting_behind_a_running_audit_is_skipped_when_a_newer_one_arrives(farm_path, setup, monkeypatch) -> None:
+    farmer = start(farm_path, setup, monkeypatch)
+    entered, release = threading.Event(), threading.Event()
+    audited: list[int] = []
+    real_audit = farmer.core.audit
+
+    def slow_audit(slot: FarmingSlot):
+        audited.append(slot.slot)
+        entered.set()
+        release.wait(WAIT)
+        return real_audit(slot)
+
+    monkeypatch.setattr(farmer.core, "audit", slow_audit)
+    try:
+        farmer.on_farming_slot(wide_slot(1))
+        assert entered.wait(WAIT)
+        for slot in (2, 3, 3, 1):  # 2 waits, 3 replaces it; a repeat or an older slot is ignored
+            farmer.on_farming_slot(wide_slot(slot))
+        release.set()
+        assert farmer.solutions_after(2, timeout=WAIT), (audited, farmer.status())
+        assert audited == [1, 3]
+        assert farmer.status().slots_skipped == 1
+    finally:
+        release.set()
+        farmer.shutdown()
+
+
+def test_candidates_past_the_farming_deadline_are_counted_as_timed_out(farm_path, setup, monkeypatch) -> None:
+    clock = ManualClock()
+    farmer = start(farm_path, setup, monkeypatch, clock=clock)
+    real_prove = farmer.core.prove
+    calls: list[int] = []
+
+    def prove_then_stall(slot, sector, candidate):
+        calls.append(candidate.chunk_offset)
+        result = real_prove(slot, sector, candidate)
+        clock.advance(60.0)  # the first proof overruns the whole deadline
+        return result
+
+    monkeypatch.setattr(farmer.core, "prove", prove_then_stall)
+    try:
+        farmer.on_farming_slot(wide_slot(1))
+        farmer.solutions_after(0, timeout=WAIT)
+        status = wait_for(farmer, lambda s: s.candidates_found > 1 and s.proofs_timed_out == s.candidates_found - 1)
+        assert len(calls) == 1
+        assert status.proofs_failed == 0
+    finally:
+        farmer.shutdown()
+
+
+def wait_for(farmer: FarmerService, predicate):
+    import time
+
+    deadline = time.monotonic() + WAIT
+    while time.monotonic() < deadline:
+        status = farmer.status()
+        if predicate(status):
+            return status
+        time.sleep(0.01)
+    pytest.fail(f"farmer status never matched: {farmer.status()}")
+
+
+def corrupt_sector(farm_path: Path, sector_index: int) -> None:
+    with Farm.open(farm_path) as farm:
+        layout = compute_sector_layout(PARAMS.max_pieces_in_sector, PARAMS)
+        start = sector_index * farm.sector_size + layout.s_buckets_start
+        length = layout.record_metadata_start - layout.s_buckets_start
+    with open(farm_path / "plot.bin", "r+b") as plot:
+        plot.seek(start)
+        plot.write(bytes(range(256)) * (length // 256) + bytes(length % 256))
+
+
+def test_a_corrupt_sector_is_reported_and_skipped_while_the_others_farm(farm_path, setup, monkeypatch) -> None:
+    corrupt_sector(farm_path, 1)
+    farmer = start(farm_path, setup, monkeypatch)
+    try:
+        for slot in range(1, 6):
+            farmer.on_farming_slot(wide_slot(slot))
+            wait_for(farmer, lambda s, slot=slot: s.slots_audited == slot and s.proofs_failed + s.proofs_succeeded > 0)
+        status = wait_for(farmer, lambda s: len(s.corrupt_sectors) == 1)
+        assert status.corrupt_sectors[0].sector_index == 1
+        assert "proving failed" in status.corrupt_sectors[0].reason
+        assert status.sectors_plotted == SECTORS - 1
+        sectors = {Solution.from_bytes(s.solution).sector_index for s in farmer.solutions_after(0)}
+        assert sectors and 1 not in sectors
+    finally:
+        farmer.shutdown()
+
+
+def test_plotting_takes_a_sector_out_of_audits_and_waits_for_proofs(farm_path, setup, monkeypatch) -> None:
+    farmer = start(farm_path, setup, monkeypatch)
+    try:
+        core = farmer.core
+        with core.gate.proving():
+            writer = threading.Thread(target=core.on_plotting_progress, args=(SectorProgress(0, "writing", 8, 8),))
+            writer.start()
+            writer.join(0.2)
+            assert writer.is_alive()  # the write waits for the proof in progress
+        writer.join(WAIT)
+        assert not writer.is_alive()
+        assert 0 not in {entry.sector_index for entry in core.registry.snapshot()}
+        core.on_plotting_progress(SectorProgress(0, "written", 8, 8))
+        assert 0 in {entry.sector_index for entry in core.registry.snapshot()}
+    finally:
+        farmer.shutdown()
+
+
+def test_the_default_range_expects_one_block_per_slot_probability(farm_path, setup, monkeypatch) -> None:
+    from autonomys.protocol.solution_range import pieces_to_solution_range
+
+    monkeypatch.setattr("autonomys.actors.farmer.setup_for", lambda chunks, path: setup)
+    farmer = FarmerService(FarmerConfig(str(farm_path)))
+    try:
+        expected = pieces_to_solution_range(SECTORS * PARAMS.max_pieces_in_sector, PARAMS.slot_probability, PARAMS)
+        assert farmer._solution_range == expected
+    finally:
+        farmer.shutdown()

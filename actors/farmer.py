@@ -25,7 +25,7 @@ from autonomys.actors.farm import Farm
 from autonomys.actors.farmer_core import AuditReport, FarmerCore
 from autonomys.actors.kzg_setup import load_kzg, setup_for
 from autonomys.actors.messages import FarmerSolution, FarmerStatus, FarmingSlot, SlotNotification
-from autonomys.actors.metrics import FarmMetrics, farm_metrics
+from autonomys.actors.metrics import FarmMetrics
 from autonomys.actors.plotter import HistorySource, SectorProgress
 from autonomys.protocol.errors import InvalidSector
 from autonomys.protocol.solution_range import compute_voting_solution_range, pieces_to_solution_range
@@ -71,7 +71,7 @@ class FarmerService:
         reward_address = config.reward_address or self.farm.identity.public_key
         self.clock = clock if clock is not None else MonotonicClock()
         self.core = FarmerCore(self.farm, kzg, reward_address, self.farm_id, self.clock)
-        self.metrics = metrics if metrics is not None else farm_metrics(self.farm_id)
+        self.metrics = metrics if metrics is not None else _default_metrics(self.farm_id)
         self.history = history
         self._resolver = sink_resolver if sink_resolver is not None else _default_resolver
         self._sinks: dict[str, SolutionSink] = {}
@@ -269,3 +269,9 @@ def _default_resolver(name: str) -> SolutionSink:
     from autonomys.actors.handles import ActorSubscriber  # Ray is only needed inside a cluster
 
     return ActorSubscriber(name)
+
+
+def _default_metrics(farm_id: str) -> FarmMetrics:
+    from autonomys.actors.handles import farm_metrics  # Ray's metrics agent exists only inside a cluster
+
+    return farm_metrics(farm_id)

@@ -11,6 +11,7 @@ from typing import Any
 
 import ray
 from ray.exceptions import GetTimeoutError, RayActorError
+from ray.util import metrics as ray_metrics
 
 from autonomys.actors.errors import ActorUnavailable
 from autonomys.actors.messages import (
@@ -19,6 +20,7 @@ from autonomys.actors.messages import (
     SlotNotification,
     TimekeeperStatus,
 )
+from autonomys.actors.metrics import FarmMetrics
 from autonomys.protocol.pot import GossipProof
 
 DEFAULT_TIMEOUT = 30.0
@@ -245,3 +247,47 @@ class RayRecordEncoder:
 def plotting_capacity(resource: str) -> int:
     """How many plotting workers the cluster can run at once (its total of the plotting resource)."""
     return int(ray.cluster_resources().get(resource, 0))
+
+
+class RayFarmMetrics(FarmMetrics):
+    """FarmMetrics that also reports to Ray's metrics agent (scraped by Prometheus), tagged with the farm id."""
+
+    def __init__(self, farm_id: str) -> None:
+        super().__init__()
+        tags = {"farm": farm_id}
+        keys = ("farm",)
+        self._audit = ray_metrics.Histogram(
+            "autonomys_farm_audit_seconds", "Time to audit every sector for one slot", [0.01, 0.05, 0.1, 0.25, 0.5, 1.0], keys
+        )
+        self._proving = ray_metrics.Histogram(
+            "autonomys_farm_proving_seconds", "Time to prove one candidate", [0.25, 0.5, 1.0, 2.0, 4.0, 8.0], keys
+        )
+        self._proofs = ray_metrics.Counter("autonomys_farm_proofs_total", "Proof attempts by outcome", ("farm", "outcome"))
+        self._skipped = ray_metrics.Counter("autonomys_farm_skipped_slots_total", "Slots not audited in time", keys)
+        self._sectors = ray_metrics.Gauge("autonomys_farm_sectors", "Sectors by state", ("farm", "state"))
+        for metric in (self._audit, self._proving, self._proofs, self._skipped, self._sectors):
+            metric.set_default_tags(tags)
+
+    def record_audit(self, seconds: float, candidates: int) -> None:
+        super().record_audit(seconds, candidates)
+        self._audit.observe(seconds)
+
+    def record_skip(self) -> None:
+        super().record_skip()
+        self._skipped.inc()
+
+    def record_proof(self, outcome: str, seconds: float = 0.0) -> None:
+        super().record_proof(outcome, seconds)
+        self._proofs.inc(tags={"outcome": outcome})
+        if outcome in ("succeeded", "failed"):
+            self._proving.observe(seconds)
+
+    def record_sector_states(self, states: dict[str, int]) -> None:
+        super().record_sector_states(states)
+        for state, count in states.items():
+            self._sectors.set(count, tags={"state": state})
+
+
+def farm_metrics(farm_id: str) -> FarmMetrics:
+    """RayFarmMetrics inside a Ray worker, plain FarmMetrics elsewhere."""
+    return RayFarmMetrics(farm_id) if ray.is_initialized() else FarmMetrics()

@@ -114,6 +114,13 @@ class FarmerService:
             self._mailbox = slot
             self._mailbox_ready.notify()
 
+    def public_key(self) -> bytes:
+        return self.farm.identity.public_key
+
+    def sign_reward(self, message: bytes) -> bytes:
+        """Sign a block's pre-hash (or a vote) with this farm's key: the node seals blocks its solutions won."""
+        return self.farm.identity.sign(bytes(message))
+
     def set_solution_range(self, solution_range: int) -> None:
         self._solution_range = solution_range
 

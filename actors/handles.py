@@ -180,8 +180,8 @@ class ArchiverClient:
         call(self.handle.shutdown, timeout=timeout)
 
 
-class FarmerClient:
-    """Typed calls to a Farmer (plot-shard) actor."""
+class ActorClient:
+    """Typed calls shared by role clients: readiness, status, shutdown and kill."""
 
     def __init__(self, handle: Any) -> None:
         self.handle = handle
@@ -192,6 +192,16 @@ class FarmerClient:
     def status(self, timeout: float = DEFAULT_TIMEOUT) -> Any:
         return call(self.handle.status, timeout=timeout)
 
+    def shutdown(self, timeout: float = DEFAULT_TIMEOUT) -> None:
+        call(self.handle.shutdown, timeout=timeout)
+
+    def kill(self, *, restart: bool) -> None:
+        ray.kill(self.handle, no_restart=not restart)
+
+
+class FarmerClient(ActorClient):
+    """Typed calls to a Farmer (plot-shard) actor."""
+
     def on_farming_slot(self, slot: Any, timeout: float = DEFAULT_TIMEOUT) -> None:
         call(self.handle.on_farming_slot, slot, timeout=timeout)
 
@@ -200,12 +210,6 @@ class FarmerClient:
 
     def solutions_after(self, slot: int, wait: float = 0.0, timeout: float = DEFAULT_TIMEOUT) -> list:
         return call(self.handle.solutions_after, slot, wait, timeout=timeout + wait)
-
-    def shutdown(self, timeout: float = DEFAULT_TIMEOUT) -> None:
-        call(self.handle.shutdown, timeout=timeout)
-
-    def kill(self, *, restart: bool) -> None:
-        ray.kill(self.handle, no_restart=not restart)
 
 
 class RayRecordEncoder:
@@ -291,3 +295,72 @@ class RayFarmMetrics(FarmMetrics):
 def farm_metrics(farm_id: str) -> FarmMetrics:
     """RayFarmMetrics inside a Ray worker, plain FarmMetrics elsewhere."""
     return RayFarmMetrics(farm_id) if ray.is_initialized() else FarmMetrics()
+
+
+class _NamedActor:
+    """A named actor resolved on first use and again after it died (it may have been restarted)."""
+
+    def __init__(self, name: str, namespace: str | None = None) -> None:
+        self.name = name
+        self.namespace = namespace
+        self._handle: Any = None
+
+    def _actor(self) -> Any:
+        if self._handle is None:
+            self._handle = get_actor(self.name, self.namespace)
+        return self._handle
+
+    def _call(self, method: str, *args: Any, timeout: float = DEFAULT_TIMEOUT) -> Any:
+        try:
+            return call(getattr(self._actor(), method), *args, timeout=timeout)
+        except ActorUnavailable:
+            self._handle = None
+            raise
+
+    def _push(self, method: str, *args: Any) -> None:
+        """Fire and forget (ordered per caller); a dead actor is re-resolved on the next push."""
+        try:
+            getattr(self._actor(), method).remote(*args)
+        except RayActorError:
+            self._handle = None
+            raise
+
+
+class FarmerLinkHandle(_NamedActor):
+    """What a node needs of a farmer actor: slots pushed to it, its key, and block seals."""
+
+    def on_farming_slot(self, slot: Any) -> None:
+        self._push("on_farming_slot", slot)
+
+    def public_key(self) -> bytes:
+        return self._call("public_key")
+
+    def sign_reward(self, message: bytes) -> bytes:
+        return self._call("sign_reward", message)
+
+
+class PeerLinkHandle(_NamedActor):
+    """What a node needs of a peer node: gossip and its canonical chain (to catch up after a partition)."""
+
+    def on_block(self, block: bytes) -> None:
+        self._push("on_block", block)
+
+    def canonical_blocks(self) -> list[bytes]:
+        return self._call("canonical_blocks", timeout=DEFAULT_TIMEOUT * 4)
+
+
+class ArchiverLinkHandle(_NamedActor):
+    """The archiver as a node's ConfirmedBlockSink."""
+
+    def on_confirmed_block(self, number: int, block: bytes) -> list:
+        return self._call("on_confirmed_block", number, block, timeout=DEFAULT_TIMEOUT * 10)
+
+
+class NodeClient(ActorClient):
+    """Typed calls to a node actor."""
+
+    def set_peers(self, names: list[str], timeout: float = DEFAULT_TIMEOUT) -> None:
+        call(self.handle.set_peers, names, timeout=timeout)
+
+    def canonical_blocks(self, timeout: float = DEFAULT_TIMEOUT) -> list[bytes]:
+        return call(self.handle.canonical_blocks, timeout=timeout)

@@ -9,12 +9,14 @@ from autonomys.actors.farmer import FarmerConfig, FarmerService
 from autonomys.actors.handles import (
     ArchiverClient,
     FarmerClient,
+    NodeClient,
     RayRecordCommitter,
     RayRecordEncoder,
     TimekeeperClient,
     plotting_capacity,
 )
 from autonomys.actors.kzg_setup import KzgSetup
+from autonomys.actors.node_service import NodeConfig, NodeService
 from autonomys.actors.plotter import encode_record_jobs
 from autonomys.actors.timekeeper import TimekeeperConfig, TimekeeperService
 from autonomys.clusters.spec import ARCHIVER_NAME, PLOTTER_RESOURCE, SMALL_RECORD_CHUNKS, TIMEKEEPER_NAME, ClusterSpec
@@ -66,3 +68,11 @@ def create_farmer(spec: ClusterSpec, config: FarmerConfig, *, name: str) -> Farm
     options.update(name=name, namespace=spec.namespace, get_if_exists=True)
     handle = ray.remote(FarmerService).options(**options).remote(config)
     return FarmerClient(handle)
+
+
+def create_node(spec: ClusterSpec, config: NodeConfig, *, name: str) -> NodeClient:
+    """Create (or attach to) the named consensus node actor; it restores its chain from its data_dir."""
+    options = spec.node.ray_options()
+    options.update(name=name, namespace=spec.namespace, get_if_exists=True)
+    handle = ray.remote(NodeService).options(**options).remote(config)
+    return NodeClient(handle)

@@ -58,6 +58,9 @@ class ClusterSpec:
         default_factory=lambda: RoleOptions(num_cpus=0, resources={SSD_RESOURCE: 1}, max_concurrency=8)
     )
 
+    # The node verifies and imports blocks on one event thread; threaded so status and pushes are served.
+    node: RoleOptions = field(default_factory=lambda: RoleOptions(num_cpus=0, max_concurrency=8))
+
     def local_resources(self, plotting_workers: int = 0, farms: int = 0) -> dict[str, float]:
         """Custom resources an embedded single-machine instance advertises so every role fits."""
         resources: dict[str, float] = {TIMEKEEPER_RESOURCE: 1}

@@ -29,8 +29,9 @@ class InvalidPiece(ProtocolError):
     """A piece whose size, scalars or witness do not check."""
 
 
-class InvalidSolution(ProtocolError):
-    """A farming solution that does not verify; `reason` names the check that failed (protocol.farming.REASONS)."""
+class ReasonedError(ProtocolError):
+    """A rejection carrying a machine-readable `reason` and a human `detail`; survives pickling (Ray ships
+    exceptions between processes)."""
 
     def __init__(self, reason: str, detail: str = "") -> None:
         super().__init__(f"{reason}: {detail}" if detail else reason)
@@ -38,8 +39,11 @@ class InvalidSolution(ProtocolError):
         self.detail = detail
 
     def __reduce__(self) -> tuple[type, tuple[str, str]]:
-        # Survives pickling (Ray ships exceptions between processes).
         return (type(self), (self.reason, self.detail))
+
+
+class InvalidSolution(ReasonedError):
+    """A farming solution that does not verify; `reason` names the check that failed (protocol.farming.REASONS)."""
 
 
 class InvalidBundle(ProtocolError):
@@ -84,3 +88,94 @@ class SectorChecksumMismatch(InvalidSector):
 
 class PieceChecksumMismatch(InvalidSector):
     """A piece read back from a sector whose blake3 differs from the piece checksum in its record metadata."""
+
+
+# ---- the consensus chain (protocol.chain): every rule a block can break ----
+
+
+class UnknownParent(InvalidBlock):
+    """A block whose parent hash is not the block the caller imports it onto."""
+
+
+class InvalidBlockNumber(InvalidBlock):
+    """A block whose number is not its parent's number + 1."""
+
+
+class SlotInThePast(InvalidBlock):
+    """A block (or vote) whose slot is not after its parent's slot."""
+
+
+class SlotInTheFuture(InvalidBlock):
+    """A block (or vote) whose slot is after the node's current slot (or, for a vote, after its block's slot)."""
+
+
+class UnknownProofOfTime(InvalidBlock):
+    """A block whose slot (or slot + authoring delay) has no proof-of-time output at this node yet; retry later."""
+
+
+class PotMismatch(InvalidBlock):
+    """A block whose proof_of_time or future_proof_of_time differs from the node's PoT output of that slot."""
+
+
+class InvalidExtrinsicsRoot(InvalidBlock):
+    """A header whose extrinsics root is not the root of the block's body."""
+
+
+class InvalidSeal(InvalidBlock):
+    """A header whose seal is not the solution public key's signature of its pre-hash."""
+
+
+class UnknownSegmentCommitment(InvalidBlock):
+    """A solution whose piece lies in a segment the chain has not recorded."""
+
+
+class _ReasonedBlockError(ReasonedError, InvalidBlock):
+    """An InvalidBlock carrying a machine-readable `reason`."""
+
+
+class InvalidBlockSolution(_ReasonedBlockError):
+    """A block whose solution fails verify_solution; `reason` is the InvalidSolution reason (farming.REASONS)."""
+
+
+class InvalidVote(_ReasonedBlockError):
+    """A vote that breaks a vote rule; `reason` names it (chain.VOTE_REASONS or a farming.REASONS entry)."""
+
+
+class Equivocation(InvalidBlock):
+    """The same solution (public key, sector, piece offset, chunk, slot) used twice in one block."""
+
+
+class OutOfOrderSegmentHeader(InvalidBlock):
+    """A segment header that does not continue the recorded segment chain (next index, parent hash)."""
+
+
+class InvalidTransaction(InvalidBlock):
+    """A transaction that cannot be applied to the state."""
+
+
+class BadNonce(InvalidTransaction):
+    """A transaction whose nonce is not its sender's next nonce."""
+
+
+class InsufficientBalance(InvalidTransaction):
+    """A transaction whose amount plus fee exceeds its sender's balance."""
+
+
+class BadSignature(InvalidTransaction):
+    """A transaction whose signature is not its sender's signature of its signing payload."""
+
+
+class InvalidPotParametersChange(InvalidBlock):
+    """A header whose pot_parameters_change differs from the change the entropy rules derive for it."""
+
+
+class InvalidStateRoot(InvalidBlock):
+    """A header whose state root is not the root of the state the block produces."""
+
+
+class NoForkCandidates(ProtocolError):
+    """Fork choice asked to choose among no blocks."""
+
+
+class NoCommonAncestor(ProtocolError):
+    """Two blocks whose ancestries (as far as known) never meet."""

@@ -13,7 +13,6 @@ from pathlib import Path
 
 import pytest
 
-from autonomys.actors.farm import Farm
 from autonomys.actors.farmer import FarmerConfig
 from autonomys.actors.kzg_setup import KzgSetup, load_kzg
 from autonomys.actors.timekeeper import TimekeeperConfig
@@ -23,7 +22,7 @@ from autonomys.protocol.farming import Solution, compute_solution_piece_index, v
 from autonomys.protocol.pieces import compute_piece_segment_index
 from autonomys.protocol.pot import PotSeed
 from autonomys.protocol.solution_range import compute_voting_solution_range
-from helpers.farms import plotted_farm
+from helpers.farms import encoded_chunks_per_s_bucket, plotted_farm
 from helpers.history import archived_history
 from helpers.recording import PARAMS
 
@@ -35,22 +34,12 @@ SLOTS = 60
 TARGET_PER_SLOT = 0.5
 
 
-def encoded_chunks_per_s_bucket(farm_path: Path) -> float:
-    with Farm.open(farm_path) as farm:
-        total = 0
-        for metadata in farm.plotted_sectors().values():
-            sector = farm.read_sector(metadata.sector_index)
-            bitfields = sector[: metadata.pieces_in_sector * PARAMS.num_s_buckets // 8]
-            total += int.from_bytes(bitfields, "little").bit_count()
-    return total / PARAMS.num_s_buckets
-
-
 def test_two_plot_shards_farm_timekeeper_slots(ray_session: str, tmp_path: Path) -> None:
     setup = KzgSetup(num_g1_powers=PARAMS.record_num_chunks, cache_dir=str(tmp_path / "kzg"))
     kzg = load_kzg(setup)
     history = archived_history(tmp_path / "archive", PARAMS, kzg, segments=2)
     farms = [plotted_farm(tmp_path / f"farm{i}", history, setup, SECTORS_PER_FARM, PARAMS) for i in range(2)]
-    density = sum(encoded_chunks_per_s_bucket(path) for path in farms)
+    density = sum(encoded_chunks_per_s_bucket(path, PARAMS) for path in farms)
     voting_range = int(TARGET_PER_SLOT * len(farms) / density * 2**64)
     solution_range = voting_range // 10
 

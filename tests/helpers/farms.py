@@ -22,3 +22,14 @@ def plotted_farm(path: Path, history: ArchivedHistory, setup: KzgSetup, sectors:
     with Farm.create_or_open(path, farm_size(sectors, params), params) as farm:
         Plotter(farm, history, history, LocalRecordEncoder(params, setup)).plot_pending()
     return path
+
+
+def encoded_chunks_per_s_bucket(farm_path: Path, params: Params) -> float:
+    """Encoded (winnable) chunks an audited s-bucket of this farm holds on average, over all its sectors:
+    expected candidates per slot = this × solution_range / 2^64."""
+    with Farm.open(farm_path) as farm:
+        total = 0
+        for metadata in farm.plotted_sectors().values():
+            bitfields = farm.read_at(metadata.sector_index, 0, metadata.pieces_in_sector * params.num_s_buckets // 8)
+            total += int.from_bytes(bitfields, "little").bit_count()
+    return total / params.num_s_buckets

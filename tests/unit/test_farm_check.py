@@ -51,17 +51,17 @@ def copy_farm(plotted: PlottedFarm, destination: Path) -> Path:
     return Path(shutil.copytree(plotted.path, destination / "farm"))
 
 
-def flip_data_byte(farm_path: Path, sector_index: int) -> None:
-    """Invert one byte in a sector's s-bucket region (its encoded chunks)."""
+def flip_data_byte(farm_path: Path, sector_index: int, position: int = 100) -> None:
+    """Invert one byte in a sector's s-bucket region (its encoded chunks), `position` bytes into it."""
     with Farm.open(farm_path) as farm:
         offset = (
             sector_index * farm.sector_size
             + compute_sector_layout(MINIMAL.max_pieces_in_sector, MINIMAL).s_buckets_start
         )
     with open(farm_path / PLOT_FILE, "r+b") as plot:  # noqa: PTH123
-        plot.seek(offset + 100)
+        plot.seek(offset + position)
         byte = plot.read(1)[0]
-        plot.seek(offset + 100)
+        plot.seek(offset + position)
         plot.write(bytes([byte ^ 0xFF]))
 
 
@@ -180,8 +180,10 @@ def test_benchmark_prove(plotted: PlottedFarm) -> None:
 
 def test_benchmark_prove_names_a_corrupt_sector(plotted: PlottedFarm, tmp_path: Path) -> None:
     farm_path = copy_farm(plotted, tmp_path)
-    for sector_index in range(SECTORS):
-        flip_data_byte(farm_path, sector_index)
+    layout = compute_sector_layout(MINIMAL.max_pieces_in_sector, MINIMAL)
+    for sector_index in range(SECTORS):  # every stored chunk of every record: any proof must fail
+        for chunk in range(layout.s_buckets_start, layout.record_metadata_start, 32):
+            flip_data_byte(farm_path, sector_index, chunk - layout.s_buckets_start + 5)
     with Farm.open(farm_path) as farm, pytest.raises(FarmCheckError, match="plots check"):
         benchmark_prove(farm, plotted.kzg, 50, seed=2)
 

@@ -1,0 +1,312 @@
+"""The consensus node: imports blocks, follows the heaviest chain, authors blocks from farmers' solutions,
+and hands confirmed blocks to the archiver.
+
+`Node` is the steppable core (no threads, no Ray; unit-tested directly): it learns PoT outputs slot by
+slot, turns each slot into a FarmingSlot with the chain's ranges, keeps the best block solution per slot,
+authors once the slot's future proof of time (slot + block_authoring_delay) is known, and imports blocks
+(its own and gossiped ones) through protocol.chain.import_block. Every block, its state and its fork
+weight go to RocksDB before the best pointer moves, so a restarted node resumes the same chain.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from dataclasses import dataclass, field
+from typing import Protocol
+
+from autonomys.actors.messages import FarmerSolution, FarmingSlot
+from autonomys.actors.node_store import NodeStore, StoredBlock
+from autonomys.protocol.chain import BlockContext, build_block, import_block
+from autonomys.protocol.chain_blocks import Block, PotInfo, Transaction
+from autonomys.protocol.chain_state import ChainState, genesis_header_hash
+from autonomys.protocol.errors import DecodeError, InvalidBlock, InvalidSolution
+from autonomys.protocol.farming import Solution, compute_proof_of_space_size
+from autonomys.protocol.fork_choice import choose_best, compute_chain_weight, detect_equivocation, equivocation_key
+from autonomys.protocol.kzg import Kzg
+from autonomys.protocol.params import Params
+from autonomys.protocol.segments import SegmentHeader
+from autonomys.protocol.solution_range import is_within_solution_range
+
+# Orphans wait for their parent at most this long (in blocks kept); older ones are dropped.
+MAX_ORPHANS = 256
+
+
+class ConfirmedBlockSink(Protocol):
+    """The archiver: takes confirmed blocks in order, returns the segment headers they completed."""
+
+    def on_confirmed_block(self, number: int, block: bytes) -> list[SegmentHeader]: ...
+
+
+RewardSigner = Callable[[bytes, bytes], bytes]
+"""(public key, message) → sr25519 signature by that farmer (the node asks the farm that won)."""
+
+
+@dataclass(frozen=True, slots=True)
+class ImportOutcome:
+    """What importing one block did: "imported", "known", "orphan" (parent unknown) or "rejected"."""
+
+    status: str
+    block_hash: bytes = b""
+    reason: str = ""
+    new_best: bool = False
+
+
+@dataclass
+class NodeMetrics:
+    blocks_imported: int = 0
+    blocks_authored: int = 0
+    blocks_rejected: int = 0
+    equivocations: int = 0
+    reorgs: int = 0
+    last_rejection: str = ""
+    authored_by_farm: dict[str, int] = field(default_factory=dict)
+
+
+@dataclass(frozen=True, slots=True)
+class _PendingSolution:
+    solution: Solution
+    farm_id: str
+    distance: int
+
+
+class Node:
+    """One node's view of the chain (see the module docstring)."""
+
+    def __init__(
+        self,
+        params: Params,
+        genesis: ChainState,
+        store: NodeStore,
+        kzg: Kzg,
+        *,
+        archiver: ConfirmedBlockSink | None = None,
+        signer: RewardSigner | None = None,
+    ) -> None:
+        self.params = params
+        self.kzg = kzg
+        self.store = store
+        self.archiver = archiver
+        self.signer = signer
+        self.metrics = NodeMetrics()
+        self.genesis_hash = bytes(genesis_header_hash(genesis))
+        self._proof_size = compute_proof_of_space_size(params)
+        self._states: dict[bytes, ChainState] = {self.genesis_hash: genesis}
+        self._weights: dict[bytes, int] = {self.genesis_hash: 0}
+        self._parents: dict[bytes, bytes] = {}
+        self._numbers: dict[bytes, int] = {self.genesis_hash: 0}
+        self._seen_solutions: dict = {}
+        self._orphans: dict[bytes, list[bytes]] = {}
+        self._outputs: dict[int, bytes] = {}
+        self._pending: dict[int, _PendingSolution] = {}
+        self._transactions: list[Transaction] = []
+        self._segment_headers: list[SegmentHeader] = []
+        self.best_hash = self.genesis_hash
+        self._restore()
+
+    # -- state ---------------------------------------------------------------------------------
+
+    @property
+    def best_state(self) -> ChainState:
+        return self._states[self.best_hash]
+
+    @property
+    def current_slot(self) -> int:
+        return max(self._outputs, default=0)
+
+    def state_of(self, block_hash: bytes) -> ChainState | None:
+        return self._states.get(bytes(block_hash))
+
+    def canonical_hashes(self) -> list[bytes]:
+        """Block hashes from block 1 to the best block."""
+        path, cursor = [], self.best_hash
+        while cursor != self.genesis_hash:
+            path.append(cursor)
+            cursor = self._parents[cursor]
+        return path[::-1]
+
+    def proof_of_time(self, slot: int) -> bytes | None:
+        return self._outputs.get(slot)
+
+    # -- slots and solutions -------------------------------------------------------------------
+
+    def on_proof_of_time(self, slot: int, output: bytes) -> FarmingSlot | None:
+        """Learn a slot's PoT output; returns the FarmingSlot farmers should audit (None for a repeat)."""
+        if slot in self._outputs:
+            return None
+        self._outputs[slot] = bytes(output)
+        self.store.put_proof_of_time(slot, bytes(output))
+        state = self.best_state
+        return FarmingSlot(slot, bytes(output), state.solution_range, state.voting_solution_range)
+
+    def on_solution(self, found: FarmerSolution) -> None:
+        """Keep the nearest block-eligible solution of each slot until the slot can be claimed."""
+        if found.is_vote:
+            return
+        try:
+            solution = Solution.from_bytes(found.solution, self._proof_size)
+        except InvalidSolution:
+            return
+        pending = self._pending.get(found.slot)
+        if pending is None or found.distance < pending.distance:
+            self._pending[found.slot] = _PendingSolution(solution, found.farm_id, found.distance)
+
+    def submit_transaction(self, transaction: Transaction) -> None:
+        self._transactions.append(transaction)
+
+    def author_ready_blocks(self) -> list[Block]:
+        """Author a block for every pending slot whose future proof of time is now known (oldest first)."""
+        authored = []
+        delay = self.params.block_authoring_delay
+        for slot in sorted(self._pending):
+            if slot + delay > self.current_slot:
+                break
+            pending = self._pending.pop(slot)
+            block = self._author(slot, pending)
+            if block is not None:
+                authored.append(block)
+        return authored
+
+    def _author(self, slot: int, pending: _PendingSolution) -> Block | None:
+        parent_hash, parent = self.best_hash, self.best_state
+        future = self._outputs.get(slot + self.params.block_authoring_delay)
+        # A slot at or before the best block's is taken; a solution outside the chain's range cannot author.
+        if slot <= parent.best_slot or future is None or self.signer is None:
+            return None
+        if not is_within_solution_range(pending.distance, parent.solution_range):
+            return None
+        public_key = pending.solution.public_key
+        try:
+            block = build_block(
+                parent, parent_hash, slot=slot, solution=pending.solution, pot_info=PotInfo(self._outputs[slot], future),
+                transactions=self._transactions, votes=(), segment_headers=self._segment_headers, params=self.params,
+                sign=lambda message: self.signer(public_key, message),
+            )  # fmt: skip
+        except (InvalidBlock, InvalidSolution) as error:
+            self.metrics.last_rejection = f"authoring slot {slot}: {error}"
+            return None
+        outcome = self.import_block(block.to_bytes())
+        if outcome.status != "imported":
+            return None
+        self.metrics.blocks_authored += 1
+        self.metrics.authored_by_farm[pending.farm_id] = self.metrics.authored_by_farm.get(pending.farm_id, 0) + 1
+        return block
+
+    # -- import --------------------------------------------------------------------------------
+
+    def import_block(self, data: bytes) -> ImportOutcome:
+        """Validate and store a block (and any orphans waiting for it); rejected blocks change nothing."""
+        try:
+            block = Block.from_bytes(bytes(data), self._proof_size)
+        except (DecodeError, InvalidSolution) as error:
+            return self._reject(b"", f"undecodable block: {error}")
+        block_hash = bytes(block.hash())
+        if block_hash in self._states:
+            return ImportOutcome("known", block_hash)
+        parent_hash = bytes(block.header.parent_hash)
+        if parent_hash not in self._states:
+            self._keep_orphan(parent_hash, bytes(data))
+            return ImportOutcome("orphan", block_hash)
+        outcome = self._import_known_parent(block, block_hash, parent_hash, bytes(data))
+        if outcome.status == "imported":
+            for orphan in self._orphans.pop(block_hash, []):
+                self.import_block(orphan)
+        return outcome
+
+    def _import_known_parent(self, block: Block, block_hash: bytes, parent_hash: bytes, data: bytes) -> ImportOutcome:
+        key = equivocation_key(block.header)
+        if detect_equivocation(self._seen_solutions, block.header):
+            self.metrics.equivocations += 1
+            return self._reject(block_hash, "equivocation: the same solution already won another block")
+        context = BlockContext(self.params, self.kzg, self.params.pos_table, self._outputs.get, self.current_slot)
+        try:
+            state = import_block(self._states[parent_hash], parent_hash, block, context)
+        except (InvalidBlock, InvalidSolution) as error:
+            return self._reject(block_hash, f"{type(error).__name__}: {error}")
+        weight = compute_chain_weight(self._weights[parent_hash], self._states[parent_hash].solution_range)
+        self.store.put_block(StoredBlock(block_hash, data, state.to_bytes(), weight))
+        self._remember(block_hash, parent_hash, state, weight)
+        self._seen_solutions[key] = block_hash
+        self.metrics.blocks_imported += 1
+        new_best = self._update_best(block_hash)
+        return ImportOutcome("imported", block_hash, new_best=new_best)
+
+    def _remember(self, block_hash: bytes, parent_hash: bytes, state: ChainState, weight: int) -> None:
+        self._states[block_hash] = state
+        self._weights[block_hash] = weight
+        self._parents[block_hash] = parent_hash
+        self._numbers[block_hash] = state.number
+
+    def _update_best(self, candidate: bytes) -> bool:
+        best = choose_best(
+            [(h, self._weights[h], self._numbers[h]) for h in (self.best_hash, candidate)]
+        )
+        if best == self.best_hash:
+            return False
+        if self._parents.get(candidate) != self.best_hash:
+            self.metrics.reorgs += 1
+        self.best_hash = best
+        self.store.put_best(best)
+        self._drop_included_segment_headers()
+        return True
+
+    def _drop_included_segment_headers(self) -> None:
+        recorded = self.best_state.history_size
+        self._segment_headers = [h for h in self._segment_headers if h.segment_index >= recorded]
+        included = {tx.hash() for h in self.canonical_hashes()[-1:] for tx in self._block_transactions(h)}
+        self._transactions = [tx for tx in self._transactions if tx.hash() not in included]
+
+    def _block_transactions(self, block_hash: bytes) -> tuple[Transaction, ...]:
+        data = self.store.block(block_hash)
+        return () if data is None else Block.from_bytes(data, self._proof_size).transactions
+
+    def _keep_orphan(self, parent_hash: bytes, data: bytes) -> None:
+        if sum(len(waiting) for waiting in self._orphans.values()) < MAX_ORPHANS:
+            self._orphans.setdefault(parent_hash, []).append(data)
+
+    def _reject(self, block_hash: bytes, reason: str) -> ImportOutcome:
+        self.metrics.blocks_rejected += 1
+        self.metrics.last_rejection = reason
+        return ImportOutcome("rejected", block_hash, reason)
+
+    # -- archiving -----------------------------------------------------------------------------
+
+    def archive_confirmed(self) -> list[SegmentHeader]:
+        """Hand every canonical block at least confirmation_depth_k deep to the archiver, in order; the segment
+        headers they complete are kept for the next authored block."""
+        if self.archiver is None:
+            return []
+        canonical = self.canonical_hashes()
+        confirmed_up_to = len(canonical) - self.params.confirmation_depth_k
+        archived = self.store.archived() or 0
+        headers: list[SegmentHeader] = []
+        for number in range(archived + 1, confirmed_up_to + 1):
+            data = self.store.block(canonical[number - 1])
+            assert data is not None
+            headers += self.archiver.on_confirmed_block(number, data)
+            self.store.put_archived(number)
+        self.add_segment_headers(headers)
+        return headers
+
+    def add_segment_headers(self, headers: list[SegmentHeader]) -> None:
+        """Segment headers to include in the next authored block (ignoring ones the chain already records)."""
+        recorded = self.best_state.history_size
+        known = {header.segment_index for header in self._segment_headers}
+        for header in headers:
+            if header.segment_index >= recorded and header.segment_index not in known:
+                self._segment_headers.append(header)
+        self._segment_headers.sort(key=lambda header: header.segment_index)
+
+    # -- restart -------------------------------------------------------------------------------
+
+    def _restore(self) -> None:
+        for slot, output in self.store.proofs_of_time():
+            self._outputs[slot] = output
+        stored = sorted(self.store.blocks(), key=lambda item: ChainState.from_bytes(item.state).number)
+        for item in stored:
+            block = Block.from_bytes(item.block, self._proof_size)
+            state = ChainState.from_bytes(item.state)
+            self._remember(item.block_hash, bytes(block.header.parent_hash), state, item.weight)
+            self._seen_solutions[equivocation_key(block.header)] = item.block_hash
+        best = self.store.best()
+        if best is not None and best in self._states:
+            self.best_hash = best

@@ -1,0 +1,250 @@
+"""NodeService: the Ray-facing node. One event thread drives the `Node` core; everything else enqueues.
+
+Inputs: slots from the timekeeper (`on_slot`), solutions from farmers (`on_solution`), blocks gossiped by
+peers (`on_block`). Outputs: a FarmingSlot to every farmer each slot (with the chain's ranges), authored
+blocks to every peer, confirmed blocks to the archiver. Farmers seal the blocks their solutions win
+(`sign_reward`). Peers, farmers and the archiver are named actors resolved through `actors.handles`,
+so a restarted node (which restores its chain from RocksDB) finds them again.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import queue
+import threading
+from collections.abc import Callable
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any, Protocol
+
+from autonomys.actors.kzg_setup import load_kzg, setup_for
+from autonomys.actors.messages import FarmerSolution, FarmingSlot, SlotNotification
+from autonomys.actors.node import ConfirmedBlockSink, Node
+from autonomys.actors.node_store import NodeStore
+from autonomys.actors.storage import RocksKVStore
+from autonomys.protocol.chain_state import ChainState
+from autonomys.protocol.params import Params
+
+EVENT_QUEUE_LIMIT = 10_000
+
+
+class FarmerLink(Protocol):
+    def on_farming_slot(self, slot: FarmingSlot) -> None: ...
+
+    def public_key(self) -> bytes: ...
+
+    def sign_reward(self, message: bytes) -> bytes: ...
+
+
+class PeerLink(Protocol):
+    def on_block(self, block: bytes) -> None: ...
+
+    def canonical_blocks(self) -> list[bytes]: ...
+
+
+@dataclass(frozen=True, slots=True)
+class NodeConfig:
+    data_dir: str
+    params: Params
+    genesis_state: bytes
+    """ChainState.to_bytes() of the network's genesis (endowments, ranges, segments archived at genesis)."""
+    name: str = "node"
+    farmers: tuple[str, ...] = ()
+    peers: tuple[str, ...] = ()
+    archiver: str | None = None
+    kzg_path: str | None = None
+
+
+@dataclass(frozen=True, slots=True)
+class NodeStatus:
+    name: str
+    best_number: int
+    best_hash: str
+    best_slot: int
+    current_slot: int
+    solution_range: int
+    history_size: int
+    total_issuance: int
+    blocks_imported: int
+    blocks_authored: int
+    blocks_rejected: int
+    reorgs: int
+    authored_by_farm: dict[str, int] = field(default_factory=dict)
+    last_error: str = ""
+
+
+class NodeService:
+    """See the module docstring."""
+
+    def __init__(
+        self,
+        config: NodeConfig,
+        farmer_resolver: Callable[[str], FarmerLink] | None = None,
+        peer_resolver: Callable[[str], PeerLink] | None = None,
+        archiver_resolver: Callable[[str], ConfirmedBlockSink] | None = None,
+    ) -> None:
+        self.config = config
+        self._resolve_farmer = farmer_resolver or _default_farmer_resolver
+        self._resolve_peer = peer_resolver or _default_peer_resolver
+        archiver = None
+        if config.archiver is not None:
+            archiver = (archiver_resolver or _default_archiver_resolver)(config.archiver)
+        self._store = RocksKVStore(Path(config.data_dir) / f"node-{config.name}")
+        kzg = load_kzg(setup_for(config.params.record_num_chunks, config.kzg_path))
+        genesis = ChainState.from_bytes(config.genesis_state)
+        self.node = Node(config.params, genesis, NodeStore(self._store), kzg, archiver=archiver, signer=self._sign)
+        self._farmers = {name: self._resolve_farmer(name) for name in config.farmers}
+        self._peers = {name: self._resolve_peer(name) for name in config.peers}
+        self._keys: dict[bytes, FarmerLink] = {}
+        self._events: queue.Queue[tuple[str, Any] | None] = queue.Queue(maxsize=EVENT_QUEUE_LIMIT)
+        self._last_error = ""
+        self._lock = threading.Lock()
+        self._thread = threading.Thread(target=self._run, name="node-events", daemon=True)
+        self._thread.start()
+
+    def ready(self) -> bool:
+        return True
+
+    # -- inputs (any thread) -------------------------------------------------------------------
+
+    def on_slot(self, notification: SlotNotification) -> None:
+        proof = notification.proof
+        self._enqueue("slot", (int(proof.slot), bytes(proof.output)))
+
+    def on_solution(self, solution: FarmerSolution) -> None:
+        self._enqueue("solution", solution)
+
+    def on_block(self, block: bytes) -> None:
+        self._enqueue("block", bytes(block))
+
+    def set_peers(self, names: list[str]) -> None:
+        """Replace the gossip peers (a partition is an empty list); then fetch what they have."""
+        self._enqueue("peers", tuple(names))
+
+    # -- queries -------------------------------------------------------------------------------
+
+    def canonical_blocks(self) -> list[bytes]:
+        with self._lock:
+            return [self.node.store.block(block_hash) or b"" for block_hash in self.node.canonical_hashes()]
+
+    def status(self) -> NodeStatus:
+        with self._lock:
+            state, metrics = self.node.best_state, self.node.metrics
+            return NodeStatus(
+                name=self.config.name,
+                best_number=state.number,
+                best_hash=self.node.best_hash.hex(),
+                best_slot=state.best_slot,
+                current_slot=self.node.current_slot,
+                solution_range=state.solution_range,
+                history_size=state.history_size,
+                total_issuance=state.total_issuance,
+                blocks_imported=metrics.blocks_imported,
+                blocks_authored=metrics.blocks_authored,
+                blocks_rejected=metrics.blocks_rejected,
+                reorgs=metrics.reorgs,
+                authored_by_farm=dict(metrics.authored_by_farm),
+                last_error=self._last_error or metrics.last_rejection,
+            )
+
+    def segment_commitment(self, segment_index: int) -> bytes | None:
+        """The commitment of a recorded segment (for farmers' piece checks and replotting)."""
+        with self._lock:
+            commitments = self.node.best_state.segment_commitments
+            return commitments[segment_index] if 0 <= segment_index < len(commitments) else None
+
+    def history_size(self) -> int:
+        with self._lock:
+            return self.node.best_state.history_size
+
+    def shutdown(self) -> None:
+        self._events.put(None)
+        self._thread.join(timeout=30)
+        self._store.close()
+
+    # -- the event thread ----------------------------------------------------------------------
+
+    def _enqueue(self, kind: str, payload: Any) -> None:
+        try:
+            self._events.put_nowait((kind, payload))
+        except queue.Full:
+            self._last_error = f"event queue full: dropped a {kind}"
+
+    def _run(self) -> None:
+        while (event := self._events.get()) is not None:
+            kind, payload = event
+            try:
+                if kind == "peers":
+                    self._set_peers(payload)  # peers are called without the lock: they call us back
+                    continue
+                with self._lock:
+                    self._handle(kind, payload)
+            except Exception as error:  # noqa: BLE001 - one bad event must not stop the node
+                self._last_error = f"{kind}: {type(error).__name__}: {error}"
+
+    def _handle(self, kind: str, payload: Any) -> None:
+        if kind == "slot":
+            self._on_slot(*payload)
+        elif kind == "solution":
+            self.node.on_solution(payload)
+        elif kind == "block":
+            outcome = self.node.import_block(payload)
+            if outcome.status == "imported":
+                self._archive()
+
+    def _on_slot(self, slot: int, output: bytes) -> None:
+        farming_slot = self.node.on_proof_of_time(slot, output)
+        if farming_slot is not None:
+            for name, farmer in self._farmers.items():
+                self._call(f"farmer {name}", farmer.on_farming_slot, farming_slot)
+        for block in self.node.author_ready_blocks():
+            for name, peer in self._peers.items():
+                self._call(f"peer {name}", peer.on_block, block.to_bytes())
+        self._archive()
+
+    def _archive(self) -> None:
+        self.node.archive_confirmed()
+
+    def _set_peers(self, names: tuple[str, ...]) -> None:
+        peers = {name: self._resolve_peer(name) for name in names}
+        fetched = [self._call(f"peer {name}", peer.canonical_blocks) or [] for name, peer in peers.items()]
+        with self._lock:
+            self._peers = peers
+            for blocks in fetched:
+                for block in blocks:
+                    self.node.import_block(block)
+            self._archive()
+
+    def _sign(self, public_key: bytes, message: bytes) -> bytes:
+        farmer = self._keys.get(public_key)
+        if farmer is None:
+            for link in self._farmers.values():
+                with contextlib.suppress(Exception):
+                    self._keys[bytes(link.public_key())] = link
+            farmer = self._keys[public_key]
+        return farmer.sign_reward(message)
+
+    def _call(self, what: str, method: Callable[..., Any], *args: Any) -> Any:
+        try:
+            return method(*args)
+        except Exception as error:  # noqa: BLE001 - a gone peer or farmer must not stop the node
+            self._last_error = f"{what}: {error}"
+            return None
+
+
+def _default_farmer_resolver(name: str) -> FarmerLink:
+    from autonomys.actors.handles import FarmerLinkHandle  # Ray is only needed inside a cluster
+
+    return FarmerLinkHandle(name)
+
+
+def _default_peer_resolver(name: str) -> PeerLink:
+    from autonomys.actors.handles import PeerLinkHandle
+
+    return PeerLinkHandle(name)
+
+
+def _default_archiver_resolver(name: str) -> ConfirmedBlockSink:
+    from autonomys.actors.handles import ArchiverLinkHandle
+
+    return ArchiverLinkHandle(name)

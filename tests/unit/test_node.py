@@ -1,0 +1,194 @@
+"""The consensus node core without Ray: authoring from farmers' solutions, import, fork choice, restart, archiving."""
+
+from __future__ import annotations
+
+import dataclasses
+from pathlib import Path
+
+import blake3
+import pytest
+
+from autonomys.actors.farm import Farm
+from autonomys.actors.farmer_core import FarmerCore
+from autonomys.actors.kzg_setup import KzgSetup, load_kzg
+from autonomys.actors.messages import FarmerSolution
+from autonomys.actors.node import Node
+from autonomys.actors.node_store import NodeStore
+from autonomys.actors.storage import MemoryKVStore, RocksKVStore
+from autonomys.protocol.chain_blocks import Block
+from autonomys.protocol.chain_state import genesis_state
+from autonomys.protocol.constants import U64_MAX
+from autonomys.protocol.params import MINIMAL
+from helpers.farms import plotted_farm
+from helpers.history import ArchivedHistory, archived_history
+
+PARAMS = dataclasses.replace(MINIMAL, confirmation_depth_k=3)
+ENDOWMENT = 10**18
+
+
+@pytest.fixture(scope="module")
+def setup(tmp_path_factory: pytest.TempPathFactory) -> KzgSetup:
+    return KzgSetup(num_g1_powers=PARAMS.record_num_chunks, cache_dir=str(tmp_path_factory.mktemp("kzg")))
+
+
+@pytest.fixture(scope="module")
+def history(tmp_path_factory: pytest.TempPathFactory, setup: KzgSetup) -> ArchivedHistory:
+    return archived_history(tmp_path_factory.mktemp("archive"), MINIMAL, load_kzg(setup), segments=2)
+
+
+@pytest.fixture(scope="module")
+def farm_dirs(tmp_path_factory: pytest.TempPathFactory, history: ArchivedHistory, setup: KzgSetup) -> list[Path]:
+    root = tmp_path_factory.mktemp("farms")
+    return [plotted_farm(root / f"farm{i}", history, setup, 2, MINIMAL) for i in range(2)]
+
+
+@dataclasses.dataclass
+class Farmers:
+    cores: list[FarmerCore]
+
+    def sign(self, public_key: bytes, message: bytes) -> bytes:
+        for core in self.cores:
+            if core.farm.identity.public_key == public_key:
+                return core.farm.identity.sign(message)
+        raise KeyError(public_key.hex())
+
+    def solutions(self, node: Node, slot: int) -> list[FarmerSolution]:
+        farming_slot = node.on_proof_of_time(slot, output_of(slot))
+        found = []
+        if farming_slot is None:
+            return found
+        for core in self.cores:
+            for sector, candidate in core.audit(farming_slot).ranked()[:1]:
+                solution = core.prove(farming_slot, sector, candidate)
+                if solution is not None:
+                    found.append(solution)
+        return found
+
+
+def output_of(slot: int) -> bytes:
+    return blake3.blake3(b"pot" + slot.to_bytes(8, "little")).digest()[:16]
+
+
+@pytest.fixture
+def farmers(farm_dirs: list[Path], setup: KzgSetup):
+    cores = [FarmerCore(Farm.open(path), load_kzg(setup), Farm.open(path).identity.public_key, f"farm{i}") for i, path in enumerate(farm_dirs)]
+    yield Farmers(cores)
+    for core in cores:
+        core.farm.close()
+
+
+def genesis_for(history: ArchivedHistory, farmers: Farmers, solution_range: int = U64_MAX // 4):
+    endowments = {core.farm.identity.public_key: ENDOWMENT for core in farmers.cores}
+    return genesis_state(
+        PARAMS, endowments=endowments, solution_range=solution_range, pot_slot_iterations=PARAMS.pot_slot_iterations,
+        segment_headers=history.archiver.segment_headers(),
+    )  # fmt: skip
+
+
+def new_node(history, farmers, setup, store=None, genesis_farmers=None, **kwargs) -> Node:
+    store = store if store is not None else NodeStore(MemoryKVStore())
+    genesis = genesis_for(history, genesis_farmers or farmers)
+    return Node(PARAMS, genesis, store, load_kzg(setup), signer=farmers.sign, **kwargs)
+
+
+def run_slots(node: Node, farmers: Farmers, slots: range) -> list[Block]:
+    authored = []
+    for slot in slots:
+        for solution in farmers.solutions(node, slot):
+            node.on_solution(solution)
+        authored += node.author_ready_blocks()
+    return authored
+
+
+def test_a_node_authors_blocks_from_farmers_solutions(history, farmers, setup) -> None:
+    node = new_node(history, farmers, setup)
+    authored = run_slots(node, farmers, range(1, 30))
+    assert len(authored) >= 5
+    assert node.best_state.number == len(authored) == node.metrics.blocks_authored
+    assert [block.header.number for block in authored] == list(range(1, len(authored) + 1))
+    slots = [block.header.slot for block in authored]
+    assert slots == sorted(set(slots))
+    assert sum(node.metrics.authored_by_farm.values()) == len(authored)
+    issuance = node.best_state.total_issuance - 2 * ENDOWMENT
+    assert issuance > 0  # block rewards were paid
+
+
+def test_a_second_node_imports_gossip_and_rejects_tampering(history, farmers, setup) -> None:
+    author = new_node(history, farmers, setup)
+    authored = run_slots(author, farmers, range(1, 30))
+    follower = new_node(history, farmers, setup)
+    for slot in range(1, 30):
+        follower.on_proof_of_time(slot, output_of(slot))
+    tampered = bytearray(authored[0].to_bytes())
+    tampered[-70] ^= 1
+    before = follower.best_hash
+    assert follower.import_block(bytes(tampered)).status == "rejected"
+    assert follower.best_hash == before
+    assert follower.import_block(b"\x00garbage").status == "rejected"
+    for block in reversed(authored):  # out of order: children wait as orphans for their parents
+        follower.import_block(block.to_bytes())
+    assert follower.best_hash == author.best_hash
+    assert follower.import_block(authored[-1].to_bytes()).status == "known"
+
+
+def test_blocks_from_unknown_future_slots_are_rejected(history, farmers, setup) -> None:
+    author = new_node(history, farmers, setup)
+    authored = run_slots(author, farmers, range(1, 20))
+    follower = new_node(history, farmers, setup)
+    follower.on_proof_of_time(1, output_of(1))  # the follower has not seen those slots yet
+    outcome = follower.import_block(authored[-1].to_bytes())
+    assert outcome.status == "orphan"
+    first = authored[0]
+    outcome = follower.import_block(first.to_bytes())
+    assert outcome.status == "rejected"
+    assert follower.best_state.number == 0
+
+
+def test_partitioned_nodes_converge_on_the_heavier_chain(history, farmers, setup) -> None:
+    only_first = Farmers(farmers.cores[:1])
+    only_second = Farmers(farmers.cores[1:])
+    left = new_node(history, only_first, setup, genesis_farmers=farmers)
+    right = new_node(history, only_second, setup, genesis_farmers=farmers)
+    left_blocks = run_slots(left, only_first, range(1, 40))
+    right_blocks = run_slots(right, only_second, range(1, 40))
+    assert left_blocks and right_blocks
+    outcomes = [right.import_block(block.to_bytes()) for block in left_blocks]
+    outcomes += [left.import_block(block.to_bytes()) for block in right_blocks]
+    assert {outcome.status for outcome in outcomes} == {"imported"}, [o.reason for o in outcomes if o.reason]
+    assert left.best_hash == right.best_hash
+    longer = left_blocks if len(left_blocks) >= len(right_blocks) else right_blocks
+    assert left.best_state.number == len(longer)
+
+
+def test_a_restarted_node_resumes_its_chain(tmp_path: Path, history, farmers, setup) -> None:
+    store = RocksKVStore(tmp_path / "node")
+    node = new_node(history, farmers, setup, NodeStore(store))
+    run_slots(node, farmers, range(1, 25))
+    best, number = node.best_hash, node.best_state.number
+    store.close()
+    reopened = new_node(history, farmers, setup, NodeStore(RocksKVStore(tmp_path / "node")))
+    assert (reopened.best_hash, reopened.best_state.number) == (best, number)
+    assert reopened.current_slot == 24
+    more = run_slots(reopened, farmers, range(25, 45))
+    assert reopened.best_state.number == number + len(more)
+
+
+class RecordingArchiver:
+    def __init__(self) -> None:
+        self.blocks: list[tuple[int, bytes]] = []
+
+    def on_confirmed_block(self, number: int, block: bytes) -> list:
+        self.blocks.append((number, block))
+        return []
+
+
+def test_confirmed_blocks_go_to_the_archiver_in_order_once(history, farmers, setup) -> None:
+    archiver = RecordingArchiver()
+    node = new_node(history, farmers, setup, archiver=archiver)
+    run_slots(node, farmers, range(1, 30))
+    node.archive_confirmed()
+    node.archive_confirmed()
+    canonical = node.canonical_hashes()
+    expected = len(canonical) - PARAMS.confirmation_depth_k
+    assert [number for number, _ in archiver.blocks] == list(range(1, expected + 1))
+    assert [Block.from_bytes(data).hash() for _, data in archiver.blocks] == canonical[:expected]

@@ -222,7 +222,9 @@ class ArchiverService:
             self.archiver.subscribers.append(self._resolver(key[len(SUBSCRIBER_PREFIX) :].decode()))
 
     def subscribe(self, name: str) -> None:
-        """Send every future segment header to the named actor's on_segment_header."""
+        """Send every future segment header to the named actor's on_segment_header (idempotent)."""
+        if self.archiver.store.get(SUBSCRIBER_PREFIX + name.encode()) is not None:
+            return
         self.archiver.store.put(SUBSCRIBER_PREFIX + name.encode(), b"")
         self.archiver.subscribers.append(self._resolver(name))
 

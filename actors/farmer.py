@@ -5,6 +5,10 @@ skipped and counted; that is the only skip) and audits every sector; the proving
 candidates nearest first until the farming deadline (block_authoring_delay slots after the slot
 arrived), so auditing never waits for proving. Solutions go to named subscribers (the node) and stay
 queryable for a while. Status is also written to `farmer-status.json` in the farm for `farm summary`.
+
+Given a record encoder, a piece source and a history source, the farmer also plots its own farm (as
+the reference farmer does): a PlottingLoop fills free sectors and re-plots expired ones whenever
+history grows, taking each sector out of audits while it is rewritten.
 """
 
 from __future__ import annotations
@@ -26,12 +30,15 @@ from autonomys.actors.farmer_core import AuditReport, FarmerCore
 from autonomys.actors.kzg_setup import load_kzg, setup_for
 from autonomys.actors.messages import FarmerSolution, FarmerStatus, FarmingSlot, SlotNotification
 from autonomys.actors.metrics import FarmMetrics
-from autonomys.actors.plotter import HistorySource, SectorProgress
+from autonomys.actors.piece_store import PieceGetter
+from autonomys.actors.plotter import HistorySource, Plotter, PlottingLoop, RecordEncoder, SectorProgress
 from autonomys.protocol.errors import InvalidSector
 from autonomys.protocol.solution_range import compute_voting_solution_range, pieces_to_solution_range
 
 STATUS_FILE = "farmer-status.json"
 RECENT_SOLUTIONS = 256
+PLOTTING_STOP_SECONDS = 60.0
+"""How long shutdown waits for a sector being plotted to finish before closing the farm."""
 
 
 class SolutionSink(Protocol):
@@ -51,6 +58,23 @@ class FarmerConfig:
     """Range used for timekeeper slots (the node's FarmingSlot carries the chain's); None sizes it to the plotted pieces."""
     farm_id: str | None = None
     status_interval_seconds: float = 2.0
+    archiver: str | None = None
+    """Named actor the farmer fetches pieces from to plot its farm; None plots only with injected pieces."""
+    node: str | None = None
+    """Named actor serving the chain's history size and segment commitments (plotting and sector states)."""
+
+
+class _FarmPlotter(Plotter):
+    """A Plotter that says whether a plotting pass is running (so status tells progress from a stale error)."""
+
+    running = False
+
+    def plot_pending(self, stop: threading.Event | None = None) -> int:
+        self.running = True
+        try:
+            return super().plot_pending(stop)
+        finally:
+            self.running = False
 
 
 class FarmerService:
@@ -63,7 +87,12 @@ class FarmerService:
         history: HistorySource | None = None,
         clock: Clock | None = None,
         metrics: FarmMetrics | None = None,
+        *,
+        encoder: RecordEncoder | None = None,
+        pieces: PieceGetter | None = None,
+        plotting_history: HistorySource | None = None,
     ) -> None:
+        """`pieces` and `plotting_history` default to handles on the config's archiver and node actors."""
         self.config = config
         self.farm = Farm.open(Path(config.farm_path))
         self.farm_id = config.farm_id or self.farm.description.farm_id
@@ -72,9 +101,14 @@ class FarmerService:
         self.clock = clock if clock is not None else MonotonicClock()
         self.core = FarmerCore(self.farm, kzg, reward_address, self.farm_id, self.clock)
         self.metrics = metrics if metrics is not None else _default_metrics(self.farm_id)
-        self.history = history
+        if pieces is None and config.archiver is not None:
+            pieces = _default_pieces(config.archiver)
+        if plotting_history is None and config.node is not None:
+            plotting_history = _default_history(config.node)
+        self.history = history if history is not None else plotting_history
         self._resolver = sink_resolver if sink_resolver is not None else _default_resolver
         self._sinks: dict[str, SolutionSink] = {}
+        self._solution_range_fixed = config.solution_range is not None
         self._solution_range = config.solution_range or self._default_solution_range()
         self._mailbox: FarmingSlot | None = None
         self._mailbox_ready = threading.Condition()
@@ -89,8 +123,16 @@ class FarmerService:
             threading.Thread(target=self._audit_loop, name="farmer-audit", daemon=True),
             threading.Thread(target=self._proving_loop, name="farmer-proving", daemon=True),
         ]
+        self._plotting: SectorProgress | None = None
+        self._plotter: _FarmPlotter | None = None
+        self._plotting_loop: PlottingLoop | None = None
+        if encoder is not None and pieces is not None and plotting_history is not None:
+            self._plotter = _FarmPlotter(self.farm, pieces, plotting_history, encoder, self._on_own_plotting_progress)
+            self._plotting_loop = PlottingLoop(self._plotter)
         for thread in self._threads:
             thread.start()
+        if self._plotting_loop is not None:
+            self._plotting_loop.start()
 
     def ready(self) -> bool:
         return True
@@ -122,6 +164,7 @@ class FarmerService:
         return self.farm.identity.sign(bytes(message))
 
     def set_solution_range(self, solution_range: int) -> None:
+        self._solution_range_fixed = True
         self._solution_range = solution_range
 
     def subscribe_solutions(self, name: str) -> None:
@@ -130,6 +173,11 @@ class FarmerService:
     def on_plotting_progress(self, progress: SectorProgress) -> None:
         """Hook for a Plotter writing this farm: sectors leave audits while rewritten; writes wait for proofs."""
         self.core.on_plotting_progress(progress)
+
+    def on_segment_header(self, notification: object) -> None:
+        """Archiver broadcast: history grew, so plot free sectors and re-plot expired ones (when this farmer plots)."""
+        if self._plotting_loop is not None:
+            self._plotting_loop.on_segment_header(notification)
 
     # -- queries -----------------------------------------------------------------------------
 
@@ -140,7 +188,11 @@ class FarmerService:
             return [solution for solution in self._solutions if solution.slot > slot]
 
     def status(self) -> FarmerStatus:
-        history_size, plotted, about, expired = self.core.sector_states(self.history)
+        try:
+            history_size, plotted, about, expired = self.core.sector_states(self.history)
+        except Exception as error:  # noqa: BLE001 - a history source gone (a node restarting) must not break status
+            self._last_error = f"sector states: {error}"
+            history_size, plotted, about, expired = self.core.sector_states(None)
         self.metrics.record_sector_states({"plotted": plotted, "about_to_expire": about, "expired": expired})
         metrics = self.metrics
         return FarmerStatus(
@@ -165,9 +217,13 @@ class FarmerService:
             solutions_submitted=metrics.solutions_submitted,
             corrupt_sectors=self.core.registry.corrupt(),
             last_error=self._last_error,
+            plotting=self._plotting_summary(plotted),
+            pieces_plotted=plotted * self.farm.description.pieces_in_sector,
         )
 
     def shutdown(self) -> None:
+        if self._plotting_loop is not None:
+            self._plotting_loop.stop(timeout=PLOTTING_STOP_SECONDS)
         self._stop.set()
         with self._mailbox_ready:
             self._mailbox_ready.notify_all()
@@ -238,6 +294,25 @@ class FarmerService:
             except Exception as error:  # noqa: BLE001 - a gone sink must not stop farming
                 self._last_error = f"solution sink {name}: {error}"
 
+    # -- own plotting ------------------------------------------------------------------------
+
+    def _on_own_plotting_progress(self, progress: SectorProgress) -> None:
+        self.core.on_plotting_progress(progress)
+        self._plotting = progress
+        if progress.stage == "written" and not self._solution_range_fixed:
+            self._solution_range = self._default_solution_range()
+
+    def _plotting_summary(self, plotted: int) -> str:
+        """'sector 1: encoding 12/32' while a sector is in progress, else 'error: …' or 'idle (2/2 plotted)'."""
+        if self._plotting_loop is None or self._plotter is None:
+            return ""
+        progress = self._plotting
+        if self._plotter.running and progress is not None and progress.stage != "written":
+            return f"sector {progress.sector_index}: {progress.stage} {progress.records_done}/{progress.records_total}"
+        if self._plotting_loop.last_error is not None:
+            return f"error: {self._plotting_loop.last_error}"
+        return f"idle ({plotted}/{self.farm.max_sectors} plotted)"
+
     def _farming_timeout(self) -> float:
         params = self.farm.params
         return params.slot_duration_ms / 1000 * params.block_authoring_delay
@@ -276,6 +351,18 @@ def _default_resolver(name: str) -> SolutionSink:
     from autonomys.actors.handles import ActorSubscriber  # Ray is only needed inside a cluster
 
     return ActorSubscriber(name)
+
+
+def _default_pieces(name: str) -> PieceGetter:
+    from autonomys.actors.handles import ArchiverPiecesHandle  # Ray is only needed inside a cluster
+
+    return ArchiverPiecesHandle(name)
+
+
+def _default_history(name: str) -> HistorySource:
+    from autonomys.actors.handles import NodeHistoryHandle  # Ray is only needed inside a cluster
+
+    return NodeHistoryHandle(name)
 
 
 def _default_metrics(farm_id: str) -> FarmMetrics:

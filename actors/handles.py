@@ -364,3 +364,20 @@ class NodeClient(ActorClient):
 
     def canonical_blocks(self, timeout: float = DEFAULT_TIMEOUT) -> list[bytes]:
         return call(self.handle.canonical_blocks, timeout=timeout)
+
+
+class ArchiverPiecesHandle(_NamedActor):
+    """The archiver as a farmer's PieceGetter (the pieces its plotting loop encodes)."""
+
+    def get_piece(self, piece_index: int) -> bytes | None:
+        return self._call("get_piece", piece_index)
+
+
+class NodeHistoryHandle(_NamedActor):
+    """A node as a farmer's HistorySource: how much history is archived and each segment's commitment."""
+
+    def history_size(self) -> int:
+        return self._call("history_size")
+
+    def segment_commitment(self, segment_index: int) -> bytes | None:
+        return self._call("segment_commitment", segment_index)

@@ -102,3 +102,7 @@ class FarmerStatus:
     solutions_submitted: int
     corrupt_sectors: tuple[CorruptSector, ...]
     last_error: str
+    plotting: str = ""
+    """The farm's own plotting: "sector 1: encoding 12/32", "idle (2/2 plotted)", "error: …"; empty when it does not plot."""
+    pieces_plotted: int = 0
+    """Plotted sectors × pieces per sector."""

@@ -62,11 +62,17 @@ def create_record_encoder(params: Params, setup: KzgSetup) -> RayRecordEncoder:
     )
 
 
-def create_farmer(spec: ClusterSpec, config: FarmerConfig, *, name: str) -> FarmerClient:
-    """Create (or attach to) the named plot-shard actor of one farm, placed where an `ssd` unit is free."""
+def create_farmer(
+    spec: ClusterSpec, config: FarmerConfig, *, name: str, encoder: RayRecordEncoder | None = None
+) -> FarmerClient:
+    """Create (or attach to) the named plot-shard actor of one farm, placed where an `ssd` unit is free.
+
+    With an `encoder` (see create_record_encoder) and the config's archiver and node names, the farmer
+    also plots its farm; subscribe it to the archiver's segment headers so it re-plots as history grows.
+    """
     options = spec.farmer.ray_options()
     options.update(name=name, namespace=spec.namespace, get_if_exists=True)
-    handle = ray.remote(FarmerService).options(**options).remote(config)
+    handle = ray.remote(FarmerService).options(**options).remote(config, encoder=encoder)
     return FarmerClient(handle)
 
 

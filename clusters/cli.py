@@ -2,8 +2,8 @@
 
 from __future__ import annotations
 
-import contextlib
 import json
+import os
 import signal
 import sys
 import time
@@ -12,11 +12,8 @@ from typing import TYPE_CHECKING
 
 import click
 from rich.console import Console
-from rich.live import Live
-from rich.text import Text
 
 from autonomys.actors.errors import ActorUnavailable
-from autonomys.actors.messages import TimekeeperStatus
 from autonomys.actors.storage import StorageError
 from autonomys.clusters.genesis import ConfigError
 from autonomys.clusters.spec import ClusterSpec
@@ -60,23 +57,31 @@ def main() -> None:
 @click.option("--slots", type=click.IntRange(min=1), default=None, help="Stop after N slots and print a summary.")
 @click.option("--preset", type=click.Choice(["dev", "minimal"]), default="dev", show_default=True)
 @click.option("--pin-cpu", type=click.IntRange(min=0), default=None, help="Pin the timekeeper's prover to this CPU.")
-def devnet(data_dir: Path, slots: int | None, preset: str, pin_cpu: int | None) -> None:
+@click.option(
+    "--plotting-workers", type=click.IntRange(min=1), default=None, help="Plotting worker units (default: CPUs - 1)."
+)
+def devnet(data_dir: Path, slots: int | None, preset: str, pin_cpu: int | None, plotting_workers: int | None) -> None:
     """Run a local network on an embedded Ray instance (Ctrl-C stops it; restart continues the chain)."""
-    from autonomys.clusters.launch import Devnet, local_ray, prepare_network  # Ray loads only when needed
+    from autonomys.clusters import devnet_view
+    from autonomys.clusters.launch import Devnet, farmer_name, local_ray, prepare_network  # Ray loads when needed
 
     console = Console(stderr=False)
     spec = ClusterSpec(preset=preset)
+    workers = plotting_workers if plotting_workers is not None else max(1, (os.cpu_count() or 2) - 1)
     try:
         prepared = prepare_network(spec, data_dir)
-        with local_ray(spec):
-            network = Devnet.start(spec, prepared, pin_cpu)
+        names = [farmer_name(index) for index in range(prepared.genesis.farms)]
+        with local_ray(spec, plotting_workers=workers, farms=prepared.genesis.farms):
+            network = Devnet.start(spec, prepared, pin_cpu, on_stage=lambda stage: console.print(stage, soft_wrap=True))
             _describe(console, network)
+            snapshot = None
             try:
                 _stop_on_signals()
-                _watch(console, network, slots)
+                snapshot = devnet_view.watch(console, network, slots, names)
             except KeyboardInterrupt:
                 console.print("stopping…")
-            _summarise(console, network, network.stop())
+            snapshot = devnet_view.poll(network) if snapshot is None else snapshot
+            devnet_view.summarise(console, network, network.stop(), snapshot, names)
     except (ConfigError, StorageError, ActorUnavailable, ProtocolError) as error:
         raise click.ClickException(str(error)) from error
 
@@ -99,43 +104,6 @@ def _describe(console: Console, network: Devnet) -> None:
     console.print(
         f"devnet {action} in {network.data_dir} (preset {genesis.preset}, "
         f"{genesis.pot_slot_iterations:,} iterations/slot{calibrated})",
-        soft_wrap=True,
-    )
-
-
-def _status_line(status: TimekeeperStatus) -> Text:
-    line = Text()
-    line.append(f"slot {status.next_slot - 1:>7}", style="bold")
-    line.append(f"  {status.slots_per_second:5.2f} slots/s  {status.iterations_per_second / 1e6:6.1f} M it/s")
-    line.append(f"  output {status.last_output[:16] or '-'}")
-    line.append(f"  +{status.slots_proven_since_start} this run")
-    if status.last_error:
-        line.append(f"  warning: {status.last_error}", style="yellow")
-    return line
-
-
-def _watch(console: Console, network: Devnet, slots: int | None) -> TimekeeperStatus:
-    """Refresh one live line on a terminal; print a line per new slot otherwise (logs, CI)."""
-    status = network.timekeeper.status()
-    printed_slot = status.next_slot
-    live = Live(_status_line(status), console=console, auto_refresh=False) if console.is_terminal else None
-    with live if live is not None else contextlib.nullcontext():
-        while slots is None or status.slots_proven_since_start < slots:
-            time.sleep(STATUS_INTERVAL_SECONDS)
-            status = network.timekeeper.status()
-            if live is not None:
-                live.update(_status_line(status), refresh=True)
-            elif status.next_slot != printed_slot:
-                printed_slot = status.next_slot
-                console.print(_status_line(status), soft_wrap=True)
-    return status
-
-
-def _summarise(console: Console, network: Devnet, last: TimekeeperStatus) -> None:
-    proven = last.slots_proven_since_start
-    console.print(
-        f"summary: {proven} slots proven this run (chain at slot {last.next_slot - 1}), "
-        f"{last.slots_per_second:.2f} slots/s, last output {last.last_output or '-'}; data in {network.data_dir}",
         soft_wrap=True,
     )
 

@@ -30,6 +30,13 @@ class GenesisConfig(BaseModel):
     pot_external_entropy: str = ""
     pot_slot_iterations: int
     calibrated_iterations_per_second: float | None = None
+    farms: int = Field(default=2, ge=1, le=16)
+    """Farmers the devnet runs, each with its own farm under DATA_DIR/farms."""
+    sectors_per_farm: int = Field(default=1, ge=1, le=1024)
+    genesis_segments: int | None = None
+    """Segments archived from the genesis block (block 0) when the network was created; None until then."""
+    solution_range: int | None = None
+    """The chain's genesis solution range (sized to the pieces the farms plot); None until the network starts."""
 
     @field_validator("pot_slot_iterations")
     @classmethod
@@ -77,7 +84,7 @@ def create_genesis(data_dir: Path, preset: str) -> GenesisConfig:
     params = get_preset(preset)
     rate = None
     iterations = params.pot_slot_iterations
-    if preset == "dev":
+    if preset in ("dev", "minimal"):
         calibration = calibrate_slot_iterations(params.slot_duration_ms / 1000)
         rate, iterations = calibration.iterations_per_second, calibration.slot_iterations
     config = GenesisConfig(
@@ -86,10 +93,15 @@ def create_genesis(data_dir: Path, preset: str) -> GenesisConfig:
         pot_slot_iterations=iterations,
         calibrated_iterations_per_second=rate,
     )
+    write_genesis(data_dir, config)
+    return config
+
+
+def write_genesis(data_dir: Path, config: GenesisConfig) -> None:
+    """Replace genesis.json atomically (it only ever gains the facts fixed when the network first starts)."""
     temporary = data_dir / (GENESIS_FILE + ".tmp")
     temporary.write_text(config.model_dump_json(indent=2) + "\n")
     temporary.replace(data_dir / GENESIS_FILE)
-    return config
 
 
 def load_or_create_genesis(data_dir: Path, preset: str) -> tuple[GenesisConfig, bool]:

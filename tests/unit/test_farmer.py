@@ -18,21 +18,11 @@ from autonomys.protocol.farming import Solution, verify_solution
 from autonomys.protocol.params import MINIMAL
 from autonomys.protocol.sectors import compute_sector_layout
 from helpers.farms import plotted_farm
-from helpers.history import ArchivedHistory, archived_history
+from helpers.history import ArchivedHistory
 
 PARAMS = MINIMAL
 SECTORS = 3
 WAIT = 30.0
-
-
-@pytest.fixture(scope="module")
-def setup(tmp_path_factory: pytest.TempPathFactory) -> KzgSetup:
-    return KzgSetup(num_g1_powers=PARAMS.record_num_chunks, cache_dir=str(tmp_path_factory.mktemp("kzg")))
-
-
-@pytest.fixture(scope="module")
-def history(tmp_path_factory: pytest.TempPathFactory, setup: KzgSetup) -> ArchivedHistory:
-    return archived_history(tmp_path_factory.mktemp("archive"), PARAMS, load_kzg(setup), segments=2)
 
 
 @pytest.fixture(scope="module")

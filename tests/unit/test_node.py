@@ -20,20 +20,10 @@ from autonomys.protocol.chain_state import genesis_state
 from autonomys.protocol.constants import U64_MAX
 from autonomys.protocol.params import MINIMAL
 from helpers.farms import plotted_farm
-from helpers.history import ArchivedHistory, archived_history
+from helpers.history import ArchivedHistory
 
 PARAMS = dataclasses.replace(MINIMAL, confirmation_depth_k=3)
 ENDOWMENT = 10**18
-
-
-@pytest.fixture(scope="module")
-def setup(tmp_path_factory: pytest.TempPathFactory) -> KzgSetup:
-    return KzgSetup(num_g1_powers=PARAMS.record_num_chunks, cache_dir=str(tmp_path_factory.mktemp("kzg")))
-
-
-@pytest.fixture(scope="module")
-def history(tmp_path_factory: pytest.TempPathFactory, setup: KzgSetup) -> ArchivedHistory:
-    return archived_history(tmp_path_factory.mktemp("archive"), MINIMAL, load_kzg(setup), segments=2)
 
 
 @pytest.fixture(scope="module")

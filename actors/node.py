@@ -16,8 +16,8 @@ from typing import Protocol
 
 from autonomys.actors.messages import FarmerSolution, FarmingSlot
 from autonomys.actors.node_store import NodeStore, StoredBlock
-from autonomys.protocol.chain import BlockContext, build_block, import_block
-from autonomys.protocol.chain_blocks import Block, PotInfo, Transaction
+from autonomys.protocol.chain import BlockContext, build_block, import_block, validate_vote
+from autonomys.protocol.chain_blocks import Block, PotInfo, SignedVote, Transaction, Vote, sign_vote
 from autonomys.protocol.chain_state import ChainState, genesis_header_hash
 from autonomys.protocol.errors import DecodeError, InvalidBlock, InvalidSolution
 from autonomys.protocol.farming import Solution, compute_proof_of_space_size
@@ -29,6 +29,8 @@ from autonomys.protocol.solution_range import is_within_solution_range
 
 # Orphans wait for their parent at most this long (in blocks kept); older ones are dropped.
 MAX_ORPHANS = 256
+# Vote solutions kept per slot (the nearest ones); a block carries the valid ones since its parent.
+MAX_VOTES_PER_SLOT = 16
 
 
 class ConfirmedBlockSink(Protocol):
@@ -56,6 +58,7 @@ class NodeMetrics:
     blocks_imported: int = 0
     blocks_authored: int = 0
     blocks_rejected: int = 0
+    votes_included: int = 0
     equivocations: int = 0
     reorgs: int = 0
     last_rejection: str = ""
@@ -98,6 +101,7 @@ class Node:
         self._orphans: dict[bytes, list[bytes]] = {}
         self._outputs: dict[int, bytes] = {}
         self._pending: dict[int, _PendingSolution] = {}
+        self._votes: dict[int, list[_PendingSolution]] = {}
         self._transactions: list[Transaction] = []
         self._segment_headers: list[SegmentHeader] = []
         self.best_hash = self.genesis_hash
@@ -124,6 +128,13 @@ class Node:
             cursor = self._parents[cursor]
         return path[::-1]
 
+    def header_bytes(self, block_hash: bytes) -> bytes:
+        """The SCALE header of a stored block."""
+        data = self.store.block(bytes(block_hash))
+        if data is None:
+            raise KeyError(bytes(block_hash).hex())
+        return Block.from_bytes(data, self._proof_size).header.to_bytes()
+
     def proof_of_time(self, slot: int) -> bytes | None:
         return self._outputs.get(slot)
 
@@ -139,12 +150,17 @@ class Node:
         return FarmingSlot(slot, bytes(output), state.solution_range, state.voting_solution_range)
 
     def on_solution(self, found: FarmerSolution) -> None:
-        """Keep the nearest block-eligible solution of each slot until the slot can be claimed."""
-        if found.is_vote:
-            return
+        """Keep the nearest block-eligible solution of each slot until the slot can be claimed, and votes
+        (solutions within the voting range only) for the next block authored."""
         try:
             solution = Solution.from_bytes(found.solution, self._proof_size)
         except InvalidSolution:
+            return
+        if found.is_vote:
+            votes = self._votes.setdefault(found.slot, [])
+            votes.append(_PendingSolution(solution, found.farm_id, found.distance))
+            votes.sort(key=lambda vote: vote.distance)
+            del votes[MAX_VOTES_PER_SLOT:]
             return
         pending = self._pending.get(found.slot)
         if pending is None or found.distance < pending.distance:
@@ -175,10 +191,11 @@ class Node:
         if not is_within_solution_range(pending.distance, parent.solution_range):
             return None
         public_key = pending.solution.public_key
+        votes = self._collect_votes(parent_hash, parent, slot)
         try:
             block = build_block(
                 parent, parent_hash, slot=slot, solution=pending.solution, pot_info=PotInfo(self._outputs[slot], future),
-                transactions=self._transactions, votes=(), segment_headers=self._segment_headers, params=self.params,
+                transactions=self._transactions, votes=votes, segment_headers=self._segment_headers, params=self.params,
                 sign=lambda message: self.signer(public_key, message),
             )  # fmt: skip
         except (InvalidBlock, InvalidSolution) as error:
@@ -188,8 +205,33 @@ class Node:
         if outcome.status != "imported":
             return None
         self.metrics.blocks_authored += 1
+        self.metrics.votes_included += len(block.votes)
         self.metrics.authored_by_farm[pending.farm_id] = self.metrics.authored_by_farm.get(pending.farm_id, 0) + 1
         return block
+
+    def _collect_votes(self, parent_hash: bytes, parent: ChainState, slot: int) -> list[SignedVote]:
+        """Signed votes for a block at `slot` on `parent_hash`: vote solutions from slots after the parent's up
+        to `slot` whose future PoT is known, each checked (PoT, range, pieces) so a bad one never sinks the block."""
+        context = BlockContext(self.params, self.kzg, self.params.pos_table, self._outputs.get, self.current_slot)
+        delay = self.params.block_authoring_delay
+        signed = []
+        for vote_slot in sorted(s for s in self._votes if parent.best_slot < s <= slot):
+            future = self._outputs.get(vote_slot + delay)
+            for pending in self._votes[vote_slot] if future is not None else ():
+                vote = Vote(parent_hash, parent.number + 1, vote_slot, pending.solution, self._outputs[vote_slot], future)
+                key = pending.solution.public_key
+                try:
+                    signed_vote = sign_vote(vote, lambda message, key=key: self.signer(key, message))
+                except Exception:  # noqa: BLE001 - a farmer that cannot sign (gone, unknown key) loses its vote
+                    continue
+                try:
+                    validate_vote(parent, parent_hash, signed_vote, context, block_slot=slot)
+                except (InvalidBlock, InvalidSolution):
+                    continue
+                signed.append(signed_vote)
+        for vote_slot in [s for s in self._votes if s <= slot]:
+            del self._votes[vote_slot]
+        return signed
 
     # -- import --------------------------------------------------------------------------------
 

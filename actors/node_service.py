@@ -147,6 +147,12 @@ class NodeService:
                 last_error=self._last_error or metrics.last_rejection,
             )
 
+    def headers(self, first_number: int = 1, count: int = 100) -> list[bytes]:
+        """Canonical block headers from `first_number` (SCALE bytes), for light clients and farmers."""
+        with self._lock:
+            hashes = self.node.canonical_hashes()[max(0, first_number - 1) : max(0, first_number - 1) + count]
+            return [self.node.header_bytes(block_hash) for block_hash in hashes]
+
     def segment_commitment(self, segment_index: int) -> bytes | None:
         """The commitment of a recorded segment (for farmers' piece checks and replotting)."""
         with self._lock:

@@ -182,3 +182,42 @@ def test_confirmed_blocks_go_to_the_archiver_in_order_once(history, farmers, set
     expected = len(canonical) - PARAMS.confirmation_depth_k
     assert [number for number, _ in archiver.blocks] == list(range(1, expected + 1))
     assert [Block.from_bytes(data).hash() for _, data in archiver.blocks] == canonical[:expected]
+
+
+def test_vote_solutions_are_signed_checked_and_included(history, farmers, setup) -> None:
+    node = Node(
+        PARAMS, genesis_for(history, farmers, solution_range=U64_MAX // 400), NodeStore(MemoryKVStore()), load_kzg(setup),
+        signer=farmers.sign,
+    )  # fmt: skip
+    blocks = []
+    for slot in range(1, 400):
+        farming_slot = node.on_proof_of_time(slot, output_of(slot))
+        for core in farmers.cores:
+            for sector, candidate in core.audit(farming_slot).ranked()[:3]:
+                solution = core.prove(farming_slot, sector, candidate)
+                if solution is not None:
+                    node.on_solution(solution)
+        blocks += node.author_ready_blocks()
+        if len(blocks) >= 3 and node.metrics.votes_included > 0:
+            break
+    assert blocks, "no block in 400 slots"
+    assert node.metrics.votes_included > 0
+    assert node.metrics.votes_included == sum(len(block.votes) for block in blocks)
+    with_votes = next(block for block in blocks if block.votes)
+    assert node.state_of(with_votes.hash()).votes_in_block == len(with_votes.votes)
+    follower = Node(
+        PARAMS, genesis_for(history, farmers, solution_range=U64_MAX // 400), NodeStore(MemoryKVStore()), load_kzg(setup)
+    )
+    for slot in range(1, node.current_slot + 1):
+        follower.on_proof_of_time(slot, output_of(slot))
+    assert {follower.import_block(block.to_bytes()).status for block in blocks} == {"imported"}
+    assert follower.best_hash == node.best_hash
+
+
+def test_headers_of_the_canonical_chain_are_served(history, farmers, setup) -> None:
+    from autonomys.protocol.chain_blocks import Header
+
+    node = new_node(history, farmers, setup)
+    authored = run_slots(node, farmers, range(1, 25))
+    headers = [Header.from_bytes(node.header_bytes(block_hash)) for block_hash in node.canonical_hashes()]
+    assert [header.hash() for header in headers] == [block.header.hash() for block in authored]

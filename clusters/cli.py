@@ -205,7 +205,7 @@ def pot_info() -> None:
 
 
 def _register_farm_commands() -> None:
-    from autonomys.clusters import cli_farm, cli_farming
+    from autonomys.clusters import cli_cluster, cli_farm, cli_farming
 
     main.add_command(cli_farm.plot)
     main.add_command(cli_farm.farm)
@@ -213,6 +213,8 @@ def _register_farm_commands() -> None:
     cli_farm.farm.add_command(cli_farming.farm_summary)
     main.add_command(cli_farming.plots)
     main.add_command(cli_farming.benchmark)
+    main.add_command(cli_cluster.status)
+    main.add_command(cli_cluster.plotters)
 
 
 _register_farm_commands()

@@ -37,6 +37,8 @@ from autonomys.protocol.solution_range import compute_voting_solution_range, pie
 
 STATUS_FILE = "farmer-status.json"
 RECENT_SOLUTIONS = 256
+# Slot numbers remembered to tell a repeated slot (ignored) from a late one (skipped).
+RECENT_SLOTS = 1024
 PLOTTING_STOP_SECONDS = 60.0
 """How long shutdown waits for a sector being plotted to finish before closing the farm."""
 
@@ -113,6 +115,7 @@ class FarmerService:
         self._mailbox: FarmingSlot | None = None
         self._mailbox_ready = threading.Condition()
         self._newest_slot = -1
+        self._recent_slots: collections.deque[int] = collections.deque(maxlen=RECENT_SLOTS)
         self._proving: queue.Queue[tuple[AuditReport, float] | None] = queue.Queue()
         self._solutions: collections.deque[FarmerSolution] = collections.deque(maxlen=RECENT_SOLUTIONS)
         self._solutions_ready = threading.Condition()
@@ -146,9 +149,14 @@ class FarmerService:
         self.on_farming_slot(FarmingSlot(int(proof.slot), bytes(proof.output), self._solution_range, voting))
 
     def on_farming_slot(self, slot: FarmingSlot) -> None:
-        """Queue a slot for auditing; a newer slot replaces one still waiting (that one is skipped)."""
+        """Queue a slot for auditing; a newer slot replaces one still waiting (that one is skipped). A repeat
+        is ignored; a slot arriving after a newer one (calls served concurrently) is counted as skipped."""
         with self._mailbox_ready:
-            if slot.slot <= self._newest_slot:
+            if slot.slot in self._recent_slots:
+                return
+            self._recent_slots.append(slot.slot)
+            if slot.slot < self._newest_slot:
+                self.metrics.record_skip()
                 return
             self._newest_slot = slot.slot
             if self._mailbox is not None:

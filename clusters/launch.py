@@ -65,6 +65,9 @@ def local_ray(
     """A private Ray instance in this process (never attaches to another cluster on the machine)."""
     # A private instance bound to loopback: token auth guards shared clusters, not this one.
     os.environ.setdefault("RAY_AUTH_MODE", "disabled")
+    # Pairings and MSMs run one per task or actor thread: the library's own thread pool would only contend
+    # with the timekeeper's core (measured: block import 6.7 ms alone, 14.9 ms with the pool spread out).
+    os.environ.setdefault("RAYON_NUM_THREADS", "1")
     cpus = num_cpus if num_cpus is not None else max(2, os.cpu_count() or 2)
     ray.init(
         address="local",

@@ -226,3 +226,16 @@ def test_the_default_range_expects_one_block_per_slot_probability(farm_path, set
         assert farmer._solution_range == expected
     finally:
         farmer.shutdown()
+
+
+def test_a_slot_arriving_after_a_newer_one_is_counted_as_skipped(farm_path, setup, monkeypatch) -> None:
+    farmer = start(farm_path, setup, monkeypatch)
+    try:
+        farmer.on_farming_slot(wide_slot(5))
+        wait_for(farmer, lambda s: s.slots_audited == 1)
+        farmer.on_farming_slot(wide_slot(3))  # late: a concurrent call delivered it after slot 5
+        farmer.on_farming_slot(wide_slot(5))  # a repeat: ignored
+        status = wait_for(farmer, lambda s: s.slots_skipped == 1)
+        assert status.slots_audited == 1
+    finally:
+        farmer.shutdown()

@@ -1,0 +1,739 @@
+"""Devnet benchmark: block import, the slot rate the network keeps up with, and audits within the slot.
+
+    python benchmarks/devnet.py [--farmers 1,2] [--sectors N] [--durations 200,150,100,50,25] [--slots N]
+                                [--import-blocks N] [--dev-blocks N] [--dev-pieces N] [--kzg PATH|dev]
+                                [--work-dir DIR] [--skip-import] [--skip-dev] [--skip-ray]
+
+  work     a MINIMAL chain authored in this process with the devnet's ranges (a block in 1/6 of slots, votes
+           in 10x that range): each slot every farmer audits and proves every candidate in the voting range,
+           the node keeps votes, checks and signs them into the next block and imports its own block. The
+           farmers' and the node's time per slot is the work the one core the timekeeper leaves must do:
+           1 / (work per slot) is the most slots per second that core can keep up with.
+  import   Node.import_block of those blocks (with their votes) and of DEV blocks (K=20 chia proof, 1 MiB
+           records; no votes: each would cost another 1.5 s proof) in fresh follower nodes on RocksDB, as
+           NodeService runs them, broken into decode, seal check, solution verification (verify_solution of
+           the block's solution and of every vote, with the piece checks), the block write and the rest (state
+           transition, roots, vote signatures, fork choice). Floor: verify_solution of the same solutions alone;
+           ratio floor/import. The DEV sector (--dev-pieces pieces) is plotted from one archived MAINNET-size
+           segment cached in --work-dir, shared with benchmarks/farming.py (~1.5 min to archive the first time).
+  audit    FarmerCore.audit of every MINIMAL farm over 2000 slots in this process, next to each slot duration
+           (the share of slots whose audit fits in the slot; with several farmers, the slowest of them in that
+           slot, since each farmer audits in its own process).
+  ray      a real local Ray instance built through clusters/build.py: timekeeper + node + 1, then 2 farmer
+           actors (MINIMAL farms of --sectors sectors, plotted beforehand in this process), at each slot
+           duration of --durations (PoT slot iterations from this CPU's measured AES rate), --slots slots
+           each. Limit: the slots the timekeeper proved. Reported: slots/s achieved (against the target
+           1/duration), slots audited by every farmer / slots proven (>= 99 % passes; a lower bound when
+           several farmers miss slots), each farmer's audited / (audited + skipped) (a slot never counted
+           was not delivered in order), audit times sampled from FarmerStatus against the slot, and blocks
+           per 100 slots against the 1/6 the solution range is set for, with the votes they carry.
+
+Everything is written under one temp dir, deleted on exit (Ray keeps its own session logs in /tmp/ray).
+"""
+
+from __future__ import annotations
+
+import argparse
+import contextlib
+import dataclasses
+import math
+import os
+import random
+import shutil
+import statistics
+import sys
+import tempfile
+import time
+import uuid
+from pathlib import Path
+
+import blake3
+
+from autonomys.actors.archiver import Archiver
+from autonomys.actors.calibration import measure_chain_rate
+from autonomys.actors.clock import MonotonicClock
+from autonomys.actors.farm import Farm
+from autonomys.actors.farmer_core import FarmerCore
+from autonomys.actors.history import ArchiveHistory, HeadersHistory, archive_synthetic_blocks
+from autonomys.actors.kzg_setup import KzgSetup, load_kzg, setup_for
+from autonomys.actors.messages import FarmingSlot
+from autonomys.actors.node import Node
+from autonomys.actors.node_store import NodeStore
+from autonomys.actors.piece_store import SegmentPieceFiles
+from autonomys.actors.plotter import LocalRecordEncoder, Plotter
+from autonomys.actors.storage import MemoryKVStore, RocksKVStore
+from autonomys.protocol import chain
+from autonomys.protocol.chain_blocks import Block
+from autonomys.protocol.chain_state import genesis_state
+from autonomys.protocol.constants import POT_ITERATIONS_MULTIPLE, U64_MAX
+from autonomys.protocol.farming import compute_proof_of_space_size
+from autonomys.protocol.params import DEV, MINIMAL, Params
+from autonomys.protocol.sectors import compute_sector_metadata_size, compute_sector_size
+from autonomys.protocol.solution_range import compute_voting_solution_range
+
+CEREMONY = Path(__file__).resolve().parents[2] / "shared" / "kzg" / "eth-public-parameters.bin"
+PARAMS = MINIMAL
+ENDOWMENT = 10**18
+AUDIT_SLOTS = 2000
+POLL_SECONDS = 0.2
+PASS_SHARE = 0.99
+# The chain's solution range is set so that a slot has a block with the preset's slot probability (1/6).
+BLOCK_PROBABILITY = PARAMS.slot_probability[0] / PARAMS.slot_probability[1]
+
+
+def timed(function):
+    started = time.perf_counter()
+    result = function()
+    return time.perf_counter() - started, result
+
+
+def ms(seconds: float) -> str:
+    return f"{seconds * 1e3:.3f} ms" if seconds < 0.01 else f"{seconds * 1e3:.1f} ms"
+
+
+def percentile(values: list[float], share: float) -> float:
+    ordered = sorted(values)
+    return ordered[min(len(ordered) - 1, int(share * len(ordered)))]
+
+
+class Summary:
+    """Rows of the final table: what, figure, against, ratio."""
+
+    def __init__(self) -> None:
+        self.rows: list[tuple[str, str, str, str]] = []
+
+    def add(self, what: str, figure: str, against: str = "", ratio: str = "") -> None:
+        self.rows.append((what, figure, against, ratio))
+
+    def print(self) -> None:
+        if not self.rows:
+            return
+        widths = [max(len(row[column]) for row in self.rows) for column in range(4)]
+        header = ("what", "figure", "against", "ratio")
+        widths = [max(width, len(name)) for width, name in zip(widths, header, strict=True)]
+        print("\nsummary")
+        for row in (header, tuple("-" * width for width in widths), *self.rows):
+            print("  " + " | ".join(cell.ljust(width) for cell, width in zip(row, widths, strict=True)))
+
+
+# ---- MINIMAL history and farms (what tests/helpers build, without the test package) ----
+
+
+class ArchivedHistory(HeadersHistory):
+    """An in-memory archiver's segment headers (history source) and pieces (piece getter)."""
+
+    def __init__(self, archiver: Archiver) -> None:
+        self.archiver = archiver
+        super().__init__(archiver.segment_headers)
+
+    def get_piece(self, piece_index: int) -> bytes | None:
+        return self.archiver.get_piece(piece_index)
+
+
+def minimal_history(directory: Path, setup: KzgSetup, segments: int) -> ArchivedHistory:
+    archiver = Archiver(PARAMS, load_kzg(setup), MemoryKVStore(), SegmentPieceFiles(directory / "pieces", PARAMS))
+    archive_synthetic_blocks(archiver, segments)
+    return ArchivedHistory(archiver)
+
+
+def plot_farm(path: Path, history, setup: KzgSetup, sectors: int, params: Params) -> None:
+    size = (
+        sectors * (compute_sector_size(params.max_pieces_in_sector, params) + compute_sector_metadata_size(params)) + 64
+    )
+    with Farm.create_or_open(path, size, params) as farm:
+        Plotter(farm, history, history, LocalRecordEncoder(params, setup)).plot_pending()
+
+
+def encoded_chunks_per_s_bucket(path: Path) -> float:
+    """Encoded chunks an audited s-bucket of the farm holds on average, summed over its sectors: expected
+    candidates per slot = this x solution_range / 2^64."""
+    with Farm.open(path) as farm:
+        params = farm.params
+        total = 0
+        for metadata in farm.plotted_sectors().values():
+            bitfields = farm.read_at(metadata.sector_index, 0, metadata.pieces_in_sector * params.num_s_buckets // 8)
+            total += int.from_bytes(bitfields, "little").bit_count()
+    return total / params.num_s_buckets
+
+
+def solution_range_for(encoded: list[float], block_probability: float = BLOCK_PROBABILITY) -> int:
+    """The range at which the farms' block-eligible chunks give a block in a slot with `block_probability`
+    (Poisson: P(block) = 1 - exp(-wins per slot))."""
+    wins = -math.log(1 - block_probability)
+    return min(U64_MAX, int(wins / sum(encoded) * 2**64))
+
+
+def output_of(slot: int) -> bytes:
+    return blake3.blake3(b"devnet benchmark pot" + slot.to_bytes(8, "little")).digest()[:16]
+
+
+# ---- block import ----
+
+
+class ImportTimers:
+    """Wraps the steps of chain.import_block that we time (module globals, restored on exit)."""
+
+    def __init__(self) -> None:
+        self.verify = 0.0
+        self.seal = 0.0
+        self.calls: list[tuple[tuple, dict]] = []
+
+    @contextlib.contextmanager
+    def installed(self):
+        verify, seal = chain.verify_solution, chain.validate_seal
+
+        def timed_verify(*args, **kwargs):
+            started = time.perf_counter()
+            try:
+                return verify(*args, **kwargs)
+            finally:
+                self.verify += time.perf_counter() - started
+                self.calls.append((args, kwargs))
+
+        def timed_seal(*args, **kwargs):
+            started = time.perf_counter()
+            try:
+                return seal(*args, **kwargs)
+            finally:
+                self.seal += time.perf_counter() - started
+
+        chain.verify_solution, chain.validate_seal = timed_verify, timed_seal
+        try:
+            yield self
+        finally:
+            chain.verify_solution, chain.validate_seal = verify, seal
+
+
+@dataclasses.dataclass
+class Authoring:
+    """A chain authored in this process, and the work it took per slot."""
+
+    blocks: list[Block]
+    slots: int
+    farmer_seconds: float
+    """Audits and proofs of every farmer (what the farmer actors do, one after another here)."""
+    node_seconds: float
+    """The author node: slots, solutions, vote checks, block building and its own import."""
+    proofs: int
+
+
+def author_blocks(node: Node, cores: list[FarmerCore], blocks: int, max_slots: int, *, votes: bool) -> Authoring:
+    """Slots until `blocks` blocks are authored. With `votes`, every farmer proves every candidate within the
+    voting range each slot, nearest first, and hands them all to the node (as the farmer actor does, deadline
+    aside); without, only its nearest block-eligible one, until enough block solutions wait for their slot."""
+    authored: list[Block] = []
+    solution_slots: set[int] = set()
+    farmer_seconds = node_seconds = 0.0
+    proofs = slot = 0
+    while len(authored) < blocks and slot < max_slots:
+        slot += 1
+        started = time.perf_counter()
+        farming_slot = node.on_proof_of_time(slot, output_of(slot))
+        node_seconds += time.perf_counter() - started
+        found = []
+        if farming_slot is not None and (votes or len(solution_slots) < blocks):
+            started = time.perf_counter()
+            for core in cores:
+                ranked = core.audit(farming_slot).ranked()
+                for sector, candidate in ranked if votes else ranked[:1]:
+                    solution = core.prove(farming_slot, sector, candidate)
+                    proofs += 1
+                    if solution is not None and (votes or not solution.is_vote):
+                        found.append(solution)
+            farmer_seconds += time.perf_counter() - started
+        started = time.perf_counter()
+        for solution in found:
+            node.on_solution(solution)
+            if not solution.is_vote:
+                solution_slots.add(slot)
+        authored += node.author_ready_blocks()
+        node_seconds += time.perf_counter() - started
+    return Authoring(authored, slot, farmer_seconds, node_seconds, proofs)
+
+
+def measure_imports(
+    label: str, params: Params, genesis, kzg, blocks: list[Block], last_slot: int, followers: int, scratch: Path
+) -> dict[str, float]:
+    """Import `blocks` in order into `followers` fresh nodes (after one untimed warm-up node); per-block medians
+    of each step in seconds, and of verify_solution of the same solutions alone (block and votes, each the
+    median of 3 runs right after the import)."""
+    proof_size = compute_proof_of_space_size(params)
+    rows: list[dict[str, float]] = []
+    original_verify = chain.verify_solution
+    for number in range(-1, followers):
+        store = MemoryKVStore() if number < 0 else RocksKVStore(scratch / f"follower-{label}-{number}")
+        try:
+            follower = Node(params, genesis, NodeStore(store), kzg)
+            for slot in range(1, last_slot + 1):
+                follower.on_proof_of_time(slot, output_of(slot))
+            put_block = follower.store.put_block
+            writes = [0.0]
+
+            def timed_put(stored, put=put_block, writes=writes):
+                started = time.perf_counter()
+                put(stored)
+                writes[0] += time.perf_counter() - started
+
+            follower.store.put_block = timed_put  # type: ignore[method-assign]
+            timers = ImportTimers()
+            for block in blocks:
+                data = block.to_bytes()
+                before_verify, before_seal, before_write = timers.verify, timers.seal, writes[0]
+                first_call = len(timers.calls)
+                with timers.installed():
+                    total, outcome = timed(lambda d=data, f=follower: f.import_block(d))
+                if outcome.status != "imported":
+                    raise SystemExit(f"{label} block {block.header.number} was {outcome.status}: {outcome.reason}")
+                calls = timers.calls[first_call:]
+                alone = sum(statistics.median(timed(lambda a=args, k=kwargs: original_verify(*a, **k))[0] for _ in range(3))
+                            for args, kwargs in calls)  # fmt: skip
+                decode, _ = timed(lambda d=data: Block.from_bytes(d, proof_size))
+                verify, seal, write = timers.verify - before_verify, timers.seal - before_seal, writes[0] - before_write
+                if number >= 0:
+                    rows.append({"import": total, "decode": decode, "seal": seal, "verify": verify, "write": write,
+                                 "rest": total - decode - seal - verify - write, "floor": alone,
+                                 "solutions": len(calls), "per solution": total / len(calls)})  # fmt: skip
+        finally:
+            store.close()
+    result = {key: statistics.median(row[key] for row in rows) for key in rows[0]}
+    result["blocks"] = len(blocks)
+    result["mean solutions"] = statistics.fmean(row["solutions"] for row in rows)
+    result["size"] = statistics.median(len(block.to_bytes()) for block in blocks)
+    return result
+
+
+def report_imports(label: str, what: str, figures: dict[str, float], summary: Summary) -> None:
+    total, floor = figures["import"], figures["floor"]
+    steps = ", ".join(f"{key} {ms(figures[key])}" for key in ("decode", "seal", "verify", "write", "rest"))
+    print(
+        f"import   {label}: {figures['blocks']:.0f} blocks per follower, median {figures['size']:.0f} bytes and "
+        f"{figures['solutions']:.0f} solutions (block + votes; mean {figures['mean solutions']:.1f}); median "
+        f"Node.import_block {ms(total)} ({steps}); verify_solution of the same solutions alone {ms(floor)} -> "
+        f"floor/import = {floor / total:.2f}; per solution {ms(figures['per solution'])}",
+        flush=True,
+    )
+    summary.add(
+        f"block import, {what}",
+        f"{ms(total)} ({figures['solutions']:.0f} solutions: {ms(figures['per solution'])} each)",
+        f"verify_solution alone {ms(floor)}",
+        f"floor/import = **{floor / total:.2f}**",
+    )
+    summary.add(
+        f"  where it goes ({label})",
+        f"verify {ms(figures['verify'])}, seal {ms(figures['seal'])}, write {ms(figures['write'])}, "
+        f"decode {ms(figures['decode'])}, rest {ms(figures['rest'])}",
+        "",
+        f"verify/import = {figures['verify'] / total:.2f}",
+    )
+
+
+def measure_minimal_imports(farms: list[Path], encoded: list[float], history: ArchivedHistory, setup: KzgSetup,
+                            blocks: int, scratch: Path, summary: Summary) -> float:  # fmt: skip
+    """Author a MINIMAL chain with the devnet's ranges (blocks in 1/6 of slots, votes in 10x the range) and
+    import it; returns the work per slot (farmers + author node) in seconds."""
+    kzg = load_kzg(setup)
+    cores = [
+        FarmerCore(Farm.open(path), kzg, Farm.open(path).identity.public_key, f"farm{i}")
+        for i, path in enumerate(farms)
+    ]
+    try:
+        identities = {core.farm.identity.public_key: core.farm.identity for core in cores}
+        genesis = genesis_state(
+            PARAMS, endowments=dict.fromkeys(identities, ENDOWMENT), solution_range=solution_range_for(encoded),
+            pot_slot_iterations=PARAMS.pot_slot_iterations, segment_headers=history.archiver.segment_headers(),
+        )  # fmt: skip
+        author = Node(
+            PARAMS, genesis, NodeStore(MemoryKVStore()), kzg, signer=lambda key, message: identities[key].sign(message)
+        )
+        seconds, run = timed(lambda: author_blocks(author, cores, blocks, 40 * blocks, votes=True))
+        votes = sum(len(block.votes) for block in run.blocks)
+        per_slot = (run.farmer_seconds + run.node_seconds) / run.slots
+        print(
+            f"import   MINIMAL, {len(cores)} farmers: {len(run.blocks)} blocks with {votes} votes authored over {run.slots} "
+            f"slots in {seconds:.1f} s; per slot: farmers {ms(run.farmer_seconds / run.slots)} (audits and "
+            f"{run.proofs / run.slots:.1f} proofs, {ms(run.farmer_seconds / max(1, run.proofs))} each), author node "
+            f"{ms(run.node_seconds / run.slots)} -> {ms(per_slot)} of work per slot = at most {1 / per_slot:.0f} slots/s "
+            f"on the one core the timekeeper leaves",
+            flush=True,
+        )
+        summary.add(
+            f"work per slot besides PoT (in-process, {len(cores)} farmers, votes on)",
+            f"{ms(per_slot)}: farmers {ms(run.farmer_seconds / run.slots)}, author node {ms(run.node_seconds / run.slots)}",
+            "one core's second",
+            f"**<= {1 / per_slot:.0f} slots/s**",
+        )
+        figures = measure_imports("MINIMAL", PARAMS, genesis, kzg, run.blocks, run.slots, 3, scratch)
+    finally:
+        for core in cores:
+            core.farm.close()
+    report_imports("MINIMAL", "MINIMAL (shim PoS, 64-chunk records, with votes)", figures, summary)
+    return per_slot
+
+
+def measure_dev_imports(arguments: argparse.Namespace, scratch: Path, summary: Summary) -> None:
+    params = dataclasses.replace(DEV, max_pieces_in_sector=arguments.dev_pieces)
+    setup = setup_for(params.record_num_chunks, None if arguments.kzg == "dev" else arguments.kzg)
+    seconds, kzg = timed(lambda: load_kzg(setup))
+    label = "dev" if kzg.insecure else "ceremony"
+    print(f"import   DEV: KZG {kzg.label} ({'INSECURE dev' if kzg.insecure else 'ceremony'}) loaded in {seconds:.1f} s",
+          flush=True)  # fmt: skip
+    network = arguments.work_dir / f"network-{label}"
+    if not (network / "archiver").exists():
+        from autonomys.clusters.synth import synthesize_history
+
+        print(f"         archiving one MAINNET-size segment into {network} (cached for later runs)…", flush=True)
+        seconds, _ = timed(lambda: synthesize_history(network, "mainnet", setup, 1))
+        print(f"         archived in {seconds:.0f} s", flush=True)
+    history = ArchiveHistory(network, params)
+    farm = None
+    try:
+        size = compute_sector_size(params.max_pieces_in_sector, params) + compute_sector_metadata_size(params) + 64
+        farm = Farm.create_or_open(scratch / "dev-farm", size, params)
+        plotter = Plotter(farm, history, history, LocalRecordEncoder(params, setup, threads=os.cpu_count() or 1))
+        seconds, _ = timed(lambda: plotter.plot_sector(0, history.history_size()))
+        print(f"         DEV sector of {params.max_pieces_in_sector} pieces plotted in {seconds:.1f} s", flush=True)
+        core = FarmerCore(farm, kzg, farm.identity.public_key, "dev")
+        identity = farm.identity
+        genesis = genesis_state(
+            params, endowments={identity.public_key: ENDOWMENT}, solution_range=U64_MAX,
+            pot_slot_iterations=params.pot_slot_iterations, segment_headers=history.headers,
+        )  # fmt: skip
+        author = Node(
+            params, genesis, NodeStore(MemoryKVStore()), kzg, signer=lambda key, message: identity.sign(message)
+        )
+        seconds, run = timed(lambda: author_blocks(author, [core], arguments.dev_blocks, 60, votes=False))
+        if not run.blocks:
+            raise SystemExit("no DEV block was authored")
+        print(f"         {len(run.blocks)} DEV blocks authored over {run.slots} slots in {seconds:.1f} s "
+              f"({run.proofs} K=20 proofs, {run.farmer_seconds / run.proofs:.2f} s each; no votes)", flush=True)  # fmt: skip
+        figures = measure_imports("DEV", params, genesis, kzg, run.blocks, run.slots, 2, scratch)
+    finally:
+        if farm is not None:
+            farm.close()
+        history.close()
+    report_imports("DEV", "DEV (K=20 chia PoS, 1 MiB records, no votes)", figures, summary)
+
+
+# ---- audits in this process ----
+
+
+def measure_audits(
+    farms: list[Path], encoded: list[float], durations: list[float], summary: Summary
+) -> dict[int, float]:
+    """Per slot audit seconds of every farm (FarmerCore.audit, no KZG); returns mean per farmer count."""
+    generator = random.Random(3)
+    solution_range = solution_range_for(encoded)
+    slots = [FarmingSlot(slot, generator.randbytes(16), solution_range, compute_voting_solution_range(solution_range))
+             for slot in range(1, AUDIT_SLOTS + 1)]  # fmt: skip
+    times: list[list[float]] = []
+    for path in farms:
+        with Farm.open(path) as farm:
+            core = FarmerCore(farm, None, bytes(32), "bench")
+            for slot in slots[:50]:
+                core.audit(slot)  # warm
+            times.append([core.audit(slot).seconds for slot in slots])
+    means = {}
+    for count in range(1, len(farms) + 1):
+        slowest = [max(column) for column in zip(*times[:count], strict=True)]
+        means[count] = statistics.fmean(slowest)
+        shares = ", ".join(f"{d * 1e3:g} ms {sum(1 for t in slowest if t <= d) / len(slowest):.2%}" for d in durations)
+        print(
+            f"audit    {count} farm(s), slowest farm per slot over {AUDIT_SLOTS} slots: mean {ms(means[count])}, "
+            f"p99 {ms(percentile(slowest, 0.99))}, max {ms(max(slowest))}; within the slot: {shares}"
+        )
+        fastest = min(durations)
+        summary.add(
+            f"audit in-process, {count} farmer(s), slowest per slot",
+            f"mean {ms(means[count])}, p99 {ms(percentile(slowest, 0.99))}, max {ms(max(slowest))}",
+            f"{fastest * 1e3:g} ms slot",
+            f"max/slot = {max(slowest) / fastest:.3f}; within: {sum(1 for t in slowest if t <= fastest) / len(slowest):.2%}",
+        )
+    sys.stdout.flush()
+    return means
+
+
+# ---- the network on Ray ----
+
+
+@dataclasses.dataclass
+class RunResult:
+    farmers: int
+    duration: float
+    iterations: int
+    proven: int
+    rate: float
+    node_seen: int
+    audited: list[int]
+    skipped: list[int]
+    mean_audit: list[float]
+    samples: list[float]
+    blocks: int
+    votes: int
+    expected_per_100: float
+    rejected: int
+    errors: list[str]
+
+    @property
+    def every_farmer(self) -> float:
+        """Slots audited by every farmer / slots proven (a lower bound without per-slot records: each farmer's
+        missed slots are assumed to be different slots)."""
+        missed = sum(self.proven - audited for audited in self.audited)
+        return max(0, self.proven - missed) / self.proven if self.proven else 0.0
+
+
+def ray_run(spec, run: str, farms: list[Path], keys: list[bytes], encoded: list[float], headers: list,
+            duration: float, iterations: int, slots: int, scratch: Path) -> RunResult:  # fmt: skip
+    from autonomys.actors.farmer import FarmerConfig
+    from autonomys.actors.node_service import NodeConfig
+    from autonomys.actors.timekeeper import TimekeeperConfig
+    from autonomys.clusters.build import create_farmer, create_node, create_timekeeper
+
+    count = len(farms)
+    data = scratch / f"run-{run}"
+    data.mkdir(parents=True)
+    solution_range = solution_range_for(encoded)
+    genesis = genesis_state(
+        PARAMS, endowments=dict.fromkeys(keys, ENDOWMENT), solution_range=solution_range,
+        pot_slot_iterations=iterations, segment_headers=headers,
+    )  # fmt: skip
+    names = [f"farmer{i}-{run}" for i in range(count)]
+    node_name = f"node-{run}"
+    actors = []
+    try:
+        farmers = [
+            create_farmer(spec, FarmerConfig(str(path), farm_id=name), name=name)
+            for path, name in zip(farms, names, strict=True)
+        ]
+        actors += farmers
+        node = create_node(
+            spec,
+            NodeConfig(str(data), PARAMS, genesis.to_bytes(), name=node_name, farmers=tuple(names)),
+            name=node_name,
+        )
+        actors.append(node)
+        timekeeper = create_timekeeper(
+            spec, TimekeeperConfig(str(data), PARAMS.with_slot_iterations(iterations), os.urandom(16), autostart=False),
+            name=f"timekeeper-{run}",
+        )  # fmt: skip
+        actors.append(timekeeper)
+        for actor in actors:
+            actor.ready(timeout=120)
+        for farmer in farmers:
+            farmer.subscribe_solutions(node_name)
+        timekeeper.subscribe(node_name)
+        first = timekeeper.status().next_slot
+
+        timekeeper.handle.start.remote()
+        samples: list[float] = []
+        marks: list[tuple[float, int]] = []
+        deadline = time.monotonic() + max(60.0, slots * duration * 4)
+        while time.monotonic() < deadline:
+            time.sleep(POLL_SECONDS)
+            proven = timekeeper.status().slots_proven_since_start
+            marks.append((time.perf_counter(), proven))
+            for farmer in farmers:
+                status = farmer.status()
+                if status.slots_audited:
+                    samples.append(status.last_audit_seconds)
+            if proven >= slots:
+                break
+        timekeeper.stop(timeout=60)
+        final = timekeeper.status()
+        last = final.next_slot - 1
+        # Let the node and the farmers finish the slots already sent (or show that they cannot).
+        previous = None
+        drain_deadline = time.monotonic() + 10
+        while time.monotonic() < drain_deadline:
+            node_status = node.status()
+            statuses = [farmer.status() for farmer in farmers]
+            seen = tuple(s.slots_audited + s.slots_skipped for s in statuses)
+            if node_status.current_slot >= last and seen == previous:
+                break
+            previous = seen
+            time.sleep(0.5)
+        proof_size = compute_proof_of_space_size(PARAMS)
+        votes = sum(len(Block.from_bytes(data, proof_size).votes) for data in node.canonical_blocks(timeout=120))
+        (t0, p0), (t1, p1) = marks[0], marks[-1]
+        return RunResult(
+            farmers=count, duration=duration, iterations=iterations, proven=final.slots_proven_since_start,
+            rate=(p1 - p0) / (t1 - t0) if t1 > t0 else 0.0, node_seen=node_status.current_slot - first + 1,
+            audited=[s.slots_audited for s in statuses], skipped=[s.slots_skipped for s in statuses],
+            mean_audit=[s.mean_audit_seconds for s in statuses], samples=samples,
+            blocks=node_status.blocks_authored, votes=votes, expected_per_100=100 * BLOCK_PROBABILITY,
+            rejected=node_status.blocks_rejected,
+            errors=[e for e in (node_status.last_error, final.last_error, *(s.last_error for s in statuses)) if e],
+        )  # fmt: skip
+    finally:
+        for actor in reversed(actors):
+            with contextlib.suppress(Exception):
+                actor.shutdown(timeout=30)
+            with contextlib.suppress(Exception):
+                actor.kill(restart=False)
+
+
+def report_run(result: RunResult, summary: Summary) -> None:
+    duration = result.duration
+    target = 1 / duration
+    audited = ", ".join(
+        f"farmer {i}: {a}/{a + s} audited/received ({a / result.proven:.1%} of proven)"
+        for i, (a, s) in enumerate(zip(result.audited, result.skipped, strict=True))
+    )
+    mean = max(result.mean_audit)
+    sampled_max = max(result.samples, default=0.0)
+    within = sum(1 for t in result.samples if t <= duration) / len(result.samples) if result.samples else 0.0
+    per_100 = 100 * result.blocks / result.proven if result.proven else 0.0
+    plural = "s" if result.farmers > 1 else ""
+    print(
+        f"ray      {result.farmers} farmer{plural}, {duration * 1e3:g} ms slots ({result.iterations:,} iterations): "
+        f"{result.proven} slots proven at {result.rate:.1f} slots/s (target {target:.1f} -> {result.rate / target:.2f}); "
+        f"node saw {result.node_seen}; {audited} -> every farmer/proven = {result.every_farmer:.3f}",
+        flush=True,
+    )
+    print(
+        f"         audit mean {ms(mean)}, {len(result.samples)} sampled: max {ms(sampled_max)} -> mean/slot = "
+        f"{mean / duration:.4f}, sampled within the slot {within:.1%}; blocks {result.blocks} = {per_100:.1f} per 100 "
+        f"slots (expected {result.expected_per_100:.1f} -> {per_100 / result.expected_per_100:.2f}), "
+        f"{result.votes / max(1, result.blocks):.1f} votes per block"
+        + (f"; rejected {result.rejected}" if result.rejected else "")
+        + (f"; errors: {result.errors}" if result.errors else ""),
+        flush=True,
+    )
+    what = f"devnet, {result.farmers} farmer{plural}, {duration * 1e3:g} ms slots"
+    summary.add(
+        what,
+        f"{result.rate:.1f} slots/s ({result.rate / target:.2f} of target); audited by every farmer "
+        f"{result.every_farmer:.1%}",
+        f"PoT: {result.proven} slots proven",
+        f"audited/proven = **{result.every_farmer:.3f}**",
+    )
+    summary.add(
+        f"  audit within the slot ({duration * 1e3:g} ms)",
+        f"mean {ms(mean)}, sampled max {ms(sampled_max)} ({within:.0%} of {len(result.samples)} samples within)",
+        f"slot {duration * 1e3:g} ms",
+        f"mean/slot = {mean / duration:.4f}",
+    )
+    summary.add(
+        "  blocks per 100 slots",
+        f"{per_100:.1f} ({result.blocks} blocks, {result.votes / max(1, result.blocks):.1f} votes each)",
+        f"expected {result.expected_per_100:.1f}",
+        f"{per_100 / result.expected_per_100:.2f}",
+    )
+
+
+def measure_ray(arguments: argparse.Namespace, farms: list[Path], encoded: list[float], headers: list,
+                scratch: Path, summary: Summary, work: float | None) -> None:  # fmt: skip
+    """`work`: seconds of farmer and node work per slot measured in this process (None when not measured)."""
+    from autonomys.clusters.launch import local_ray
+    from autonomys.clusters.spec import ClusterSpec
+
+    rate = measure_chain_rate(MonotonicClock())
+    print(f"ray      AES chain rate here {rate / 1e6:.1f} M it/s (slot iterations = rate x duration)", flush=True)
+    keys = []
+    for path in farms:
+        with Farm.open(path) as farm:
+            keys.append(farm.identity.public_key)
+    spec = ClusterSpec(preset=PARAMS.name, namespace=f"devnet-bench-{uuid.uuid4().hex[:8]}")
+    results: list[RunResult] = []
+    started = time.perf_counter()
+    with local_ray(spec, num_cpus=2, farms=max(arguments.farmers)):
+        print(f"         local Ray up in {time.perf_counter() - started:.1f} s", flush=True)
+        for count in arguments.farmers:
+            for index, duration in enumerate(arguments.durations):
+                iterations = max(
+                    POT_ITERATIONS_MULTIPLE, int(rate * duration) // POT_ITERATIONS_MULTIPLE * POT_ITERATIONS_MULTIPLE
+                )
+                result = ray_run(spec, f"{count}f{index}", farms[:count], keys[:count], encoded[:count], headers,
+                                 duration, iterations, arguments.slots, scratch)  # fmt: skip
+                report_run(result, summary)
+                results.append(result)
+    for count in arguments.farmers:
+        passing = [r for r in results if r.farmers == count and r.every_farmer >= PASS_SHARE]
+        plural = "s" if count > 1 else ""
+        if passing:
+            best = min(passing, key=lambda r: r.duration)
+            print(f"ray      {count} farmer{plural}: fastest slot with >= {PASS_SHARE:.0%} of slots audited by every "
+                  f"farmer: {best.duration * 1e3:g} ms ({best.rate:.1f} slots/s achieved)")  # fmt: skip
+            summary.add(
+                f"fastest slot kept up with, {count} farmer{plural} (>= {PASS_SHARE:.0%} audited)",
+                f"**{best.duration * 1e3:g} ms = {best.rate:.1f} slots/s**",
+                f"tested down to {min(arguments.durations) * 1e3:g} ms"
+                + (f"; one core's work bound {1 / work:.0f} slots/s" if work else ""),
+                f"audited/proven = {best.every_farmer:.3f}",
+            )
+        else:
+            print(f"ray      {count} farmer{plural}: no tested slot duration kept >= {PASS_SHARE:.0%} audited")
+            summary.add(f"fastest slot kept up with, {count} farmer{plural}", "none of the tested durations", "", "")
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
+    parser.add_argument("--farmers", default="1,2", help="farmer counts to run on Ray, comma separated")
+    parser.add_argument("--sectors", type=int, default=4, help="MINIMAL sectors (8 pieces each) per farm")
+    parser.add_argument("--durations", default="200,150,100,50,25", help="slot durations to try, ms, comma separated")
+    parser.add_argument("--slots", type=int, default=300, help="slots proven per Ray run")
+    parser.add_argument("--import-blocks", type=int, default=20, help="MINIMAL blocks authored and imported")
+    parser.add_argument("--dev-blocks", type=int, default=3, help="DEV blocks authored (one K=20 proof each, ~1.5 s)")
+    parser.add_argument("--dev-pieces", type=int, default=2, help="pieces in the DEV sector")
+    parser.add_argument(
+        "--kzg",
+        default=str(CEREMONY) if CEREMONY.exists() else "dev",
+        help="KZG setup for DEV blocks: the ceremony file (default when present) or 'dev' (insecure, cached)",
+    )
+    parser.add_argument(
+        "--work-dir",
+        type=Path,
+        default=Path(tempfile.gettempdir()) / "autonomys-bench-farming",
+        help="cache for the archived MAINNET-size segment (shared with benchmarks/farming.py, kept)",
+    )
+    parser.add_argument("--skip-import", action="store_true")
+    parser.add_argument("--skip-dev", action="store_true", help="MINIMAL blocks only in the import benchmark")
+    parser.add_argument("--skip-ray", action="store_true")
+    arguments = parser.parse_args()
+    try:
+        arguments.farmers = sorted({int(value) for value in arguments.farmers.split(",")})
+        arguments.durations = sorted({float(value) / 1000 for value in arguments.durations.split(",")}, reverse=True)
+    except ValueError:
+        parser.error("--farmers and --durations take comma-separated numbers")
+    if not arguments.farmers or min(arguments.farmers) < 1 or not arguments.durations or min(arguments.durations) <= 0:
+        parser.error("--farmers must be >= 1 and --durations > 0")
+    if arguments.sectors < 1 or arguments.slots < 10 or not 1 <= arguments.dev_pieces <= DEV.max_pieces_in_sector:
+        parser.error(f"--sectors >= 1, --slots >= 10, --dev-pieces in 1..{DEV.max_pieces_in_sector}")
+    os.environ["RAY_AUTH_MODE"] = "disabled"  # a private loopback instance: token auth guards shared clusters
+
+    scratch = Path(tempfile.mkdtemp(prefix="autonomys-bench-devnet-"))
+    farm_count = max(arguments.farmers + [2])
+    print(f"CPUs: {os.cpu_count()}; scratch {scratch}; {farm_count} MINIMAL farms of {arguments.sectors} sectors "
+          f"({arguments.sectors * PARAMS.max_pieces_in_sector} pieces each)", flush=True)  # fmt: skip
+    summary = Summary()
+    work = None
+    try:
+        setup = setup_for(PARAMS.record_num_chunks)
+        seconds, history = timed(lambda: minimal_history(scratch / "history", setup, 2))
+        farms = [scratch / f"farm{i}" for i in range(farm_count)]
+        plotted, _ = timed(lambda: [plot_farm(path, history, setup, arguments.sectors, PARAMS) for path in farms])
+        encoded = [encoded_chunks_per_s_bucket(path) for path in farms]
+        print(f"setup    MINIMAL history (2 segments) {seconds:.1f} s; {farm_count} farms plotted in {plotted:.1f} s; "
+              f"encoded chunks per audited s-bucket: {', '.join(f'{e:.1f}' for e in encoded)}", flush=True)  # fmt: skip
+        if not arguments.skip_import:
+            count = max(arguments.farmers)
+            work = measure_minimal_imports(
+                farms[:count], encoded[:count], history, setup, arguments.import_blocks, scratch, summary
+            )
+            if not arguments.skip_dev:
+                measure_dev_imports(arguments, scratch, summary)
+        measure_audits(farms[: max(arguments.farmers)], encoded, arguments.durations, summary)
+        if not arguments.skip_ray:
+            measure_ray(arguments, farms, encoded, history.archiver.segment_headers(), scratch, summary, work)
+    finally:
+        with contextlib.suppress(Exception):
+            import ray
+
+            if ray.is_initialized():
+                ray.shutdown()
+        shutil.rmtree(scratch, ignore_errors=True)
+        summary.print()
+        sys.stdout.flush()
+
+
+if __name__ == "__main__":
+    main()

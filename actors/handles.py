@@ -355,6 +355,9 @@ class ArchiverLinkHandle(_NamedActor):
     def on_confirmed_block(self, number: int, block: bytes) -> list:
         return self._call("on_confirmed_block", number, block, timeout=DEFAULT_TIMEOUT * 10)
 
+    def segment_headers(self, first: int = 0) -> list:
+        return self._call("segment_headers", first)
+
 
 class NodeClient(ActorClient):
     """Typed calls to a node actor."""

@@ -87,6 +87,8 @@ class NodeService:
         self._resolve_farmer = farmer_resolver or _default_farmer_resolver
         self._resolve_peer = peer_resolver or _default_peer_resolver
         archiver = None
+        self._archiver_name = config.archiver
+        self._resolve_archiver_headers = archiver_resolver or _default_archiver_resolver
         if config.archiver is not None:
             archiver = (archiver_resolver or _default_archiver_resolver)(config.archiver)
         self._store = RocksKVStore(Path(config.data_dir) / f"node-{config.name}")
@@ -152,6 +154,12 @@ class NodeService:
         with self._lock:
             hashes = self.node.canonical_hashes()[max(0, first_number - 1) : max(0, first_number - 1) + count]
             return [self.node.header_bytes(block_hash) for block_hash in hashes]
+
+    def segment_headers(self, first: int = 0) -> list:
+        """Segment headers from `first`, as this node's archiver produced them (for farmers' replotting)."""
+        if self._archiver_name is None:
+            return []
+        return list(self._resolve_archiver_headers(self._archiver_name).segment_headers(first))
 
     def segment_commitment(self, segment_index: int) -> bytes | None:
         """The commitment of a recorded segment (for farmers' piece checks and replotting)."""

@@ -221,3 +221,28 @@ def test_headers_of_the_canonical_chain_are_served(history, farmers, setup) -> N
     authored = run_slots(node, farmers, range(1, 25))
     headers = [Header.from_bytes(node.header_bytes(block_hash)) for block_hash in node.canonical_hashes()]
     assert [header.hash() for header in headers] == [block.header.hash() for block in authored]
+
+
+def test_the_node_service_serves_segment_headers_and_commitments(tmp_path: Path, history, farmers, setup, monkeypatch) -> None:
+    from autonomys.actors.node_service import NodeConfig, NodeService
+
+    class Archive:
+        def on_confirmed_block(self, number: int, block: bytes) -> list:
+            return []
+
+        def segment_headers(self, first: int = 0) -> list:
+            return history.archiver.segment_headers(first)
+
+    monkeypatch.setattr("autonomys.actors.node_service.setup_for", lambda chunks, path: setup)
+    genesis = genesis_for(history, farmers)
+    config = NodeConfig(str(tmp_path), PARAMS, genesis.to_bytes(), archiver="archiver")
+    service = NodeService(config, archiver_resolver=lambda name: Archive())
+    try:
+        headers = history.archiver.segment_headers()
+        assert service.segment_headers(1) == headers[1:]
+        assert service.segment_commitment(0) == headers[0].segment_commitment
+        assert service.segment_commitment(len(headers)) is None
+        assert service.history_size() == len(headers)
+        assert service.status().best_number == 0
+    finally:
+        service.shutdown()

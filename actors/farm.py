@@ -55,6 +55,12 @@ class FarmDescription(BaseModel):
     allocated_bytes: int = Field(gt=0)
 
 
+def compute_farm_size(params: Params, sectors: int) -> int:
+    """Bytes a farm of `sectors` full sectors takes: sector data, metadata entries and the metadata header."""
+    per_sector = compute_sector_size(params.max_pieces_in_sector, params) + compute_sector_metadata_size(params)
+    return sectors * per_sector + METADATA_HEADER_SIZE
+
+
 def plan_farm(size_bytes: int, params: Params) -> tuple[int, int]:
     """(max_sectors, sector_size) for a farm of `size_bytes`; FarmError if not even one sector fits."""
     sector_size = compute_sector_size(params.max_pieces_in_sector, params)

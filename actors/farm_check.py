@@ -464,3 +464,13 @@ def _time_verification(verifier: SolutionVerifier, solution: FarmerSolution, slo
         msg = f"a solution from sector {decoded.sector_index} does not verify ({error}): run `autonomys plots check`"
         raise FarmCheckError(msg) from error
     return time.perf_counter() - started
+
+
+def compute_encoded_chunks_per_s_bucket(farm: Farm) -> float:
+    """Encoded (winnable) chunks an audited s-bucket of this farm holds on average, summed over its sectors:
+    expected candidates per slot = this × solution_range / 2^64 (sizes a test or benchmark solution range)."""
+    params, total = farm.params, 0
+    for metadata in farm.plotted_sectors().values():
+        bitfields = farm.read_at(metadata.sector_index, 0, metadata.pieces_in_sector * params.num_s_buckets // 8)
+        total += int.from_bytes(bitfields, "little").bit_count()
+    return total / params.num_s_buckets

@@ -26,13 +26,14 @@ from typing import Protocol
 
 from autonomys.actors.clock import Clock, MonotonicClock
 from autonomys.actors.farm import Farm
-from autonomys.actors.farmer_core import AuditReport, FarmerCore
+from autonomys.actors.farmer_core import AuditReport, FarmerCore, SectorCandidates
 from autonomys.actors.kzg_setup import load_kzg, setup_for
 from autonomys.actors.messages import FarmerSolution, FarmerStatus, FarmingSlot, SlotNotification
 from autonomys.actors.metrics import FarmMetrics
 from autonomys.actors.piece_store import PieceGetter
 from autonomys.actors.plotter import HistorySource, Plotter, PlottingLoop, RecordEncoder, SectorProgress
 from autonomys.protocol.errors import InvalidSector
+from autonomys.protocol.farming import AuditCandidate
 from autonomys.protocol.solution_range import compute_voting_solution_range, pieces_to_solution_range
 
 STATUS_FILE = "farmer-status.json"
@@ -273,7 +274,7 @@ class FarmerService:
                     continue
                 self._prove_one(report.slot, sector, candidate)
 
-    def _prove_one(self, slot: FarmingSlot, sector, candidate) -> None:  # noqa: ANN001 - farmer_core types
+    def _prove_one(self, slot: FarmingSlot, sector: SectorCandidates, candidate: AuditCandidate) -> None:
         started = self.clock.monotonic()
         try:
             solution = self.core.prove(slot, sector, candidate)

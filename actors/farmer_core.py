@@ -166,6 +166,7 @@ class FarmerCore:
         self.registry = SectorRegistry(farm)
         self.gate = ProvingGate()
         self._table = new_pos_table(self.params)
+        self._commitments: dict[int, bytes] = {}
         self.registry.load()
 
     def audit(self, slot: FarmingSlot) -> AuditReport:
@@ -244,7 +245,11 @@ class FarmerCore:
 
     def _expiration(self, entry: SectorEntry, history: HistorySource) -> int | None:
         segment = compute_expiration_check_segment_index(entry.metadata.history_size, self.params)
-        commitment = history.segment_commitment(segment)
+        # Commitments never change once recorded: ask the (possibly remote) history once per segment.
+        commitment = self._commitments.get(segment)
         if commitment is None:
-            return None
+            commitment = history.segment_commitment(segment)
+            if commitment is None:
+                return None
+            self._commitments[segment] = commitment
         return derive_expiration_history_size(entry.sector_id, entry.metadata.history_size, commitment, self.params)

@@ -85,3 +85,18 @@ def archive_synthetic_blocks(archiver: Archiver, segments: int, on_segment: Call
         report(count)
         number += 1
     return count
+
+
+class ArchiverHistory(HeadersHistory):
+    """An in-process archiver as both a history source (its segment headers) and a piece getter."""
+
+    def __init__(self, archiver: Archiver) -> None:
+        self.archiver = archiver
+        super().__init__(archiver.segment_headers)
+
+    def get_piece(self, piece_index: int) -> bytes | None:
+        return self.archiver.get_piece(piece_index)
+
+    def extend_to(self, segments: int) -> None:
+        """Archive more deterministic blocks until `segments` segments exist."""
+        archive_synthetic_blocks(self.archiver, segments)

@@ -105,6 +105,7 @@ class Node:
         self._transactions: list[Transaction] = []
         self._segment_headers: list[SegmentHeader] = []
         self.best_hash = self.genesis_hash
+        self._archived = store.archived() or 0
         self._restore()
 
     # -- state ---------------------------------------------------------------------------------
@@ -120,10 +121,10 @@ class Node:
     def state_of(self, block_hash: bytes) -> ChainState | None:
         return self._states.get(bytes(block_hash))
 
-    def canonical_hashes(self) -> list[bytes]:
-        """Block hashes from block 1 to the best block."""
+    def canonical_hashes(self, after: int = 0) -> list[bytes]:
+        """Hashes of the best chain's blocks numbered above `after`, oldest first (walks back only that far)."""
         path, cursor = [], self.best_hash
-        while cursor != self.genesis_hash:
+        while cursor != self.genesis_hash and self._numbers[cursor] > after:
             path.append(cursor)
             cursor = self._parents[cursor]
         return path[::-1]
@@ -269,7 +270,7 @@ class Node:
         self._remember(block_hash, parent_hash, state, weight)
         self._seen_solutions[key] = block_hash
         self.metrics.blocks_imported += 1
-        new_best = self._update_best(block_hash)
+        new_best = self._update_best(block_hash, block)
         return ImportOutcome("imported", block_hash, new_best=new_best)
 
     def _remember(self, block_hash: bytes, parent_hash: bytes, state: ChainState, weight: int) -> None:
@@ -278,7 +279,7 @@ class Node:
         self._parents[block_hash] = parent_hash
         self._numbers[block_hash] = state.number
 
-    def _update_best(self, candidate: bytes) -> bool:
+    def _update_best(self, candidate: bytes, block: Block) -> bool:
         best = choose_best(
             [(h, self._weights[h], self._numbers[h]) for h in (self.best_hash, candidate)]
         )
@@ -288,18 +289,15 @@ class Node:
             self.metrics.reorgs += 1
         self.best_hash = best
         self.store.put_best(best)
-        self._drop_included_segment_headers()
+        self._drop_included(block)
         return True
 
-    def _drop_included_segment_headers(self) -> None:
+    def _drop_included(self, block: Block) -> None:
+        """Forget pending segment headers the new best state records and transactions its block carried."""
         recorded = self.best_state.history_size
         self._segment_headers = [h for h in self._segment_headers if h.segment_index >= recorded]
-        included = {tx.hash() for h in self.canonical_hashes()[-1:] for tx in self._block_transactions(h)}
+        included = {tx.hash() for tx in block.transactions}
         self._transactions = [tx for tx in self._transactions if tx.hash() not in included]
-
-    def _block_transactions(self, block_hash: bytes) -> tuple[Transaction, ...]:
-        data = self.store.block(block_hash)
-        return () if data is None else Block.from_bytes(data, self._proof_size).transactions
 
     def _keep_orphan(self, parent_hash: bytes, data: bytes) -> None:
         if sum(len(waiting) for waiting in self._orphans.values()) < MAX_ORPHANS:
@@ -317,15 +315,17 @@ class Node:
         headers they complete are kept for the next authored block."""
         if self.archiver is None:
             return []
-        canonical = self.canonical_hashes()
-        confirmed_up_to = len(canonical) - self.params.confirmation_depth_k
-        archived = self.store.archived() or 0
+        confirmed_up_to = self.best_state.number - self.params.confirmation_depth_k
         headers: list[SegmentHeader] = []
-        for number in range(archived + 1, confirmed_up_to + 1):
-            data = self.store.block(canonical[number - 1])
+        for block_hash in self.canonical_hashes(after=self._archived):
+            number = self._numbers[block_hash]
+            if number > confirmed_up_to:
+                break
+            data = self.store.block(block_hash)
             assert data is not None
             headers += self.archiver.on_confirmed_block(number, data)
             self.store.put_archived(number)
+            self._archived = number
         self.add_segment_headers(headers)
         return headers
 

@@ -15,9 +15,8 @@ from __future__ import annotations
 import argparse
 import random
 import sys
-import time
-from pathlib import Path
 
+from bench_common import CEREMONY, timed
 from py_arkworks_bls12381 import G1Point, Scalar
 
 from autonomys.actors.kzg_setup import KzgSetup, load_kzg
@@ -28,14 +27,7 @@ from autonomys.protocol.segment_encoding import split_segment_into_raw_records
 from autonomys.protocol.segments import INITIAL_LAST_ARCHIVED_BLOCK
 from autonomys.protocol.types import Blake3Hash, SegmentIndex
 
-CEREMONY = Path(__file__).resolve().parents[2] / "shared" / "kzg" / "eth-public-parameters.bin"
 PARAMS = MAINNET
-
-
-def timed(function):
-    started = time.perf_counter()
-    result = function()
-    return time.perf_counter() - started, result
 
 
 def measure_floor(kzg, records: int) -> float:

@@ -40,12 +40,13 @@ import time
 from pathlib import Path
 
 import blake3
+from bench_common import CEREMONY, Summary, median, ms, prepare_history, timed
 from py_arkworks_bls12381 import G1Point, Scalar
 
 from autonomys.actors.farm import PLOT_FILE, Farm
 from autonomys.actors.farmer_core import FarmerCore
 from autonomys.actors.history import ArchiveHistory
-from autonomys.actors.kzg_setup import KzgSetup, load_kzg, setup_for
+from autonomys.actors.kzg_setup import load_kzg, setup_for
 from autonomys.actors.messages import FarmingSlot
 from autonomys.actors.plotter import LocalRecordEncoder, Plotter
 from autonomys.kernels import pos
@@ -72,42 +73,11 @@ from autonomys.protocol.sectors import (
     derive_evaluation_seed,
 )
 
-CEREMONY = Path(__file__).resolve().parents[2] / "shared" / "kzg" / "eth-public-parameters.bin"
 TIB = 1 << 40
 # Audit ranges: a chunk is a candidate with probability range / 2^64 (1 in 1000 for a vote: ~0.5 per sector per slot).
 AUDIT_SOLUTION_RANGE = U64_MAX // 10_000
 AUDIT_VOTING_RANGE = U64_MAX // 1_000
 PROBABILITY_BITS = 16  # precision of the per-s-bucket proof probability used to draw bitfields
-
-
-def timed(function):
-    started = time.perf_counter()
-    result = function()
-    return time.perf_counter() - started, result
-
-
-def ms(seconds: float) -> str:
-    return f"{seconds * 1e3:.3f} ms" if seconds < 0.01 else f"{seconds * 1e3:.1f} ms"
-
-
-class Summary:
-    """Rows of the final table: what, figure, against, ratio."""
-
-    def __init__(self) -> None:
-        self.rows: list[tuple[str, str, str, str]] = []
-
-    def add(self, what: str, figure: str, against: str = "", ratio: str = "") -> None:
-        self.rows.append((what, figure, against, ratio))
-
-    def print(self) -> None:
-        if not self.rows:
-            return
-        widths = [max(len(row[column]) for row in self.rows) for column in range(4)]
-        header = ("what", "figure", "against", "ratio")
-        widths = [max(width, len(name)) for width, name in zip(widths, header, strict=True)]
-        print("\nsummary")
-        for row in (header, tuple("-" * width for width in widths), *self.rows):
-            print("  " + " | ".join(cell.ljust(width) for cell, width in zip(row, widths, strict=True)))
 
 
 # ---- audit: a farm of random MAINNET-layout sectors ----
@@ -332,20 +302,6 @@ def measure_gather(farm: Farm, summary: Summary) -> tuple[float, float]:
 # ---- proving and verification on a real DEV farm ----
 
 
-def prepare_history(work_dir: Path, setup: KzgSetup, label: str, params: Params) -> ArchiveHistory:
-    """One archived segment of synthetic history (MAINNET archiving sizes, the same as DEV), cached per setup."""
-    from autonomys.clusters.synth import synthesize_history
-
-    network = work_dir / f"network-{label}"
-    if not (network / "archiver").exists():
-        print(
-            f"         archiving one segment of synthetic history into {network} (cached for later runs)…", flush=True
-        )
-        seconds, _ = timed(lambda: synthesize_history(network, "mainnet", setup, 1))
-        print(f"         archived in {seconds:.0f} s", flush=True)
-    return ArchiveHistory(network, params)
-
-
 def prove_breakdown(
     farm: Farm, core: FarmerCore, sector, candidate: AuditCandidate, table
 ) -> tuple[dict[str, float], bytes, float]:
@@ -370,10 +326,6 @@ def prove_breakdown(
     finally:
         view.release()
     return steps, witness, hashes
-
-
-def median(values) -> float:
-    return statistics.median(values)
 
 
 def measure_prove_and_verify(

@@ -29,6 +29,8 @@ import threading
 import time
 from pathlib import Path
 
+from bench_common import CEREMONY, timed
+
 from autonomys.actors.farm import Farm
 from autonomys.actors.history import ArchiveHistory
 from autonomys.actors.kzg_setup import KzgSetup, load_kzg, setup_for
@@ -39,15 +41,8 @@ from autonomys.protocol.params import MAINNET
 from autonomys.protocol.plotting import encode_record
 from autonomys.protocol.sectors import compute_sector_metadata_size, compute_sector_size
 
-CEREMONY = Path(__file__).resolve().parents[2] / "shared" / "kzg" / "eth-public-parameters.bin"
 PARAMS = MAINNET
 K = PARAMS.pos_k
-
-
-def timed(function):
-    started = time.perf_counter()
-    result = function()
-    return time.perf_counter() - started, result
 
 
 def median_of(runs: int, function) -> float:

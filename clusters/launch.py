@@ -23,7 +23,7 @@ import ray
 from ray.exceptions import RayTaskError
 
 from autonomys.actors.archiver import ArchiverConfig
-from autonomys.actors.farm import Farm, plan_farm
+from autonomys.actors.farm import Farm, compute_farm_size, plan_farm
 from autonomys.actors.farmer import FarmerConfig
 from autonomys.actors.handles import ArchiverClient, FarmerClient, NodeClient, TimekeeperClient
 from autonomys.actors.kzg_setup import KzgSetup, setup_for
@@ -42,11 +42,9 @@ from autonomys.clusters.genesis import GenesisConfig, load_or_create_genesis, pr
 from autonomys.clusters.spec import ARCHIVER_NAME, ClusterSpec
 from autonomys.protocol.chain_state import ChainState, genesis_state
 from autonomys.protocol.params import Params
-from autonomys.protocol.sectors import compute_sector_metadata_size, compute_sector_size
 from autonomys.protocol.solution_range import pieces_to_solution_range
 
 NODE_NAME = "node"
-FARM_METADATA_HEADER = 64
 SLOW_CALL_TIMEOUT = 900.0
 # Seconds to wait for a cluster's GCS port to accept a connection (ray.init retries for minutes otherwise).
 CONNECT_TIMEOUT = 5.0
@@ -196,12 +194,6 @@ def farmer_name(index: int) -> str:
 
 def farm_path(data_dir: Path, index: int) -> Path:
     return data_dir / "farms" / f"farm{index}"
-
-
-def compute_farm_size(params: Params, sectors: int) -> int:
-    """Bytes for a farm of `sectors` full sectors (data, metadata entries and the metadata header)."""
-    per_sector = compute_sector_size(params.max_pieces_in_sector, params) + compute_sector_metadata_size(params)
-    return sectors * per_sector + FARM_METADATA_HEADER
 
 
 def genesis_block(genesis: GenesisConfig, params: Params) -> bytes:

@@ -26,6 +26,10 @@ from pathlib import Path
 
 import pytest
 
+from autonomys.actors.farm import compute_farm_size
+from autonomys.clusters.cli_cluster import free_ports
+from autonomys.protocol.params import MINIMAL
+
 pytestmark = pytest.mark.cluster
 BIN = Path(sys.executable).parent
 MARKER = "AUTONOMYS_TEST_CLUSTER"
@@ -44,17 +48,6 @@ class Head:
     gcs_address: str
     dashboard: str
     environment: dict[str, str]
-
-
-def free_ports(count: int) -> list[int]:
-    sockets = [socket.socket() for _ in range(count)]
-    try:
-        for sock in sockets:
-            sock.bind(("", 0))
-        return [sock.getsockname()[1] for sock in sockets]
-    finally:
-        for sock in sockets:
-            sock.close()
 
 
 def marked_processes(marker: str) -> list[int]:
@@ -134,7 +127,7 @@ def run(head: Head, *arguments: str, cwd: Path | None = None) -> subprocess.Comp
 def write_topology(directory: Path, data_dir: Path, plotting_workers: int = 1) -> Path:
     """MINIMAL network with two one-sector farms: one anywhere, one pinned to this host by its hostname."""
     directory.mkdir(parents=True, exist_ok=True)
-    farm_size = 17_964  # launch.compute_farm_size(MINIMAL, 1 sector)
+    farm_size = compute_farm_size(MINIMAL, 1)
     topology = {
         "network": {"preset": "minimal", "data_dir": str(data_dir)},
         "farms": [

@@ -4,17 +4,17 @@ from __future__ import annotations
 
 from pathlib import Path
 
-from autonomys.actors.farm import Farm
+from autonomys.actors.farm import Farm, compute_farm_size
+from autonomys.actors.farm_check import compute_encoded_chunks_per_s_bucket
 from autonomys.actors.kzg_setup import KzgSetup
 from autonomys.actors.plotter import LocalRecordEncoder, Plotter
 from autonomys.protocol.params import Params
-from autonomys.protocol.sectors import compute_sector_metadata_size, compute_sector_size
 from helpers.history import ArchivedHistory
 
 
 def farm_size(sectors: int, params: Params) -> int:
     """Bytes a farm of `sectors` full sectors needs (sector data, metadata entries, metadata header)."""
-    return sectors * (compute_sector_size(params.max_pieces_in_sector, params) + compute_sector_metadata_size(params)) + 64
+    return compute_farm_size(params, sectors)
 
 
 def plotted_farm(path: Path, history: ArchivedHistory, setup: KzgSetup, sectors: int, params: Params) -> Path:
@@ -25,11 +25,7 @@ def plotted_farm(path: Path, history: ArchivedHistory, setup: KzgSetup, sectors:
 
 
 def encoded_chunks_per_s_bucket(farm_path: Path, params: Params) -> float:
-    """Encoded (winnable) chunks an audited s-bucket of this farm holds on average, over all its sectors:
-    expected candidates per slot = this × solution_range / 2^64."""
+    """Encoded chunks an audited s-bucket of the farm at `farm_path` holds on average (see farm_check)."""
     with Farm.open(farm_path) as farm:
-        total = 0
-        for metadata in farm.plotted_sectors().values():
-            bitfields = farm.read_at(metadata.sector_index, 0, metadata.pieces_in_sector * params.num_s_buckets // 8)
-            total += int.from_bytes(bitfields, "little").bit_count()
-    return total / params.num_s_buckets
+        assert farm.params.num_s_buckets == params.num_s_buckets
+        return compute_encoded_chunks_per_s_bucket(farm)

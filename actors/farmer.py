@@ -25,15 +25,18 @@ from pathlib import Path
 from typing import Protocol
 
 from autonomys.actors.clock import Clock, MonotonicClock
+from autonomys.actors.dsn import DsnNames, build_piece_getter
 from autonomys.actors.farm import Farm
 from autonomys.actors.farmer_core import AuditReport, FarmerCore, SectorCandidates
 from autonomys.actors.kzg_setup import load_kzg, setup_for
 from autonomys.actors.messages import FarmerSolution, FarmerStatus, FarmingSlot, SlotNotification
 from autonomys.actors.metrics import FarmMetrics
 from autonomys.actors.piece_store import PieceGetter
+from autonomys.actors.plot_reader import PlotPieceReader
 from autonomys.actors.plotter import HistorySource, Plotter, PlottingLoop, RecordEncoder, SectorProgress
 from autonomys.protocol.errors import InvalidSector
 from autonomys.protocol.farming import AuditCandidate
+from autonomys.protocol.kzg import Kzg
 from autonomys.protocol.solution_range import compute_voting_solution_range, pieces_to_solution_range
 
 STATUS_FILE = "farmer-status.json"
@@ -65,6 +68,12 @@ class FarmerConfig:
     """Named actor the farmer fetches pieces from to plot its farm; None plots only with injected pieces."""
     node: str | None = None
     """Named actor serving the chain's history size and segment commitments (plotting and sector states)."""
+    cache_peers: tuple[str, ...] = ()
+    """DSN bootstrap: named cache peers the farmer's piece getter looks up pieces through (L2)."""
+    local_cache: str | None = None
+    """The cache peer on this farm's disk (the farmer's cache share), asked first."""
+    farmers: tuple[str, ...] = ()
+    """Other farmers whose plots serve pieces (L1) when no cache has them."""
 
 
 class _FarmPlotter(Plotter):
@@ -104,10 +113,11 @@ class FarmerService:
         self.clock = clock if clock is not None else MonotonicClock()
         self.core = FarmerCore(self.farm, kzg, reward_address, self.farm_id, self.clock)
         self.metrics = metrics if metrics is not None else _default_metrics(self.farm_id)
-        if pieces is None and config.archiver is not None:
-            pieces = _default_pieces(config.archiver)
+        self.plots = PlotPieceReader(self.farm, f"{self.farm_id}-plots", self._is_sector_readable)
         if plotting_history is None and config.node is not None:
             plotting_history = _default_history(config.node)
+        if pieces is None and config.archiver is not None and plotting_history is not None:
+            pieces = _default_pieces(config, kzg, plotting_history, self.plots)
         self.history = history if history is not None else plotting_history
         self._resolver = sink_resolver if sink_resolver is not None else _default_resolver
         self._sinks: dict[str, SolutionSink] = {}
@@ -175,6 +185,10 @@ class FarmerService:
     def set_solution_range(self, solution_range: int) -> None:
         self._solution_range_fixed = True
         self._solution_range = solution_range
+
+    def read_piece(self, piece_index: int) -> bytes | None:
+        """A piece decoded from this farm's plots (L1), or None when no intact sector holds it."""
+        return self.plots.get_piece(piece_index)
 
     def subscribe_solutions(self, name: str) -> None:
         self._sinks[name] = self._resolver(name)
@@ -305,6 +319,10 @@ class FarmerService:
 
     # -- own plotting ------------------------------------------------------------------------
 
+    def _is_sector_readable(self, sector_index: int) -> bool:
+        """Audited sectors only: one being rewritten or found corrupt serves no pieces."""
+        return any(entry.sector_index == sector_index for entry in self.core.registry.snapshot())
+
     def _on_own_plotting_progress(self, progress: SectorProgress) -> None:
         self.core.on_plotting_progress(progress)
         self._plotting = progress
@@ -362,10 +380,10 @@ def _default_resolver(name: str) -> SolutionSink:
     return ActorSubscriber(name)
 
 
-def _default_pieces(name: str) -> PieceGetter:
-    from autonomys.actors.handles import ArchiverPiecesHandle  # Ray is only needed inside a cluster
-
-    return ArchiverPiecesHandle(name)
+def _default_pieces(config: FarmerConfig, kzg: Kzg, history: HistorySource, plots: PlotPieceReader) -> PieceGetter:
+    """Plotting's pieces through the DSN: own cache, cache peers, the node's last segment, L1, reconstruction."""
+    names = DsnNames(config.cache_peers, config.local_cache, config.archiver, config.farmers)
+    return build_piece_getter(plots.params, kzg, history, names, plots=plots, exclude=[plots.name])
 
 
 def _default_history(name: str) -> HistorySource:

@@ -358,6 +358,9 @@ class ArchiverLinkHandle(_NamedActor):
     def segment_headers(self, first: int = 0) -> list:
         return self._call("segment_headers", first)
 
+    def object_mapping(self, object_hash: bytes) -> Any:
+        return self._call("object_mapping", object_hash)
+
 
 class NodeClient(ActorClient):
     """Typed calls to a node actor."""
@@ -384,3 +387,58 @@ class NodeHistoryHandle(_NamedActor):
 
     def segment_commitment(self, segment_index: int) -> bytes | None:
         return self._call("segment_commitment", segment_index)
+
+    def segment_headers(self, first: int = 0) -> list:
+        return self._call("segment_headers", first)
+
+
+class CachePeerLinkHandle(_NamedActor):
+    """A cache peer as another peer (or a piece getter) sees it: its id, its routing answers and its pieces."""
+
+    def peer_id(self) -> bytes:
+        return self._call("peer_id")
+
+    def find_closest(self, kademlia_key: bytes, count: int) -> list[tuple[str, bytes]]:
+        return self._call("find_closest", kademlia_key, count)
+
+    def get_piece(self, piece_index: int) -> bytes | None:
+        return self._call("get_piece", piece_index)
+
+    def add_peer(self, name: str, peer_id: bytes) -> None:
+        self._call("add_peer", name, peer_id)
+
+
+class CachePeerClient(ActorClient):
+    """Typed calls to a cache peer actor."""
+
+    def join(self, timeout: float = DEFAULT_TIMEOUT * 4) -> Any:
+        return call(self.handle.join, timeout=timeout)
+
+    def sync_once(self, timeout: float = DEFAULT_TIMEOUT * 20) -> int:
+        return call(self.handle.sync_once, timeout=timeout)
+
+    def get_piece(self, piece_index: int, timeout: float = DEFAULT_TIMEOUT) -> bytes | None:
+        return call(self.handle.get_piece, piece_index, timeout=timeout)
+
+    def peer_id(self, timeout: float = DEFAULT_TIMEOUT) -> bytes:
+        return call(self.handle.peer_id, timeout=timeout)
+
+
+class FarmerPiecesHandle(_NamedActor):
+    """Another farmer's plots as an L1 source: pieces decoded from its sectors."""
+
+    def get_piece(self, piece_index: int) -> bytes | None:
+        return self._call("read_piece", piece_index, timeout=DEFAULT_TIMEOUT * 2)
+
+
+class NodeObjectsHandle(_NamedActor):
+    """A node as an object client sees it: transactions in, accounts and object locations out."""
+
+    def submit_transaction(self, transaction: bytes) -> None:
+        self._call("submit_transaction", transaction)
+
+    def account(self, public_key: bytes) -> tuple[int, int]:
+        return self._call("account", public_key)
+
+    def object_location(self, object_hash: bytes) -> Any:
+        return self._call("object_location", object_hash)

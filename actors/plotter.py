@@ -88,7 +88,7 @@ class RecordEncoder(Protocol):
 _tables = threading.local()
 
 
-def _table_for(params: Params) -> PosTable:
+def thread_pos_table(params: Params) -> PosTable:
     """This thread's table for the params' kind and K, allocated once and regenerated per record."""
     key = (params.pos_table, params.pos_k)
     cached = getattr(_tables, "by_key", None)
@@ -102,7 +102,7 @@ def _table_for(params: Params) -> PosTable:
 def encode_record_jobs(jobs: Sequence[RecordJob], params: Params, setup: KzgSetup) -> list[RecordResult]:
     """The plotting worker's job: verify each piece, then encode its record (one table build each)."""
     kzg = load_kzg(setup)
-    table = _table_for(params)
+    table = thread_pos_table(params)
     results = []
     for job in jobs:
         position = compute_piece_position(PieceIndex(job.piece_index), params)

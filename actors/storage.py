@@ -108,7 +108,12 @@ def write_file_durably(file: Path, parts: Iterable[bytes | bytearray | memoryvie
         handle.flush()
         os.fsync(handle.fileno())
     temporary.replace(file)
-    directory = os.open(file.parent, os.O_RDONLY)
+    fsync_directory(file.parent)
+
+
+def fsync_directory(path: Path) -> None:
+    """Make a rename or a new file in `path` durable."""
+    directory = os.open(path, os.O_RDONLY)
     try:
         os.fsync(directory)
     finally:

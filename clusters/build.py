@@ -9,9 +9,11 @@ import ray
 from ray.util.scheduling_strategies import NodeAffinitySchedulingStrategy
 
 from autonomys.actors.archiver import ArchiverConfig, ArchiverService, commit_raw_records
+from autonomys.actors.cache_peer_service import CachePeerService, CachePeerServiceConfig
 from autonomys.actors.farmer import FarmerConfig, FarmerService
 from autonomys.actors.handles import (
     ArchiverClient,
+    CachePeerClient,
     FarmerClient,
     NodeClient,
     RayRecordCommitter,
@@ -129,3 +131,16 @@ def create_node(
     options = _named_options(spec, spec.node, name, detached=detached, node_id=node_id)
     handle = ray.remote(NodeService).options(**options).remote(config)
     return NodeClient(handle)
+
+
+def create_cache_peer(
+    spec: ClusterSpec,
+    config: CachePeerServiceConfig,
+    *,
+    detached: bool = False,
+    node_id: str | None = None,
+) -> CachePeerClient:
+    """Create (or attach to) the named DSN cache peer; pinned to `node_id` when its directory lives there."""
+    options = _named_options(spec, spec.cache_peer, config.peer.name, detached=detached, node_id=node_id)
+    handle = ray.remote(CachePeerService).options(**options).remote(config)
+    return CachePeerClient(handle)

@@ -60,13 +60,32 @@ def main() -> None:
 @click.option(
     "--plotting-workers", type=click.IntRange(min=1), default=None, help="Plotting worker units (default: CPUs - 1)."
 )
-def devnet(data_dir: Path, slots: int | None, preset: str, pin_cpu: int | None, plotting_workers: int | None) -> None:
+@click.option("--cache-peers", type=click.IntRange(min=0), default=2, show_default=True, help="Standalone DSN cache peers.")
+@click.option(
+    "--cache-percentage", type=click.FloatRange(min=0, max=50), default=1.0, show_default=True,
+    help="Share of each farm its farmer dedicates to a cache peer (none when it is below one piece).",
+)  # fmt: skip
+def devnet(
+    data_dir: Path,
+    slots: int | None,
+    preset: str,
+    pin_cpu: int | None,
+    plotting_workers: int | None,
+    cache_peers: int,
+    cache_percentage: float,
+) -> None:
     """Run a local network on an embedded Ray instance (Ctrl-C stops it; restart continues the chain)."""
     from autonomys.clusters import devnet_view
-    from autonomys.clusters.launch import Devnet, farmer_name, local_ray, prepare_network  # Ray loads when needed
+    from autonomys.clusters.launch import (  # Ray loads when needed
+        Devnet,
+        farmer_name,
+        local_ray,
+        prepare_network,
+        published_address,
+    )
 
     console = Console(stderr=False)
-    spec = ClusterSpec(preset=preset)
+    spec = ClusterSpec(preset=preset, cache_peers=cache_peers, cache_percentage=cache_percentage)
     workers = plotting_workers if plotting_workers is not None else max(1, (os.cpu_count() or 2) - 1)
     try:
         prepared = prepare_network(spec, data_dir)
@@ -77,7 +96,8 @@ def devnet(data_dir: Path, slots: int | None, preset: str, pin_cpu: int | None, 
             snapshot = None
             try:
                 _stop_on_signals()
-                snapshot = devnet_view.watch(console, network, slots, names)
+                with published_address(data_dir):
+                    snapshot = devnet_view.watch(console, network, slots, names)
             except KeyboardInterrupt:
                 console.print("stopping…")
             snapshot = devnet_view.poll(network) if snapshot is None else snapshot

@@ -14,7 +14,7 @@ import socket
 import subprocess
 import sys
 import time
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
@@ -25,7 +25,7 @@ from rich.text import Text
 
 from autonomys.actors.errors import ActorUnavailable
 from autonomys.clusters import devnet_view
-from autonomys.clusters.spec import NAMESPACE, PLOTTER_RESOURCE, TIMEKEEPER_NAME
+from autonomys.clusters.spec import CACHE_PREFIX, NAMESPACE, PLOTTER_RESOURCE, TIMEKEEPER_NAME
 
 if TYPE_CHECKING:  # Ray loads when a command runs, not with the CLI
     from autonomys.actors.handles import FarmerClient, NodeClient, TimekeeperClient
@@ -53,6 +53,7 @@ class AttachedNetwork:
     node: NodeClient | None
     farmers: list[FarmerClient]
     farmer_names: list[str]
+    caches: list[Any] = field(default_factory=list)
 
 
 class RoleMissing(Exception):
@@ -61,7 +62,7 @@ class RoleMissing(Exception):
 
 def attach(namespace: str, running: set[str]) -> AttachedNetwork:
     """Handles on the deployment's timekeeper, node and farmers `farmer-<i>` (in index order)."""
-    from autonomys.actors.handles import FarmerClient, NodeClient, TimekeeperClient, get_actor
+    from autonomys.actors.handles import CachePeerClient, FarmerClient, NodeClient, TimekeeperClient, get_actor
     from autonomys.clusters.launch import NODE_NAME
 
     if TIMEKEEPER_NAME not in running:
@@ -71,7 +72,8 @@ def attach(namespace: str, running: set[str]) -> AttachedNetwork:
     names = sorted((name for name in running if FARMER_NAME.fullmatch(name)), key=_farmer_index)
     node = NodeClient(get_actor(NODE_NAME, namespace)) if NODE_NAME in running else None
     farmers = [FarmerClient(get_actor(name, namespace)) for name in names]
-    return AttachedNetwork(TimekeeperClient(get_actor(TIMEKEEPER_NAME, namespace)), node, farmers, names)
+    caches = [CachePeerClient(get_actor(name, namespace)) for name in sorted(running) if name.startswith(CACHE_PREFIX)]
+    return AttachedNetwork(TimekeeperClient(get_actor(TIMEKEEPER_NAME, namespace)), node, farmers, names, caches)
 
 
 def _farmer_index(name: str) -> int:
@@ -83,7 +85,8 @@ def poll(network: AttachedNetwork) -> devnet_view.Snapshot:
     """One status call per role; a role that does not answer in time shows as None (the timekeeper must)."""
     node = _quiet(network.node.status) if network.node is not None else None
     farmers = [_quiet(farmer.status) for farmer in network.farmers]
-    return devnet_view.Snapshot(network.timekeeper.status(timeout=STATUS_CALL_TIMEOUT), node, farmers)
+    caches = [_quiet(cache.status) for cache in network.caches]
+    return devnet_view.Snapshot(network.timekeeper.status(timeout=STATUS_CALL_TIMEOUT), node, farmers, caches)
 
 
 def _quiet(status: Any) -> Any:
@@ -103,6 +106,7 @@ def render(address: str, network: AttachedNetwork, snapshot: devnet_view.Snapsho
         devnet_view.farmer_line(name, farmer, snapshot.node)
         for name, farmer in zip(network.farmer_names, snapshot.farmers, strict=True)
     ]
+    lines.append(devnet_view.dsn_line(snapshot.caches))
     return lines
 
 

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import contextlib
 import time
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from typing import TYPE_CHECKING, Any
 
 from rich.console import Console, Group
@@ -26,12 +26,14 @@ class Snapshot:
     timekeeper: TimekeeperStatus
     node: Any
     farmers: list[Any]
+    caches: list[Any] = field(default_factory=list)
 
 
 def poll(network: Devnet) -> Snapshot:
     node = _quiet(network.node.status)
     farmers = [_quiet(farmer.status) for farmer in network.farmers]
-    return Snapshot(network.timekeeper.status(), node, farmers)
+    caches = [_quiet(cache.status) for cache in network.caches]
+    return Snapshot(network.timekeeper.status(), node, farmers, caches)
 
 
 def _quiet(status: Any) -> Any:
@@ -72,9 +74,28 @@ def farmer_line(name: str, farmer: Any, node: Any) -> Text:
     return line
 
 
+def dsn_line(caches: list[Any]) -> Text:
+    """The cache peers together: pieces held against capacity, sync progress, pieces served, failures."""
+    line = Text("  dsn: ")
+    if not caches:
+        return line.append("no cache peers")
+    answering = [cache for cache in caches if cache is not None]
+    stored = sum(cache.stored for cache in answering)
+    capacity = sum(cache.capacity for cache in answering)
+    wanted = sum(cache.wanted for cache in answering)
+    synced = sum(min(cache.stored, cache.wanted) for cache in answering)
+    line.append(f"{len(answering)}/{len(caches)} cache peers, {stored}/{capacity} pieces")
+    line.append(f", synced {synced}/{wanted}" + (f" ({100 * synced / wanted:.0f}%)" if wanted else ""))
+    line.append(f", served {sum(cache.served for cache in answering)}, failed fetches {sum(cache.failed for cache in answering)}")
+    if len(answering) < len(caches):
+        line.append(f"  {len(caches) - len(answering)} not answering", style="yellow")
+    return line
+
+
 def view(snapshot: Snapshot, names: list[str]) -> Group:
     lines = [slot_line(snapshot)]
     lines += [farmer_line(name, farmer, snapshot.node) for name, farmer in zip(names, snapshot.farmers, strict=True)]
+    lines.append(dsn_line(snapshot.caches))
     node = snapshot.node
     if node is not None and node.last_error:
         lines.append(Text(f"  node warning: {node.last_error}", style="yellow"))

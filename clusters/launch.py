@@ -15,7 +15,7 @@ import logging
 import os
 import socket
 from collections.abc import Callable, Iterator, Sequence
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from pathlib import Path
 
 import blake3
@@ -25,7 +25,7 @@ from ray.exceptions import RayTaskError
 from autonomys.actors.archiver import ArchiverConfig
 from autonomys.actors.farm import Farm, compute_farm_size, plan_farm
 from autonomys.actors.farmer import FarmerConfig
-from autonomys.actors.handles import ArchiverClient, FarmerClient, NodeClient, TimekeeperClient
+from autonomys.actors.handles import ArchiverClient, CachePeerClient, FarmerClient, NodeClient, TimekeeperClient
 from autonomys.actors.kzg_setup import KzgSetup, setup_for
 from autonomys.actors.messages import TimekeeperStatus
 from autonomys.actors.node_service import NodeConfig
@@ -37,6 +37,14 @@ from autonomys.clusters.build import (
     create_pinned_task,
     create_record_encoder,
     create_timekeeper,
+)
+from autonomys.clusters.dsn_launch import (
+    CachePlan,
+    dsn_names,
+    farmer_cache_name,
+    join_caches,
+    plan_caches,
+    start_caches,
 )
 from autonomys.clusters.genesis import GenesisConfig, load_or_create_genesis, prepare_data_dir, write_genesis
 from autonomys.clusters.spec import ARCHIVER_NAME, ClusterSpec
@@ -81,6 +89,30 @@ def local_ray(
         yield
     finally:
         ray.shutdown()
+
+
+ADDRESS_FILE = "ray-address"
+
+
+@contextlib.contextmanager
+def published_address(data_dir: Path) -> Iterator[str]:
+    """Write the embedded instance's GCS address to `<data_dir>/ray-address` while the devnet runs, so other
+    commands on this machine (`autonomys put/get/gateway --data-dir …`) can attach to it; removed on exit."""
+    address = ray.get_runtime_context().gcs_address
+    path = Path(data_dir) / ADDRESS_FILE
+    path.write_text(address + "\n")
+    try:
+        yield address
+    finally:
+        path.unlink(missing_ok=True)
+
+
+def devnet_address(data_dir: Path) -> str | None:
+    """The GCS address a running devnet published in `data_dir`, or None."""
+    try:
+        return (Path(data_dir) / ADDRESS_FILE).read_text().strip() or None
+    except OSError:
+        return None
 
 
 @contextlib.contextmanager
@@ -225,6 +257,7 @@ class Roles:
     node: NodeClient
     farmers: list[FarmerClient]
     farmer_names: list[str]
+    caches: list[CachePeerClient] = field(default_factory=list)
 
 
 def start_roles(
@@ -259,7 +292,10 @@ def start_roles(
     names = [farmer_name(index) for index in range(len(farms))]
     running = named_actors(spec.namespace)
     _create_farms(params, [farm for name, farm in zip(names, farms, strict=True) if name not in running])
-    farmers = _start_farmers(spec, params, setup, names, farms, detached)
+    farm_disks = [(name, farm.path, farm.size_bytes, farm.node_id) for name, farm in zip(names, farms, strict=True)]
+    cache_plans = plan_caches(spec, params, data_dir, farm_disks)
+    caches = start_caches(spec, params, setup, cache_plans, names, NODE_NAME, detached=detached)
+    farmers = _start_farmers(spec, params, setup, names, farms, detached, cache_plans)
     node = create_node(
         spec, NodeConfig(str(data_dir), params, chain_genesis.to_bytes(), name=NODE_NAME, farmers=tuple(names), archiver=ARCHIVER_NAME),
         name=NODE_NAME, detached=detached, node_id=service_node,
@@ -268,11 +304,15 @@ def start_roles(
     for name, farmer in zip(names, farmers, strict=True):
         farmer.subscribe_solutions(NODE_NAME)
         archiver.subscribe(name)
+    for plan in cache_plans:
+        archiver.subscribe(plan.name)
+    on_stage(f"DSN: {len(caches)} cache peers ({', '.join(plan.name for plan in cache_plans) or 'none'})")
+    join_caches(caches)
     config = _timekeeper_config(data_dir, genesis, params, pin_cpu)
     timekeeper = create_timekeeper(spec, config, detached=detached)
     timekeeper.ready(timeout=SLOW_CALL_TIMEOUT)
     timekeeper.subscribe(NODE_NAME)
-    return Roles(genesis, timekeeper, archiver, node, farmers, names)
+    return Roles(genesis, timekeeper, archiver, node, farmers, names, caches)
 
 
 @dataclass
@@ -284,6 +324,7 @@ class Devnet:
     archiver: ArchiverClient
     node: NodeClient
     farmers: list[FarmerClient]
+    caches: list[CachePeerClient] = field(default_factory=list)
 
     @classmethod
     def start(
@@ -303,14 +344,15 @@ class Devnet:
             on_stage=on_stage,
         )  # fmt: skip
         return cls(
-            data_dir, roles.genesis, network.created, roles.timekeeper, roles.archiver, roles.node, roles.farmers
-        )
+            data_dir, roles.genesis, network.created, roles.timekeeper, roles.archiver, roles.node, roles.farmers,
+            roles.caches,
+        )  # fmt: skip
 
     def stop(self) -> TimekeeperStatus:
         """Stop slots first, then the roles (each store is already durable); return the final PoT status."""
         self.timekeeper.stop(timeout=120)
         final = self.timekeeper.status()
-        for role in (*self.farmers, self.node):
+        for role in (*self.farmers, *self.caches, self.node):
             with contextlib.suppress(Exception):
                 role.shutdown(timeout=120)
         self.timekeeper.shutdown(timeout=120)
@@ -379,13 +421,23 @@ def create_farm(path: str, size_bytes: int, params: Params) -> str:
 
 
 def _start_farmers(
-    spec: ClusterSpec, params: Params, setup: KzgSetup, names: list[str], farms: Sequence[FarmPlan], detached: bool
+    spec: ClusterSpec,
+    params: Params,
+    setup: KzgSetup,
+    names: list[str],
+    farms: Sequence[FarmPlan],
+    detached: bool,
+    cache_plans: Sequence[CachePlan] = (),
 ) -> list[FarmerClient]:
     farmers = []
+    cached = {plan.name for plan in cache_plans}
     for name, farm in zip(names, farms, strict=True):
+        local = farmer_cache_name(name) if farmer_cache_name(name) in cached else None
+        dsn = dsn_names(cache_plans, [other for other in names if other != name], local)
         config = FarmerConfig(
-            farm.path, farm_id=name, archiver=ARCHIVER_NAME, node=NODE_NAME, reward_address=farm.reward_address
-        )
+            farm.path, farm_id=name, archiver=ARCHIVER_NAME, node=NODE_NAME, reward_address=farm.reward_address,
+            cache_peers=dsn.cache_peers, local_cache=local, farmers=dsn.farmers,
+        )  # fmt: skip
         encoder = create_record_encoder(params, setup)
         farmers.append(create_farmer(spec, config, name=name, encoder=encoder, node_id=farm.node_id, detached=detached))
     for farmer in farmers:

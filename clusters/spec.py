@@ -11,6 +11,8 @@ from typing import Any
 NAMESPACE = "autonomys"
 TIMEKEEPER_NAME = "timekeeper"
 ARCHIVER_NAME = "archiver"
+CACHE_PREFIX = "cache-"
+"""Cache peers are named `cache-<i>` (standalone) and `cache-farmer-<i>` (a farmer's share of its disk)."""
 # Custom resource a host advertises when it may run the timekeeper (its fastest core).
 TIMEKEEPER_RESOURCE = "timekeeper"
 # Custom resource a host advertises for each plotting worker it offers (one CPU each).
@@ -60,6 +62,16 @@ class ClusterSpec:
 
     # The node verifies and imports blocks on one event thread; threaded so status and pushes are served.
     node: RoleOptions = field(default_factory=lambda: RoleOptions(num_cpus=0, max_concurrency=8))
+
+    # A cache peer serves pieces and routing while it syncs: threaded, and peers call each other (no deadlock).
+    cache_peer: RoleOptions = field(default_factory=lambda: RoleOptions(num_cpus=0, max_concurrency=8))
+
+    cache_peers: int = 2
+    """Standalone DSN cache peers (L2) the network runs, `cache-<i>` under the data directory."""
+    cache_pieces: int | None = None
+    """Pieces each standalone cache peer holds; None: half a segment."""
+    cache_percentage: float = 1.0
+    """Share of each farm's size its farmer dedicates to a cache peer on the same disk (none below one piece)."""
 
     def local_resources(self, plotting_workers: int = 0, farms: int = 0) -> dict[str, float]:
         """Custom resources an embedded single-machine instance advertises so every role fits."""

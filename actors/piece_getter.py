@@ -1,0 +1,286 @@
+"""One way to get a piece of history, used by plotting and by users, in the reference's order (§F).
+
+1. Local caches (the farmer's own share of its disk).
+2. DSN L2: the cache peers closest to the piece's key, found with a Kademlia lookup.
+3. The node's cache of the last archived segment.
+4. Steps 1-3 again with backoff, up to `retries` times.
+5. The farmer's own plots (L1: decode the record from a sector).
+6. L1 across other farmers.
+7. An archival node's piece files, when the network has one (optional; the devnet's archiver keeps every
+   segment, the reference's node only the last).
+8. Reconstruction from any half of the segment's pieces, gathered through steps 1-3, 5 and 6.
+
+Every piece returned is checked with `is_piece_valid` against its segment's commitment. A source that
+serves an invalid piece is demoted: it is tried after the sources of its tier that never did, and after
+`ban_after` bad pieces it is not asked again. A source that fails (raises) is skipped for this piece.
+"""
+
+from __future__ import annotations
+
+import logging
+import threading
+import time
+from collections.abc import Callable, Iterable, Sequence
+from dataclasses import dataclass, field
+from typing import Protocol
+
+from autonomys.protocol.archiving import is_piece_valid
+from autonomys.protocol.errors import ReconstructionError
+from autonomys.protocol.kzg import Kzg
+from autonomys.protocol.params import Params
+from autonomys.protocol.piece_reconstruction import reconstruct_piece
+from autonomys.protocol.pieces import (
+    compute_piece_position,
+    compute_piece_segment_index,
+    compute_segment_piece_indexes_source_first,
+)
+from autonomys.protocol.types import PieceIndex, SegmentIndex
+
+logger = logging.getLogger(__name__)
+
+TIERS = ("local", "l2", "node", "plots", "farmers", "archive", "reconstruction")
+BAN_AFTER = 3
+
+
+class PieceSource(Protocol):
+    """A named place that may hold a piece (None: it does not)."""
+
+    name: str
+
+    def get_piece(self, piece_index: int) -> bytes | None: ...
+
+
+class ProviderDirectory(Protocol):
+    """The DSN L2: the sources to ask for a piece, nearest to its key first (a Kademlia lookup)."""
+
+    def providers(self, piece_index: int) -> Sequence[PieceSource]: ...
+
+
+class CommitmentSource(Protocol):
+    def segment_commitment(self, segment_index: int) -> bytes | None: ...
+
+
+class PieceUnavailable(Exception):
+    """No source (and no reconstruction) produced a valid piece; the message says what was tried."""
+
+
+@dataclass
+class SourceRecord:
+    served: int = 0
+    invalid: int = 0
+    failures: int = 0
+
+
+@dataclass
+class GetterStats:
+    """Where pieces came from (by tier) and how each source behaved."""
+
+    by_tier: dict[str, int] = field(default_factory=lambda: dict.fromkeys(TIERS, 0))
+    sources: dict[str, SourceRecord] = field(default_factory=dict)
+    unavailable: int = 0
+
+
+@dataclass(frozen=True)
+class PieceSources:
+    """The sources of each tier; any may be empty."""
+
+    local: Sequence[PieceSource] = ()
+    l2: ProviderDirectory | None = None
+    node: Sequence[PieceSource] = ()
+    plots: Sequence[PieceSource] = ()
+    farmers: Sequence[PieceSource] = ()
+    archive: Sequence[PieceSource] = ()
+
+
+class PieceGetter:
+    """Verified pieces from the first tier that has them; see the module docstring for the order."""
+
+    def __init__(
+        self,
+        params: Params,
+        kzg: Kzg,
+        commitments: CommitmentSource,
+        sources: PieceSources,
+        *,
+        retries: int = 0,
+        retry_delay_seconds: float = 0.5,
+        reconstruct: bool = True,
+        ban_after: int = BAN_AFTER,
+        sleep: Callable[[float], None] = time.sleep,
+    ) -> None:
+        self.params = params
+        self.kzg = kzg
+        self.commitments = commitments
+        self.sources = sources
+        self.retries = retries
+        self.retry_delay_seconds = retry_delay_seconds
+        self.reconstruct = reconstruct
+        self.ban_after = ban_after
+        self.sleep = sleep
+        self.stats = GetterStats()
+        self._lock = threading.Lock()
+
+    def get_piece(self, piece_index: int) -> bytes | None:
+        """The verified piece, or None when nothing (not even reconstruction) produced it."""
+        try:
+            return self.fetch(piece_index)
+        except PieceUnavailable as error:
+            logger.info("%s", error)
+            return None
+
+    def fetch(self, piece_index: int) -> bytes:
+        """The verified piece; PieceUnavailable naming the tiers tried when there is none."""
+        index = PieceIndex(piece_index)
+        commitment = self._commitment(index)
+        piece = self._from_tiers(index, commitment, with_plots=True, with_retries=True)
+        if piece is not None:
+            return piece
+        if self.reconstruct:
+            piece = self._reconstruct(index)
+            if piece is not None:
+                self._count_tier("reconstruction")
+                return piece
+        with self._lock:
+            self.stats.unavailable += 1
+        msg = f"piece {index} is unavailable: no source in {', '.join(self._tiers_tried())} had a valid copy"
+        raise PieceUnavailable(msg)
+
+    def source_records(self) -> dict[str, SourceRecord]:
+        with self._lock:
+            return {name: SourceRecord(**vars(record)) for name, record in self.stats.sources.items()}
+
+    def _commitment(self, piece_index: PieceIndex) -> bytes:
+        segment_index = compute_piece_segment_index(piece_index, self.params)
+        commitment = self.commitments.segment_commitment(int(segment_index))
+        if commitment is None:
+            msg = f"piece {piece_index}: segment {segment_index} is not archived (no commitment known)"
+            raise PieceUnavailable(msg)
+        return bytes(commitment)
+
+    def _from_tiers(self, index: PieceIndex, commitment: bytes, *, with_plots: bool, with_retries: bool) -> bytes | None:
+        attempts = 1 + (self.retries if with_retries else 0)
+        for attempt in range(attempts):
+            if attempt > 0:
+                self.sleep(self.retry_delay_seconds * 2 ** (attempt - 1))
+            for tier, sources in (("local", self.sources.local), ("l2", None), ("node", self.sources.node)):
+                piece = self._from_sources(tier, self._l2(index) if sources is None else sources, index, commitment)
+                if piece is not None:
+                    return piece
+        if not with_plots:
+            return None
+        for tier, sources in (("plots", self.sources.plots), ("farmers", self.sources.farmers), ("archive", self.sources.archive)):
+            piece = self._from_sources(tier, sources, index, commitment)
+            if piece is not None:
+                return piece
+        return None
+
+    def _l2(self, index: PieceIndex) -> Sequence[PieceSource]:
+        if self.sources.l2 is None:
+            return ()
+        try:
+            return self.sources.l2.providers(int(index))
+        except Exception as error:  # a lookup that fails leaves the other tiers
+            logger.warning("DSN lookup for piece %d failed: %s", index, error)
+            return ()
+
+    def _from_sources(self, tier: str, sources: Iterable[PieceSource], index: PieceIndex, commitment: bytes) -> bytes | None:
+        for source in self._ranked(sources):
+            piece = self._ask(source, index)
+            if piece is None:
+                continue
+            if self._is_valid(piece, index, commitment):
+                self._record(source).served += 1
+                self._count_tier(tier)
+                return piece
+            self._demote(source, index)
+        return None
+
+    def _ranked(self, sources: Iterable[PieceSource]) -> list[PieceSource]:
+        """Sources that never served a bad piece first, banned ones left out (stable within a rank)."""
+        usable = [source for source in sources if self._record(source).invalid < self.ban_after]
+        return sorted(usable, key=lambda source: self._record(source).invalid)
+
+    def _ask(self, source: PieceSource, index: PieceIndex) -> bytes | None:
+        try:
+            piece = source.get_piece(int(index))
+        except Exception as error:  # an unreachable or failing source is skipped, not fatal
+            self._record(source).failures += 1
+            logger.debug("source %s failed for piece %d: %s", source.name, index, error)
+            return None
+        return None if piece is None else bytes(piece)
+
+    def _is_valid(self, piece: bytes, index: PieceIndex, commitment: bytes) -> bool:
+        position = compute_piece_position(index, self.params)
+        return is_piece_valid(self.kzg, piece, commitment, position, self.params)
+
+    def _demote(self, source: PieceSource, index: PieceIndex) -> None:
+        record = self._record(source)
+        record.invalid += 1
+        logger.warning("source %s served an invalid piece %d (%d bad so far); demoted", source.name, index, record.invalid)
+
+    def _reconstruct(self, index: PieceIndex) -> bytes | None:
+        """Gather any half of the segment (source pieces first) from the other tiers and rebuild the piece."""
+        segment_index = compute_piece_segment_index(index, self.params)
+        commitment = self._commitment(index)
+        pieces: list[bytes | None] = [None] * self.params.num_pieces
+        needed = self.params.num_pieces // 2
+        found = 0
+        for other in compute_segment_piece_indexes_source_first(SegmentIndex(segment_index), self.params):
+            if found == needed:
+                break
+            if other == index:
+                continue
+            piece = self._from_tiers(other, commitment, with_plots=True, with_retries=False)
+            if piece is not None:
+                pieces[compute_piece_position(other, self.params)] = piece
+                found += 1
+        if found < needed:
+            logger.warning("segment %d: only %d of the %d pieces needed to reconstruct", segment_index, found, needed)
+            return None
+        try:
+            piece = reconstruct_piece(self.kzg, pieces, compute_piece_position(index, self.params), self.params)
+        except ReconstructionError as error:
+            logger.warning("reconstructing piece %d failed: %s", index, error)
+            return None
+        return piece if self._is_valid(piece, index, commitment) else None
+
+    def _record(self, source: PieceSource) -> SourceRecord:
+        with self._lock:
+            return self.stats.sources.setdefault(source.name, SourceRecord())
+
+    def _count_tier(self, tier: str) -> None:
+        with self._lock:
+            self.stats.by_tier[tier] += 1
+
+    def _tiers_tried(self) -> list[str]:
+        tried = [name for name, sources in (("local", self.sources.local), ("node", self.sources.node)) if sources]
+        tried += ["l2"] if self.sources.l2 is not None else []
+        later = (("plots", self.sources.plots), ("farmers", self.sources.farmers), ("archive", self.sources.archive))
+        tried += [name for name, sources in later if sources]
+        return [*tried, "reconstruction"] if self.reconstruct else tried
+
+
+@dataclass(frozen=True)
+class LastSegmentSource:
+    """The node's cache: pieces of the last archived segment only (the reference node keeps no other)."""
+
+    name: str
+    params: Params
+    pieces: Callable[[int], bytes | None]
+    history_size: Callable[[], int]
+    """Segments archived so far (the last one is history_size - 1)."""
+
+    def get_piece(self, piece_index: int) -> bytes | None:
+        segment_index = compute_piece_segment_index(PieceIndex(piece_index), self.params)
+        return self.pieces(piece_index) if segment_index == self.history_size() - 1 else None
+
+
+@dataclass(frozen=True)
+class NamedSource:
+    """A plain `get_piece` callable under a name (for statistics and demotion)."""
+
+    name: str
+    pieces: Callable[[int], bytes | None]
+
+    def get_piece(self, piece_index: int) -> bytes | None:
+        return self.pieces(piece_index)

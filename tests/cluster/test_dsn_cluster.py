@@ -1,0 +1,142 @@
+"""The DSN on a real local Ray instance: six cache peer actors fill themselves as segments are archived; with
+a third of them killed every piece of every segment is still retrievable (from other peers or by
+reconstruction); a peer that was down while a segment was archived resyncs it on restart; a corrupted piece
+on one peer is detected, served from elsewhere, and the peer demoted."""
+
+from __future__ import annotations
+
+import time
+import uuid
+from collections.abc import Callable
+from pathlib import Path
+
+import pytest
+
+from autonomys.actors.archiver import ArchiverConfig
+from autonomys.actors.cache_peer import CachePeerConfig
+from autonomys.actors.cache_peer_service import CachePeerServiceConfig
+from autonomys.actors.dsn import DsnDirectory, DsnNames
+from autonomys.actors.handles import ArchiverPiecesHandle, CachePeerClient, CachePeerLinkHandle
+from autonomys.actors.history import HeadersHistory, synthetic_block
+from autonomys.actors.kzg_setup import KzgSetup, load_kzg
+from autonomys.actors.piece_getter import LastSegmentSource, NamedSource, PieceGetter, PieceSources
+from autonomys.clusters.build import create_archiver, create_cache_peer
+from autonomys.clusters.spec import ClusterSpec
+from autonomys.protocol.params import MINIMAL
+
+pytestmark = pytest.mark.cluster
+TIMEOUT = 120
+PEERS = 6
+CAPACITY = 24  # of 48 pieces in three segments: each piece is on ~3 peers
+BLOCK_SIZE = MINIMAL.recorded_history_segment_size // 4
+
+
+def wait_for(condition: Callable[[], bool], timeout: float = TIMEOUT) -> None:
+    deadline = time.monotonic() + timeout
+    while not condition():
+        assert time.monotonic() < deadline, "timed out"
+        time.sleep(0.2)
+
+
+class Network:
+    def __init__(self, tmp_path: Path, namespace: str) -> None:
+        tag = uuid.uuid4().hex[:6]
+        self.spec = ClusterSpec(preset="minimal", namespace=namespace)
+        self.setup = KzgSetup(num_g1_powers=MINIMAL.record_num_chunks, cache_dir=str(tmp_path / "kzg"))
+        self.archiver_name = f"archiver-{tag}"
+        self.archiver = create_archiver(
+            self.spec, ArchiverConfig(str(tmp_path / "archive"), MINIMAL, self.setup), workers=0, name=self.archiver_name
+        )
+        self.archiver.ready(timeout=TIMEOUT)
+        self.names = [f"cache-{tag}-{number}" for number in range(PEERS)]
+        # No archive tier: only the DSN (and the node's last segment) may serve pieces here.
+        self.dsn = DsnNames(tuple(self.names), None, self.archiver_name, (), archive=False)
+        self.tmp_path = tmp_path
+        self.peers = {name: self.start_peer(name) for name in self.names}
+        for peer in self.peers.values():
+            peer.join()
+        self.block = 0
+
+    def start_peer(self, name: str) -> CachePeerClient:
+        bootstrap = tuple(other for other in self.names if other != name)
+        peer = CachePeerConfig(name, str(self.tmp_path / name), MINIMAL, self.setup, CAPACITY, bootstrap)
+        config = CachePeerServiceConfig(peer, self.archiver_name, self.dsn, sync_interval_seconds=0.5)
+        client = create_cache_peer(self.spec, config)
+        client.ready(timeout=TIMEOUT)
+        self.archiver.subscribe(name, timeout=TIMEOUT)
+        return client
+
+    def archive_segment(self) -> None:
+        before = len(self.archiver.segment_headers(timeout=TIMEOUT))
+        while len(self.archiver.segment_headers(timeout=TIMEOUT)) == before:
+            self.archiver.on_confirmed_block(self.block, synthetic_block(self.block, BLOCK_SIZE), timeout=TIMEOUT)
+            self.block += 1
+
+    def wait_synced(self, names: list[str]) -> None:
+        segments = len(self.archiver.segment_headers(timeout=TIMEOUT))
+
+        def synced() -> bool:
+            statuses = [self.peers[name].status(timeout=TIMEOUT) for name in names]
+            return all(s.segments_known == segments and s.synced == 1.0 for s in statuses)
+
+        wait_for(synced)
+
+    def getter(self) -> PieceGetter:
+        history = HeadersHistory(lambda first: self.archiver.segment_headers(first, timeout=TIMEOUT))
+        archiver = ArchiverPiecesHandle(self.archiver_name)
+        node = LastSegmentSource("node", MINIMAL, archiver.get_piece, history.history_size)
+        sources = PieceSources(l2=DsnDirectory(self.names), node=[node])
+        return PieceGetter(MINIMAL, load_kzg(self.setup), history, sources)
+
+
+@pytest.mark.slow
+def test_cache_peers_survive_losses_resync_and_reject_corruption(ray_session: str, tmp_path: Path) -> None:
+    network = Network(tmp_path, ray_session)
+    for _ in range(3):
+        network.archive_segment()
+        network.wait_synced(network.names)
+    statuses = [peer.status(timeout=TIMEOUT) for peer in network.peers.values()]
+    assert [(s.stored, s.routing_table_size) for s in statuses] == [(CAPACITY, PEERS - 1)] * PEERS
+    history_pieces = 3 * MINIMAL.num_pieces
+
+    # A third of the peers killed: every piece of every segment is still retrievable and valid.
+    killed = network.names[1:3]
+    for name in killed:
+        network.peers[name].kill(restart=False)
+    getter = network.getter()
+    expected = {index: network.archiver.get_piece(index, timeout=TIMEOUT) for index in range(history_pieces)}
+    for index in range(history_pieces):
+        assert getter.fetch(index) == expected[index]
+    assert getter.stats.unavailable == 0
+    assert getter.stats.by_tier["l2"] > 0
+
+    # A new segment while they are down; restarted, each resyncs what it should now hold.
+    network.archive_segment()
+    alive = [name for name in network.names if name not in killed]
+    network.wait_synced(alive)
+    for name in killed:
+        network.peers[name] = network.start_peer(name)
+        network.peers[name].join()
+    network.wait_synced(network.names)
+    for name in killed:
+        status = network.peers[name].status(timeout=TIMEOUT)
+        assert (status.segments_known, status.stored) == (4, CAPACITY)
+
+    # A corrupted piece on one peer's disk: detected, served from elsewhere, the peer demoted.
+    victim = network.names[0]
+    index = next(i for i in range(4 * MINIMAL.num_pieces) if network.peers[victim].get_piece(i) is not None)
+    good = network.peers[victim].get_piece(index)
+    cache_file = tmp_path / victim / "cache" / "cache.bin"
+    data = bytearray(cache_file.read_bytes())
+    offset = data.find(good)
+    assert offset >= 0
+    data[offset + 200] ^= 0xFF
+    cache_file.write_bytes(bytes(data))
+    assert network.peers[victim].get_piece(index) != good
+    getter = network.getter()
+    victim_first = PieceSources(local=[NamedSource(victim, CachePeerLinkHandle(victim).get_piece)], l2=getter.sources.l2)
+    getter = PieceGetter(MINIMAL, getter.kzg, getter.commitments, victim_first)
+    assert getter.fetch(index) == good
+    assert getter.source_records()[victim].invalid == 1
+    assert getter.stats.by_tier["l2"] + getter.stats.by_tier["reconstruction"] == 1
+    network.archiver.shutdown(timeout=TIMEOUT)

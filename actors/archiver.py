@@ -1,10 +1,10 @@
 """Archiver: turns confirmed blocks, in order, into segments of verifiable pieces.
 
 Ownership: the archiver is the only writer of segment headers and of the piece files it stores.
-Durability order for each segment: pieces file (fsynced) → header + progress (one RocksDB batch,
-synced) → notify subscribers. Every received block is stored before it is archived, so a restart
-rebuilds the in-memory segment buffer from the last header and the stored blocks after it and
-never re-archives or skips a block.
+Durability order for each segment: pieces file (fsynced) → header + progress + the mappings of the
+objects starting in the segment (one RocksDB batch, synced) → notify subscribers. Every received block
+is stored before it is archived, so a restart rebuilds the in-memory segment buffer from the last
+header and the stored blocks after it and never re-archives or skips a block (nor loses a mapping).
 """
 
 from __future__ import annotations
@@ -30,15 +30,23 @@ from autonomys.protocol.block_archiving import (
 from autonomys.protocol.codec import encode_u64
 from autonomys.protocol.errors import InvalidBlock
 from autonomys.protocol.kzg import Kzg
+from autonomys.protocol.objects import (
+    BlockObject,
+    GlobalObject,
+    compute_block_objects,
+    compute_segment_objects,
+    validate_object_hash,
+)
 from autonomys.protocol.params import Params
 from autonomys.protocol.segment_encoding import encode_segment, split_segment_into_raw_records
-from autonomys.protocol.segments import SegmentHeader
+from autonomys.protocol.segments import LastArchivedBlock, SegmentHeader
 
 HEADER_PREFIX = b"archiver/segment_header/"
 LAST_SEGMENT_KEY = b"archiver/last_segment"
 BLOCK_PREFIX = b"archiver/block/"
 LAST_BLOCK_KEY = b"archiver/last_block"
 SUBSCRIBER_PREFIX = b"archiver/subscriber/"
+OBJECT_PREFIX = b"archiver/object/"
 
 RecordCommitter = Callable[[Sequence[bytes]], list[bytes]]
 """Commitments of raw source records, in order (fanned out to workers in a cluster)."""
@@ -69,6 +77,10 @@ def _block_key(number: int) -> bytes:
     return BLOCK_PREFIX + number.to_bytes(4, "big")
 
 
+def object_key(object_hash: bytes) -> bytes:
+    return OBJECT_PREFIX + bytes(object_hash)
+
+
 class Archiver:
     def __init__(
         self,
@@ -84,6 +96,7 @@ class Archiver:
         self.pieces = pieces
         self.commit_records = commit_records if commit_records is not None else self._commit_locally
         self.subscribers: list[SegmentHeaderSubscriber] = []
+        self._block_objects: dict[int, list[BlockObject]] = {}
         pieces.remove_incomplete()
         self._last_block = self._read_int(LAST_BLOCK_KEY)
         self._state = self._restore()
@@ -110,6 +123,11 @@ class Archiver:
     def get_piece(self, piece_index: int) -> bytes | None:
         return self.pieces.get_piece(piece_index)
 
+    def object_mapping(self, object_hash: bytes) -> GlobalObject | None:
+        """Where archived data with this blake3 hash starts (the first place it was archived), None if not archived."""
+        data = self.store.get(object_key(validate_object_hash(object_hash)))
+        return None if data is None else GlobalObject.from_bytes(data)
+
     def on_confirmed_block(self, number: int, block: bytes) -> list[SegmentHeader]:
         """Archive a confirmed block; returns the headers of segments it completed. Replays are ignored."""
         expected = 0 if self._last_block is None else self._last_block + 1
@@ -127,14 +145,14 @@ class Archiver:
     def _produce_ready_segments(self) -> list[SegmentHeader]:
         headers = []
         while (produced := produce_segment(self._state, self.params)) is not None:
-            archived = self._archive(produced)
+            archived = self._archive(produced, self._state.last_archived_block)
             self._state = next_state_after_segment(produced, archived.segment_header)
             headers.append(archived.segment_header)
             for subscriber in list(self.subscribers):
                 subscriber.on_segment_header(SegmentHeaderNotification(archived.segment_header))
         return headers
 
-    def _archive(self, produced: ProducedSegment) -> ArchivedSegment:
+    def _archive(self, produced: ProducedSegment, previous_progress: LastArchivedBlock) -> ArchivedSegment:
         segment_bytes = encode_segment(produced.items, self.params)
         raw_records = split_segment_into_raw_records(segment_bytes, self.params)
         archived = archive_segment(
@@ -148,9 +166,28 @@ class Archiver:
         )
         index = int(produced.segment_index)
         self.pieces.write_segment(index, archived.pieces)
-        self.store.write_batch({segment_header_key(index): archived.segment_header.to_bytes(), LAST_SEGMENT_KEY: encode_u64(index)})
+        batch = self._object_mappings(produced, previous_progress)
+        batch |= {segment_header_key(index): archived.segment_header.to_bytes(), LAST_SEGMENT_KEY: encode_u64(index)}
+        self.store.write_batch(batch)
         self._prune_blocks_before(int(produced.last_archived_block.number))
         return archived
+
+    def _object_mappings(self, produced: ProducedSegment, previous_progress: LastArchivedBlock) -> dict[bytes, bytes]:
+        """Store entries of the segment's objects; data archived earlier keeps its first mapping."""
+        mappings = compute_segment_objects(
+            produced.items, previous_progress, produced.segment_index, self.params, self._objects_of_block
+        )
+        entries: dict[bytes, bytes] = {}
+        for mapping in mappings:
+            key = object_key(mapping.hash)
+            if key not in entries and self.store.get(key) is None:
+                entries[key] = mapping.to_bytes()
+        return entries
+
+    def _objects_of_block(self, number: int) -> list[BlockObject]:
+        if number not in self._block_objects:
+            self._block_objects[number] = compute_block_objects(self._stored_block(number), self.params)
+        return self._block_objects[number]
 
     def _commit_locally(self, raw_records: Sequence[bytes]) -> list[bytes]:
         return [compute_source_record_commitment(self.kzg, record, self.params) for record in raw_records]
@@ -178,6 +215,7 @@ class Archiver:
         return data
 
     def _prune_blocks_before(self, number: int) -> None:
+        self._block_objects = {kept: objects for kept, objects in self._block_objects.items() if kept >= number}
         for key, _ in list(self.store.items_with_prefix(BLOCK_PREFIX)):
             if int.from_bytes(key[len(BLOCK_PREFIX) :], "big") < number:
                 self.store.delete(key)
@@ -239,6 +277,9 @@ class ArchiverService:
 
     def get_piece(self, piece_index: int) -> bytes | None:
         return self.archiver.get_piece(piece_index)
+
+    def object_mapping(self, object_hash: bytes) -> GlobalObject | None:
+        return self.archiver.object_mapping(object_hash)
 
     def shutdown(self) -> None:
         self.archiver.store.close()

@@ -434,8 +434,11 @@ class FarmerPiecesHandle(_NamedActor):
 class NodeObjectsHandle(_NamedActor):
     """A node as an object client sees it: transactions in, accounts and object locations out."""
 
-    def submit_transaction(self, transaction: bytes) -> None:
-        self._call("submit_transaction", transaction)
+    def submit_transaction(self, transaction: bytes) -> bytes:
+        return self._call("submit_transaction", transaction)
+
+    def params(self) -> Any:
+        return self._call("params")
 
     def account(self, public_key: bytes) -> tuple[int, int]:
         return self._call("account", public_key)

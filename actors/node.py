@@ -6,6 +6,10 @@ slot, turns each slot into a FarmingSlot with the chain's ranges, keeps the best
 authors once the slot's future proof of time (slot + block_authoring_delay) is known, and imports blocks
 (its own and gossiped ones) through protocol.chain.import_block. Every block, its state and its fork
 weight go to RocksDB before the best pointer moves, so a restarted node resumes the same chain.
+
+Transactions are checked against the best state and the pool before they are pooled (actors.node_objects).
+Stored data is located by hash: canonical blocks not yet wholly inside archived segments are scanned,
+then the archiver's object mappings are asked.
 """
 
 from __future__ import annotations
@@ -15,6 +19,13 @@ from dataclasses import dataclass, field
 from typing import Protocol
 
 from autonomys.actors.messages import FarmerSolution, FarmingSlot
+from autonomys.actors.node_objects import (
+    compute_account,
+    compute_mapped_through,
+    is_stale,
+    read_block_object,
+    validate_pool_transaction,
+)
 from autonomys.actors.node_store import NodeStore, StoredBlock
 from autonomys.protocol.chain import BlockContext, build_block, import_block, validate_vote
 from autonomys.protocol.chain_blocks import Block, PotInfo, SignedVote, Transaction, Vote, sign_vote
@@ -23,6 +34,7 @@ from autonomys.protocol.errors import DecodeError, InvalidBlock, InvalidSolution
 from autonomys.protocol.farming import Solution, compute_proof_of_space_size
 from autonomys.protocol.fork_choice import choose_best, compute_chain_weight, detect_equivocation, equivocation_key
 from autonomys.protocol.kzg import Kzg
+from autonomys.protocol.objects import BlockObject, GlobalObject, compute_block_objects, validate_object_hash
 from autonomys.protocol.params import Params
 from autonomys.protocol.segments import SegmentHeader
 from autonomys.protocol.solution_range import is_within_solution_range
@@ -31,12 +43,17 @@ from autonomys.protocol.solution_range import is_within_solution_range
 MAX_ORPHANS = 256
 # Vote solutions kept per slot (the nearest ones); a block carries the valid ones since its parent.
 MAX_VOTES_PER_SLOT = 16
+# Object lists of recent blocks kept for object lookups before the cache starts over.
+MAX_CACHED_BLOCK_OBJECTS = 1024
 
 
 class ConfirmedBlockSink(Protocol):
-    """The archiver: takes confirmed blocks in order, returns the segment headers they completed."""
+    """The archiver: takes confirmed blocks in order, returns the segment headers they completed, and maps
+    archived data to where it starts."""
 
     def on_confirmed_block(self, number: int, block: bytes) -> list[SegmentHeader]: ...
+
+    def object_mapping(self, object_hash: bytes) -> GlobalObject | None: ...
 
 
 RewardSigner = Callable[[bytes, bytes], bytes]
@@ -106,6 +123,8 @@ class Node:
         self._segment_headers: list[SegmentHeader] = []
         self.best_hash = self.genesis_hash
         self._archived = store.archived() or 0
+        self._mapped_through: int | None = None
+        self._block_objects: dict[bytes, list[BlockObject]] = {}
         self._restore()
 
     # -- state ---------------------------------------------------------------------------------
@@ -167,8 +186,23 @@ class Node:
         if pending is None or found.distance < pending.distance:
             self._pending[found.slot] = _PendingSolution(solution, found.farm_id, found.distance)
 
-    def submit_transaction(self, transaction: Transaction) -> None:
+    def submit_transaction(self, transaction: Transaction) -> bytes:
+        """Pool a transaction that applies after the sender's pooled ones; returns its hash (resubmitting a
+        pooled one is a no-op). RejectedTransaction otherwise, with the pool unchanged."""
+        transaction_hash = bytes(transaction.hash())
+        if any(bytes(pooled.hash()) == transaction_hash for pooled in self._transactions):
+            return transaction_hash
+        validate_pool_transaction(self.best_state, self._transactions, transaction, self.params)
         self._transactions.append(transaction)
+        return transaction_hash
+
+    def account(self, public_key: bytes) -> tuple[int, int]:
+        """(balance in the best state, next nonce counting the pool)."""
+        return compute_account(self.best_state, self._transactions, public_key, self.params)
+
+    @property
+    def pooled_transactions(self) -> tuple[Transaction, ...]:
+        return tuple(self._transactions)
 
     def author_ready_blocks(self) -> list[Block]:
         """Author a block for every pending slot whose future proof of time is now known (oldest first)."""
@@ -297,7 +331,8 @@ class Node:
         recorded = self.best_state.history_size
         self._segment_headers = [h for h in self._segment_headers if h.segment_index >= recorded]
         included = {tx.hash() for tx in block.transactions}
-        self._transactions = [tx for tx in self._transactions if tx.hash() not in included]
+        state = self.best_state
+        self._transactions = [tx for tx in self._transactions if tx.hash() not in included and not is_stale(state, tx)]
 
     def _keep_orphan(self, parent_hash: bytes, data: bytes) -> None:
         if sum(len(waiting) for waiting in self._orphans.values()) < MAX_ORPHANS:
@@ -326,6 +361,8 @@ class Node:
             headers += self.archiver.on_confirmed_block(number, data)
             self.store.put_archived(number)
             self._archived = number
+        if headers:
+            self._mapped_through = compute_mapped_through(headers[-1])
         self.add_segment_headers(headers)
         return headers
 
@@ -337,6 +374,45 @@ class Node:
             if header.segment_index >= recorded and header.segment_index not in known:
                 self._segment_headers.append(header)
         self._segment_headers.sort(key=lambda header: header.segment_index)
+
+    # -- stored objects ------------------------------------------------------------------------
+
+    def object_location(self, object_hash: bytes) -> GlobalObject | bytes | None:
+        """Stored data with this blake3 hash: the data itself while its block is not wholly archived, else the
+        archiver's mapping; None when neither knows it (still pooled, or never stored)."""
+        data = self.find_unarchived_object(object_hash)
+        if data is not None or self.archiver is None:
+            return data
+        return self.archiver.object_mapping(object_hash)
+
+    def find_unarchived_object(self, object_hash: bytes) -> bytes | None:
+        """The data with this hash in a canonical block not wholly inside archived segments, None if none has it."""
+        object_hash = validate_object_hash(object_hash)
+        if len(self._block_objects) > MAX_CACHED_BLOCK_OBJECTS:
+            self._block_objects = {}
+        for block_hash in self.canonical_hashes(after=self._last_mapped_block()):
+            data = self.store.block(block_hash)
+            if data is None:
+                continue
+            if block_hash not in self._block_objects:
+                self._block_objects[block_hash] = compute_block_objects(data, self.params)
+            found = read_block_object(data, self._block_objects[block_hash], object_hash)
+            if found is not None:
+                return found
+        return None
+
+    def _last_mapped_block(self) -> int:
+        """The last block whose objects are all mapped: from this archiver's latest segment, or after a restart
+        from the latest segment header a canonical block records (conservative: it may lag)."""
+        if self._mapped_through is None:
+            self._mapped_through = 0
+            for block_hash in reversed(self.canonical_hashes()):
+                data = self.store.block(block_hash)
+                headers = () if data is None else Block.from_bytes(data, self._proof_size).segment_headers
+                if headers:
+                    self._mapped_through = compute_mapped_through(headers[-1])
+                    break
+        return max(0, self._mapped_through)
 
     # -- restart -------------------------------------------------------------------------------
 

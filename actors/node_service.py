@@ -1,8 +1,9 @@
 """NodeService: the Ray-facing node. One event thread drives the `Node` core; everything else enqueues.
 
 Inputs: slots from the timekeeper (`on_slot`), solutions from farmers (`on_solution`), blocks gossiped by
-peers (`on_block`). Outputs: a FarmingSlot to every farmer each slot (with the chain's ranges), authored
-blocks to every peer, confirmed blocks to the archiver. Farmers seal the blocks their solutions win
+peers (`on_block`), and transactions from clients (`submit_transaction`, checked and pooled at once so a
+rejection reaches the caller). Outputs: a FarmingSlot to every farmer each slot (with the chain's ranges),
+authored blocks to every peer, confirmed blocks to the archiver. Farmers seal the blocks their solutions win
 (`sign_reward`). Peers, farmers and the archiver are named actors resolved through `actors.handles`,
 so a restarted node (which restores its chain from RocksDB) finds them again.
 """
@@ -20,9 +21,11 @@ from typing import Any, Protocol
 from autonomys.actors.kzg_setup import load_kzg, setup_for
 from autonomys.actors.messages import FarmerSolution, FarmingSlot, SlotNotification
 from autonomys.actors.node import ConfirmedBlockSink, Node
+from autonomys.actors.node_objects import decode_submitted_transaction
 from autonomys.actors.node_store import NodeStore
 from autonomys.actors.storage import RocksKVStore
 from autonomys.protocol.chain_state import ChainState
+from autonomys.protocol.objects import GlobalObject, validate_object_hash
 from autonomys.protocol.params import Params
 
 EVENT_QUEUE_LIMIT = 10_000
@@ -104,6 +107,10 @@ class NodeService:
         self._thread = threading.Thread(target=self._run, name="node-events", daemon=True)
         self._thread.start()
 
+    def params(self) -> Params:
+        """The network's parameters (clients size their piece getters and object reads with them)."""
+        return self.node.params
+
     def ready(self) -> bool:
         return True
 
@@ -122,6 +129,34 @@ class NodeService:
     def set_peers(self, names: list[str]) -> None:
         """Replace the gossip peers (a partition is an empty list); then fetch what they have."""
         self._enqueue("peers", tuple(names))
+
+    def submit_transaction(self, transaction: bytes) -> bytes:
+        """Pool an encoded transaction for the next blocks this node authors; returns its hash.
+
+        RejectedTransaction (reason undecodable, too_large, bad_signature, bad_nonce, insufficient_balance or
+        pool_full) when it would not apply after the sender's pooled transactions; the pool is then unchanged.
+        """
+        decoded = decode_submitted_transaction(transaction)
+        with self._lock:
+            return self.node.submit_transaction(decoded)
+
+    # -- accounts and objects ------------------------------------------------------------------
+
+    def account(self, public_key: bytes) -> tuple[int, int]:
+        """(balance in the best state, next nonce counting pooled transactions)."""
+        with self._lock:
+            return self.node.account(bytes(public_key))
+
+    def object_location(self, object_hash: bytes) -> GlobalObject | bytes | None:
+        """Data stored under this blake3 hash: the bytes while its block is not wholly archived, else the archiver's
+        mapping (read the pieces it names); None when unknown or only pooled. MalformedObjectId unless 32 bytes."""
+        object_hash = validate_object_hash(object_hash)
+        with self._lock:
+            data = self.node.find_unarchived_object(object_hash)
+        archiver = self.node.archiver
+        if data is not None or archiver is None:
+            return data
+        return archiver.object_mapping(object_hash)  # outside the lock: the archiver may be busy archiving
 
     # -- queries -------------------------------------------------------------------------------
 

@@ -3,7 +3,7 @@
 1. Local caches (the farmer's own share of its disk).
 2. DSN L2: the cache peers closest to the piece's key, found with a Kademlia lookup.
 3. The node's cache of the last archived segment.
-4. Steps 1-3 again with backoff, up to `retries` times.
+4. Steps 1-3 again with backoff, up to `retries` times, when a source failed (not when all said "no copy").
 5. The farmer's own plots (L1: decode the record from a sector).
 6. L1 across other farmers.
 7. An archival node's piece files, when the network has one (optional; the devnet's archiver keeps every
@@ -118,6 +118,8 @@ class PieceGetter:
         self.ban_after = ban_after
         self.sleep = sleep
         self.stats = GetterStats()
+        self._failures = 0
+        """Sources that raised, ever: the fast tiers are retried only after a failure (a busy or restarting peer)."""
         self._lock = threading.Lock()
 
     def get_piece(self, piece_index: int) -> bytes | None:
@@ -162,10 +164,13 @@ class PieceGetter:
         for attempt in range(attempts):
             if attempt > 0:
                 self.sleep(self.retry_delay_seconds * 2 ** (attempt - 1))
+            failures = self._failures
             for tier, sources in (("local", self.sources.local), ("l2", None), ("node", self.sources.node)):
                 piece = self._from_sources(tier, self._l2(index) if sources is None else sources, index, commitment)
                 if piece is not None:
                     return piece
+            if self._failures == failures:
+                break  # every source answered that it has no copy: asking again would not change that
         if not with_plots:
             return None
         for tier, sources in (("plots", self.sources.plots), ("farmers", self.sources.farmers), ("archive", self.sources.archive)):
@@ -180,6 +185,7 @@ class PieceGetter:
         try:
             return self.sources.l2.providers(int(index))
         except Exception as error:  # a lookup that fails leaves the other tiers
+            self._failures += 1
             logger.warning("DSN lookup for piece %d failed: %s", index, error)
             return ()
 
@@ -204,6 +210,7 @@ class PieceGetter:
         try:
             piece = source.get_piece(int(index))
         except Exception as error:  # an unreachable or failing source is skipped, not fatal
+            self._failures += 1
             self._record(source).failures += 1
             logger.debug("source %s failed for piece %d: %s", source.name, index, error)
             return None
@@ -269,10 +276,15 @@ class LastSegmentSource:
     pieces: Callable[[int], bytes | None]
     history_size: Callable[[], int]
     """Segments archived so far (the last one is history_size - 1)."""
+    _last_seen: list[int] = field(default_factory=lambda: [-1], compare=False, repr=False)
 
     def get_piece(self, piece_index: int) -> bytes | None:
-        segment_index = compute_piece_segment_index(PieceIndex(piece_index), self.params)
-        return self.pieces(piece_index) if segment_index == self.history_size() - 1 else None
+        segment_index = int(compute_piece_segment_index(PieceIndex(piece_index), self.params))
+        # History only grows: a segment older than the last one seen is not the node's any more (no call).
+        if segment_index < self._last_seen[0]:
+            return None
+        self._last_seen[0] = max(self._last_seen[0], self.history_size() - 1)
+        return self.pieces(piece_index) if segment_index == self._last_seen[0] else None
 
 
 @dataclass(frozen=True)

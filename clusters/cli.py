@@ -4,7 +4,6 @@ from __future__ import annotations
 
 import json
 import os
-import signal
 import sys
 import time
 from pathlib import Path
@@ -16,6 +15,7 @@ from rich.console import Console
 from autonomys.actors.errors import ActorUnavailable
 from autonomys.actors.storage import StorageError
 from autonomys.clusters.genesis import ConfigError
+from autonomys.clusters.signals import stop_on_signals
 from autonomys.clusters.spec import ClusterSpec
 from autonomys.kernels import pot as pot_kernel
 from autonomys.protocol.errors import ProtocolError
@@ -95,7 +95,7 @@ def devnet(
             _describe(console, network)
             snapshot = None
             try:
-                _stop_on_signals()
+                stop_on_signals()
                 with published_address(data_dir):
                     snapshot = devnet_view.watch(console, network, slots, names)
             except KeyboardInterrupt:
@@ -104,16 +104,6 @@ def devnet(
             devnet_view.summarise(console, network, network.stop(), snapshot, names)
     except (ConfigError, StorageError, ActorUnavailable, ProtocolError) as error:
         raise click.ClickException(str(error)) from error
-
-
-def _stop_on_signals() -> None:
-    """Ctrl-C and SIGTERM both stop the network cleanly (also when started with SIGINT ignored)."""
-
-    def interrupt(signum: int, frame: object) -> None:
-        raise KeyboardInterrupt
-
-    signal.signal(signal.SIGINT, interrupt)
-    signal.signal(signal.SIGTERM, interrupt)
 
 
 def _describe(console: Console, network: Devnet) -> None:
@@ -225,7 +215,7 @@ def pot_info() -> None:
 
 
 def _register_farm_commands() -> None:
-    from autonomys.clusters import cli_cluster, cli_farm, cli_farming
+    from autonomys.clusters import cli_cluster, cli_farm, cli_farming, cli_objects
 
     main.add_command(cli_farm.plot)
     main.add_command(cli_farm.farm)
@@ -235,6 +225,9 @@ def _register_farm_commands() -> None:
     main.add_command(cli_farming.benchmark)
     main.add_command(cli_cluster.status)
     main.add_command(cli_cluster.plotters)
+    main.add_command(cli_objects.put)
+    main.add_command(cli_objects.get)
+    main.add_command(cli_objects.gateway)
 
 
 _register_farm_commands()

@@ -15,6 +15,8 @@ from autonomys.protocol.params import Params, get_preset, validate_slot_iteratio
 from autonomys.protocol.pot import PotSeed
 
 GENESIS_FILE = "genesis.json"
+DEV_ACCOUNT_ENDOWMENT = 10**24
+"""A million tokens of 10^18 Shannon: storage fees for about 10^15 bytes at the base fee."""
 
 
 class ConfigError(Exception):
@@ -37,6 +39,9 @@ class GenesisConfig(BaseModel):
     """Segments archived from the genesis block (block 0) when the network was created; None until then."""
     solution_range: int | None = None
     """The chain's genesis solution range (sized to the pieces the farms plot); None until the network starts."""
+    dev_account_endowment: int = Field(default=0, ge=0)
+    """Balance the well-known dev account (`autonomys put` signs with it) holds at genesis; 0 in networks
+    created before it existed, so their genesis state stays what it was."""
 
     @field_validator("pot_slot_iterations")
     @classmethod
@@ -92,6 +97,7 @@ def create_genesis(data_dir: Path, preset: str) -> GenesisConfig:
         genesis_hash=secrets.token_bytes(32).hex(),
         pot_slot_iterations=iterations,
         calibrated_iterations_per_second=rate,
+        dev_account_endowment=DEV_ACCOUNT_ENDOWMENT,
     )
     write_genesis(data_dir, config)
     return config

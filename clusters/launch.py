@@ -29,6 +29,7 @@ from autonomys.actors.handles import ArchiverClient, CachePeerClient, FarmerClie
 from autonomys.actors.kzg_setup import KzgSetup, setup_for
 from autonomys.actors.messages import TimekeeperStatus
 from autonomys.actors.node_service import NodeConfig
+from autonomys.actors.objects import dev_account
 from autonomys.actors.timekeeper import TimekeeperConfig
 from autonomys.clusters.build import (
     create_archiver,
@@ -388,9 +389,10 @@ def _archive_genesis(
 def _chain_genesis(archiver: ArchiverClient, genesis: GenesisConfig, params: Params) -> ChainState:
     headers = archiver.segment_headers()[: genesis.genesis_segments]
     assert genesis.solution_range is not None
+    endowments = {dev_account().public_key: genesis.dev_account_endowment} if genesis.dev_account_endowment else {}
     return genesis_state(
-        params, endowments={}, solution_range=genesis.solution_range, pot_slot_iterations=genesis.pot_slot_iterations,
-        segment_headers=headers,
+        params, endowments=endowments, solution_range=genesis.solution_range,
+        pot_slot_iterations=genesis.pot_slot_iterations, segment_headers=headers,
     )  # fmt: skip
 
 

@@ -20,6 +20,7 @@ from typing import Final
 import sr25519
 
 from autonomys.protocol.chain_blocks import (
+    MAX_STORE_DATA_SIZE,
     SIGNATURE_SIZE,
     Block,
     Call,
@@ -28,6 +29,7 @@ from autonomys.protocol.chain_blocks import (
     PreDigest,
     SignedVote,
     StoreData,
+    StoreDataTooLarge,
     Transaction,
     Transfer,
     Vote,
@@ -88,6 +90,7 @@ __all__ = [
     "BASE_FEE",
     "BLOCK_REWARD",
     "FIXED_TRANSACTION_BYTE_FEE",
+    "MAX_STORE_DATA_SIZE",
     "MIN_REPLICATION_FACTOR",
     "SHANNON_PER_AI3",
     "VOTE_REWARD",
@@ -102,6 +105,7 @@ __all__ = [
     "PreDigest",
     "SignedVote",
     "StoreData",
+    "StoreDataTooLarge",
     "Transaction",
     "Transfer",
     "Vote",
@@ -194,6 +198,10 @@ def _transfer_amount(call: Call) -> int:
 def apply_transaction(state: ChainState, transaction: Transaction, params: Params, *, author: bytes) -> ChainState:
     """The state after `transaction`, its fee paid to `author` (the block's reward address)."""
     del params  # the fee depends on the state's byte fee only; kept for a stable signature
+    # Stored payloads are bounded so every one fits an object chunk and a block stays archivable.
+    if isinstance(transaction.call, StoreData) and len(transaction.call.data) > MAX_STORE_DATA_SIZE:
+        msg = f"StoreData of {len(transaction.call.data)} bytes exceeds {MAX_STORE_DATA_SIZE}"
+        raise StoreDataTooLarge(msg)
     # Only the sender can spend from its account.
     if not is_signature_valid(transaction.sender, transaction.signing_payload(), transaction.signature):
         msg = f"transaction {transaction.hash().hex()} is not signed by its sender"

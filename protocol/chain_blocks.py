@@ -26,7 +26,7 @@ from autonomys.protocol.constants import (
     U32_MAX,
     U64_MAX,
 )
-from autonomys.protocol.errors import DecodeError, InvalidProofOfTime, InvalidSolution
+from autonomys.protocol.errors import DecodeError, InvalidProofOfTime, InvalidSolution, InvalidTransaction
 from autonomys.protocol.farming import DEFAULT_PROOF_OF_SPACE_SIZE, Solution
 from autonomys.protocol.pot import PotParametersChange
 from autonomys.protocol.segments import SegmentHeader, read_segment_header
@@ -40,6 +40,9 @@ TRANSACTION_SIGNING_TAG = b"autonomys-tx"
 CALL_TRANSFER = 0
 CALL_STORE_DATA = 1
 VERSION_V0 = 0
+# Consensus limit on one StoreData payload: one object chunk (protocol.objects.MAX_OBJECT_CHUNK_SIZE, 256 KiB)
+# plus its payload header, with room to spare. Must stay >= that chunk payload; change the two together.
+MAX_STORE_DATA_SIZE = 264 * 1024
 # Everything in a Solution before its proof of space (whose size depends on the table).
 SOLUTION_FIXED_SIZE = (
     (PUBLIC_KEY_SIZE + REWARD_ADDRESS_SIZE + 2 + 8 + 2 + RECORD_COMMITMENT_SIZE + RECORD_WITNESS_SIZE)
@@ -96,6 +99,10 @@ def decode_exactly(data: bytes, what: str, read: Callable[[Reader], object]) -> 
 
 
 # ---- calls and transactions ----
+
+
+class StoreDataTooLarge(InvalidTransaction):
+    """A StoreData whose payload exceeds MAX_STORE_DATA_SIZE."""
 
 
 @dataclass(frozen=True, slots=True)

@@ -98,18 +98,26 @@ def test_failing_sources_are_skipped(history: ArchivedHistory, setup: KzgSetup) 
     assert getter.source_records()["failing"].failures == 1
 
 
-def test_retries_repeat_the_fast_tiers_with_backoff(history: ArchivedHistory, setup: KzgSetup) -> None:
+def test_retries_repeat_the_fast_tiers_with_backoff_after_a_failure(history: ArchivedHistory, setup: KzgSetup) -> None:
     node = CountingSource("node", history, holds=set())
     delays: list[float] = []
     getter = make_getter(
-        history, setup, PieceSources(node=[node]), retries=2, retry_delay_seconds=0.1, reconstruct=False,
-        sleep=delays.append,
+        history, setup, PieceSources(local=[FailingSource()], node=[node]), retries=2, retry_delay_seconds=0.1,
+        reconstruct=False, sleep=delays.append,
     )  # fmt: skip
     with pytest.raises(PieceUnavailable, match="node"):
         getter.fetch(5)
     assert node.asked == [5, 5, 5]
     assert delays == [0.1, 0.2]
     assert getter.get_piece(5) is None
+
+
+def test_no_retry_when_every_source_says_it_has_no_copy(history: ArchivedHistory, setup: KzgSetup) -> None:
+    node = CountingSource("node", history, holds=set())
+    delays: list[float] = []
+    getter = make_getter(history, setup, PieceSources(node=[node]), retries=2, reconstruct=False, sleep=delays.append)
+    assert getter.get_piece(5) is None
+    assert (node.asked, delays) == ([5], [])
 
 
 def test_reconstruction_from_half_of_the_segment(history: ArchivedHistory, setup: KzgSetup) -> None:

@@ -1,0 +1,316 @@
+"""Objects for users: put bytes into the chain's history and get them back by id, chunk by chunk.
+
+`ObjectClient.put` plans an object into self-describing payloads (protocol.objects), stores each with a
+signed StoreData transaction (consecutive nonces from the node's view of the account), and waits until
+the node can locate every payload: in a canonical block, or archived. Reading resolves an id through
+the node: data still in a block comes back directly (checked against its hash), archived data is read
+from pieces through `read_object`. Big objects are streamed one verified chunk at a time.
+
+The node is any `ObjectNodeLink` (a NodeService, or its Ray handle); pieces come from any PieceGetter
+(the archiver, a piece cache).
+"""
+
+from __future__ import annotations
+
+import threading
+import time
+from collections import OrderedDict
+from collections.abc import Callable, Iterator
+from concurrent.futures import ThreadPoolExecutor
+from dataclasses import dataclass
+from typing import Protocol
+
+import blake3
+
+from autonomys.actors.clock import Clock, MonotonicClock
+from autonomys.actors.identity import FarmerIdentity
+from autonomys.actors.piece_store import PieceGetter
+from autonomys.protocol.chain_blocks import StoreData, sign_transaction
+from autonomys.protocol.errors import DecodeError
+from autonomys.protocol.objects import (
+    MAX_OBJECT_CHUNK_SIZE,
+    OBJECT_CHUNK_TAG,
+    GlobalObject,
+    ObjectChunk,
+    ObjectCorrupt,
+    ObjectError,
+    ObjectManifest,
+    ObjectUnavailable,
+    compute_object_id,
+    decode_object_payload,
+    plan_object,
+    read_object,
+)
+from autonomys.protocol.params import Params
+from autonomys.protocol.pieces import compute_next_source_piece_index
+from autonomys.protocol.types import PieceIndex
+
+__all__ = [
+    "DEV_ACCOUNT_SEED_TAG",
+    "ObjectClient",
+    "ObjectCorrupt",
+    "ObjectInfo",
+    "ObjectNodeLink",
+    "ObjectNotFound",
+    "ObjectPutTimeout",
+    "ObjectUnavailable",
+    "Signer",
+    "dev_account",
+]
+
+DEV_ACCOUNT_SEED_TAG = b"autonomys dev account"
+DEFAULT_PUT_WAIT_SECONDS = 120.0
+POLL_INTERVAL_SECONDS = 0.5
+# Root payloads (a small object's whole data, or a manifest) kept so stat + iter_object read them once.
+ROOT_CACHE_ENTRIES = 8
+# Missing payload ids a put timeout names (the rest are counted).
+MISSING_NAMED = 8
+PAYLOAD_OVERHEAD = 16
+"""Bytes around a payload in history besides its data: its compact length prefix and slack."""
+PREFETCH_THREADS = 8
+
+Progress = Callable[[int, int], None]
+"""(done bytes, total bytes) of the object being put or read."""
+
+
+class ObjectNotFound(ObjectError):
+    """No block or archived segment holds an object with this id."""
+
+
+class ObjectPutTimeout(ObjectError):
+    """A put whose payloads did not all reach a block in time; the message names the missing ones."""
+
+
+class ObjectNodeLink(Protocol):
+    """What the object client needs from a node (NodeService and its handle provide it)."""
+
+    def submit_transaction(self, transaction: bytes) -> bytes: ...
+
+    def account(self, public_key: bytes) -> tuple[int, int]: ...
+
+    def object_location(self, object_hash: bytes) -> GlobalObject | bytes | None: ...
+
+
+class Signer(Protocol):
+    """An sr25519 account: a FarmerIdentity, or any key pair with the same two members."""
+
+    @property
+    def public_key(self) -> bytes: ...
+
+    def sign(self, message: bytes) -> bytes: ...
+
+
+def dev_account() -> FarmerIdentity:
+    """The local networks' well-known account (seed blake3(b"autonomys dev account")), endowed at genesis by the
+    devnet so `put` works out of the box. Everyone knows its seed: never fund it on a real network."""
+    return FarmerIdentity(blake3.blake3(DEV_ACCOUNT_SEED_TAG).digest())
+
+
+@dataclass(frozen=True, slots=True)
+class ObjectInfo:
+    size: int
+    """Bytes of the object's data."""
+    chunk_count: int
+    """Payloads holding the data (1 for a small object)."""
+
+
+class ObjectClient:
+    """Put and get objects through a node and a piece getter (see the module docstring). Thread-safe."""
+
+    def __init__(
+        self,
+        node: ObjectNodeLink,
+        pieces: PieceGetter,
+        params: Params,
+        *,
+        chunk_size: int = MAX_OBJECT_CHUNK_SIZE,
+        clock: Clock | None = None,
+        sleep: Callable[[float], None] = time.sleep,
+        poll_interval: float = POLL_INTERVAL_SECONDS,
+    ) -> None:
+        self.node = node
+        self.pieces = pieces
+        self.params = params
+        self.chunk_size = chunk_size
+        self.clock = clock if clock is not None else MonotonicClock()
+        self.sleep = sleep
+        self.poll_interval = poll_interval
+        self._roots: OrderedDict[bytes, bytes] = OrderedDict()
+        self._lock = threading.Lock()
+
+    # -- put -----------------------------------------------------------------------------------
+
+    def put(
+        self,
+        data: bytes,
+        signer: Signer,
+        on_progress: Progress | None = None,
+        wait_seconds: float = DEFAULT_PUT_WAIT_SECONDS,
+    ) -> bytes:
+        """Store `data`; returns its object id once every payload is in a block (or archived).
+
+        Payloads the chain already holds are not stored again. RejectedTransaction (from the node) when a
+        transaction is refused, ObjectPutTimeout when payloads are still missing after wait_seconds.
+        """
+        plan = plan_object(data, self.chunk_size)
+        payloads = _unique_by_id(plan.payloads)
+        missing = {object_id: payload for object_id, payload in payloads.items() if not self._is_located(object_id)}
+        _, nonce = self.node.account(signer.public_key)
+        for offset, payload in enumerate(missing.values()):
+            transaction = sign_transaction(signer.public_key, nonce + offset, StoreData(payload), signer.sign)
+            self.node.submit_transaction(transaction.to_bytes())
+        self._wait_until_located(plan.object_id, payloads, missing, len(data), on_progress, wait_seconds)
+        return plan.object_id
+
+    def _wait_until_located(
+        self,
+        object_id: bytes,
+        payloads: dict[bytes, bytes],
+        missing: dict[bytes, bytes],
+        total: int,
+        on_progress: Progress | None,
+        wait_seconds: float,
+    ) -> None:
+        deadline = self.clock.monotonic() + wait_seconds
+        while True:
+            missing = {payload_id: payload for payload_id, payload in missing.items() if not self._is_located(payload_id)}
+            if on_progress is not None:
+                on_progress(_located_bytes(payloads, missing, total), total)
+            if len(missing) == 0:
+                return
+            if self.clock.monotonic() >= deadline:
+                names = ", ".join(payload_id.hex() for payload_id in list(missing)[:MISSING_NAMED])
+                more = f" and {len(missing) - MISSING_NAMED} more" if len(missing) > MISSING_NAMED else ""
+                msg = f"object {object_id.hex()}: {len(missing)} of {len(payloads)} payloads not in a block after {wait_seconds} s: {names}{more}"
+                raise ObjectPutTimeout(msg)
+            self.sleep(self.poll_interval)
+
+    def _is_located(self, payload_id: bytes) -> bool:
+        return self.node.object_location(payload_id) is not None
+
+    # -- get -----------------------------------------------------------------------------------
+
+    def stat(self, object_id: bytes) -> ObjectInfo:
+        """Size and chunk count of a stored object; ObjectNotFound when the id is unknown."""
+        root = self._root(object_id)
+        if isinstance(root, ObjectManifest):
+            return ObjectInfo(root.total_size, len(root.chunk_ids))
+        return ObjectInfo(len(root.data), 1)
+
+    def iter_object(self, object_id: bytes, on_progress: Progress | None = None) -> Iterator[bytes]:
+        """The object's data in verified chunks, in order (only one chunk is held at a time).
+
+        ObjectNotFound for an unknown id; ObjectUnavailable when a piece it lies in cannot be fetched;
+        ObjectCorrupt when stored bytes do not match their hashes or the manifest's size.
+        """
+        root = self._root(object_id)  # resolved now, so an unknown id fails before the first chunk is asked for
+        return self._iter_chunks(bytes(object_id), root, on_progress if on_progress is not None else _ignore_progress)
+
+    def _iter_chunks(self, object_id: bytes, root: ObjectChunk | ObjectManifest, report: Progress) -> Iterator[bytes]:
+        if isinstance(root, ObjectChunk):
+            report(len(root.data), len(root.data))
+            yield root.data
+            return
+        done = 0
+        for chunk_id in root.chunk_ids:
+            chunk = self._chunk(chunk_id, object_id, root.total_size - done)
+            done += len(chunk)
+            if done > root.total_size:
+                break
+            report(done, root.total_size)
+            yield chunk
+        if done != root.total_size:
+            msg = f"object {object_id.hex()}: chunks hold {done} bytes, the manifest says {root.total_size}"
+            raise ObjectCorrupt(msg)
+
+    def get(self, object_id: bytes, on_progress: Progress | None = None) -> bytes:
+        """The whole object's data (see iter_object)."""
+        return b"".join(self.iter_object(object_id, on_progress))
+
+    def _root(self, object_id: bytes) -> ObjectChunk | ObjectManifest:
+        with self._lock:
+            payload = self._roots.get(bytes(object_id))
+        if payload is None:
+            payload = self._payload(object_id)
+            if payload is None:
+                msg = f"no object {bytes(object_id).hex()}"
+                raise ObjectNotFound(msg)
+            with self._lock:
+                self._roots[bytes(object_id)] = payload
+                while len(self._roots) > ROOT_CACHE_ENTRIES:
+                    self._roots.popitem(last=False)
+        return _decode(payload, object_id)
+
+    def _chunk(self, chunk_id: bytes, object_id: bytes, remaining: int) -> bytes:
+        payload = self._payload(chunk_id, min(self.chunk_size, remaining) + 1)  # + the chunk tag
+        # The manifest is stored after its chunks: a chunk the node cannot locate is lost to us.
+        if payload is None:
+            msg = f"object {object_id.hex()}: chunk {chunk_id.hex()} cannot be located"
+            raise ObjectUnavailable(msg)
+        decoded = _decode(payload, chunk_id)
+        if not isinstance(decoded, ObjectChunk):
+            msg = f"object {object_id.hex()}: {chunk_id.hex()} is not a chunk"
+            raise ObjectCorrupt(msg)
+        return decoded.data
+
+    def _payload(self, payload_id: bytes, max_length: int = 0) -> bytes | None:
+        """The payload stored under this id (hash-checked), None when the node cannot locate it.
+
+        `max_length` bounds the payload's size when known (a chunk): its pieces are then fetched in parallel."""
+        location = self.node.object_location(bytes(payload_id))
+        if location is None:
+            return None
+        if isinstance(location, GlobalObject):
+            fetched = self._prefetch(location, max_length) if max_length > 0 else {}
+            return read_object(location, lambda index: fetched.get(index) or self.pieces.get_piece(index), self.params)
+        payload = bytes(location)
+        # Bytes from a node are only trusted once they hash to the id asked for.
+        if compute_object_id(payload) != payload_id:
+            msg = f"the node returned bytes that do not hash to {bytes(payload_id).hex()}"
+            raise ObjectCorrupt(msg)
+        return payload
+
+
+    def _prefetch(self, location: GlobalObject, max_length: int) -> dict[int, bytes | None]:
+        """The source pieces a payload of at most `max_length` bytes starting at `location` can span, fetched in
+        parallel (the walk in read_object is sequential; any piece not prefetched is fetched on demand)."""
+        raw_size = self.params.raw_record_size
+        span = -(-(location.offset + max_length + PAYLOAD_OVERHEAD) // raw_size) + 1
+        span += span // (self.params.num_pieces // 2)  # each segment crossed costs its header items' bytes
+        indexes = [int(location.piece_index)]
+        while len(indexes) < span:
+            indexes.append(int(compute_next_source_piece_index(PieceIndex(indexes[-1]), self.params)))
+        with ThreadPoolExecutor(max_workers=PREFETCH_THREADS) as pool:
+            return dict(zip(indexes, pool.map(self.pieces.get_piece, indexes), strict=True))
+
+
+def _decode(payload: bytes, payload_id: bytes) -> ObjectChunk | ObjectManifest:
+    try:
+        return decode_object_payload(payload)
+    except DecodeError as error:
+        msg = f"payload {bytes(payload_id).hex()} is not an object: {error}"
+        raise ObjectCorrupt(msg) from error
+
+
+def _unique_by_id(payloads: tuple[bytes, ...]) -> dict[bytes, bytes]:
+    """Payloads by id, in order, each once (equal chunks of one object are stored once)."""
+    unique: dict[bytes, bytes] = {}
+    for payload in payloads:
+        unique.setdefault(compute_object_id(payload), payload)
+    return unique
+
+
+def _located_bytes(payloads: dict[bytes, bytes], missing: dict[bytes, bytes], total: int) -> int:
+    """Object bytes whose payloads are located (chunk data; the manifest completes the count)."""
+    if len(missing) == 0:
+        return total
+    located = sum(
+        len(payload) - 1
+        for payload_id, payload in payloads.items()
+        if payload_id not in missing and payload[0] == OBJECT_CHUNK_TAG
+    )
+    return min(located, total)
+
+
+def _ignore_progress(done: int, total: int) -> None:
+    del done, total

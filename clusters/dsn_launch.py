@@ -46,11 +46,13 @@ def plan_caches(
     params: Params,
     data_dir: Path,
     farms: Sequence[tuple[str, str, int, str | None]],
+    service_node: str | None = None,
 ) -> list[CachePlan]:
-    """Standalone peers under data_dir, then one per farm (name, path, size, node) whose share holds a piece."""
+    """Standalone peers under data_dir (on `service_node`, the host holding it, when given), then one per farm
+    (name, path, size, node) whose cache share holds at least one piece."""
     capacity = spec.cache_pieces if spec.cache_pieces is not None else max(1, params.num_pieces // 2)
     plans = [
-        CachePlan(standalone_cache_name(index), str(data_dir / standalone_cache_name(index)), capacity)
+        CachePlan(standalone_cache_name(index), str(data_dir / standalone_cache_name(index)), capacity, service_node)
         for index in range(spec.cache_peers)
     ]
     for farmer, path, size_bytes, node_id in farms:

@@ -294,7 +294,7 @@ def start_roles(
     running = named_actors(spec.namespace)
     _create_farms(params, [farm for name, farm in zip(names, farms, strict=True) if name not in running])
     farm_disks = [(name, farm.path, farm.size_bytes, farm.node_id) for name, farm in zip(names, farms, strict=True)]
-    cache_plans = plan_caches(spec, params, data_dir, farm_disks)
+    cache_plans = plan_caches(spec, params, data_dir, farm_disks, service_node)
     caches = start_caches(spec, params, setup, cache_plans, names, NODE_NAME, detached=detached)
     farmers = _start_farmers(spec, params, setup, names, farms, detached, cache_plans)
     node = create_node(

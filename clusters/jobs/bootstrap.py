@@ -51,7 +51,7 @@ from autonomys.clusters.launch import (
     named_actors,
     start_roles,
 )
-from autonomys.clusters.spec import ARCHIVER_NAME, SSD_RESOURCE, TIMEKEEPER_NAME, ClusterSpec
+from autonomys.clusters.spec import ARCHIVER_NAME, CACHE_PREFIX, SSD_RESOURCE, TIMEKEEPER_NAME, ClusterSpec
 from autonomys.clusters.topology import (
     FarmConfig,
     Topology,
@@ -61,6 +61,7 @@ from autonomys.clusters.topology import (
     required_resources,
 )
 from autonomys.protocol.errors import ProtocolError
+from autonomys.protocol.params import get_preset
 
 EXIT_UNREACHABLE = 1
 EXIT_MUST_CHANGE = 2
@@ -160,12 +161,12 @@ def load_network_genesis(topology: Topology, data_dir: Path) -> tuple[GenesisCon
 
 def bootstrap(topology: Topology, say: Callable[[str], None]) -> str:
     """Deploy `topology` on the connected cluster; the one-line summary. Raises PlacementError, ConfigError, …"""
-    spec = ClusterSpec(preset=topology.network.preset)
-    if topology.nodes != 1 or topology.cache_peers.count > 0:
-        # start_roles runs the devnet's shape: one consensus node, no cache peers (no such role is built yet).
-        say(
-            f"note: deploying 1 node and no cache peers (the topology asks for {topology.nodes} and {topology.cache_peers.count})"
-        )
+    piece_size = get_preset(topology.network.preset).piece_size
+    cache_pieces = max(1, topology.cache_peers.capacity // piece_size)
+    spec = ClusterSpec(preset=topology.network.preset, cache_peers=topology.cache_peers.count, cache_pieces=cache_pieces)
+    if topology.nodes != 1:
+        # start_roles runs one consensus node (several nodes per network are not deployed by the bootstrap yet).
+        say(f"note: deploying 1 node (the topology asks for {topology.nodes})")
     nodes = [NodeInfo.from_ray(node) for node in alive_nodes()]
     farm_nodes = compute_farm_nodes(topology.farms, nodes)
     data_dir = prepare_data_dir(Path(topology.network.data_dir))
@@ -180,7 +181,8 @@ def bootstrap(topology: Topology, say: Callable[[str], None]) -> str:
         spec, data_dir, genesis, farms, detached=True, service_node=current_node_id(), archiver_workers=workers,
         on_stage=say,
     )  # fmt: skip
-    names = [TIMEKEEPER_NAME, ARCHIVER_NAME, NODE_NAME, *roles.farmer_names]
+    caches = [name for name in named_actors(spec.namespace) if name.startswith(CACHE_PREFIX)]
+    names = [TIMEKEEPER_NAME, ARCHIVER_NAME, NODE_NAME, *roles.farmer_names, *caches]
     attached = sum(1 for name in names if name in before)
     addresses = {node.node_id: node.address for node in nodes}
     placed = ", ".join(
@@ -189,7 +191,7 @@ def bootstrap(topology: Topology, say: Callable[[str], None]) -> str:
     return (
         f"bootstrap: network {roles.genesis.genesis_hash[:16]} ({roles.genesis.preset}, "
         f"{'created' if created else 'resumed'}) in {data_dir}; {len(names)} roles in namespace {spec.namespace!r}: "
-        f"timekeeper, archiver, node, {placed}; {len(names) - attached} created, {attached} already running"
+        f"timekeeper, archiver, node, {placed}, {len(caches)} cache peers; {len(names) - attached} created, {attached} already running"
     )
 
 

@@ -123,7 +123,9 @@ class Node:
         self._segment_headers: list[SegmentHeader] = []
         self.best_hash = self.genesis_hash
         self._archived = store.archived() or 0
-        self._mapped_through: int | None = None
+        self._archived_headers: dict[int, SegmentHeader] = {}
+        """Headers this node's archiver produced, by segment index (objects map through the chain's last one)."""
+        self._unrecorded_segment = -1
         self._block_objects: dict[bytes, list[BlockObject]] = {}
         self._restore()
 
@@ -361,8 +363,7 @@ class Node:
             headers += self.archiver.on_confirmed_block(number, data)
             self.store.put_archived(number)
             self._archived = number
-        if headers:
-            self._mapped_through = compute_mapped_through(headers[-1])
+        self._archived_headers.update({int(header.segment_index): header for header in headers})
         self.add_segment_headers(headers)
         return headers
 
@@ -402,17 +403,22 @@ class Node:
         return None
 
     def _last_mapped_block(self) -> int:
-        """The last block whose objects are all mapped: from this archiver's latest segment, or after a restart
-        from the latest segment header a canonical block records (conservative: it may lag)."""
-        if self._mapped_through is None:
-            self._mapped_through = 0
+        """The last block whose objects are all mapped in segments the chain records (so clients can verify
+        their pieces): through the best state's last segment, whose header this node's archiver produced or,
+        after a restart, a canonical block carries."""
+        last = self.best_state.history_size - 1
+        if last < 0:
+            return 0
+        if last not in self._archived_headers and last != self._unrecorded_segment:
+            self._unrecorded_segment = last  # scanned once: genesis segments are in no block
             for block_hash in reversed(self.canonical_hashes()):
                 data = self.store.block(block_hash)
                 headers = () if data is None else Block.from_bytes(data, self._proof_size).segment_headers
-                if headers:
-                    self._mapped_through = compute_mapped_through(headers[-1])
+                self._archived_headers.update({int(header.segment_index): header for header in headers})
+                if last in self._archived_headers:
                     break
-        return max(0, self._mapped_through)
+        header = self._archived_headers.get(last)
+        return 0 if header is None else max(0, compute_mapped_through(header))
 
     # -- restart -------------------------------------------------------------------------------
 

@@ -40,7 +40,7 @@ def devnet(tmp_path: Path) -> Iterator[Path]:
     data_dir = tmp_path / "net"
     log = open(tmp_path / "devnet.log", "w")  # noqa: SIM115 - closed below, after the process
     process = subprocess.Popen(
-        [str(SCRIPT), "devnet", "--preset", "minimal", "--data-dir", str(data_dir)],
+        [str(SCRIPT), "devnet", "--preset", "minimal", "--data-dir", str(data_dir), "--cache-percentage", "40"],
         stdout=log, stderr=subprocess.STDOUT, env=environment(),
     )  # fmt: skip
     try:
@@ -58,6 +58,9 @@ def devnet(tmp_path: Path) -> Iterator[Path]:
             process.kill()
         log.close()
     assert not (data_dir / "ray-address").exists()  # unpublished on exit
+    # Two standalone cache peers and each farmer's 40 % share (3 MINIMAL pieces) joined the DSN.
+    output = (tmp_path / "devnet.log").read_text()
+    assert "DSN: 4 cache peers (cache-0, cache-1, cache-farmer-0, cache-farmer-1)" in output, output
 
 
 def test_put_get_and_gateway(devnet: Path, tmp_path: Path) -> None:

@@ -193,7 +193,7 @@ def test_object_location_is_pending_then_in_a_block_then_archived(chain: ChainSe
             # Mapped only once the chain records every segment it lies in, so clients can verify the pieces.
             recorded = len(node.best_state.segment_commitments)
 
-            def recorded_piece(index: int) -> bytes | None:
+            def recorded_piece(index: int, recorded: int = recorded) -> bytes | None:
                 assert index // PARAMS.num_pieces < recorded, "a piece of a segment the chain does not record yet"
                 return archiver.get_piece(index)
 

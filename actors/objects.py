@@ -212,8 +212,9 @@ class ObjectClient:
             yield root.data
             return
         done = 0
+        pieces: dict[int, bytes | None] = {}  # consecutive chunks share boundary pieces: fetch (and check) each once
         for chunk_id in root.chunk_ids:
-            chunk = self._chunk(chunk_id, object_id, root.total_size - done)
+            chunk = self._chunk(chunk_id, object_id, root.total_size - done, pieces)
             done += len(chunk)
             if done > root.total_size:
                 break
@@ -241,8 +242,8 @@ class ObjectClient:
                     self._roots.popitem(last=False)
         return _decode(payload, object_id)
 
-    def _chunk(self, chunk_id: bytes, object_id: bytes, remaining: int) -> bytes:
-        payload = self._payload(chunk_id, min(self.chunk_size, remaining) + 1)  # + the chunk tag
+    def _chunk(self, chunk_id: bytes, object_id: bytes, remaining: int, pieces: dict[int, bytes | None]) -> bytes:
+        payload = self._payload(chunk_id, min(self.chunk_size, remaining) + 1, pieces)  # + the chunk tag
         # The manifest is stored after its chunks: a chunk the node cannot locate is lost to us.
         if payload is None:
             msg = f"object {object_id.hex()}: chunk {chunk_id.hex()} cannot be located"
@@ -253,7 +254,9 @@ class ObjectClient:
             raise ObjectCorrupt(msg)
         return decoded.data
 
-    def _payload(self, payload_id: bytes, max_length: int = 0) -> bytes | None:
+    def _payload(
+        self, payload_id: bytes, max_length: int = 0, pieces: dict[int, bytes | None] | None = None
+    ) -> bytes | None:
         """The payload stored under this id (hash-checked), None when the node cannot locate it.
 
         `max_length` bounds the payload's size when known (a chunk): its pieces are then fetched in parallel."""
@@ -261,8 +264,22 @@ class ObjectClient:
         if location is None:
             return None
         if isinstance(location, GlobalObject):
-            fetched = self._prefetch(location, max_length) if max_length > 0 else {}
-            return read_object(location, lambda index: fetched.get(index) or self.pieces.get_piece(index), self.params)
+            fetched = {} if pieces is None else pieces
+            if max_length > 0:
+                self._prefetch(location, max_length, fetched)
+
+            used: list[int] = []
+
+            def fetch(index: int) -> bytes | None:
+                used.append(index)
+                if fetched.get(index) is None:
+                    fetched[index] = self.pieces.get_piece(index)
+                return fetched[index]
+
+            try:
+                return read_object(location, fetch, self.params)
+            finally:
+                _drop_before(fetched, max(used, default=0))
         payload = bytes(location)
         # Bytes from a node are only trusted once they hash to the id asked for.
         if compute_object_id(payload) != payload_id:
@@ -271,7 +288,7 @@ class ObjectClient:
         return payload
 
 
-    def _prefetch(self, location: GlobalObject, max_length: int) -> dict[int, bytes | None]:
+    def _prefetch(self, location: GlobalObject, max_length: int, fetched: dict[int, bytes | None]) -> None:
         """The source pieces a payload of at most `max_length` bytes starting at `location` can span, fetched in
         parallel (the walk in read_object is sequential; any piece not prefetched is fetched on demand)."""
         raw_size = self.params.raw_record_size
@@ -280,8 +297,15 @@ class ObjectClient:
         indexes = [int(location.piece_index)]
         while len(indexes) < span:
             indexes.append(int(compute_next_source_piece_index(PieceIndex(indexes[-1]), self.params)))
+        indexes = [index for index in indexes if fetched.get(index) is None]
         with ThreadPoolExecutor(max_workers=PREFETCH_THREADS) as pool:
-            return dict(zip(indexes, pool.map(self.pieces.get_piece, indexes), strict=True))
+            fetched.update(zip(indexes, pool.map(self.pieces.get_piece, indexes), strict=True))
+
+
+def _drop_before(pieces: dict[int, bytes | None], last_used: int) -> None:
+    """Forget pieces before the last one a payload used: the next payload starts there or later."""
+    for index in [index for index in pieces if index < last_used]:
+        del pieces[index]
 
 
 def _decode(payload: bytes, payload_id: bytes) -> ObjectChunk | ObjectManifest:

@@ -312,7 +312,9 @@ class CachePeer:
         except Exception as error:  # noqa: BLE001 - retried on the next sync like a missing piece
             logger.info("cache peer %s: fetching piece %d failed: %s", self.name, piece_index, error)
             piece = None
-        if piece is None or not self._is_valid(piece_index, piece):
+        # A PieceGetter checked it already (against the same segment commitments): one MSM per piece is enough.
+        checked = getattr(self.pieces, "verifies_pieces", False)
+        if piece is None or not (checked or self._is_valid(piece_index, piece)):
             logger.info("cache peer %s: piece %d %s", self.name, piece_index, "missing" if piece is None else "invalid")
             self.failed += 1
             return False
@@ -346,12 +348,14 @@ class CachePeer:
                 routing_table_size=len(self.routing),
             )
 
-    def start(self, interval_seconds: float) -> None:
-        """Run sync_once every `interval_seconds` (and on each segment header) in a daemon thread."""
+    def start(self, interval_seconds: float, *, immediately: bool = True) -> None:
+        """Run sync_once every `interval_seconds` (and on each segment header) in a daemon thread; the first
+        round at once, or after one interval (while the roles it fetches through are still starting)."""
         if self._thread is not None and self._thread.is_alive():
             return
         self._stop.clear()
-        self._wake.set()
+        if immediately:
+            self._wake.set()
         self._thread = threading.Thread(
             target=self._run, args=(interval_seconds,), name=f"cache-peer-{self.name}", daemon=True
         )

@@ -9,6 +9,7 @@ farmers' plots, the archive (when allowed) and reconstruction.
 from __future__ import annotations
 
 import logging
+import os
 from collections.abc import Callable
 from dataclasses import dataclass
 
@@ -22,6 +23,7 @@ from autonomys.protocol.segments import SegmentHeader
 logger = logging.getLogger(__name__)
 
 SYNC_INTERVAL_SECONDS = 5.0
+BACKGROUND_NICENESS = 10
 
 
 @dataclass(frozen=True, slots=True)
@@ -31,6 +33,8 @@ class CachePeerServiceConfig:
     """The actor serving segment headers (a node, or the archiver itself): commitments and history size follow."""
     dsn: DsnNames
     sync_interval_seconds: float = SYNC_INTERVAL_SECONDS
+    background_priority: bool = True
+    """Lower the actor process's CPU priority (it runs apart from the roles that keep slots on time)."""
 
 
 class CachePeerService:
@@ -43,7 +47,10 @@ class CachePeerService:
         pieces = build_piece_getter(params, load_kzg(config.peer.kzg_setup), self.history, config.dsn, exclude=[config.peer.name])
         self.peer = CachePeer(config.peer, pieces, self._segment_headers)
         self.join_report: JoinReport | None = None
-        self.peer.start(config.sync_interval_seconds)
+        if config.background_priority:
+            # Filling a cache checks every piece (one MSM each): background work that must not slow slots.
+            os.nice(BACKGROUND_NICENESS)
+        self.peer.start(config.sync_interval_seconds, immediately=False)
 
     def ready(self) -> bool:
         return True

@@ -95,6 +95,9 @@ class PieceSources:
 class PieceGetter:
     """Verified pieces from the first tier that has them; see the module docstring for the order."""
 
+    verifies_pieces = True
+    """Every piece returned passed is_piece_valid (plotting does not check it again)."""
+
     def __init__(
         self,
         params: Params,

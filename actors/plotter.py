@@ -51,6 +51,8 @@ class RecordJob:
     piece_index: int
     piece: bytes
     segment_commitment: bytes
+    verified: bool = False
+    """The piece was checked with is_piece_valid when it was fetched (a PieceGetter does): not checked again."""
 
 
 @dataclass(frozen=True, slots=True)
@@ -106,7 +108,7 @@ def encode_record_jobs(jobs: Sequence[RecordJob], params: Params, setup: KzgSetu
     results = []
     for job in jobs:
         position = compute_piece_position(PieceIndex(job.piece_index), params)
-        if not is_piece_valid(kzg, job.piece, job.segment_commitment, position, params):
+        if not job.verified and not is_piece_valid(kzg, job.piece, job.segment_commitment, position, params):
             results.append(RecordResult(job.piece_offset, None, None, f"piece {job.piece_index} failed is_piece_valid"))
             continue
         encoded, metadata = encode_piece(job.piece, job.sector_id, job.piece_offset, table, params)
@@ -218,7 +220,8 @@ class Plotter:
         if commitment is None or piece is None:
             msg = f"piece {piece_index} (segment {segment_index}) is not available"
             raise PlottingError(msg)
-        return RecordJob(sector_id, piece_offset, piece_index, bytes(piece), commitment)
+        verified = getattr(self.pieces, "verifies_pieces", False)
+        return RecordJob(sector_id, piece_offset, piece_index, bytes(piece), commitment, verified)
 
     def _encode(self, sector_index: int, jobs: list[RecordJob]) -> list[tuple[EncodedRecord, RecordMetadata]]:
         done: dict[int, tuple[EncodedRecord, RecordMetadata]] = {}

@@ -50,7 +50,7 @@ def plan_caches(
 ) -> list[CachePlan]:
     """Standalone peers under data_dir (on `service_node`, the host holding it, when given), then one per farm
     (name, path, size, node) whose cache share holds at least one piece."""
-    capacity = spec.cache_pieces if spec.cache_pieces is not None else max(1, params.num_pieces // 2)
+    capacity = spec.cache_pieces if spec.cache_pieces is not None else max(1, params.num_pieces // 4)
     plans = [
         CachePlan(standalone_cache_name(index), str(data_dir / standalone_cache_name(index)), capacity, service_node)
         for index in range(spec.cache_peers)

@@ -69,7 +69,7 @@ class ClusterSpec:
     cache_peers: int = 2
     """Standalone DSN cache peers (L2) the network runs, `cache-<i>` under the data directory."""
     cache_pieces: int | None = None
-    """Pieces each standalone cache peer holds; None: half a segment."""
+    """Pieces each standalone cache peer holds; None: a quarter of a segment (64 MiB with 1 MiB pieces)."""
     cache_percentage: float = 1.0
     """Share of each farm's size its farmer dedicates to a cache peer on the same disk (none below one piece)."""
 

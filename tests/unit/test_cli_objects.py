@@ -39,8 +39,8 @@ def test_cache_plan_standalone_peers_and_farm_shares(tmp_path: Path) -> None:
     big, small = 64 * DEV.piece_size, 5 * DEV.piece_size
     plans = plan_caches(spec, DEV, tmp_path, [("farmer-0", "/f0", big, "node-a"), ("farmer-1", "/f1", small, None)])
     assert [(plan.name, plan.capacity_pieces, plan.node_id) for plan in plans] == [
-        ("cache-0", DEV.num_pieces // 2, None),
-        ("cache-1", DEV.num_pieces // 2, None),
+        ("cache-0", DEV.num_pieces // 4, None),
+        ("cache-1", DEV.num_pieces // 4, None),
         ("cache-farmer-0", 6, "node-a"),  # 10 % of 64 pieces; farmer-1's 0.5 piece share is no cache
     ]
     assert plans[2].directory == "/f0/cache"

@@ -12,7 +12,7 @@ from autonomys.actors.cache_peer import CachePeer, CachePeerConfig
 from autonomys.actors.dsn import DsnDirectory
 from autonomys.actors.kzg_setup import KzgSetup, load_kzg
 from autonomys.actors.peer_identity import write_seed_durably
-from autonomys.actors.piece_getter import PieceGetter, PieceSources
+from autonomys.actors.piece_getter import NamedSource, PieceGetter, PieceSources
 from autonomys.protocol.kademlia import PeerRecord
 from autonomys.protocol.params import MINIMAL
 from autonomys.protocol.piece_cache import compute_distance, compute_kademlia_key, compute_piece_record_key
@@ -113,3 +113,24 @@ def test_a_corrupted_cached_piece_is_served_from_elsewhere(
         with open(path, "r+b") as cache:
             cache.seek(slot * MINIMAL.piece_size + 100)
             cache.write(byte)
+
+
+def test_a_peer_filled_through_a_piece_getter_checks_each_piece_once(
+    tmp_path: Path, history: ArchivedHistory, setup: KzgSetup, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """The getter checks every piece it returns; the peer does not check it a second time (one MSM each)."""
+    import autonomys.actors.cache_peer as cache_peer_module
+
+    own_checks: list[int] = []
+    original = cache_peer_module.is_piece_valid
+    monkeypatch.setattr(
+        cache_peer_module, "is_piece_valid", lambda *args: own_checks.append(1) or original(*args)  # type: ignore[func-returns-value]
+    )
+    getter = PieceGetter(MINIMAL, load_kzg(setup), history, PieceSources(node=[NamedSource("archive", history.get_piece)]))
+    config = CachePeerConfig("cache-solo", str(tmp_path / "solo"), MINIMAL, setup, 6)
+    peer = CachePeer(config, getter, history.archiver.segment_headers, lambda name: None)  # type: ignore[arg-type,return-value]
+    assert peer.sync_once() == 6
+    assert own_checks == []
+    assert getter.stats.by_tier["node"] == 6
+    assert all(peer.get_piece(index) == history.get_piece(index) for index in peer.store.contents())
+    peer.shutdown()

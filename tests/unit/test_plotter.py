@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import dataclasses
 import shutil
 import time
 from pathlib import Path
@@ -10,7 +11,17 @@ import pytest
 
 from autonomys.actors.farm import Farm
 from autonomys.actors.kzg_setup import KzgSetup, load_kzg
-from autonomys.actors.plotter import STAGES, LocalRecordEncoder, Plotter, PlottingError, PlottingLoop, SectorProgress
+from autonomys.actors.piece_getter import NamedSource, PieceGetter, PieceSources
+from autonomys.actors.plotter import (
+    STAGES,
+    LocalRecordEncoder,
+    Plotter,
+    PlottingError,
+    PlottingLoop,
+    RecordJob,
+    SectorProgress,
+    encode_record_jobs,
+)
 from autonomys.kernels.pos import PosTable
 from autonomys.protocol.params import MINIMAL
 from autonomys.protocol.reading import extract_piece
@@ -105,6 +116,27 @@ def test_an_invalid_or_missing_piece_aborts_the_sector_and_changes_nothing(tmp_p
         with pytest.raises(PlottingError, match="not available"):
             make_plotter(farm, history, setup, pieces=NoPieces()).plot_sector(0, 2)
         assert farm.plotted_sectors() == {}
+
+
+def test_pieces_a_verifying_getter_returned_are_not_checked_again(tmp_path: Path, history, setup) -> None:
+    """The PieceGetter checks each piece once; the encoding workers trust that and skip their own check."""
+    getter = PieceGetter(PARAMS, load_kzg(setup), history, PieceSources(node=[NamedSource("archive", history.get_piece)]))
+    jobs: list[RecordJob] = []
+
+    class RecordingEncoder(LocalRecordEncoder):
+        def encode(self, batch):  # type: ignore[no-untyped-def]
+            jobs.extend(batch)
+            return super().encode(batch)
+
+    with Farm.create_or_open(tmp_path / "farm", FARM_SIZE, PARAMS) as farm:
+        Plotter(farm, getter, history, RecordingEncoder(PARAMS, setup)).plot_sector(0, 2)
+        assert 0 in farm.plotted_sectors()
+    assert len(jobs) == PARAMS.max_pieces_in_sector and all(job.verified for job in jobs)
+    assert getter.stats.by_tier["node"] == len(jobs)
+    # Unverified jobs are still checked by the worker: a flipped byte is refused there.
+    bad = dataclasses.replace(jobs[0], piece=bytes([jobs[0].piece[0] ^ 1]) + jobs[0].piece[1:])
+    assert encode_record_jobs([dataclasses.replace(bad, verified=False)], PARAMS, setup)[0].error is not None
+    assert encode_record_jobs([bad], PARAMS, setup)[0].error is None  # trusted: no second MSM
 
 
 def test_expired_sectors_are_replotted_and_the_others_stay_readable(tmp_path: Path, history, setup) -> None:

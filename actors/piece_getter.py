@@ -270,24 +270,27 @@ class PieceGetter:
         return [*tried, "reconstruction"] if self.reconstruct else tried
 
 
-@dataclass(frozen=True)
 class LastSegmentSource:
-    """The node's cache: pieces of the last archived segment only (the reference node keeps no other)."""
+    """The node's cache: pieces of the last archived segment only (the reference node keeps no other).
 
-    name: str
-    params: Params
-    pieces: Callable[[int], bytes | None]
-    history_size: Callable[[], int]
-    """Segments archived so far (the last one is history_size - 1)."""
-    _last_seen: list[int] = field(default_factory=lambda: [-1], compare=False, repr=False)
+    `history_size` gives the segments archived so far (the last one is history_size - 1)."""
+
+    def __init__(
+        self, name: str, params: Params, pieces: Callable[[int], bytes | None], history_size: Callable[[], int]
+    ) -> None:
+        self.name = name
+        self.params = params
+        self.pieces = pieces
+        self.history_size = history_size
+        self._last_seen = -1
 
     def get_piece(self, piece_index: int) -> bytes | None:
         segment_index = int(compute_piece_segment_index(PieceIndex(piece_index), self.params))
         # History only grows: a segment older than the last one seen is not the node's any more (no call).
-        if segment_index < self._last_seen[0]:
+        if segment_index < self._last_seen:
             return None
-        self._last_seen[0] = max(self._last_seen[0], self.history_size() - 1)
-        return self.pieces(piece_index) if segment_index == self._last_seen[0] else None
+        self._last_seen = max(self._last_seen, self.history_size() - 1)
+        return self.pieces(piece_index) if segment_index == self._last_seen else None
 
 
 @dataclass(frozen=True)

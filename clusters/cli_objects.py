@@ -10,7 +10,6 @@ from __future__ import annotations
 
 import contextlib
 import os
-import re
 import time
 from collections.abc import Iterator
 from pathlib import Path
@@ -21,6 +20,7 @@ from rich.progress import BarColumn, DownloadColumn, Progress, TransferSpeedColu
 
 from autonomys.actors.errors import ActorUnavailable
 from autonomys.actors.identity import IdentityError, load_identity
+from autonomys.clusters.cli_cluster import FARMER_NAME
 from autonomys.clusters.signals import stop_on_signals
 from autonomys.clusters.spec import ARCHIVER_NAME, CACHE_PREFIX, NAMESPACE
 from autonomys.protocol.errors import ProtocolError
@@ -29,7 +29,6 @@ from autonomys.protocol.objects import ObjectError, parse_object_id
 if TYPE_CHECKING:
     from autonomys.actors.objects import ObjectClient
 
-FARMER_NAME = re.compile(r"farmer-\d+")
 PROGRESS_THRESHOLD = 1 << 20
 """Objects from this size on show a progress bar."""
 

@@ -17,8 +17,6 @@ from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 from typing import Final
 
-import sr25519
-
 from autonomys.protocol.chain_blocks import (
     MAX_STORE_DATA_SIZE,
     SIGNATURE_SIZE,
@@ -54,12 +52,17 @@ from autonomys.protocol.chain_state import (
     get_account,
     get_balance,
 )
-from autonomys.protocol.constants import PUBLIC_KEY_SIZE, U64_MAX
+from autonomys.protocol.chain_transactions import (
+    BASE_FEE,
+    apply_transaction,
+    compute_transaction_fee,
+    credit_account,
+    is_signature_valid,
+    process_transactions,
+)
+from autonomys.protocol.constants import U64_MAX
 from autonomys.protocol.errors import (
-    BadNonce,
-    BadSignature,
     Equivocation,
-    InsufficientBalance,
     InvalidBlockNumber,
     InvalidBlockSolution,
     InvalidExtrinsicsRoot,
@@ -68,7 +71,6 @@ from autonomys.protocol.errors import (
     InvalidSector,
     InvalidSolution,
     InvalidStateRoot,
-    InvalidTransaction,
     InvalidVote,
     PotMismatch,
     SlotInTheFuture,
@@ -137,8 +139,6 @@ __all__ = [
 SHANNON_PER_AI3: Final = 10**18
 BLOCK_REWARD: Final = SHANNON_PER_AI3 // 10
 VOTE_REWARD: Final = SHANNON_PER_AI3 // 100
-# The compute part of every transaction's fee; the storage part is transaction_byte_fee × call bytes.
-BASE_FEE: Final = 10**9
 
 # InvalidVote.reason for the vote rules (a solution failure carries the farming.REASONS entry instead).
 VOTE_WRONG_HEIGHT = "wrong_height"
@@ -171,77 +171,6 @@ class BlockContext:
     """The PoT output of a slot as this node knows it, None when it does not know it (yet)."""
     current_slot: int
     """The node's current slot: blocks from later slots are rejected."""
-
-
-def is_signature_valid(public_key: bytes, message: bytes, signature: bytes) -> bool:
-    """True when `signature` is the sr25519 signature of `message` by `public_key`; False for malformed input."""
-    if len(public_key) != PUBLIC_KEY_SIZE or len(signature) != SIGNATURE_SIZE:
-        return False
-    try:
-        return bool(sr25519.verify(signature, message, public_key))
-    except ValueError:
-        return False
-
-
-# ---- transactions ----
-
-
-def compute_transaction_fee(call: Call, transaction_byte_fee: int) -> int:
-    """BASE_FEE + transaction_byte_fee × the call's encoded size (§H storage fee)."""
-    return BASE_FEE + transaction_byte_fee * len(call.to_bytes())
-
-
-def _transfer_amount(call: Call) -> int:
-    return call.amount if isinstance(call, Transfer) else 0
-
-
-def apply_transaction(state: ChainState, transaction: Transaction, params: Params, *, author: bytes) -> ChainState:
-    """The state after `transaction`, its fee paid to `author` (the block's reward address)."""
-    del params  # the fee depends on the state's byte fee only; kept for a stable signature
-    # Stored payloads are bounded so every one fits an object chunk and a block stays archivable.
-    if isinstance(transaction.call, StoreData) and len(transaction.call.data) > MAX_STORE_DATA_SIZE:
-        msg = f"StoreData of {len(transaction.call.data)} bytes exceeds {MAX_STORE_DATA_SIZE}"
-        raise StoreDataTooLarge(msg)
-    # Only the sender can spend from its account.
-    if not is_signature_valid(transaction.sender, transaction.signing_payload(), transaction.signature):
-        msg = f"transaction {transaction.hash().hex()} is not signed by its sender"
-        raise BadSignature(msg)
-    sender = get_account(state, transaction.sender)
-    # Nonces make every transaction unique and ordered.
-    if transaction.nonce != sender.nonce:
-        msg = f"nonce {transaction.nonce}, expected {sender.nonce}"
-        raise BadNonce(msg)
-    fee = compute_transaction_fee(transaction.call, state.transaction_byte_fee)
-    amount = _transfer_amount(transaction.call)
-    # The sender pays the amount and the fee, and balances never go negative.
-    if amount + fee > sender.balance:
-        msg = f"amount {amount} + fee {fee} exceeds balance {sender.balance}"
-        raise InsufficientBalance(msg)
-    state = apply_account_changes(state, {transaction.sender: Account(sender.balance - amount - fee, sender.nonce + 1)})
-    if isinstance(transaction.call, Transfer):
-        state = _credit(state, transaction.call.to, amount)
-    return _credit(state, author, fee)
-
-
-def _credit(state: ChainState, public_key: bytes, amount: int) -> ChainState:
-    account = get_account(state, public_key)
-    return apply_account_changes(state, {public_key: Account(account.balance + amount, account.nonce)})
-
-
-def process_transactions(
-    state: ChainState, transactions: Sequence[Transaction], params: Params, *, author: bytes, skip_invalid: bool
-) -> tuple[ChainState, tuple[Transaction, ...]]:
-    """Apply transactions in order; an invalid one raises, or is left out when skip_invalid (block building)."""
-    included = []
-    for transaction in transactions:
-        try:
-            state = apply_transaction(state, transaction, params, author=author)
-        except InvalidTransaction:
-            if not skip_invalid:
-                raise
-            continue
-        included.append(transaction)
-    return state, tuple(included)
 
 
 # ---- header checks ----
@@ -411,9 +340,9 @@ def validate_no_equivocation(pre_digest: PreDigest, votes: Sequence[SignedVote])
 
 def process_rewards(state: ChainState, reward_address: bytes, votes: Sequence[SignedVote]) -> ChainState:
     """Pay BLOCK_REWARD to the author and VOTE_REWARD to each voter; issuance grows by exactly that much."""
-    state = _credit(state, reward_address, BLOCK_REWARD)
+    state = credit_account(state, reward_address, BLOCK_REWARD)
     for signed_vote in votes:
-        state = _credit(state, signed_vote.vote.solution.reward_address, VOTE_REWARD)
+        state = credit_account(state, signed_vote.vote.solution.reward_address, VOTE_REWARD)
     issuance = state.total_issuance + BLOCK_REWARD + VOTE_REWARD * len(votes)
     return dataclasses.replace(state, total_issuance=issuance, votes_in_block=len(votes))
 

@@ -137,6 +137,9 @@ def test_cache_peers_survive_losses_resync_and_reject_corruption(ray_session: st
     victim_first = PieceSources(local=[NamedSource(victim, CachePeerLinkHandle(victim).get_piece)], l2=getter.sources.l2)
     getter = PieceGetter(MINIMAL, getter.kzg, getter.commitments, victim_first)
     assert getter.fetch(index) == good
-    assert getter.source_records()[victim].invalid == 1
-    assert getter.stats.by_tier["l2"] + getter.stats.by_tier["reconstruction"] == 1
+    # Asked first as the local cache; asked again in L2 only when no clean peer had the piece (demoted, not
+    # banned). The good copy came from another tier.
+    assert 1 <= getter.source_records()[victim].invalid <= 2
+    assert getter.stats.by_tier["local"] == 0 and sum(getter.stats.by_tier.values()) == 1
+    assert getter.source_records()[victim].served == 0
     network.archiver.shutdown(timeout=TIMEOUT)

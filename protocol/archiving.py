@@ -20,7 +20,7 @@ from collections.abc import Sequence
 from dataclasses import dataclass
 
 import blake3
-from py_arkworks_bls12381 import G1Point, Scalar
+from py_arkworks_bls12381 import G1Point
 
 from autonomys.kernels import fr
 from autonomys.protocol.block_archiving import ProducedSegment
@@ -28,10 +28,9 @@ from autonomys.protocol.constants import (
     BLS12_381_SCALAR_MODULUS,
     G1_COMPRESSED_SIZE,
     RECORD_COMMITMENT_SIZE,
-    SCALAR_FULL_BYTES,
 )
 from autonomys.protocol.errors import InvalidPiece
-from autonomys.protocol.kzg import InvalidCommitmentInput, Kzg, Polynomial, decode_g1, root_of_unity
+from autonomys.protocol.kzg import InvalidCommitmentInput, Kzg, Polynomial, decode_g1, root_of_unity, scalar_from_int
 from autonomys.protocol.params import Params, is_power_of_two
 from autonomys.protocol.segment_encoding import (
     encode_raw_record_as_scalars,
@@ -251,10 +250,6 @@ def _is_bytes_of_length(value: object, length: int) -> bool:
     return isinstance(value, bytes | bytearray | memoryview) and len(value) == length
 
 
-def _scalar(value: int) -> Scalar:
-    return Scalar.from_be_bytes(value.to_bytes(SCALAR_FULL_BYTES, "big"))
-
-
 def _transform_g1(points: list[G1Point], root: int) -> list[G1Point]:
     """X[i] = Σ_j points[j]·root^(i·j) (radix-2, natural order), for `root` of order len(points)."""
     count = len(points)
@@ -266,7 +261,7 @@ def _transform_g1(points: list[G1Point], root: int) -> list[G1Point]:
     out = [G1Point.identity()] * count
     power = 1
     for index in range(half):
-        term = odd[index] if power == 1 else odd[index] * _scalar(power)
+        term = odd[index] if power == 1 else odd[index] * scalar_from_int(power)
         out[index], out[index + half] = even[index] + term, even[index] - term
         power = power * root % R
     return out
@@ -282,6 +277,6 @@ def _shift_coefficients(scaled_coefficients: list[G1Point]) -> list[G1Point]:
     factor = pow(count, -1, R)
     shifted = []
     for point in scaled_coefficients:
-        shifted.append(point * _scalar(factor))
+        shifted.append(point * scalar_from_int(factor))
         factor = factor * shift % R
     return shifted

@@ -71,20 +71,28 @@ def decode_g1(data: bytes, what: str = "commitment") -> G1Point:
         msg = f"{what} must be {G1_COMPRESSED_SIZE} bytes, got {len(data)}"
         raise InvalidCommitmentInput(msg)
     try:
-        return G1Point.from_compressed_bytes(bytes(data))
+        point = G1Point.from_compressed_bytes(bytes(data))
     except Exception as error:  # noqa: BLE001 - the binding raises plain exceptions for bad points
         msg = f"{what} is not a valid compressed G1 point: {error}"
         raise InvalidCommitmentInput(msg) from error
+    if bytes(point.to_compressed_bytes()) != bytes(data):
+        # arkworks ignores the bits after an infinity flag (0xff...ff decodes); blst and the reference do not.
+        msg = f"{what} is not a valid compressed G1 point: not the canonical encoding"
+        raise InvalidCommitmentInput(msg)
+    return point
 
 
-def _scalar(value: int) -> Scalar:
+def scalar_from_int(value: int) -> Scalar:
+    """The scalar of an integer in 0..R-1."""
     return Scalar.from_be_bytes(value.to_bytes(SCALAR_FULL_BYTES, "big"))
 
 
 class Kzg:
     """A KZG instance over one setup: `poly`, `commit`, `create_witness`, `verify`."""
 
-    def __init__(self, g1_powers: Sequence[G1Point], g2_powers: Sequence[G2Point], *, label: str, insecure: bool) -> None:
+    def __init__(
+        self, g1_powers: Sequence[G1Point], g2_powers: Sequence[G2Point], *, label: str, insecure: bool
+    ) -> None:
         if len(g2_powers) < 2:
             msg = f"a KZG setup needs at least 2 G2 powers, got {len(g2_powers)}"
             raise InvalidKzgSetup(msg)
@@ -123,7 +131,10 @@ class Kzg:
             G1Point.from_compressed_bytes_unchecked(data[i : i + G1_COMPRESSED_SIZE])
             for i in range(0, g1_end, G1_COMPRESSED_SIZE)
         ]
-        g2 = [G2Point.from_compressed_bytes(data[i : i + G2_COMPRESSED_SIZE]) for i in range(g1_end, len(data), G2_COMPRESSED_SIZE)]
+        g2 = [
+            G2Point.from_compressed_bytes(data[i : i + G2_COMPRESSED_SIZE])
+            for i in range(g1_end, len(data), G2_COMPRESSED_SIZE)
+        ]
         return cls(g1, g2, label=label, insecure=expected_sha256 is None)
 
     @classmethod
@@ -141,9 +152,9 @@ class Kzg:
         power = 1
         g1 = []
         for _ in range(num_g1_powers):
-            g1.append(generator_g1 * _scalar(power))
+            g1.append(generator_g1 * scalar_from_int(power))
             power = power * tau % R
-        g2 = [generator_g2 * _scalar(pow(tau, i, R)) for i in range(num_g2_powers)]
+        g2 = [generator_g2 * scalar_from_int(pow(tau, i, R)) for i in range(num_g2_powers)]
         return cls(g1, g2, label="insecure-dev", insecure=True)
 
     def to_bytes(self) -> bytes:
@@ -172,7 +183,7 @@ class Kzg:
         """Opening proof [(p(τ) − p(x))/(τ − x)]G1 at x = ω_{n'}^index, n' = next power of two ≥ num_values."""
         point = pow(root_of_unity(next_power_of_two(num_values)), index, R)
         quotient = _divide_by_linear(polynomial.coefficient_ints(), point)
-        return self._msm([_scalar(c) for c in quotient])
+        return self._msm([scalar_from_int(c) for c in quotient])
 
     def verify(self, commitment: bytes, num_values: int, index: int, value: bytes, witness: bytes) -> bool:
         """e(C − y·G1, G2) == e(π, [τ]G2 − x·G2); False for any malformed input."""
@@ -180,7 +191,7 @@ class Kzg:
             commitment_point = decode_g1(commitment, "commitment")
             witness_point = decode_g1(witness, "witness")
             y = Scalar.from_be_bytes(bytes(value))
-            x = _scalar(pow(root_of_unity(next_power_of_two(num_values)), index, R))
+            x = scalar_from_int(pow(root_of_unity(next_power_of_two(num_values)), index, R))
         except (InvalidCommitmentInput, ValueError, TypeError, OverflowError):
             return False
         g2_generator, g2_tau = self.g2_powers[0], self.g2_powers[1]

@@ -2,14 +2,18 @@
 
 Each chunk column of a segment's 2n records is one erasure codeword, so any n pieces, source or
 parity in any mix, determine every record. As in the reference, the commitments embedded in the
-present source pieces are taken as given (check pieces with `is_piece_valid` before trusting them);
-missing source records are committed to again, and the parity commitments, the segment polynomial
-and the witnesses are rebuilt from the source commitments exactly as archiving builds them.
+pieces are taken as given (check pieces with `is_piece_valid` before trusting them). The reference
+commits to each missing source record again (one 2^Q-point MSM each); the same points are recovered
+here from the commitments of any n present pieces (one n-point MSM each, `recover_source_commitments`),
+which gives identical bytes for valid pieces. The parity commitments, the segment polynomial and the
+witnesses are then rebuilt from the source commitments exactly as archiving builds them.
 """
 
 from __future__ import annotations
 
 from collections.abc import Sequence
+
+from py_arkworks_bls12381 import G1Point
 
 from autonomys.kernels import fr
 from autonomys.protocol.archiving import (
@@ -22,7 +26,7 @@ from autonomys.protocol.archiving import (
     split_records,
 )
 from autonomys.protocol.errors import InvalidPiece, ReconstructionError
-from autonomys.protocol.kzg import Kzg
+from autonomys.protocol.kzg import InvalidCommitmentInput, Kzg, R, decode_g1, root_of_unity, scalar_from_int
 from autonomys.protocol.params import Params
 from autonomys.protocol.segment_encoding import decode_scalars_to_raw_record, join_raw_records_into_segment
 
@@ -46,7 +50,8 @@ def recover_records(pieces: Sequence[bytes | None], params: Params) -> list[byte
 def compute_source_commitments(
     kzg: Kzg, pieces: Sequence[bytes | None], records: Sequence[bytes], params: Params
 ) -> list[bytes]:
-    """Source record commitments: the one embedded in each present source piece, computed for the missing ones."""
+    """Source record commitments as the reference gets them: embedded in each present source piece, committed
+    to again for the missing ones (one 2^Q-point MSM each). `recover_source_commitments` gives the same bytes."""
     commitments = []
     for position in range(0, params.num_pieces, 2):
         piece = pieces[position]
@@ -57,11 +62,64 @@ def compute_source_commitments(
     return commitments
 
 
+def recover_source_commitments(pieces: Sequence[bytes | None], params: Params) -> list[bytes]:
+    """Source record commitments from those embedded in any n present pieces, without committing to a record.
+
+    The 2n record commitments are the values at ω_2n^k of one polynomial of degree < n with coefficients in
+    G1 (that is what `extend_commitments` computes), so a missing one is the Lagrange combination of n known
+    ones: one n-point MSM. ReconstructionError for a present piece whose commitment is not a G1 point.
+    """
+    present = _validate_pieces(pieces, params)
+    commitments: dict[int, bytes] = {
+        position: split_piece(piece, params)[1] for position, piece in enumerate(pieces) if piece is not None
+    }
+    missing = [position for position in range(0, params.num_pieces, 2) if not present[position]]
+    if missing:
+        known = sorted(commitments)[: params.segment_num_raw_records]
+        points = [_decode_commitment(position, commitments[position]) for position in known]
+        root = root_of_unity(params.num_pieces)
+        interpolation = _LagrangeBasis([pow(root, position, R) for position in known])
+        for position in missing:
+            coefficients = interpolation.coefficients_at(pow(root, position, R))
+            combined = G1Point.multiexp_unchecked(points, [scalar_from_int(value) for value in coefficients])
+            commitments[position] = bytes(combined.to_compressed_bytes())
+    return [commitments[position] for position in range(0, params.num_pieces, 2)]
+
+
+class _LagrangeBasis:
+    """Lagrange coefficients over distinct points of Fr, in barycentric form: L_k(x) = w_k·Z(x)/(x − x_k)."""
+
+    def __init__(self, points: Sequence[int]) -> None:
+        self.points = list(points)
+        self.weights = []
+        for k, x_k in enumerate(self.points):
+            product = 1
+            for j, x_j in enumerate(self.points):
+                if j != k:
+                    product = product * (x_k - x_j) % R
+            self.weights.append(pow(product, -1, R))
+
+    def coefficients_at(self, x: int) -> list[int]:
+        """[L_k(x)] for an x that is not one of the points."""
+        vanishing = 1
+        for x_k in self.points:
+            vanishing = vanishing * (x - x_k) % R
+        return [
+            weight * vanishing * pow(x - x_k, -1, R) % R for weight, x_k in zip(self.weights, self.points, strict=True)
+        ]
+
+
+def _decode_commitment(position: int, commitment: bytes) -> G1Point:
+    try:
+        return decode_g1(commitment, f"the commitment of piece {position}")
+    except InvalidCommitmentInput as error:
+        raise ReconstructionError(str(error)) from error
+
+
 def reconstruct_segment(kzg: Kzg, pieces: Sequence[bytes | None], params: Params) -> list[bytes]:
     """All 2n pieces of a segment from any n of them (None = missing), commitments and witnesses included."""
     records = recover_records(pieces, params)
-    source_commitments = compute_source_commitments(kzg, pieces, records, params)
-    reconstructed, _, _ = compute_pieces(kzg, records, source_commitments, params)
+    reconstructed, _, _ = compute_pieces(kzg, records, recover_source_commitments(pieces, params), params)
     return reconstructed
 
 
@@ -72,7 +130,7 @@ def reconstruct_piece(kzg: Kzg, pieces: Sequence[bytes | None], position: int, p
         msg = f"piece position {position!r} is not in 0..{params.num_pieces - 1}"
         raise InvalidPiece(msg)
     records = recover_records(pieces, params)
-    record_commitments = extend_commitments(compute_source_commitments(kzg, pieces, records, params))
+    record_commitments = extend_commitments(recover_source_commitments(pieces, params))
     segment_polynomial = compute_segment_polynomial(kzg, record_commitments)
     witness = compute_record_witness(kzg, segment_polynomial, position, params)
     return records[position] + record_commitments[position] + witness

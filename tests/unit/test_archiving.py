@@ -42,9 +42,12 @@ from autonomys.protocol.errors import DecodeError, InvalidPiece, ReconstructionE
 from autonomys.protocol.kzg import InvalidCommitmentInput, Kzg
 from autonomys.protocol.params import MAINNET, MINIMAL
 from autonomys.protocol.piece_reconstruction import (
+    compute_source_commitments,
     reconstruct_piece,
     reconstruct_segment,
     reconstruct_segment_bytes,
+    recover_records,
+    recover_source_commitments,
 )
 from autonomys.protocol.segment_encoding import (
     encode_raw_record_as_scalars,
@@ -289,6 +292,25 @@ def test_inconsistent_pieces_do_not_reconstruct(kzg: Kzg, archived: ArchivedSegm
     non_canonical[1] = b"\xff" * 32 + archived.pieces[1][32:]
     with pytest.raises(ReconstructionError, match=r"records\[64\] \(record 1, chunk 0\) = 0xff"):
         reconstruct_segment_bytes(non_canonical, PARAMS)
+
+
+@settings(max_examples=12, deadline=None)
+@given(kept=st.sets(st.integers(0, NUM_PIECES - 1), min_size=NUM_PIECES // 2, max_size=NUM_PIECES))
+def test_recovered_commitments_are_the_recommitted_ones(kzg: Kzg, archived: ArchivedSegment, kept: set[int]) -> None:
+    """Interpolating the missing source commitments over G1 gives the reference's bytes (it commits again)."""
+    pieces = keep_only(archived.pieces, sorted(kept))
+    recommitted = compute_source_commitments(kzg, pieces, recover_records(pieces, PARAMS), PARAMS)
+    assert recover_source_commitments(pieces, PARAMS) == recommitted == list(archived.record_commitments[0::2])
+
+
+def test_a_piece_whose_commitment_is_no_point_does_not_reconstruct(archived: ArchivedSegment) -> None:
+    pieces = keep_only(archived.pieces, range(1, NUM_PIECES, 2))
+    commitment_offset = PARAMS.record_size
+    bad = bytearray(pieces[3] or b"")
+    bad[commitment_offset : commitment_offset + 48] = b"\xff" * 48
+    pieces[3] = bytes(bad)
+    with pytest.raises(ReconstructionError, match="the commitment of piece 3 is not a valid compressed G1 point"):
+        recover_source_commitments(pieces, PARAMS)
 
 
 # ---- blocks to pieces and back ----

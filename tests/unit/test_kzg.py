@@ -12,7 +12,7 @@ import pytest
 
 from autonomys.protocol.constants import BLS12_381_SCALAR_MODULUS as R
 from autonomys.protocol.errors import InvalidKzgSetup
-from autonomys.protocol.kzg import Kzg, Polynomial, root_of_unity
+from autonomys.protocol.kzg import InvalidCommitmentInput, Kzg, Polynomial, decode_g1, root_of_unity
 
 SETUP = Path(__file__).resolve().parents[3] / "shared" / "kzg" / "eth-public-parameters.bin"
 needs_setup = pytest.mark.skipif(not SETUP.exists(), reason="ceremony file not beside the checkout")
@@ -69,6 +69,19 @@ def test_witness_round_trip_and_rejections(dev_kzg: Kzg, seeded_random: random.R
     assert not dev_kzg.verify(commitment, 32, 5, R.to_bytes(32, "big"), witness)  # non-canonical value
     assert not dev_kzg.verify(commitment[:47], 32, 5, values[5].to_bytes(32, "big"), witness)
     assert not dev_kzg.verify(bytes(48), 32, 5, values[5].to_bytes(32, "big"), witness)
+
+
+def test_only_canonical_g1_encodings_decode(dev_kzg: Kzg) -> None:
+    """The ZCash encoding the reference's blst enforces: infinity is c0 00..00 exactly; other flag bits reject."""
+    infinity = b"\xc0" + bytes(47)
+    assert bytes(decode_g1(infinity).to_compressed_bytes()) == infinity
+    commitment = dev_kzg.commit(dev_kzg.poly(scalars([1, 2, 3, 4])))
+    assert bytes(decode_g1(commitment).to_compressed_bytes()) == commitment
+    for bad in (b"\xff" * 48, b"\xe0" + bytes(47), b"\xc0" + bytes(46) + b"\x01", bytes(48), commitment[:47]):
+        with pytest.raises(InvalidCommitmentInput):
+            decode_g1(bad)
+    # A witness in a non-canonical infinity encoding is malformed input, never a valid opening.
+    assert not dev_kzg.verify(commitment, 4, 0, (1).to_bytes(32, "big"), b"\xff" * 48)
 
 
 def test_setup_rejects_wrong_length_and_digest() -> None:

@@ -8,7 +8,8 @@
 6. L1 across other farmers.
 7. An archival node's piece files, when the network has one (optional; the devnet's archiver keeps every
    segment, the reference's node only the last).
-8. Reconstruction from any half of the segment's pieces, gathered through steps 1-3, 5 and 6.
+8. Reconstruction from any half of the segment's pieces, gathered through steps 1-3 and 5-7. Only the
+   rebuilt piece is checked; if it is invalid, the pieces are gathered again, each checked.
 
 Every piece returned is checked with `is_piece_valid` against its segment's commitment. A source that
 serves an invalid piece is demoted: it is tried after the sources of its tier that never did, and after
@@ -25,7 +26,7 @@ from dataclasses import dataclass, field
 from typing import Protocol
 
 from autonomys.protocol.archiving import is_piece_valid
-from autonomys.protocol.errors import ReconstructionError
+from autonomys.protocol.errors import InvalidPiece, ReconstructionError
 from autonomys.protocol.kzg import Kzg
 from autonomys.protocol.params import Params
 from autonomys.protocol.piece_reconstruction import reconstruct_piece
@@ -162,14 +163,18 @@ class PieceGetter:
             raise PieceUnavailable(msg)
         return bytes(commitment)
 
-    def _from_tiers(self, index: PieceIndex, commitment: bytes, *, with_plots: bool, with_retries: bool) -> bytes | None:
+    def _from_tiers(
+        self, index: PieceIndex, commitment: bytes, *, with_plots: bool, with_retries: bool, checked: bool = True
+    ) -> bytes | None:
+        """The first piece the tiers give, checked unless `checked` is False (then neither checked nor counted)."""
         attempts = 1 + (self.retries if with_retries else 0)
         for attempt in range(attempts):
             if attempt > 0:
                 self.sleep(self.retry_delay_seconds * 2 ** (attempt - 1))
             failures = self._failures
-            for tier, sources in (("local", self.sources.local), ("l2", None), ("node", self.sources.node)):
-                piece = self._from_sources(tier, self._l2(index) if sources is None else sources, index, commitment)
+            for tier, listed in (("local", self.sources.local), ("l2", None), ("node", self.sources.node)):
+                sources = self._l2(index) if listed is None else listed
+                piece = self._from_sources(tier, sources, index, commitment, checked=checked)
                 if piece is not None:
                     return piece
             if self._failures == failures:
@@ -177,7 +182,7 @@ class PieceGetter:
         if not with_plots:
             return None
         for tier, sources in (("plots", self.sources.plots), ("farmers", self.sources.farmers), ("archive", self.sources.archive)):
-            piece = self._from_sources(tier, sources, index, commitment)
+            piece = self._from_sources(tier, sources, index, commitment, checked=checked)
             if piece is not None:
                 return piece
         return None
@@ -192,11 +197,15 @@ class PieceGetter:
             logger.warning("DSN lookup for piece %d failed: %s", index, error)
             return ()
 
-    def _from_sources(self, tier: str, sources: Iterable[PieceSource], index: PieceIndex, commitment: bytes) -> bytes | None:
+    def _from_sources(
+        self, tier: str, sources: Iterable[PieceSource], index: PieceIndex, commitment: bytes, *, checked: bool
+    ) -> bytes | None:
         for source in self._ranked(sources):
             piece = self._ask(source, index)
             if piece is None:
                 continue
+            if not checked:
+                return piece
             if self._is_valid(piece, index, commitment):
                 self._record(source).served += 1
                 self._count_tier(tier)
@@ -229,9 +238,25 @@ class PieceGetter:
         logger.warning("source %s served an invalid piece %d (%d bad so far); demoted", source.name, index, record.invalid)
 
     def _reconstruct(self, index: PieceIndex) -> bytes | None:
-        """Gather any half of the segment (source pieces first) from the other tiers and rebuild the piece."""
-        segment_index = compute_piece_segment_index(index, self.params)
+        """Any half of the segment (source pieces first) from the other tiers, and the piece rebuilt from it.
+
+        Optimistic: the gathered pieces are not checked one by one (an MSM each), only the rebuilt piece is,
+        which a bad input cannot pass. If it fails, they are gathered again, each checked (demoting the
+        sources of bad ones), and the piece rebuilt from those."""
         commitment = self._commitment(index)
+        pieces = self._gather_segment(index, commitment, checked=False)
+        if pieces is None:
+            return None  # checking would find no more pieces than not checking
+        piece = self._rebuild(pieces, index, commitment)
+        if piece is None:
+            logger.warning("piece %d: the gathered pieces did not rebuild it; gathering again, checking each", index)
+            pieces = self._gather_segment(index, commitment, checked=True)
+            piece = None if pieces is None else self._rebuild(pieces, index, commitment)
+        return piece
+
+    def _gather_segment(self, index: PieceIndex, commitment: bytes, *, checked: bool) -> list[bytes | None] | None:
+        """Half the pieces of `index`'s segment other than it, in position slots; None when there are fewer."""
+        segment_index = compute_piece_segment_index(index, self.params)
         pieces: list[bytes | None] = [None] * self.params.num_pieces
         needed = self.params.num_pieces // 2
         found = 0
@@ -240,16 +265,20 @@ class PieceGetter:
                 break
             if other == index:
                 continue
-            piece = self._from_tiers(other, commitment, with_plots=True, with_retries=False)
+            piece = self._from_tiers(other, commitment, with_plots=True, with_retries=False, checked=checked)
             if piece is not None:
                 pieces[compute_piece_position(other, self.params)] = piece
                 found += 1
         if found < needed:
             logger.warning("segment %d: only %d of the %d pieces needed to reconstruct", segment_index, found, needed)
             return None
+        return pieces
+
+    def _rebuild(self, pieces: list[bytes | None], index: PieceIndex, commitment: bytes) -> bytes | None:
+        """The piece rebuilt from `pieces` if it is valid; None otherwise."""
         try:
             piece = reconstruct_piece(self.kzg, pieces, compute_piece_position(index, self.params), self.params)
-        except ReconstructionError as error:
+        except (ReconstructionError, InvalidPiece) as error:
             logger.warning("reconstructing piece %d failed: %s", index, error)
             return None
         return piece if self._is_valid(piece, index, commitment) else None

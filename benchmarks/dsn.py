@@ -329,6 +329,7 @@ def measure_reconstruction(arguments, kzg, history: ArchiveHistory, summary: Sum
     if rebuilt != originals:
         raise SystemExit("reconstruct_segment returned wrong pieces")
     rebuilt = []
+    getter_seconds, check = measure_getter_reconstruction(kzg, history, pieces, target, params)
     recommit = len(spread) * commit  # what the reference spends on the missing source commitments
     segment_mib = params.num_pieces * params.piece_size / MIB
     print(f"rebuild  recover_records kernel {recover:.2f} s ({segment_mib / recover:.0f} MiB/s); the missing source "
@@ -343,9 +344,28 @@ def measure_reconstruction(arguments, kzg, history: ArchiveHistory, summary: Sum
     summary.add("reconstruct_segment (all 256 pieces)", f"{segment_seconds:.2f} s ({segment_mib / segment_seconds:.1f} MiB/s)",
                 f"recover {recover:.2f} s ({segment_mib / recover:.0f} MiB/s)",
                 f"recover/segment = **{recover / segment_seconds:.2f}**")  # fmt: skip
+    print(f"rebuild  PieceGetter.fetch by reconstruction {getter_seconds:.2f} s; reconstruct_piece + one "
+          f"is_piece_valid {piece_seconds + check:.2f} s", flush=True)  # fmt: skip
+    summary.add("PieceGetter.fetch of that piece by reconstruction (gather 128, rebuild, check)", f"{getter_seconds:.2f} s",
+                f"reconstruct_piece + one is_piece_valid: {piece_seconds + check:.2f} s",
+                f"floor/getter = **{(piece_seconds + check) / getter_seconds:.2f}**")  # fmt: skip
     summary.add(f"  the {len(spread)} missing source commitments", f"{interpolate:.2f} s (interpolated over G1)",
                 f"committing to the records again: {recommit:.1f} s",
                 f"speed-up **{recommit / interpolate:.0f}x**")  # fmt: skip
+
+
+def measure_getter_reconstruction(kzg, history, pieces: list[bytes | None], target: int, params: Params) -> tuple[float, float]:
+    """(seconds for PieceGetter.fetch of `target` when only `pieces` (segment 0) exist, seconds of one piece check)."""
+    held = {position: piece for position, piece in enumerate(pieces) if piece is not None}
+    getter = PieceGetter(params, kzg, history, PieceSources(farmers=[NamedSource("half", held.get)]))
+    seconds, piece = timed(lambda: getter.fetch(target))
+    if getter.stats.by_tier["reconstruction"] != 1:
+        raise SystemExit("PieceGetter did not reconstruct the piece")
+    commitment = history.segment_commitment(0)
+    check, valid = timed(lambda: is_piece_valid(kzg, piece, commitment, target, params))
+    if not valid:
+        raise SystemExit("PieceGetter returned an invalid piece")
+    return seconds, check
 
 
 # ---- objects ----

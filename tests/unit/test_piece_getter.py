@@ -129,6 +129,29 @@ def test_reconstruction_from_half_of_the_segment(history: ArchivedHistory, setup
     assert len(set(holder.asked) - {3}) == MINIMAL.num_pieces // 2
 
 
+def test_reconstruction_checks_only_the_rebuilt_piece(history: ArchivedHistory, setup: KzgSetup) -> None:
+    """The gathered pieces are not checked one by one: a bad one cannot give a valid rebuilt piece."""
+    holder = CountingSource("holder", history, holds={index for index in range(16) if index != 3})
+    getter = make_getter(history, setup, PieceSources(farmers=[holder]))
+    checked: list[int] = []
+    is_valid = getter._is_valid
+    getter._is_valid = lambda piece, index, commitment: checked.append(index) or is_valid(piece, index, commitment)  # type: ignore[method-assign]
+    assert getter.fetch(3) == history.get_piece(3)
+    assert checked == [3]
+
+
+def test_a_bad_gathered_piece_makes_reconstruction_check_each(history: ArchivedHistory, setup: KzgSetup) -> None:
+    """The rebuilt piece fails its check, so the pieces are gathered again, each checked; the liar is demoted."""
+    liar = CountingSource("liar", history, holds={0}, corrupt=True)
+    holder = CountingSource("holder", history, holds={index for index in range(16) if index != 3})
+    getter = make_getter(history, setup, PieceSources(local=[liar], farmers=[holder]))
+    assert getter.fetch(3) == history.get_piece(3)
+    assert getter.stats.by_tier["reconstruction"] == 1
+    assert getter.source_records()["liar"].invalid == 1
+    assert liar.asked.count(0) == 2  # in both gatherings
+    assert holder.asked.count(0) == 1  # in the checked gathering, the liar's copy of piece 0 was rejected
+
+
 def test_too_few_pieces_to_reconstruct(history: ArchivedHistory, setup: KzgSetup) -> None:
     holder = CountingSource("holder", history, holds=set(range(7)))
     getter = make_getter(history, setup, PieceSources(farmers=[holder]))

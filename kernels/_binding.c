@@ -381,6 +381,50 @@ static PyObject *py_fr_first_noncanonical(PyObject *self, PyObject *values_objec
     return PyLong_FromSsize_t(index == count ? -1 : (Py_ssize_t)index);
 }
 
+/* fr_combine_records(records, coefficients): coefficients has one scalar per record, records the same
+ * whole number of scalars each. */
+static PyObject *py_fr_combine_records(PyObject *self, PyObject *args) {
+    (void)self;
+    PyObject *records_object, *coefficients_object;
+    if (!PyArg_ParseTuple(args, "OO", &records_object, &coefficients_object)) {
+        return NULL;
+    }
+    Py_buffer records, coefficients;
+    if (get_multiple_buffer(coefficients_object, &coefficients, FR_SCALAR_BYTES, "coefficients") != 0) {
+        return NULL;
+    }
+    size_t num_records = (size_t)coefficients.len / FR_SCALAR_BYTES;
+    if (get_multiple_buffer(records_object, &records, (Py_ssize_t)(num_records * FR_SCALAR_BYTES), "records") != 0) {
+        PyBuffer_Release(&coefficients);
+        return NULL;
+    }
+    size_t scalars_per_record = (size_t)records.len / (num_records * FR_SCALAR_BYTES);
+    PyObject *output = PyBytes_FromStringAndSize(NULL, (Py_ssize_t)(scalars_per_record * FR_SCALAR_BYTES));
+    fr_element *accumulator = output == NULL ? NULL : PyMem_RawMalloc(scalars_per_record * sizeof(fr_element));
+    int status = KERNEL_OK;
+    if (accumulator != NULL) {
+        uint8_t *out = (uint8_t *)PyBytes_AS_STRING(output);
+        Py_BEGIN_ALLOW_THREADS
+        status = fr_combine_records(records.buf, coefficients.buf, num_records, scalars_per_record, out, accumulator);
+        Py_END_ALLOW_THREADS
+        PyMem_RawFree(accumulator);
+    }
+    PyBuffer_Release(&records);
+    PyBuffer_Release(&coefficients);
+    if (output == NULL) {
+        return NULL;
+    }
+    if (accumulator == NULL) {
+        Py_DECREF(output);
+        return PyErr_NoMemory();
+    }
+    if (status != KERNEL_OK) {
+        Py_DECREF(output);
+        return raise_kernel_error(status, "fr_combine_records");
+    }
+    return output;
+}
+
 static PyMethodDef kernel_methods[] = {
     {"pot_prove", py_pot_prove, METH_VARARGS, "pot_prove(backend, seed, key, checkpoint_iterations) -> bytes"},
     {"pot_verify", py_pot_verify, METH_VARARGS,
@@ -400,6 +444,8 @@ static PyMethodDef kernel_methods[] = {
      "fr_recover_records(records, present) -> bytes: every record of record-major records, one flag per record"},
     {"fr_root_of_unity", py_fr_root_of_unity, METH_VARARGS, "fr_root_of_unity(n) -> bytes"},
     {"fr_arithmetic", py_fr_arithmetic, METH_NOARGS, "fr_arithmetic() -> str: the multiplication this CPU uses"},
+    {"fr_combine_records", py_fr_combine_records, METH_VARARGS,
+     "fr_combine_records(records, coefficients) -> bytes: sum_j coefficients[j] * records[j], scalar by scalar"},
     {"fr_first_noncanonical", py_fr_first_noncanonical, METH_O,
      "fr_first_noncanonical(values) -> int: index of the first scalar >= r, or -1"},
     {NULL, NULL, 0, NULL},

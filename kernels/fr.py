@@ -126,6 +126,25 @@ def recover_records(records: _Buffer, present: Sequence[bool], backend: str = "c
         raise _diagnose_records_failure(records, present) from error
 
 
+def combine_records(records: _Buffer, coefficients: Sequence[int], backend: str = "c") -> bytes:
+    """sum_j coefficients[j] * record_j, scalar by scalar: `records` holds one record per coefficient, all of
+    the same whole number of scalars, one after another (a batch piece check commits to the result once)."""
+    backend = _check_backend(backend)
+    if len(coefficients) == 0:
+        raise FrKernelError("combine_records needs at least one record and coefficient")
+    coefficient_bytes = scalars_to_bytes(coefficients)
+    records = _check_buffer("records", records)
+    record_bytes = len(records) // len(coefficients)
+    if len(records) == 0 or len(records) % len(coefficients) != 0 or record_bytes % SCALAR_SIZE != 0:
+        msg = f"records must be {len(coefficients)} records of equal whole numbers of scalars, got {len(records)} bytes"
+        raise FrKernelError(msg)
+    _check_canonical("records", records, record_bytes // SCALAR_SIZE, unit_names=_RECORD_UNITS)
+    if backend == "reference":
+        rows = _bytes_to_records(records, len(coefficients))
+        return scalars_to_bytes(reference.fr_combine_records(rows, list(coefficients)))
+    return _kernels.fr_combine_records(records, coefficient_bytes)
+
+
 def is_canonical(values: _Buffer) -> bool:
     """True when `values` is a whole number of 32-byte scalars, each below r."""
     if not isinstance(values, (bytes, bytearray, memoryview)) or len(values) % SCALAR_SIZE != 0:

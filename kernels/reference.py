@@ -155,3 +155,8 @@ def fr_recover_records(records: list[list[int] | None]) -> list[list[int]]:
         fr_recover([None if record is None else record[chunk] for record in records]) for chunk in range(chunk_count)
     ]
     return [list(record) for record in zip(*columns, strict=True)]
+
+
+def fr_combine_records(records: list[list[int]], coefficients: list[int]) -> list[int]:
+    """sum_j coefficients[j] * records[j][i] mod r, for each scalar position i."""
+    return [sum(c * record[i] for c, record in zip(coefficients, records, strict=True)) % FR_MODULUS for i in range(len(records[0]))]

@@ -121,4 +121,16 @@ int fr_recover_batch(const uint8_t *columns, const uint8_t *present, size_t shar
 int fr_recover_records(const uint8_t *records, const uint8_t *present, size_t num_records, size_t chunks_per_record,
                        uint8_t *out, fr_element *scratch, size_t scratch_count);
 
+/**
+ * The linear combination out[i] = sum_j coefficients[j] * records[j][i] over Fr (batch piece checks
+ * commit to it once instead of once per record).
+ * @param records num_records records of scalars_per_record big-endian scalars, one after another
+ * @param coefficients num_records big-endian scalars
+ * @param out scalars_per_record scalars
+ * @param accumulator scalars_per_record elements of scratch
+ * @return KERNEL_OK, or KERNEL_ERR_INVALID_ARGUMENT when a scalar or a coefficient is non-canonical
+ */
+int fr_combine_records(const uint8_t *records, const uint8_t *coefficients, size_t num_records,
+                       size_t scalars_per_record, uint8_t *out, fr_element *accumulator);
+
 #endif

@@ -108,3 +108,31 @@ size_t fr_first_noncanonical(const uint8_t *scalars, size_t count) {
     }
     return count;
 }
+
+int fr_combine_records(const uint8_t *records, const uint8_t *coefficients, size_t num_records,
+                       size_t scalars_per_record, uint8_t *out, fr_element *accumulator) {
+    for (size_t i = 0; i < scalars_per_record; i++) {
+        fr_set_zero(&accumulator[i]);
+    }
+    for (size_t j = 0; j < num_records; j++) {
+        fr_element plain_coefficient, coefficient;
+        if (fr_load_plain(&plain_coefficient, coefficients + FR_SCALAR_BYTES * j) != 0) {
+            return KERNEL_ERR_INVALID_ARGUMENT;
+        }
+        to_montgomery(&coefficient, &plain_coefficient);
+        const uint8_t *record = records + FR_SCALAR_BYTES * scalars_per_record * j;
+        for (size_t i = 0; i < scalars_per_record; i++) {
+            fr_element value, product;
+            if (fr_load_plain(&value, record + FR_SCALAR_BYTES * i) != 0) {
+                return KERNEL_ERR_INVALID_ARGUMENT;
+            }
+            /* plain x Montgomery = plain: (v)(cR)/R = vc, so the sum stays plain. */
+            fr_multiply(&product, &value, &coefficient);
+            fr_add(&accumulator[i], &accumulator[i], &product);
+        }
+    }
+    for (size_t i = 0; i < scalars_per_record; i++) {
+        fr_store_plain(out + FR_SCALAR_BYTES * i, &accumulator[i]);
+    }
+    return KERNEL_OK;
+}

@@ -52,6 +52,8 @@ logger = logging.getLogger(__name__)
 
 IDENTITY_FILE = "peer.key"
 CACHE_DIRECTORY = "cache"
+FETCH_BATCH = 32
+"""Pieces a sync asks a getter with `get_pieces` for at once (checked together: one MSM per batch)."""
 
 
 class CachePeerLink(Protocol):
@@ -300,18 +302,28 @@ class CachePeer:
                 missing = sorted(
                     (index for index in self.wanted if index not in self.store), key=lambda i: self.wanted[i]
                 )
-            return sum(1 for index in missing if self._fetch(index))
+            return self._fetch_all(missing)
 
-    def _fetch(self, piece_index: int) -> bool:
-        """Fetch, verify and store one wanted piece; False (counted in `failed`) when missing or invalid.
+    def _fetch_all(self, missing: list[int]) -> int:
+        """Fetch, verify and store the missing pieces (FETCH_BATCH at a time from a getter with `get_pieces`,
+        which checks a batch with one MSM); returns how many were stored.
 
         A getter that raises counts as missing: one unreachable source must not stop the round.
         """
-        try:
-            piece = self.pieces.get_piece(piece_index)
-        except Exception as error:  # noqa: BLE001 - retried on the next sync like a missing piece
-            logger.info("cache peer %s: fetching piece %d failed: %s", self.name, piece_index, error)
-            piece = None
+        get_pieces = getattr(self.pieces, "get_pieces", None)
+        stored = 0
+        for start in range(0, len(missing), FETCH_BATCH if get_pieces is not None else 1):
+            batch = missing[start : start + (FETCH_BATCH if get_pieces is not None else 1)]
+            try:
+                pieces = get_pieces(batch) if get_pieces is not None else [self.pieces.get_piece(batch[0])]
+            except Exception as error:  # noqa: BLE001 - retried on the next sync like a missing piece
+                logger.info("cache peer %s: fetching pieces %s failed: %s", self.name, batch, error)
+                pieces = [None] * len(batch)
+            stored += sum(1 for index, piece in zip(batch, pieces, strict=True) if self._store(index, piece))
+        return stored
+
+    def _store(self, piece_index: int, piece: bytes | None) -> bool:
+        """Store one fetched wanted piece; False (counted in `failed`) when it is missing or invalid."""
         # A PieceGetter checked it already (against the same segment commitments): one MSM per piece is enough.
         checked = getattr(self.pieces, "verifies_pieces", False)
         if piece is None or not (checked or self._is_valid(piece_index, piece)):

@@ -36,6 +36,8 @@ from autonomys.protocol.sectors import (
 from autonomys.protocol.types import PieceIndex
 
 STAGES = ("downloading", "downloaded", "encoding", "encoded", "writing", "written")
+DOWNLOAD_BATCH = 32
+"""Pieces asked for at once: a getter with `get_pieces` checks them together (one MSM, not one per piece)."""
 
 
 class PlottingError(Exception):
@@ -204,19 +206,23 @@ class Plotter:
         return metadata
 
     def _download(self, sector_index: int, sector_id: bytes, history_size: int) -> list[RecordJob]:
+        """The sector's pieces, DOWNLOAD_BATCH at a time (a PieceGetter checks each batch with one MSM)."""
         total = self.farm.description.pieces_in_sector
+        indexes = [derive_piece_index(sector_id, offset, history_size, self.params) for offset in range(total)]
+        get_pieces = getattr(self.pieces, "get_pieces", None)
         jobs = []
-        for piece_offset in range(total):
-            self._emit(sector_index, "downloading", piece_offset)
-            piece_index = derive_piece_index(sector_id, piece_offset, history_size, self.params)
-            jobs.append(self._job(sector_id, piece_offset, piece_index))
+        for start in range(0, total, DOWNLOAD_BATCH):
+            self._emit(sector_index, "downloading", start)
+            batch = indexes[start : start + DOWNLOAD_BATCH]
+            pieces = get_pieces(batch) if get_pieces is not None else [self.pieces.get_piece(index) for index in batch]
+            for offset, (piece_index, piece) in enumerate(zip(batch, pieces, strict=True), start):
+                jobs.append(self._job(sector_id, offset, piece_index, piece))
         self._emit(sector_index, "downloaded", total)
         return jobs
 
-    def _job(self, sector_id: bytes, piece_offset: int, piece_index: int) -> RecordJob:
+    def _job(self, sector_id: bytes, piece_offset: int, piece_index: int, piece: bytes | None) -> RecordJob:
         segment_index = compute_piece_segment_index(PieceIndex(piece_index), self.params)
         commitment = self.history.segment_commitment(segment_index)
-        piece = self.pieces.get_piece(piece_index)
         if commitment is None or piece is None:
             msg = f"piece {piece_index} (segment {segment_index}) is not available"
             raise PlottingError(msg)

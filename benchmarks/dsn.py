@@ -53,7 +53,7 @@ from autonomys.actors.kzg_setup import load_kzg, setup_for
 from autonomys.actors.objects import ObjectClient, dev_account
 from autonomys.actors.peer_identity import PeerIdentity
 from autonomys.actors.piece_cache import PieceCacheStore
-from autonomys.actors.piece_getter import NamedSource, PieceGetter, PieceSources
+from autonomys.actors.piece_getter import BATCH_SIZE, NamedSource, PieceGetter, PieceSources
 from autonomys.actors.piece_store import SegmentPieceFiles
 from autonomys.actors.plot_reader import PlotPieceReader
 from autonomys.actors.plotter import LocalRecordEncoder, Plotter, thread_pos_table
@@ -64,6 +64,7 @@ from autonomys.protocol.chain_blocks import Block, Header, PotInfo, PreDigest, S
 from autonomys.protocol.farming import Solution, compute_proof_of_space_size
 from autonomys.protocol.objects import compute_object_id, plan_object
 from autonomys.protocol.params import DEV, MINIMAL, PRESETS, Params
+from autonomys.protocol.piece_batch import are_pieces_valid
 from autonomys.protocol.piece_cache import compute_piece_distance, select_closest_pieces
 from autonomys.protocol.piece_reconstruction import reconstruct_piece, reconstruct_segment, recover_source_commitments
 from autonomys.protocol.pieces import compute_piece_position
@@ -330,6 +331,7 @@ def measure_reconstruction(arguments, kzg, history: ArchiveHistory, summary: Sum
         raise SystemExit("reconstruct_segment returned wrong pieces")
     rebuilt = []
     getter_seconds, check = measure_getter_reconstruction(kzg, history, pieces, target, params)
+    measure_batch_check(kzg, history, originals[:BATCH_SIZE], params, summary)
     recommit = len(spread) * commit  # what the reference spends on the missing source commitments
     segment_mib = params.num_pieces * params.piece_size / MIB
     print(f"rebuild  recover_records kernel {recover:.2f} s ({segment_mib / recover:.0f} MiB/s); the missing source "
@@ -352,6 +354,21 @@ def measure_reconstruction(arguments, kzg, history: ArchiveHistory, summary: Sum
     summary.add(f"  the {len(spread)} missing source commitments", f"{interpolate:.2f} s (interpolated over G1)",
                 f"committing to the records again: {recommit:.1f} s",
                 f"speed-up **{recommit / interpolate:.0f}x**")  # fmt: skip
+
+
+def measure_batch_check(kzg, history, pieces: list[bytes], params: Params, summary: Summary) -> None:
+    """are_pieces_valid on a batch of segment-0 pieces next to is_piece_valid on each (PieceGetter.get_pieces)."""
+    commitment = history.segment_commitment(0)
+    count = len(pieces)
+    single = median([timed(lambda p=piece, i=i: is_piece_valid(kzg, p, commitment, i, params))[0] for i, piece in enumerate(pieces[:3])])
+    batch, valid = timed(lambda: are_pieces_valid(kzg, pieces, [commitment] * count, list(range(count)), params))
+    if not valid:
+        raise SystemExit("are_pieces_valid rejected valid pieces")
+    print(f"batch    are_pieces_valid of {count} DEV pieces {batch:.2f} s ({ms(batch / count)} a piece); "
+          f"is_piece_valid {ms(single)} a piece", flush=True)  # fmt: skip
+    summary.add(f"are_pieces_valid, {count} DEV pieces (what get_pieces checks: plotting, cache sync)",
+                f"{batch:.2f} s = {ms(batch / count)} a piece", f"is_piece_valid: {ms(single)} a piece",
+                f"speed-up **{single * count / batch:.1f}x**")  # fmt: skip
 
 
 def measure_getter_reconstruction(kzg, history, pieces: list[bytes | None], target: int, params: Params) -> tuple[float, float]:

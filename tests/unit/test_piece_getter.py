@@ -8,6 +8,7 @@ from pathlib import Path
 
 import pytest
 
+from autonomys.actors import piece_getter
 from autonomys.actors.farm import Farm
 from autonomys.actors.kzg_setup import KzgSetup, load_kzg
 from autonomys.actors.piece_getter import (
@@ -150,6 +151,50 @@ def test_a_bad_gathered_piece_makes_reconstruction_check_each(history: ArchivedH
     assert getter.source_records()["liar"].invalid == 1
     assert liar.asked.count(0) == 2  # in both gatherings
     assert holder.asked.count(0) == 1  # in the checked gathering, the liar's copy of piece 0 was rejected
+
+
+def count_checks(getter: PieceGetter) -> tuple[list[int], list[int]]:
+    """(piece indexes checked one by one, sizes of the batches checked together), as the getter checks them."""
+    single: list[int] = []
+    batches: list[int] = []
+    is_valid, is_batch_valid = getter._is_valid, getter._is_batch_valid
+    getter._is_valid = lambda piece, index, commitment: single.append(index) or is_valid(piece, index, commitment)  # type: ignore[method-assign]
+    getter._is_batch_valid = lambda pieces, *rest: batches.append(len(pieces)) or is_batch_valid(pieces, *rest)  # type: ignore[method-assign]
+    return single, batches
+
+
+def test_get_pieces_checks_a_batch_at_once(
+    history: ArchivedHistory, setup: KzgSetup, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    monkeypatch.setattr(piece_getter, "BATCH_SIZE", 16)
+    node = CountingSource("node", history)
+    getter = make_getter(history, setup, PieceSources(node=[node]))
+    single, batches = count_checks(getter)
+    indexes = list(range(20))
+    assert getter.get_pieces(indexes) == [history.get_piece(index) for index in indexes]
+    assert (single, batches) == ([], [16, 4])
+    assert getter.stats.by_tier["node"] == 20 and getter.source_records()["node"].served == 20
+
+
+def test_a_failed_batch_is_checked_piece_by_piece(history: ArchivedHistory, setup: KzgSetup) -> None:
+    liar = CountingSource("liar", history, holds={2}, corrupt=True)
+    honest = CountingSource("honest", history)
+    getter = make_getter(history, setup, PieceSources(local=[liar], node=[honest]))
+    single, batches = count_checks(getter)
+    assert getter.get_pieces([1, 2, 3]) == [history.get_piece(index) for index in (1, 2, 3)]
+    assert batches == [3]
+    assert single == [1, 2, 2, 3]  # piece 2: the liar's copy, rejected, then the honest one
+    assert getter.source_records()["liar"].invalid == 1
+    assert getter.stats.by_tier == {**getter.stats.by_tier, "local": 0, "node": 3}
+
+
+def test_get_pieces_reconstructs_the_missing_and_skips_the_unarchived(history: ArchivedHistory, setup: KzgSetup) -> None:
+    holder = CountingSource("holder", history, holds={index for index in range(16) if index != 3})
+    getter = make_getter(history, setup, PieceSources(farmers=[holder]))
+    unarchived = history.history_size() * MINIMAL.num_pieces
+    pieces = getter.get_pieces([2, 3, unarchived])
+    assert pieces == [history.get_piece(2), history.get_piece(3), None]
+    assert getter.stats.by_tier["reconstruction"] == 1
 
 
 def test_too_few_pieces_to_reconstruct(history: ArchivedHistory, setup: KzgSetup) -> None:

@@ -241,6 +241,18 @@ class CountingPieces:
         return self.archiver.get_piece(piece_index)
 
 
+class BatchingPieces(CountingPieces):
+    """A getter that also fetches batches (as PieceGetter.get_pieces does, checking each batch at once)."""
+
+    def __init__(self, archiver: Archiver) -> None:
+        super().__init__(archiver)
+        self.batches: list[list[int]] = []
+
+    def get_pieces(self, piece_indexes: list[int]) -> list[bytes | None]:
+        self.batches.append(list(piece_indexes))
+        return [self.archiver.get_piece(index) for index in piece_indexes]
+
+
 class NoPieces:
     def get_piece(self, piece_index: int) -> bytes | None:
         return None
@@ -280,6 +292,12 @@ def test_the_object_client_puts_and_gets_a_multi_chunk_object(chain: ChainSetup,
     # Chunks share boundary pieces; each is fetched (and checked) once per get, the root's piece aside.
     chunk_fetches = pieces.fetched[1:] if len(pieces.fetched) > 1 else pieces.fetched
     assert len(chunk_fetches) == len(set(chunk_fetches)), pieces.fetched
+    # A getter with batches: the pieces of the next chunks come in one batch, each piece once, and only the
+    # root's piece is fetched on its own.
+    batching = BatchingPieces(world.archiver)
+    assert ObjectClient(link, batching, PARAMS).get(object_id) == data
+    assert len(batching.batches) == 1 and len(batching.fetched) == 1
+    assert len(batching.batches[0]) == len(set(batching.batches[0])) >= len(set(chunk_fetches))
     with pytest.raises(ObjectUnavailable):
         ObjectClient(link, NoPieces(), PARAMS).get(object_id)
     with pytest.raises(ObjectNotFound):

@@ -24,6 +24,13 @@ OBJECT_PATH_PREFIX = "/objects/"
 SHUTDOWN_TIMEOUT_SECONDS = 10.0
 # How often the serving loop checks for stop(): the longest stop() waits for it.
 STOP_POLL_SECONDS = 0.05
+ERROR_STATUSES: dict[type[Exception], HTTPStatus] = {
+    MalformedObjectId: HTTPStatus.BAD_REQUEST,
+    ObjectNotFound: HTTPStatus.NOT_FOUND,
+    ObjectUnavailable: HTTPStatus.SERVICE_UNAVAILABLE,  # pieces cannot be fetched now
+    ObjectCorrupt: HTTPStatus.BAD_GATEWAY,  # stored bytes do not match their hash
+}
+"""The JSON error each failure of a request gets (before any byte of the body is sent)."""
 
 
 class ObjectReader(Protocol):
@@ -90,17 +97,9 @@ class _ObjectRequestHandler(BaseHTTPRequestHandler):
             info = self.client.stat(object_id)
             chunks = self.client.iter_object(object_id) if send_body else iter(())
             first = next(chunks, None) if send_body else None
-        except MalformedObjectId as error:
-            self._send_error(HTTPStatus.BAD_REQUEST, str(error))
-            return
-        except ObjectNotFound as error:
-            self._send_error(HTTPStatus.NOT_FOUND, str(error))
-            return
-        except ObjectUnavailable as error:
-            self._send_error(HTTPStatus.SERVICE_UNAVAILABLE, str(error))
-            return
-        except ObjectCorrupt as error:
-            self._send_error(HTTPStatus.BAD_GATEWAY, str(error))
+        except tuple(ERROR_STATUSES) as error:
+            status = next(status for kind, status in ERROR_STATUSES.items() if isinstance(error, kind))
+            self._send_error(status, str(error))
             return
         self._send_object_headers(object_id, info)
         if first is not None:

@@ -216,10 +216,12 @@ class ObjectClient:
         done = 0
         pieces: dict[int, bytes | None] = {}  # consecutive chunks share boundary pieces: fetch (and check) each once
         chunk_bound = _chunk_size_bound(root, self.chunk_size)
+        locations: dict[bytes, GlobalObject | bytes | None] = {}
         for number, chunk_id in enumerate(root.chunk_ids):
             if number % LOOKAHEAD_CHUNKS == 0:
-                self._prefetch_chunks(root.chunk_ids[number : number + LOOKAHEAD_CHUNKS], chunk_bound, pieces)
-            chunk = self._chunk(chunk_id, object_id, root.total_size - done, pieces)
+                locations = self._prefetch_chunks(root.chunk_ids[number : number + LOOKAHEAD_CHUNKS], chunk_bound, pieces)
+            location = locations.get(bytes(chunk_id))
+            chunk = self._chunk(chunk_id, object_id, root.total_size - done, pieces, location)
             done += len(chunk)
             if done > root.total_size:
                 break
@@ -247,8 +249,16 @@ class ObjectClient:
                     self._roots.popitem(last=False)
         return _decode(payload, object_id)
 
-    def _chunk(self, chunk_id: bytes, object_id: bytes, remaining: int, pieces: dict[int, bytes | None]) -> bytes:
-        payload = self._payload(chunk_id, min(self.chunk_size, remaining) + 1, pieces)  # + the chunk tag
+    def _chunk(
+        self,
+        chunk_id: bytes,
+        object_id: bytes,
+        remaining: int,
+        pieces: dict[int, bytes | None],
+        location: GlobalObject | bytes | None,
+    ) -> bytes:
+        """The chunk's data; `location` as the node gave it while prefetching (None: ask the node again)."""
+        payload = self._payload(chunk_id, min(self.chunk_size, remaining) + 1, pieces, location)  # + the chunk tag
         # The manifest is stored after its chunks: a chunk the node cannot locate is lost to us.
         if payload is None:
             msg = f"object {object_id.hex()}: chunk {chunk_id.hex()} cannot be located"
@@ -260,12 +270,18 @@ class ObjectClient:
         return decoded.data
 
     def _payload(
-        self, payload_id: bytes, max_length: int = 0, pieces: dict[int, bytes | None] | None = None
+        self,
+        payload_id: bytes,
+        max_length: int = 0,
+        pieces: dict[int, bytes | None] | None = None,
+        location: GlobalObject | bytes | None = None,
     ) -> bytes | None:
         """The payload stored under this id (hash-checked), None when the node cannot locate it.
 
-        `max_length` bounds the payload's size when known (a chunk): its pieces are then fetched in parallel."""
-        location = self.node.object_location(bytes(payload_id))
+        `max_length` bounds the payload's size when known (a chunk): its pieces are then fetched together.
+        `location`, when the node already gave it, saves asking again."""
+        if location is None:
+            location = self.node.object_location(bytes(payload_id))
         if location is None:
             return None
         if isinstance(location, GlobalObject):
@@ -293,14 +309,18 @@ class ObjectClient:
         return payload
 
 
-    def _prefetch_chunks(self, chunk_ids: Sequence[bytes], chunk_bound: int, fetched: dict[int, bytes | None]) -> None:
-        """The pieces the next archived chunks (of at most `chunk_bound` bytes) lie in, fetched together."""
+    def _prefetch_chunks(
+        self, chunk_ids: Sequence[bytes], chunk_bound: int, fetched: dict[int, bytes | None]
+    ) -> dict[bytes, GlobalObject | bytes | None]:
+        """The pieces the next archived chunks (of at most `chunk_bound` bytes) lie in, fetched together;
+        returns each chunk's location as the node gave it (a mapping, or the bytes of an unarchived chunk)."""
+        locations = {bytes(chunk_id): self.node.object_location(bytes(chunk_id)) for chunk_id in chunk_ids}
         indexes: list[int] = []
-        for chunk_id in chunk_ids:
-            location = self.node.object_location(bytes(chunk_id))
+        for location in locations.values():
             if isinstance(location, GlobalObject):
                 indexes += self._span(location, chunk_bound + 1)  # + the chunk tag
         self._fetch_pieces(indexes, fetched)
+        return locations
 
     def _prefetch(self, location: GlobalObject, max_length: int, fetched: dict[int, bytes | None]) -> None:
         """The source pieces a payload of at most `max_length` bytes starting at `location` can span, fetched

@@ -200,17 +200,15 @@ class PieceGetter:
                 continue
             commitments.append(commitment)
             hits.append(self._from_tiers(index, commitment, with_plots=True, with_retries=False, checked=False))
-        found = [number for number, hit in enumerate(hits) if hit is not None]
-        batch = [hits[number] for number in found]
+        found = [(number, hit) for number, hit in enumerate(hits) if hit is not None]
         if self._is_batch_valid(
-            [hit.piece for hit in batch if hit is not None],
-            [commitments[number] for number in found],
-            [compute_piece_position(indexes[number], self.params) for number in found],
+            [hit.piece for _, hit in found],
+            [commitments[number] for number, _ in found],
+            [compute_piece_position(indexes[number], self.params) for number, _ in found],
         ):
-            for hit in batch:
-                if hit is not None:
-                    self._record(hit.source).served += 1
-                    self._count_tier(hit.tier)
+            for _, hit in found:
+                self._record(hit.source).served += 1
+                self._count_tier(hit.tier)
         else:
             logger.warning("a batch of %d pieces failed its check; checking each on its own", len(found))
             hits = [None] * len(indexes)

@@ -13,7 +13,15 @@ from dataclasses import dataclass
 
 import blake3
 
-from autonomys.protocol.codec import Reader, encode_compact, encode_u8, encode_u32, encode_u64, encode_vec_u8
+from autonomys.protocol.codec import (
+    Reader,
+    encode_compact,
+    encode_u8,
+    encode_u32,
+    encode_u64,
+    encode_vec_u8,
+    validate_uint,
+)
 from autonomys.protocol.constants import (
     BLAKE3_HASH_SIZE,
     CHUNK_WITNESS_SIZE,
@@ -54,12 +62,6 @@ SOLUTION_FIXED_SIZE = (
 def _validate_bytes(name: str, value: object, size: int) -> None:
     if not isinstance(value, bytes) or len(value) != size:
         msg = f"{name} must be {size} bytes"
-        raise DecodeError(msg)
-
-
-def _validate_uint(name: str, value: object, maximum: int) -> None:
-    if isinstance(value, bool) or not isinstance(value, int) or not 0 <= value <= maximum:
-        msg = f"{name}={value!r} must be an int in 0..{maximum}"
         raise DecodeError(msg)
 
 
@@ -114,7 +116,7 @@ class Transfer:
 
     def __post_init__(self) -> None:
         _validate_bytes("to", self.to, ACCOUNT_ID_SIZE)
-        _validate_uint("amount", self.amount, U128_MAX)
+        validate_uint("amount", self.amount, U128_MAX)
 
     def to_bytes(self) -> bytes:
         """CALL_TRANSFER | to [32] | amount u128."""
@@ -171,7 +173,7 @@ class Transaction:
 
     def __post_init__(self) -> None:
         _validate_bytes("sender", self.sender, ACCOUNT_ID_SIZE)
-        _validate_uint("nonce", self.nonce, U64_MAX)
+        validate_uint("nonce", self.nonce, U64_MAX)
         if not isinstance(self.call, Transfer | StoreData):
             msg = f"call must be Transfer or StoreData, got {type(self.call).__name__}"
             raise DecodeError(msg)
@@ -257,7 +259,7 @@ class PreDigest:
     pot_info: PotInfo
 
     def __post_init__(self) -> None:
-        _validate_uint("slot", self.slot, U64_MAX)
+        validate_uint("slot", self.slot, U64_MAX)
 
     def to_bytes(self) -> bytes:
         """0x00 | slot u64 | solution | 0x00 | proof_of_time | future_proof_of_time."""
@@ -294,8 +296,8 @@ class Vote:
 
     def __post_init__(self) -> None:
         _validate_bytes("parent_hash", self.parent_hash, BLAKE3_HASH_SIZE)
-        _validate_uint("height", self.height, U32_MAX)
-        _validate_uint("slot", self.slot, U64_MAX)
+        validate_uint("height", self.height, U32_MAX)
+        validate_uint("slot", self.slot, U64_MAX)
         _validate_bytes("proof_of_time", self.proof_of_time, POT_OUTPUT_SIZE)
         _validate_bytes("future_proof_of_time", self.future_proof_of_time, POT_OUTPUT_SIZE)
 
@@ -395,7 +397,7 @@ class Header:
 
     def __post_init__(self) -> None:
         _validate_bytes("parent_hash", self.parent_hash, BLAKE3_HASH_SIZE)
-        _validate_uint("number", self.number, U32_MAX)
+        validate_uint("number", self.number, U32_MAX)
         _validate_bytes("state_root", self.state_root, BLAKE3_HASH_SIZE)
         _validate_bytes("extrinsics_root", self.extrinsics_root, BLAKE3_HASH_SIZE)
         _validate_bytes("seal", self.seal, SIGNATURE_SIZE)

@@ -16,6 +16,13 @@ COMPACT_MAX_BYTES = 67
 _NON_ZERO_BYTE = re.compile(rb"[^\x00]")
 
 
+def validate_uint(name: str, value: object, maximum: int) -> None:
+    """DecodeError unless `value` is an int (not a bool) in 0..maximum: a container field's range."""
+    if isinstance(value, bool) or not isinstance(value, int) or not 0 <= value <= maximum:
+        msg = f"{name}={value!r} must be an int in 0..{maximum}"
+        raise DecodeError(msg)
+
+
 def encode_u8(value: int) -> bytes:
     return value.to_bytes(1, "little")
 

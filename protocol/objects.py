@@ -28,7 +28,15 @@ from autonomys.protocol.chain_blocks import (
     StoreData,
     compute_blake3,
 )
-from autonomys.protocol.codec import Reader, compute_compact_length, encode_compact, encode_u8, encode_u32, encode_u64
+from autonomys.protocol.codec import (
+    Reader,
+    compute_compact_length,
+    encode_compact,
+    encode_u8,
+    encode_u32,
+    encode_u64,
+    validate_uint,
+)
 from autonomys.protocol.constants import BLAKE3_HASH_SIZE, U32_MAX, U64_MAX
 from autonomys.protocol.errors import DecodeError, ProtocolError
 from autonomys.protocol.farming import compute_proof_of_space_size
@@ -102,12 +110,6 @@ class ObjectTooLarge(InvalidObjectPlan):
 # ---- mappings ----
 
 
-def _validate_uint(name: str, value: object, maximum: int) -> None:
-    if isinstance(value, bool) or not isinstance(value, int) or not 0 <= value <= maximum:
-        msg = f"{name}={value!r} must be an int in 0..{maximum}"
-        raise DecodeError(msg)
-
-
 @dataclass(frozen=True, slots=True)
 class GlobalObject:
     """Where archived data starts: hash [32] | piece_index u64 | offset u32."""
@@ -123,8 +125,8 @@ class GlobalObject:
         if not isinstance(self.hash, bytes) or len(self.hash) != BLAKE3_HASH_SIZE:
             msg = f"hash must be {BLAKE3_HASH_SIZE} bytes"
             raise DecodeError(msg)
-        _validate_uint("piece_index", self.piece_index, U64_MAX)
-        _validate_uint("offset", self.offset, U32_MAX)
+        validate_uint("piece_index", self.piece_index, U64_MAX)
+        validate_uint("offset", self.offset, U32_MAX)
 
     def to_bytes(self) -> bytes:
         return self.hash + encode_u64(self.piece_index) + encode_u32(self.offset)
@@ -273,7 +275,9 @@ def _read_candidate(reader: HistoryReader, mapping: GlobalObject, failures: list
         failures.append(str(error))
         return None
     if compute_blake3(data) != mapping.hash:
-        failures.append(f"data at piece {mapping.piece_index} offset {mapping.offset} does not hash to {mapping.hash.hex()}")
+        failures.append(
+            f"data at piece {mapping.piece_index} offset {mapping.offset} does not hash to {mapping.hash.hex()}"
+        )
         return None
     return data
 

@@ -71,8 +71,8 @@ def derive_batch_coefficients(
     transcript.update(len(pieces).to_bytes(8, "little"))
     for piece, segment_commitment, position in zip(pieces, segment_commitments, positions, strict=True):
         transcript.update(position.to_bytes(8, "little"))
-        transcript.update(bytes(segment_commitment))
-        transcript.update(bytes(piece))
+        transcript.update(segment_commitment)
+        transcript.update(piece)
     stream = transcript.digest(length=COEFFICIENT_BYTES * len(pieces))
     coefficients = []
     for offset in range(0, len(stream), COEFFICIENT_BYTES):
@@ -102,4 +102,4 @@ def _is_well_formed(piece: object, segment_commitment: object, position: object,
         return False
     if isinstance(position, bool) or not isinstance(position, int) or not 0 <= position < params.num_pieces:
         return False
-    return fr.is_canonical(bytes(piece)[: params.record_size])
+    return fr.is_canonical(memoryview(piece)[: params.record_size])

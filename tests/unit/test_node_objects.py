@@ -109,6 +109,7 @@ class CoreLink:
     def __init__(self, node: Node) -> None:
         self.node = node
         self.submitted: list[bytes] = []
+        self.located: list[bytes] = []
 
     def submit_transaction(self, transaction: bytes) -> bytes:
         self.submitted.append(transaction)
@@ -118,6 +119,7 @@ class CoreLink:
         return self.node.account(public_key)
 
     def object_location(self, object_hash: bytes) -> GlobalObject | bytes | None:
+        self.located.append(object_hash)
         return self.node.object_location(object_hash)
 
 
@@ -295,8 +297,10 @@ def test_the_object_client_puts_and_gets_a_multi_chunk_object(chain: ChainSetup,
     # A getter with batches: the pieces of the next chunks come in one batch, each piece once, and only the
     # root's piece is fetched on its own.
     batching = BatchingPieces(world.archiver)
+    link.located.clear()
     assert ObjectClient(link, batching, PARAMS).get(object_id) == data
     assert len(batching.batches) == 1 and len(batching.fetched) == 1
+    assert len(link.located) == 1 + 5  # the root, then each chunk once: prefetching locates them for the reads
     assert len(batching.batches[0]) == len(set(batching.batches[0])) >= len(set(chunk_fetches))
     with pytest.raises(ObjectUnavailable):
         ObjectClient(link, NoPieces(), PARAMS).get(object_id)

@@ -348,6 +348,9 @@ class PeerLinkHandle(_NamedActor):
     def canonical_blocks(self) -> list[bytes]:
         return self._call("canonical_blocks", timeout=DEFAULT_TIMEOUT * 4)
 
+    def block_ancestry(self, block_hash: bytes, count: int) -> list[bytes]:
+        return self._call("block_ancestry", block_hash, count, timeout=DEFAULT_TIMEOUT * 4)
+
 
 class ArchiverLinkHandle(_NamedActor):
     """The archiver as a node's ConfirmedBlockSink."""

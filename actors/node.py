@@ -68,6 +68,8 @@ class ImportOutcome:
     block_hash: bytes = b""
     reason: str = ""
     new_best: bool = False
+    missing_parent: bytes = b""
+    """For an orphan: the parent hash this node lacks (ask a peer for its ancestry)."""
 
 
 @dataclass
@@ -284,12 +286,36 @@ class Node:
         parent_hash = bytes(block.header.parent_hash)
         if parent_hash not in self._states:
             self._keep_orphan(parent_hash, bytes(data))
-            return ImportOutcome("orphan", block_hash)
+            return ImportOutcome("orphan", block_hash, missing_parent=parent_hash)
         outcome = self._import_known_parent(block, block_hash, parent_hash, bytes(data))
         if outcome.status == "imported":
             for orphan in self._orphans.pop(block_hash, []):
                 self.import_block(orphan)
         return outcome
+
+    def is_known(self, block_hash: bytes) -> bool:
+        return bytes(block_hash) in self._states
+
+    def unknown_parent(self, data: bytes) -> bytes | None:
+        """The parent hash of an encoded block when this node lacks that parent (None if known or undecodable)."""
+        try:
+            parent_hash = bytes(Block.from_bytes(bytes(data), self._proof_size).header.parent_hash)
+        except (DecodeError, InvalidSolution):
+            return None
+        return None if parent_hash in self._states else parent_hash
+
+    def block_ancestry(self, block_hash: bytes, count: int) -> list[bytes]:
+        """The stored block `block_hash` and up to count − 1 of its ancestors, newest first, genesis excluded
+        (a peer resolving an orphan asks for this); empty when the block is unknown."""
+        ancestry: list[bytes] = []
+        cursor: bytes | None = bytes(block_hash)
+        while cursor is not None and cursor != self.genesis_hash and len(ancestry) < count:
+            data = self.store.block(cursor)
+            if data is None:
+                break
+            ancestry.append(data)
+            cursor = self._parents.get(cursor)
+        return ancestry
 
     def _import_known_parent(self, block: Block, block_hash: bytes, parent_hash: bytes, data: bytes) -> ImportOutcome:
         key = equivocation_key(block.header)

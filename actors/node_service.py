@@ -1,7 +1,8 @@
 """NodeService: the Ray-facing node. One event thread drives the `Node` core; everything else enqueues.
 
 Inputs: slots from the timekeeper (`on_slot`), solutions from farmers (`on_solution`), blocks gossiped by
-peers (`on_block`), and transactions from clients (`submit_transaction`, checked and pooled at once so a
+peers (`on_block`; a block whose parent is unknown makes the node ask its peers for the missing ancestry,
+so a block missed during a partition or a lost push cannot strand the chain behind it), and transactions from clients (`submit_transaction`, checked and pooled at once so a
 rejection reaches the caller). Outputs: a FarmingSlot to every farmer each slot (with the chain's ranges),
 authored blocks to every peer, confirmed blocks to the archiver. Farmers seal the blocks their solutions win
 (`sign_reward`). Peers, farmers and the archiver are named actors resolved through `actors.handles`,
@@ -29,6 +30,9 @@ from autonomys.protocol.objects import GlobalObject, validate_object_hash
 from autonomys.protocol.params import Params
 
 EVENT_QUEUE_LIMIT = 10_000
+# An orphan's missing ancestry is asked of peers this many blocks at a time, and at most this deep in all.
+SYNC_BATCH = 64
+MAX_SYNC_BLOCKS = 4096
 
 
 class FarmerLink(Protocol):
@@ -43,6 +47,8 @@ class PeerLink(Protocol):
     def on_block(self, block: bytes) -> None: ...
 
     def canonical_blocks(self) -> list[bytes]: ...
+
+    def block_ancestry(self, block_hash: bytes, count: int) -> list[bytes]: ...
 
 
 @dataclass(frozen=True, slots=True)
@@ -101,6 +107,8 @@ class NodeService:
         self._farmers = {name: self._resolve_farmer(name) for name in config.farmers}
         self._peers = {name: self._resolve_peer(name) for name in config.peers}
         self._keys: dict[bytes, FarmerLink] = {}
+        self._syncing: set[bytes] = set()
+        """Missing parents already queued for a sync (a burst of orphans asks once)."""
         self._events: queue.Queue[tuple[str, Any] | None] = queue.Queue(maxsize=EVENT_QUEUE_LIMIT)
         self._last_error = ""
         self._lock = threading.Lock()
@@ -164,6 +172,12 @@ class NodeService:
         with self._lock:
             return [self.node.store.block(block_hash) or b"" for block_hash in self.node.canonical_hashes()]
 
+    def block_ancestry(self, block_hash: bytes, count: int = SYNC_BATCH) -> list[bytes]:
+        """A stored block and up to count − 1 of its ancestors, newest first (for a peer resolving an orphan)."""
+        count = max(0, min(int(count), SYNC_BATCH))
+        with self._lock:
+            return self.node.block_ancestry(bytes(block_hash), count)
+
     def status(self) -> NodeStatus:
         with self._lock:
             state, metrics = self.node.best_state, self.node.metrics
@@ -226,6 +240,9 @@ class NodeService:
                 if kind == "peers":
                     self._set_peers(payload)  # peers are called without the lock: they call us back
                     continue
+                if kind == "sync":
+                    self._sync_ancestry(payload)
+                    continue
                 with self._lock:
                     self._handle(kind, payload)
             except Exception as error:  # noqa: BLE001 - one bad event must not stop the node
@@ -240,6 +257,9 @@ class NodeService:
             outcome = self.node.import_block(payload)
             if outcome.status == "imported":
                 self._archive()
+            elif outcome.status == "orphan" and outcome.missing_parent not in self._syncing:
+                self._syncing.add(outcome.missing_parent)
+                self._enqueue("sync", outcome.missing_parent)
 
     def _on_slot(self, slot: int, output: bytes) -> None:
         farming_slot = self.node.on_proof_of_time(slot, output)
@@ -263,6 +283,36 @@ class NodeService:
                 for block in blocks:
                     self.node.import_block(block)
             self._archive()
+
+    def _sync_ancestry(self, missing: bytes) -> None:
+        """Fetch the blocks from `missing` back to one this node knows from the first peer that has them, and
+        import them oldest first (the orphans waiting on them follow)."""
+        try:
+            for name, peer in list(self._peers.items()):
+                with self._lock:
+                    if self.node.is_known(missing):
+                        return
+                chain = self._fetch_ancestry(name, peer, missing)
+                with self._lock:
+                    for block in reversed(chain):
+                        self.node.import_block(block)
+                    self._archive()
+                    if self.node.is_known(missing):
+                        return
+        finally:
+            self._syncing.discard(missing)
+
+    def _fetch_ancestry(self, name: str, peer: PeerLink, missing: bytes) -> list[bytes]:
+        chain: list[bytes] = []
+        cursor: bytes | None = missing
+        while cursor is not None and len(chain) < MAX_SYNC_BLOCKS:
+            batch = self._call(f"peer {name}", peer.block_ancestry, cursor, SYNC_BATCH) or []
+            chain.extend(batch)
+            if len(batch) < SYNC_BATCH:
+                break
+            with self._lock:
+                cursor = self.node.unknown_parent(batch[-1])
+        return chain
 
     def _sign(self, public_key: bytes, message: bytes) -> bytes:
         farmer = self._keys.get(public_key)

@@ -246,3 +246,65 @@ def test_the_node_service_serves_segment_headers_and_commitments(tmp_path: Path,
         assert service.status().best_number == 0
     finally:
         service.shutdown()
+
+
+def wait_for_best(service, best_hash: bytes, timeout: float = 60) -> None:
+    import time
+
+    deadline = time.monotonic() + timeout
+    while service.status().best_hash != best_hash.hex() and time.monotonic() < deadline:
+        time.sleep(0.05)
+
+
+def test_a_gossiped_orphan_makes_the_service_fetch_its_ancestry_from_peers(tmp_path: Path, history, farmers, setup, monkeypatch) -> None:
+    """A block whose parents this node missed (a partition, a lost push) is not stranded: the node walks the
+    ancestry back from a peer that has it, in batches, skipping a peer that has nothing."""
+
+    from autonomys.actors import node_service
+    from autonomys.actors.node_service import NodeConfig, NodeService
+
+    monkeypatch.setattr(node_service, "setup_for", lambda chunks, path: setup)
+    monkeypatch.setattr(node_service, "SYNC_BATCH", 2)
+    author = new_node(history, farmers, setup)
+    authored = run_slots(author, farmers, range(1, 30))
+    assert len(authored) >= 5
+    genesis = genesis_for(history, farmers).to_bytes()
+
+    class Peer:
+        def __init__(self, service: NodeService | None) -> None:
+            self.service, self.requests = service, []
+
+        def on_block(self, block: bytes) -> None:
+            pass
+
+        def canonical_blocks(self) -> list[bytes]:
+            return []
+
+        def block_ancestry(self, block_hash: bytes, count: int) -> list[bytes]:
+            self.requests.append(block_hash)
+            return self.service.block_ancestry(block_hash, count) if self.service else []
+
+    holder = NodeService(NodeConfig(str(tmp_path), PARAMS, genesis, name="holder"))
+    empty, full = Peer(None), Peer(holder)
+    peers = {"empty": empty, "holder": full}
+    follower = NodeService(NodeConfig(str(tmp_path), PARAMS, genesis, name="follower", peers=("empty", "holder")), peer_resolver=peers.get)
+    try:
+        for service in (holder, follower):
+            for slot in range(1, 30):
+                service.node.on_proof_of_time(slot, output_of(slot))
+        for block in authored:
+            holder.on_block(block.to_bytes())
+        wait_for_best(holder, author.best_hash)
+        follower.on_block(authored[-1].to_bytes())  # only the newest block reaches the follower
+        wait_for_best(follower, author.best_hash)
+        status = follower.status()
+        assert (status.best_hash, status.best_number) == (author.best_hash.hex(), len(authored)), status.last_error
+        assert status.blocks_rejected == 0
+        assert empty.requests == [authored[-2].hash()]  # asked once, had nothing
+        # The holder is walked back two blocks at a time until a block whose parent the follower knows.
+        expected = [authored[i].hash() for i in range(len(authored) - 2, -1, -2)]
+        assert full.requests == expected
+        assert holder.block_ancestry(b"\x00" * 32) == []
+    finally:
+        follower.shutdown()
+        holder.shutdown()

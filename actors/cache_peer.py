@@ -27,7 +27,7 @@ from autonomys.actors.archiver import SegmentHeaderNotification
 from autonomys.actors.kzg_setup import KzgSetup, load_kzg
 from autonomys.actors.peer_identity import PeerIdentity
 from autonomys.actors.piece_cache import PieceCacheStore
-from autonomys.actors.piece_store import PieceGetter
+from autonomys.actors.piece_store import PieceGetter, get_pieces_from
 from autonomys.protocol.archiving import is_piece_valid
 from autonomys.protocol.kademlia import (
     DEFAULT_ALPHA,
@@ -305,17 +305,16 @@ class CachePeer:
             return self._fetch_all(missing)
 
     def _fetch_all(self, missing: list[int]) -> int:
-        """Fetch, verify and store the missing pieces (FETCH_BATCH at a time from a getter with `get_pieces`,
-        which checks a batch with one MSM); returns how many were stored.
+        """Fetch, verify and store the missing pieces, FETCH_BATCH at a time (a PieceGetter checks a batch with
+        one MSM); returns how many were stored.
 
-        A getter that raises counts as missing: one unreachable source must not stop the round.
+        A getter that raises counts the batch as missing: one unreachable source must not stop the round.
         """
-        get_pieces = getattr(self.pieces, "get_pieces", None)
         stored = 0
-        for start in range(0, len(missing), FETCH_BATCH if get_pieces is not None else 1):
-            batch = missing[start : start + (FETCH_BATCH if get_pieces is not None else 1)]
+        for start in range(0, len(missing), FETCH_BATCH):
+            batch = missing[start : start + FETCH_BATCH]
             try:
-                pieces = get_pieces(batch) if get_pieces is not None else [self.pieces.get_piece(batch[0])]
+                pieces = get_pieces_from(self.pieces, batch)
             except Exception as error:  # noqa: BLE001 - retried on the next sync like a missing piece
                 logger.info("cache peer %s: fetching pieces %s failed: %s", self.name, batch, error)
                 pieces = [None] * len(batch)

@@ -340,13 +340,13 @@ class FarmerLinkHandle(_NamedActor):
 
 
 class PeerLinkHandle(_NamedActor):
-    """What a node needs of a peer node: gossip and its canonical chain (to catch up after a partition)."""
+    """What a node needs of a peer node: gossip, its best block and the ancestry of a block (to catch up)."""
 
     def on_block(self, block: bytes) -> None:
         self._push("on_block", block)
 
-    def canonical_blocks(self) -> list[bytes]:
-        return self._call("canonical_blocks", timeout=DEFAULT_TIMEOUT * 4)
+    def best_block_hash(self) -> bytes:
+        return self._call("best_block_hash")
 
     def block_ancestry(self, block_hash: bytes, count: int) -> list[bytes]:
         return self._call("block_ancestry", block_hash, count, timeout=DEFAULT_TIMEOUT * 4)

@@ -46,7 +46,7 @@ class FarmerLink(Protocol):
 class PeerLink(Protocol):
     def on_block(self, block: bytes) -> None: ...
 
-    def canonical_blocks(self) -> list[bytes]: ...
+    def best_block_hash(self) -> bytes: ...
 
     def block_ancestry(self, block_hash: bytes, count: int) -> list[bytes]: ...
 
@@ -135,7 +135,8 @@ class NodeService:
         self._enqueue("block", bytes(block))
 
     def set_peers(self, names: list[str]) -> None:
-        """Replace the gossip peers (a partition is an empty list); then fetch what they have."""
+        """Replace the gossip peers (a partition is an empty list); then fetch the blocks of their best chains
+        that this node lacks."""
         self._enqueue("peers", tuple(names))
 
     def submit_transaction(self, transaction: bytes) -> bytes:
@@ -171,6 +172,10 @@ class NodeService:
     def canonical_blocks(self) -> list[bytes]:
         with self._lock:
             return [self.node.store.block(block_hash) or b"" for block_hash in self.node.canonical_hashes()]
+
+    def best_block_hash(self) -> bytes:
+        with self._lock:
+            return self.node.best_hash
 
     def block_ancestry(self, block_hash: bytes, count: int = SYNC_BATCH) -> list[bytes]:
         """A stored block and up to count − 1 of its ancestors, newest first (for a peer resolving an orphan)."""
@@ -237,8 +242,9 @@ class NodeService:
         while (event := self._events.get()) is not None:
             kind, payload = event
             try:
+                # Peers are called without the lock: they call us back.
                 if kind == "peers":
-                    self._set_peers(payload)  # peers are called without the lock: they call us back
+                    self._set_peers(payload)
                     continue
                 if kind == "sync":
                     self._sync_ancestry(payload)
@@ -275,20 +281,18 @@ class NodeService:
         self.node.archive_confirmed()
 
     def _set_peers(self, names: tuple[str, ...]) -> None:
-        peers = {name: self._resolve_peer(name) for name in names}
-        fetched = [self._call(f"peer {name}", peer.canonical_blocks) or [] for name, peer in peers.items()]
-        with self._lock:
-            self._peers = peers
-            for blocks in fetched:
-                for block in blocks:
-                    self.node.import_block(block)
-            self._archive()
+        """Gossip to these peers from now on, and sync each one's best chain (only the blocks this node lacks)."""
+        self._peers = {name: self._resolve_peer(name) for name in names}
+        for name, peer in self._peers.items():
+            best = self._call(f"peer {name}", peer.best_block_hash)
+            if best is not None:
+                self._sync_ancestry(bytes(best), {name: peer})
 
-    def _sync_ancestry(self, missing: bytes) -> None:
-        """Fetch the blocks from `missing` back to one this node knows from the first peer that has them, and
-        import them oldest first (the orphans waiting on them follow)."""
+    def _sync_ancestry(self, missing: bytes, peers: dict[str, PeerLink] | None = None) -> None:
+        """Fetch the blocks from `missing` back to one this node knows from the first peer (of `peers`, else
+        all) that has them, and import them oldest first (the orphans waiting on them follow)."""
         try:
-            for name, peer in list(self._peers.items()):
+            for name, peer in list((self._peers if peers is None else peers).items()):
                 with self._lock:
                     if self.node.is_known(missing):
                         return

@@ -16,7 +16,6 @@ import threading
 import time
 from collections import OrderedDict
 from collections.abc import Callable, Iterator, Sequence
-from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass
 from typing import Protocol
 
@@ -24,7 +23,7 @@ import blake3
 
 from autonomys.actors.clock import Clock, MonotonicClock
 from autonomys.actors.identity import FarmerIdentity
-from autonomys.actors.piece_store import PieceGetter
+from autonomys.actors.piece_store import PieceGetter, get_pieces_from
 from autonomys.protocol.chain_blocks import StoreData, sign_transaction
 from autonomys.protocol.errors import DecodeError
 from autonomys.protocol.objects import (
@@ -340,14 +339,9 @@ class ObjectClient:
         """Fetch the pieces not held yet: as one batch from a getter with `get_pieces` (checked together,
         one MSM), else in parallel one by one."""
         indexes = [index for index in dict.fromkeys(indexes) if fetched.get(index) is None]
-        if not indexes:
-            return
-        get_pieces = getattr(self.pieces, "get_pieces", None)
-        if get_pieces is not None:
-            fetched.update(zip(indexes, get_pieces(indexes), strict=True))
-            return
-        with ThreadPoolExecutor(max_workers=PREFETCH_THREADS) as pool:
-            fetched.update(zip(indexes, pool.map(self.pieces.get_piece, indexes), strict=True))
+        if indexes:
+            pieces = get_pieces_from(self.pieces, indexes, threads=PREFETCH_THREADS)
+            fetched.update(zip(indexes, pieces, strict=True))
 
 
 def _chunk_size_bound(manifest: ObjectManifest, chunk_size: int) -> int:

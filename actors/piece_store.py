@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import os
 from collections.abc import Sequence
+from concurrent.futures import ThreadPoolExecutor
 from pathlib import Path
 from typing import Protocol
 
@@ -22,6 +23,20 @@ class PieceGetter(Protocol):
     """Anything that can hand out a piece by index (the archiver's store is the first)."""
 
     def get_piece(self, piece_index: int) -> bytes | None: ...
+
+
+def get_pieces_from(source: PieceGetter, piece_indexes: Sequence[int], *, threads: int = 1) -> list[bytes | None]:
+    """The pieces in order (None where the source has none): one `get_pieces` call when the source checks
+    batches (actors.piece_getter.PieceGetter, one MSM per batch), else `get_piece` for each, on up to
+    `threads` threads. Whatever the source raises propagates."""
+    indexes = [int(index) for index in piece_indexes]
+    get_pieces = getattr(source, "get_pieces", None)
+    if get_pieces is not None:
+        return list(get_pieces(indexes))
+    if threads <= 1 or len(indexes) <= 1:
+        return [source.get_piece(index) for index in indexes]
+    with ThreadPoolExecutor(max_workers=min(threads, len(indexes))) as pool:
+        return list(pool.map(source.get_piece, indexes))
 
 
 class SegmentPieceFiles:

@@ -17,7 +17,7 @@ from typing import Protocol
 
 from autonomys.actors.farm import Farm
 from autonomys.actors.kzg_setup import KzgSetup, load_kzg
-from autonomys.actors.piece_store import PieceGetter
+from autonomys.actors.piece_store import PieceGetter, get_pieces_from
 from autonomys.kernels.pos import PosTable
 from autonomys.protocol.archiving import is_piece_valid
 from autonomys.protocol.params import Params
@@ -209,12 +209,11 @@ class Plotter:
         """The sector's pieces, DOWNLOAD_BATCH at a time (a PieceGetter checks each batch with one MSM)."""
         total = self.farm.description.pieces_in_sector
         indexes = [derive_piece_index(sector_id, offset, history_size, self.params) for offset in range(total)]
-        get_pieces = getattr(self.pieces, "get_pieces", None)
         jobs = []
         for start in range(0, total, DOWNLOAD_BATCH):
             self._emit(sector_index, "downloading", start)
             batch = indexes[start : start + DOWNLOAD_BATCH]
-            pieces = get_pieces(batch) if get_pieces is not None else [self.pieces.get_piece(index) for index in batch]
+            pieces = get_pieces_from(self.pieces, batch)
             for offset, (piece_index, piece) in enumerate(zip(batch, pieces, strict=True), start):
                 jobs.append(self._job(sector_id, offset, piece_index, piece))
         self._emit(sector_index, "downloaded", total)

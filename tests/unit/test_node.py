@@ -277,8 +277,8 @@ def test_a_gossiped_orphan_makes_the_service_fetch_its_ancestry_from_peers(tmp_p
         def on_block(self, block: bytes) -> None:
             pass
 
-        def canonical_blocks(self) -> list[bytes]:
-            return []
+        def best_block_hash(self) -> bytes:
+            return self.service.best_block_hash() if self.service else b"\x00" * 32
 
         def block_ancestry(self, block_hash: bytes, count: int) -> list[bytes]:
             self.requests.append(block_hash)
@@ -305,6 +305,17 @@ def test_a_gossiped_orphan_makes_the_service_fetch_its_ancestry_from_peers(tmp_p
         expected = [authored[i].hash() for i in range(len(authored) - 2, -1, -2)]
         assert full.requests == expected
         assert holder.block_ancestry(b"\x00" * 32) == []
+        # A node given its peers syncs their best chains the same way: only the blocks it lacks.
+        late = NodeService(NodeConfig(str(tmp_path), PARAMS, genesis, name="late"), peer_resolver=peers.get)
+        for slot in range(1, 30):
+            late.node.on_proof_of_time(slot, output_of(slot))
+        late.node.import_block(authored[0].to_bytes())
+        full.requests.clear()
+        late.set_peers(["empty", "holder"])
+        wait_for_best(late, author.best_hash)
+        assert late.status().best_number == len(authored)
+        assert full.requests == [authored[i].hash() for i in range(len(authored) - 1, 0, -2)]
+        late.shutdown()
     finally:
         follower.shutdown()
         holder.shutdown()

@@ -41,6 +41,10 @@ from autonomys.protocol.solution_range import is_within_solution_range
 
 # Orphans wait for their parent at most this long (in blocks kept); older ones are dropped.
 MAX_ORPHANS = 256
+# A block that arrives before the PoT output it claims (its author heard the timekeeper first) waits for it, when
+# that slot is at most this far past this node's current slot, with at most MAX_EARLY_BLOCKS waiting in all.
+MAX_EARLY_SLOTS = 16
+MAX_EARLY_BLOCKS = 64
 # Vote solutions kept per slot (the nearest ones); a block carries the valid ones since its parent.
 MAX_VOTES_PER_SLOT = 16
 # Object lists of recent blocks kept for object lookups before the cache starts over.
@@ -62,7 +66,8 @@ RewardSigner = Callable[[bytes, bytes], bytes]
 
 @dataclass(frozen=True, slots=True)
 class ImportOutcome:
-    """What importing one block did: "imported", "known", "orphan" (parent unknown) or "rejected"."""
+    """What importing one block did: "imported", "known", "orphan" (parent unknown), "early" (held until the PoT
+    output of its future slot arrives; see import_early_blocks) or "rejected"."""
 
     status: str
     block_hash: bytes = b""
@@ -118,6 +123,8 @@ class Node:
         self._numbers: dict[bytes, int] = {self.genesis_hash: 0}
         self._seen_solutions: dict = {}
         self._orphans: dict[bytes, list[bytes]] = {}
+        self._early: dict[int, list[bytes]] = {}
+        """Blocks waiting for the PoT output of a slot this node has not reached yet, by that slot."""
         self._outputs: dict[int, bytes] = {}
         self._pending: dict[int, _PendingSolution] = {}
         self._votes: dict[int, list[_PendingSolution]] = {}
@@ -287,11 +294,18 @@ class Node:
         if parent_hash not in self._states:
             self._keep_orphan(parent_hash, bytes(data))
             return ImportOutcome("orphan", block_hash, missing_parent=parent_hash)
+        if self._keep_early(block.header.slot + self.params.block_authoring_delay, bytes(data)):
+            return ImportOutcome("early", block_hash)
         outcome = self._import_known_parent(block, block_hash, parent_hash, bytes(data))
         if outcome.status == "imported":
             for orphan in self._orphans.pop(block_hash, []):
                 self.import_block(orphan)
         return outcome
+
+    def import_early_blocks(self) -> list[ImportOutcome]:
+        """Import the held early blocks whose awaited slot this node has now reached (after on_proof_of_time)."""
+        ready = sorted(slot for slot in self._early if slot <= self.current_slot)
+        return [self.import_block(data) for slot in ready for data in self._early.pop(slot)]
 
     def is_known(self, block_hash: bytes) -> bool:
         return bytes(block_hash) in self._states
@@ -365,6 +379,18 @@ class Node:
     def _keep_orphan(self, parent_hash: bytes, data: bytes) -> None:
         if sum(len(waiting) for waiting in self._orphans.values()) < MAX_ORPHANS:
             self._orphans.setdefault(parent_hash, []).append(data)
+
+    def _keep_early(self, awaited_slot: int, data: bytes) -> bool:
+        """Hold a block until slot awaited_slot's PoT output arrives, when that slot is just ahead of this node's
+        (a slot it passed without an output, or one far ahead, is judged now and rejected)."""
+        if awaited_slot in self._outputs or not self.current_slot < awaited_slot <= self.current_slot + MAX_EARLY_SLOTS:
+            return False
+        if data in self._early.get(awaited_slot, ()):
+            return True
+        if sum(len(blocks) for blocks in self._early.values()) >= MAX_EARLY_BLOCKS:
+            return False
+        self._early.setdefault(awaited_slot, []).append(data)
+        return True
 
     def _reject(self, block_hash: bytes, reason: str) -> ImportOutcome:
         self.metrics.blocks_rejected += 1

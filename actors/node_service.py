@@ -21,7 +21,7 @@ from typing import Any, Protocol
 
 from autonomys.actors.kzg_setup import load_kzg, setup_for
 from autonomys.actors.messages import FarmerSolution, FarmingSlot, SlotNotification
-from autonomys.actors.node import ConfirmedBlockSink, Node
+from autonomys.actors.node import ConfirmedBlockSink, ImportOutcome, Node
 from autonomys.actors.node_objects import decode_submitted_transaction
 from autonomys.actors.node_store import NodeStore
 from autonomys.actors.storage import RocksKVStore
@@ -260,15 +260,19 @@ class NodeService:
         elif kind == "solution":
             self.node.on_solution(payload)
         elif kind == "block":
-            outcome = self.node.import_block(payload)
-            if outcome.status == "imported":
-                self._archive()
-            elif outcome.status == "orphan" and outcome.missing_parent not in self._syncing:
-                self._syncing.add(outcome.missing_parent)
-                self._enqueue("sync", outcome.missing_parent)
+            self._after_import(self.node.import_block(payload))
+
+    def _after_import(self, outcome: ImportOutcome) -> None:
+        if outcome.status == "imported":
+            self._archive()
+        elif outcome.status == "orphan" and outcome.missing_parent not in self._syncing:
+            self._syncing.add(outcome.missing_parent)
+            self._enqueue("sync", outcome.missing_parent)
 
     def _on_slot(self, slot: int, output: bytes) -> None:
         farming_slot = self.node.on_proof_of_time(slot, output)
+        for outcome in self.node.import_early_blocks():  # before authoring, so this slot builds on them
+            self._after_import(outcome)
         if farming_slot is not None:
             for name, farmer in self._farmers.items():
                 self._call(f"farmer {name}", farmer.on_farming_slot, farming_slot)

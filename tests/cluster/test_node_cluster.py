@@ -29,14 +29,15 @@ SECTORS = 3
 WINS_PER_SLOT = 0.3
 
 
-def wait_until(predicate, what: str):
+def wait_until(predicate, what: str, nodes=()):  # noqa: ANN001, ANN201 - NodeClients; the predicate's value
     deadline = time.monotonic() + TIMEOUT
     while time.monotonic() < deadline:
         value = predicate()
         if value:
             return value
         time.sleep(0.2)
-    pytest.fail(f"timed out waiting for {what}")
+    statuses = [node.status() for node in nodes]  # what each node saw, so a failure on CI explains itself
+    pytest.fail(f"timed out waiting for {what}: {statuses}")
 
 
 def test_two_nodes_converge_after_a_partition_heals(ray_session: str, tmp_path: Path) -> None:
@@ -81,17 +82,17 @@ def test_two_nodes_converge_after_a_partition_heals(ray_session: str, tmp_path: 
     try:
         timekeeper.handle.start.remote()
         # Partitioned: each node builds on its own farmer's solutions.
-        statuses = wait_until(lambda: all(n.status().blocks_authored >= 3 for n in nodes) and [n.status() for n in nodes], "3 blocks each")
+        statuses = wait_until(lambda: all(n.status().blocks_authored >= 3 for n in nodes) and [n.status() for n in nodes], "3 blocks each", nodes)
         assert statuses[0].best_hash != statuses[1].best_hash
         # Heal: each node fetches the other's chain and gossips from now on.
         nodes[0].set_peers([node_names[1]])
         nodes[1].set_peers([node_names[0]])
-        wait_until(lambda: nodes[0].status().best_hash == nodes[1].status().best_hash, "the nodes to agree")
+        wait_until(lambda: nodes[0].status().best_hash == nodes[1].status().best_hash, "the nodes to agree", nodes)
         before = nodes[0].status().best_number
-        wait_until(lambda: nodes[0].status().best_number >= before + 3, "3 more blocks after healing")
+        wait_until(lambda: nodes[0].status().best_number >= before + 3, "3 more blocks after healing", nodes)
         timekeeper.stop()
         final = wait_until(
-            lambda: (s := [n.status() for n in nodes])[0].best_hash == s[1].best_hash and s, "the nodes to agree at the end"
+            lambda: (s := [n.status() for n in nodes])[0].best_hash == s[1].best_hash and s, "the nodes to agree at the end", nodes
         )
     finally:
         timekeeper.kill(restart=False)

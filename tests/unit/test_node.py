@@ -8,6 +8,7 @@ from pathlib import Path
 import blake3
 import pytest
 
+from autonomys.actors import node as node_module
 from autonomys.actors.farm import Farm
 from autonomys.actors.farmer_core import FarmerCore
 from autonomys.actors.kzg_setup import KzgSetup, load_kzg
@@ -121,7 +122,8 @@ def test_a_second_node_imports_gossip_and_rejects_tampering(history, farmers, se
     assert follower.import_block(authored[-1].to_bytes()).status == "known"
 
 
-def test_blocks_from_unknown_future_slots_are_rejected(history, farmers, setup) -> None:
+def test_blocks_from_unknown_future_slots_are_rejected(history, farmers, setup, monkeypatch) -> None:
+    monkeypatch.setattr(node_module, "MAX_EARLY_SLOTS", 1)
     author = new_node(history, farmers, setup)
     authored = run_slots(author, farmers, range(1, 20))
     follower = new_node(history, farmers, setup)
@@ -129,9 +131,49 @@ def test_blocks_from_unknown_future_slots_are_rejected(history, farmers, setup) 
     outcome = follower.import_block(authored[-1].to_bytes())
     assert outcome.status == "orphan"
     first = authored[0]
+    assert first.header.slot + PARAMS.block_authoring_delay > 1 + node_module.MAX_EARLY_SLOTS
     outcome = follower.import_block(first.to_bytes())
     assert outcome.status == "rejected"
     assert follower.best_state.number == 0
+
+
+def test_a_block_just_ahead_of_the_node_waits_for_its_proof_of_time(history, farmers, setup) -> None:
+    """A peer that heard the timekeeper first may gossip a block claiming an output this node lacks for a moment:
+    the block waits for that output instead of being rejected (and its children, orphaned, with it)."""
+    author = new_node(history, farmers, setup)
+    authored = run_slots(author, farmers, range(1, 30))
+    first, second = authored[0], authored[1]
+    awaited = first.header.slot + PARAMS.block_authoring_delay
+    follower = new_node(history, farmers, setup)
+    for slot in range(1, awaited):
+        follower.on_proof_of_time(slot, output_of(slot))
+    assert follower.import_block(first.to_bytes()).status == "early"
+    assert follower.import_block(first.to_bytes()).status == "early"  # a repeat is held once
+    assert follower.import_block(second.to_bytes()).status == "orphan"
+    assert follower.import_early_blocks() == []  # the awaited slot has not come
+    follower.on_proof_of_time(awaited, output_of(awaited))
+    outcomes = follower.import_early_blocks()
+    assert [outcome.status for outcome in outcomes] == ["imported"]
+    assert follower.best_hash == first.hash()  # the orphan waits for its own future output in turn
+    assert follower.import_early_blocks() == []
+    for slot in range(awaited + 1, second.header.slot + PARAMS.block_authoring_delay + 1):
+        follower.on_proof_of_time(slot, output_of(slot))
+    assert [outcome.status for outcome in follower.import_early_blocks()] == ["imported"]
+    assert follower.best_hash == second.hash()
+    assert follower.metrics.blocks_rejected == 0
+
+
+def test_early_blocks_are_bounded(history, farmers, setup, monkeypatch) -> None:
+    monkeypatch.setattr(node_module, "MAX_EARLY_BLOCKS", 1)
+    only_first, only_second = Farmers(farmers.cores[:1]), Farmers(farmers.cores[1:])
+    left = new_node(history, only_first, setup, genesis_farmers=farmers)
+    right = new_node(history, only_second, setup, genesis_farmers=farmers)
+    firsts = [run_slots(left, only_first, range(1, 30))[0], run_slots(right, only_second, range(1, 30))[0]]
+    follower = new_node(history, farmers, setup)
+    for slot in range(1, min(block.header.slot for block in firsts) + PARAMS.block_authoring_delay):
+        follower.on_proof_of_time(slot, output_of(slot))
+    assert [follower.import_block(block.to_bytes()).status for block in firsts] == ["early", "rejected"]
+    assert "no proof of time known" in follower.metrics.last_rejection
 
 
 def test_partitioned_nodes_converge_on_the_heavier_chain(history, farmers, setup) -> None:

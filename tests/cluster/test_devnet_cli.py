@@ -20,7 +20,7 @@ def run_devnet(data_dir: Path, slots: int) -> tuple[int, int, str]:
     env = {key: value for key, value in os.environ.items() if not key.startswith("RAY_")}
     result = subprocess.run(
         [str(SCRIPT), "devnet", "--preset", "minimal", "--data-dir", str(data_dir), "--slots", str(slots)],
-        capture_output=True, text=True, timeout=180, env=env, check=False,
+        capture_output=True, text=True, timeout=360, env=env, check=False,
     )  # fmt: skip
     assert result.returncode == 0, result.stdout + result.stderr
     match = SUMMARY.search(result.stdout)

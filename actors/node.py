@@ -383,7 +383,7 @@ class Node:
     def _keep_early(self, awaited_slot: int, data: bytes) -> bool:
         """Hold a block until slot awaited_slot's PoT output arrives, when that slot is just ahead of this node's
         (a slot it passed without an output, or one far ahead, is judged now and rejected)."""
-        if awaited_slot in self._outputs or not self.current_slot < awaited_slot <= self.current_slot + MAX_EARLY_SLOTS:
+        if not self.current_slot < awaited_slot <= self.current_slot + MAX_EARLY_SLOTS:  # (a known output is ≤ current)
             return False
         if data in self._early.get(awaited_slot, ()):
             return True

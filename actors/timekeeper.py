@@ -129,8 +129,6 @@ class TimekeeperService:
         self._proven = 0
         self._seconds_per_slot = 0.0
         self._last_error = ""
-        self._replay_recent = True
-        """A restarted actor re-runs __init__: its first proving run sends the recent proofs again."""
         for key, _ in self._store.items_with_prefix(SUBSCRIBER_PREFIX):
             name = key[len(SUBSCRIBER_PREFIX) :].decode()
             self._subscribers[name] = self._resolver(name)
@@ -208,12 +206,10 @@ class TimekeeperService:
             with contextlib.suppress(OSError):
                 os.sched_setaffinity(0, {self.config.pin_cpu})
         # After a restart, the pushes of the last slots may have died with the old process (they are fire and
-        # forget): send every recent proof again, oldest first. A repeat is NO_CHANGE for a subscriber; a gap
-        # ("slot 12 arrived before slot 11") would not be.
-        if self._replay_recent:
-            self._replay_recent = False
-            for proof in self.timekeeper.state.recent_proofs:
-                self._publish(SlotNotification(proof))
+        # forget): each proving run starts by sending every recent proof again, oldest first. A repeat is
+        # NO_CHANGE for a subscriber; a gap ("slot 12 arrived before slot 11") would not be.
+        for proof in self.timekeeper.state.recent_proofs:
+            self._publish(SlotNotification(proof))
         while not self._stop.is_set():
             started = self._clock.monotonic()
             proof = self.timekeeper.prove_next_slot()

@@ -16,8 +16,8 @@ GENESIS = PotSeed(bytes([42]) * 16)
 class RecordingSubscriber:
     """A role that verifies each slot before recording it (test-only actor)."""
 
-    def __init__(self) -> None:
-        self.verifier = PotVerifier(GENESIS, PARAMS.pot_slot_iterations, anchor_on_first=False)
+    def __init__(self, genesis: PotSeed = GENESIS, slot_iterations: int = PARAMS.pot_slot_iterations) -> None:
+        self.verifier = PotVerifier(genesis, slot_iterations, anchor_on_first=False)
         self.proofs: list = []
         self.outcomes: list[str] = []
         self.errors: list[str] = []

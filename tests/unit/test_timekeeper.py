@@ -12,6 +12,7 @@ from autonomys.protocol.errors import InvalidProofOfTime, PotInputMismatch
 from autonomys.protocol.params import MINIMAL
 from autonomys.protocol.pot import GossipProof, PotParametersChange, PotSeed
 from autonomys.protocol.pot_state import PotUpdateOutcome
+from helpers.recording import RecordingSubscriber
 
 GENESIS = PotSeed(bytes([5]) * 16)
 
@@ -119,21 +120,12 @@ def test_service_publishes_and_remembers_subscribers(tmp_path) -> None:
     restored.shutdown()
 
 
-class VerifyingSubscriber:
-    def __init__(self) -> None:
-        self.verifier = PotVerifier(GENESIS, MINIMAL.pot_slot_iterations, anchor_on_first=False)
-        self.outcomes: list[PotUpdateOutcome] = []
-
-    def on_slot(self, notification: SlotNotification) -> None:
-        self.outcomes.append(self.verifier.on_slot(notification))
-
-
 def test_a_restarted_service_sends_the_recent_slots_again(tmp_path) -> None:
     """Pushes in flight when the timekeeper dies are lost; the restarted one replays the recent proofs, so a
     subscriber sees no gap (it would raise PotInputMismatch) and the repeats change nothing."""
     store = MemoryKVStore()
     proofs = prove_slots(Timekeeper(MINIMAL, GENESIS, store), 10)  # the process that dies
-    subscriber = VerifyingSubscriber()
+    subscriber = RecordingSubscriber(GENESIS, MINIMAL.pot_slot_iterations)
     for proof in proofs[:7]:  # the pushes of slots 8-10 died with it
         subscriber.on_slot(SlotNotification(proof))
     config = TimekeeperConfig(str(tmp_path), MINIMAL, GENESIS, autostart=False)
@@ -142,6 +134,7 @@ def test_a_restarted_service_sends_the_recent_slots_again(tmp_path) -> None:
     restarted.start()
     restarted.proofs_after(13, timeout=20)
     restarted.stop()
+    assert subscriber.errors == []
     assert subscriber.verifier.accepted >= 13  # every slot, in order, each once
     # The replay, oldest first: slots 1-7 repeat (no change), then 8-10, the lost ones, extend the chain.
-    assert subscriber.outcomes[7:17] == [PotUpdateOutcome.NO_CHANGE] * 7 + [PotUpdateOutcome.EXTENSION] * 3
+    assert subscriber.outcomes[7:17] == [PotUpdateOutcome.NO_CHANGE.value] * 7 + [PotUpdateOutcome.EXTENSION.value] * 3

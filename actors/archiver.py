@@ -1,10 +1,16 @@
 """Archiver: turns confirmed blocks, in order, into segments of verifiable pieces.
 
 Ownership: the archiver is the only writer of segment headers and of the piece files it stores.
-Durability order for each segment: pieces file (fsynced) → header + progress + the mappings of the
-objects starting in the segment (one RocksDB batch, synced) → notify subscribers. Every received block
-is stored before it is archived, so a restart rebuilds the in-memory segment buffer from the last
-header and the stored blocks after it and never re-archives or skips a block (nor loses a mapping).
+Durability order for each segment: pieces file (fsynced) → header + progress + the block whose archiving
+produced it + the mappings of the objects starting in the segment (one RocksDB batch, synced) → notify
+subscribers. Every received block is stored before it is archived, so a restart rebuilds the in-memory
+segment buffer from the last header and the stored blocks after it and never re-archives or skips a block
+(nor loses a mapping).
+
+Delivery: the node is answered, for every block it hands over (again, too, after a lost answer or a
+restart of either side), with the headers archiving that block produced; that answer, not a notification,
+is what the chain records. Subscribers are only woken: a failing one is counted and skipped, never able
+to stop archiving, and each pulls the headers it lacks by index (from a node) on its own schedule.
 """
 
 from __future__ import annotations
@@ -47,6 +53,8 @@ BLOCK_PREFIX = b"archiver/block/"
 LAST_BLOCK_KEY = b"archiver/last_block"
 SUBSCRIBER_PREFIX = b"archiver/subscriber/"
 OBJECT_PREFIX = b"archiver/object/"
+SEGMENT_BLOCK_PREFIX = b"archiver/segment_block/"
+"""segment index → the number of the block whose archiving produced the segment."""
 
 RecordCommitter = Callable[[Sequence[bytes]], list[bytes]]
 """Commitments of raw source records, in order (fanned out to workers in a cluster)."""
@@ -81,6 +89,10 @@ def object_key(object_hash: bytes) -> bytes:
     return OBJECT_PREFIX + bytes(object_hash)
 
 
+def _segment_block_key(segment_index: int) -> bytes:
+    return SEGMENT_BLOCK_PREFIX + segment_index.to_bytes(8, "big")
+
+
 class Archiver:
     def __init__(
         self,
@@ -96,6 +108,8 @@ class Archiver:
         self.pieces = pieces
         self.commit_records = commit_records if commit_records is not None else self._commit_locally
         self.subscribers: list[SegmentHeaderSubscriber] = []
+        self.notification_failures = 0
+        self.last_notification_error = ""
         self._block_objects: dict[int, list[BlockObject]] = {}
         pieces.remove_incomplete()
         self._last_block = self._read_int(LAST_BLOCK_KEY)
@@ -129,10 +143,11 @@ class Archiver:
         return None if data is None else GlobalObject.from_bytes(data)
 
     def on_confirmed_block(self, number: int, block: bytes) -> list[SegmentHeader]:
-        """Archive a confirmed block; returns the headers of segments it completed. Replays are ignored."""
+        """Archive a confirmed block; returns the headers of the segments archiving it produced. A block already
+        taken is not archived again; it is answered with the same headers."""
         expected = 0 if self._last_block is None else self._last_block + 1
         if number < expected:
-            return []
+            return self.segment_headers_for_block(number)
         if number != expected:
             msg = f"block {number} arrived, the archiver expects block {expected}"
             raise OutOfOrderBlock(msg)
@@ -140,19 +155,46 @@ class Archiver:
         self.store.write_batch({_block_key(number): bytes(block), LAST_BLOCK_KEY: encode_u64(number)})
         self._last_block = number
         self._state = state
-        return self._produce_ready_segments()
+        return self._produce_ready_segments(number)
 
-    def _produce_ready_segments(self) -> list[SegmentHeader]:
+    def segment_headers_for_block(self, number: int) -> list[SegmentHeader]:
+        """The headers of the segments archiving block `number` produced, oldest first (empty when none, or when
+        the block is not archived yet). Segments stored before the producing block was recorded count as
+        produced by their last archived block."""
+        headers = []
+        last = self._read_int(LAST_SEGMENT_KEY)
+        for segment_index in range(0 if last is None else last, -1, -1):
+            header = self.segment_header(segment_index)
+            if header is None:
+                break
+            producer = self._read_int(_segment_block_key(segment_index))
+            producer = int(header.last_archived_block.number) if producer is None else producer
+            if producer < number:
+                break
+            if producer == number:
+                headers.append(header)
+        return headers[::-1]
+
+    def _produce_ready_segments(self, number: int) -> list[SegmentHeader]:
+        """Archive every segment the buffer can fill, each recorded as produced by block `number`."""
         headers = []
         while (produced := produce_segment(self._state, self.params)) is not None:
-            archived = self._archive(produced, self._state.last_archived_block)
+            archived = self._archive(produced, self._state.last_archived_block, number)
             self._state = next_state_after_segment(produced, archived.segment_header)
             headers.append(archived.segment_header)
-            for subscriber in list(self.subscribers):
-                subscriber.on_segment_header(SegmentHeaderNotification(archived.segment_header))
+            self._notify(archived.segment_header)
         return headers
 
-    def _archive(self, produced: ProducedSegment, previous_progress: LastArchivedBlock) -> ArchivedSegment:
+    def _notify(self, header: SegmentHeader) -> None:
+        """Wake every subscriber; one that fails is counted and skipped (it pulls what it missed)."""
+        for subscriber in list(self.subscribers):
+            try:
+                subscriber.on_segment_header(SegmentHeaderNotification(header))
+            except Exception as error:  # noqa: BLE001 - a subscriber (down, restarting) must not stop archiving
+                self.notification_failures += 1
+                self.last_notification_error = f"{getattr(subscriber, 'name', subscriber)}: {error}"
+
+    def _archive(self, produced: ProducedSegment, previous_progress: LastArchivedBlock, number: int) -> ArchivedSegment:
         segment_bytes = encode_segment(produced.items, self.params)
         raw_records = split_segment_into_raw_records(segment_bytes, self.params)
         archived = archive_segment(
@@ -167,7 +209,11 @@ class Archiver:
         index = int(produced.segment_index)
         self.pieces.write_segment(index, archived.pieces)
         batch = self._object_mappings(produced, previous_progress)
-        batch |= {segment_header_key(index): archived.segment_header.to_bytes(), LAST_SEGMENT_KEY: encode_u64(index)}
+        batch |= {
+            segment_header_key(index): archived.segment_header.to_bytes(),
+            _segment_block_key(index): encode_u64(number),
+            LAST_SEGMENT_KEY: encode_u64(index),
+        }
         self.store.write_batch(batch)
         self._prune_blocks_before(int(produced.last_archived_block.number))
         return archived
@@ -201,10 +247,10 @@ class Archiver:
             last_block = b"" if progress.is_complete else self._stored_block(int(progress.number))
             state, first = restore_archiver_state(header, last_block), int(progress.number) + 1
         last = -1 if self._last_block is None else self._last_block
-        for number in range(first, last + 1):
-            state = add_block(state, self._stored_block(number))
         self._state = state
-        self._produce_ready_segments()  # a crash between storing a block and archiving it
+        for number in range(first, last + 1):
+            self._state = add_block(self._state, self._stored_block(number))
+            self._produce_ready_segments(number)  # a crash between storing a block and archiving it
         return self._state
 
     def _stored_block(self, number: int) -> bytes:
@@ -271,6 +317,9 @@ class ArchiverService:
 
     def on_confirmed_block(self, number: int, block: bytes) -> list[SegmentHeader]:
         return self.archiver.on_confirmed_block(number, block)
+
+    def segment_headers_for_block(self, number: int) -> list[SegmentHeader]:
+        return self.archiver.segment_headers_for_block(number)
 
     def segment_headers(self, first: int = 0) -> list[SegmentHeader]:
         return self.archiver.segment_headers(first)

@@ -358,6 +358,9 @@ class ArchiverLinkHandle(_NamedActor):
     def on_confirmed_block(self, number: int, block: bytes) -> list:
         return self._call("on_confirmed_block", number, block, timeout=DEFAULT_TIMEOUT * 10)
 
+    def segment_headers_for_block(self, number: int) -> list:
+        return self._call("segment_headers_for_block", number)
+
     def segment_headers(self, first: int = 0) -> list:
         return self._call("segment_headers", first)
 
@@ -439,6 +442,9 @@ class NodeObjectsHandle(_NamedActor):
 
     def submit_transaction(self, transaction: bytes) -> bytes:
         return self._call("submit_transaction", transaction)
+
+    def genesis_hash(self) -> bytes:
+        return self._call("genesis_hash")
 
     def params(self) -> Any:
         return self._call("params")

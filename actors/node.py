@@ -19,18 +19,21 @@ from dataclasses import dataclass, field
 from typing import Protocol
 
 from autonomys.actors.messages import FarmerSolution, FarmingSlot
-from autonomys.actors.node_objects import (
-    compute_account,
-    compute_mapped_through,
-    is_stale,
-    read_block_object,
-    validate_pool_transaction,
-)
+from autonomys.actors.node_objects import compute_mapped_through, read_block_object
 from autonomys.actors.node_store import NodeStore, StoredBlock
+from autonomys.actors.transaction_pool import TransactionPool
 from autonomys.protocol.chain import BlockContext, build_block, import_block, validate_vote
 from autonomys.protocol.chain_blocks import Block, PotInfo, SignedVote, Transaction, Vote, sign_vote
+from autonomys.protocol.chain_limits import validate_block_length
+from autonomys.protocol.chain_segments import compute_segment_headers_source, get_expected_segment_headers
 from autonomys.protocol.chain_state import ChainState, genesis_header_hash
-from autonomys.protocol.errors import DecodeError, InvalidBlock, InvalidSolution
+from autonomys.protocol.errors import (
+    ArchivedBlockConflict,
+    BlockTooLarge,
+    DecodeError,
+    InvalidBlock,
+    InvalidSolution,
+)
 from autonomys.protocol.farming import Solution, compute_proof_of_space_size
 from autonomys.protocol.fork_choice import choose_best, compute_chain_weight, detect_equivocation, equivocation_key
 from autonomys.protocol.kzg import Kzg
@@ -52,10 +55,12 @@ MAX_CACHED_BLOCK_OBJECTS = 1024
 
 
 class ConfirmedBlockSink(Protocol):
-    """The archiver: takes confirmed blocks in order, returns the segment headers they completed, and maps
-    archived data to where it starts."""
+    """The archiver: takes confirmed blocks in order, returns the segment headers archiving each one produced
+    (again for a block it already took, so a lost answer loses nothing), and maps archived data to where it starts."""
 
     def on_confirmed_block(self, number: int, block: bytes) -> list[SegmentHeader]: ...
+
+    def segment_headers_for_block(self, number: int) -> list[SegmentHeader]: ...
 
     def object_mapping(self, object_hash: bytes) -> GlobalObject | None: ...
 
@@ -67,7 +72,8 @@ RewardSigner = Callable[[bytes, bytes], bytes]
 @dataclass(frozen=True, slots=True)
 class ImportOutcome:
     """What importing one block did: "imported", "known", "orphan" (parent unknown), "early" (held until the PoT
-    output of its future slot arrives; see import_early_blocks) or "rejected"."""
+    output of its future slot arrives; see import_early_blocks), "awaiting_archive" (held until this node has
+    archived the block whose segments it records) or "rejected"."""
 
     status: str
     block_hash: bytes = b""
@@ -86,6 +92,7 @@ class NodeMetrics:
     equivocations: int = 0
     reorgs: int = 0
     last_rejection: str = ""
+    last_archive_error: str = ""
     authored_by_farm: dict[str, int] = field(default_factory=dict)
 
 
@@ -125,13 +132,18 @@ class Node:
         self._orphans: dict[bytes, list[bytes]] = {}
         self._early: dict[int, list[bytes]] = {}
         """Blocks waiting for the PoT output of a slot this node has not reached yet, by that slot."""
+        self._awaiting_archive: dict[int, list[bytes]] = {}
+        """Blocks whose segment headers come from a block this node has not archived yet, by that block's number."""
         self._outputs: dict[int, bytes] = {}
         self._pending: dict[int, _PendingSolution] = {}
         self._votes: dict[int, list[_PendingSolution]] = {}
-        self._transactions: list[Transaction] = []
-        self._segment_headers: list[SegmentHeader] = []
+        self.pool = TransactionPool(params, self.genesis_hash)
         self.best_hash = self.genesis_hash
         self._archived = store.archived() or 0
+        self._archived_hash = store.archived_hash()
+        """The last archived block (final: a block that does not descend from it is rejected); None at genesis."""
+        self._headers_by_block: dict[int, tuple[SegmentHeader, ...]] = {}
+        """Segment headers archiving each block produced (blocks that produced none are left out)."""
         self._archived_headers: dict[int, SegmentHeader] = {}
         """Headers this node's archiver produced, by segment index (objects map through the chain's last one)."""
         self._unrecorded_segment = -1
@@ -200,20 +212,15 @@ class Node:
     def submit_transaction(self, transaction: Transaction) -> bytes:
         """Pool a transaction that applies after the sender's pooled ones; returns its hash (resubmitting a
         pooled one is a no-op). RejectedTransaction otherwise, with the pool unchanged."""
-        transaction_hash = bytes(transaction.hash())
-        if any(bytes(pooled.hash()) == transaction_hash for pooled in self._transactions):
-            return transaction_hash
-        validate_pool_transaction(self.best_state, self._transactions, transaction, self.params)
-        self._transactions.append(transaction)
-        return transaction_hash
+        return self.pool.submit(self.best_state, transaction)
 
     def account(self, public_key: bytes) -> tuple[int, int]:
         """(balance in the best state, next nonce counting the pool)."""
-        return compute_account(self.best_state, self._transactions, public_key, self.params)
+        return self.pool.account(self.best_state, public_key)
 
     @property
     def pooled_transactions(self) -> tuple[Transaction, ...]:
-        return tuple(self._transactions)
+        return self.pool.transactions()
 
     def author_ready_blocks(self) -> list[Block]:
         """Author a block for every pending slot whose future proof of time is now known (oldest first)."""
@@ -237,12 +244,14 @@ class Node:
         if not is_within_solution_range(pending.distance, parent.solution_range):
             return None
         public_key = pending.solution.public_key
-        votes = self._collect_votes(parent_hash, parent, slot)
         try:
+            # Exactly the segments this node archived for the block number being authored.
+            segment_headers = get_expected_segment_headers(parent.number + 1, self._archived_segment_headers, self.params)
+            votes = self._collect_votes(parent_hash, parent, slot)
             block = build_block(
                 parent, parent_hash, slot=slot, solution=pending.solution, pot_info=PotInfo(self._outputs[slot], future),
-                transactions=self._transactions, votes=votes, segment_headers=self._segment_headers, params=self.params,
-                sign=lambda message: self.signer(public_key, message),
+                transactions=self.pool.transactions(), votes=votes, segment_headers=segment_headers, params=self.params,
+                genesis_hash=self.genesis_hash, sign=lambda message: self.signer(public_key, message),
             )  # fmt: skip
         except (InvalidBlock, InvalidSolution) as error:
             self.metrics.last_rejection = f"authoring slot {slot}: {error}"
@@ -258,7 +267,7 @@ class Node:
     def _collect_votes(self, parent_hash: bytes, parent: ChainState, slot: int) -> list[SignedVote]:
         """Signed votes for a block at `slot` on `parent_hash`: vote solutions from slots after the parent's up
         to `slot` whose future PoT is known, each checked (PoT, range, pieces) so a bad one never sinks the block."""
-        context = BlockContext(self.params, self.kzg, self.params.pos_table, self._outputs.get, self.current_slot)
+        context = self._context()
         delay = self.params.block_authoring_delay
         signed = []
         for vote_slot in sorted(s for s in self._votes if parent.best_slot < s <= slot):
@@ -282,9 +291,13 @@ class Node:
     # -- import --------------------------------------------------------------------------------
 
     def import_block(self, data: bytes) -> ImportOutcome:
-        """Validate and store a block (and any orphans waiting for it); rejected blocks change nothing."""
+        """Validate and store a block (and any orphans waiting for it); rejected blocks change nothing. A block
+        that becomes the best one has the blocks it confirms archived before its children are imported."""
         try:
+            validate_block_length(len(data))
             block = Block.from_bytes(bytes(data), self._proof_size)
+        except BlockTooLarge as error:
+            return self._reject(b"", f"BlockTooLarge: {error}")
         except (DecodeError, InvalidSolution) as error:
             return self._reject(b"", f"undecodable block: {error}")
         block_hash = bytes(block.hash())
@@ -296,8 +309,12 @@ class Node:
             return ImportOutcome("orphan", block_hash, missing_parent=parent_hash)
         if self._keep_early(block.header.slot + self.params.block_authoring_delay, bytes(data)):
             return ImportOutcome("early", block_hash)
+        if self._keep_awaiting_archive(block.header.number, bytes(data)):
+            return ImportOutcome("awaiting_archive", block_hash)
         outcome = self._import_known_parent(block, block_hash, parent_hash, bytes(data))
         if outcome.status == "imported":
+            if outcome.new_best:
+                self.archive_confirmed()
             for orphan in self._orphans.pop(block_hash, []):
                 self.import_block(orphan)
         return outcome
@@ -336,9 +353,9 @@ class Node:
         if detect_equivocation(self._seen_solutions, block.header):
             self.metrics.equivocations += 1
             return self._reject(block_hash, "equivocation: the same solution already won another block")
-        context = BlockContext(self.params, self.kzg, self.params.pos_table, self._outputs.get, self.current_slot)
         try:
-            state = import_block(self._states[parent_hash], parent_hash, block, context)
+            self._validate_descends_from_archive(parent_hash, block.header.number)
+            state = import_block(self._states[parent_hash], parent_hash, block, self._context())
         except (InvalidBlock, InvalidSolution) as error:
             return self._reject(block_hash, f"{type(error).__name__}: {error}")
         weight = compute_chain_weight(self._weights[parent_hash], self._states[parent_hash].solution_range)
@@ -365,16 +382,8 @@ class Node:
             self.metrics.reorgs += 1
         self.best_hash = best
         self.store.put_best(best)
-        self._drop_included(block)
+        self.pool.on_new_best(self.best_state, block.transactions)
         return True
-
-    def _drop_included(self, block: Block) -> None:
-        """Forget pending segment headers the new best state records and transactions its block carried."""
-        recorded = self.best_state.history_size
-        self._segment_headers = [h for h in self._segment_headers if h.segment_index >= recorded]
-        included = {tx.hash() for tx in block.transactions}
-        state = self.best_state
-        self._transactions = [tx for tx in self._transactions if tx.hash() not in included and not is_stale(state, tx)]
 
     def _keep_orphan(self, parent_hash: bytes, data: bytes) -> None:
         if sum(len(waiting) for waiting in self._orphans.values()) < MAX_ORPHANS:
@@ -392,6 +401,60 @@ class Node:
         self._early.setdefault(awaited_slot, []).append(data)
         return True
 
+    def _keep_awaiting_archive(self, number: int, data: bytes) -> bool:
+        """Hold a block whose segment headers come from a block this node has not archived yet (its archiver is
+        behind, or down); it is imported once archiving reaches that block."""
+        source = compute_segment_headers_source(number, self.params)
+        if self.archiver is None or source is None or source <= self._archived:
+            return False
+        waiting = self._awaiting_archive.setdefault(source, [])
+        if data not in waiting and sum(len(blocks) for blocks in self._awaiting_archive.values()) < MAX_EARLY_BLOCKS:
+            waiting.append(data)
+        return True
+
+    def import_awaiting_archive(self) -> list[ImportOutcome]:
+        """Import the held blocks whose segment headers this node now knows (after archive_confirmed)."""
+        ready = sorted(source for source in self._awaiting_archive if source <= self._archived)
+        return [self.import_block(data) for source in ready for data in self._awaiting_archive.pop(source)]
+
+    def _validate_descends_from_archive(self, parent_hash: bytes, number: int) -> None:
+        """Raise ArchivedBlockConflict unless a block at `number` on `parent_hash` builds on the last archived block
+        (archiving makes a block final, as finalization does in the reference)."""
+        if self._archived_hash is None:
+            return
+        cursor = parent_hash
+        while cursor != self.genesis_hash and self._numbers[cursor] > self._archived:
+            cursor = self._parents[cursor]
+        if number <= self._archived or cursor != self._archived_hash:
+            msg = f"block {number} does not build on archived block {self._archived} ({self._archived_hash.hex()[:16]}…)"
+            raise ArchivedBlockConflict(msg)
+
+    def _archived_segment_headers(self, number: int) -> tuple[SegmentHeader, ...] | None:
+        """The segment headers archiving block `number` produced here, None when it is not archived yet. A node
+        without an archiver records no history: it takes only blocks that carry none."""
+        if self.archiver is None:
+            return ()
+        if number > self._archived:
+            return None
+        cached = self._headers_by_block.get(number)
+        if cached is not None:
+            return cached
+        stored = self.store.archived_headers(number)
+        if stored is None:
+            # Archived before this node kept the headers of each block: its archiver knows them.
+            try:
+                stored = tuple(self.archiver.segment_headers_for_block(number))
+            except Exception:  # noqa: BLE001 - the archiver may be down; the block is judged again later
+                return None
+            self.store.put_archived_headers(number, stored)
+        return stored
+
+    def _context(self) -> BlockContext:
+        return BlockContext(
+            self.params, self.kzg, self.params.pos_table, self._outputs.get, self.current_slot, self.genesis_hash,
+            self._archived_segment_headers,
+        )  # fmt: skip
+
     def _reject(self, block_hash: bytes, reason: str) -> ImportOutcome:
         self.metrics.blocks_rejected += 1
         self.metrics.last_rejection = reason
@@ -400,8 +463,10 @@ class Node:
     # -- archiving -----------------------------------------------------------------------------
 
     def archive_confirmed(self) -> list[SegmentHeader]:
-        """Hand every canonical block at least confirmation_depth_k deep to the archiver, in order; the segment
-        headers they complete are kept for the next authored block."""
+        """Hand every canonical block at least confirmation_depth_k deep to the archiver, in order, and keep the
+        segment headers archiving each produced (the block confirmation_depth_k + 1 later must carry exactly
+        those). A failing archiver (down, restarting) stops the walk: the same block is handed over again on the
+        next call, and the archiver answers a repeat with the same headers. Held blocks follow."""
         if self.archiver is None:
             return []
         confirmed_up_to = self.best_state.number - self.params.confirmation_depth_k
@@ -411,22 +476,22 @@ class Node:
             if number > confirmed_up_to:
                 break
             data = self.store.block(block_hash)
-            assert data is not None
-            headers += self.archiver.on_confirmed_block(number, data)
-            self.store.put_archived(number)
-            self._archived = number
+            if data is None:
+                msg = f"node store lost canonical block {number} ({block_hash.hex()})"
+                raise ArchivedBlockConflict(msg)
+            try:
+                produced = tuple(self.archiver.on_confirmed_block(number, data))
+            except Exception as error:  # noqa: BLE001 - the archiver may be down or restarting; retried next call
+                self.metrics.last_archive_error = f"archiving block {number}: {type(error).__name__}: {error}"
+                break
+            self.store.put_archived(number, block_hash, produced)
+            self._archived, self._archived_hash = number, block_hash
+            if len(produced) > 0:
+                self._headers_by_block[number] = produced
+            headers += produced
         self._archived_headers.update({int(header.segment_index): header for header in headers})
-        self.add_segment_headers(headers)
+        self.import_awaiting_archive()
         return headers
-
-    def add_segment_headers(self, headers: list[SegmentHeader]) -> None:
-        """Segment headers to include in the next authored block (ignoring ones the chain already records)."""
-        recorded = self.best_state.history_size
-        known = {header.segment_index for header in self._segment_headers}
-        for header in headers:
-            if header.segment_index >= recorded and header.segment_index not in known:
-                self._segment_headers.append(header)
-        self._segment_headers.sort(key=lambda header: header.segment_index)
 
     # -- stored objects ------------------------------------------------------------------------
 
@@ -486,3 +551,9 @@ class Node:
         best = self.store.best()
         if best is not None and best in self._states:
             self.best_hash = best
+        if self._archived_hash is None and self._archived > 0:
+            # Archived before the node recorded which block: the canonical one at that height.
+            self._archived_hash = next(
+                (block_hash for block_hash in self.canonical_hashes() if self._numbers[block_hash] == self._archived),
+                None,
+            )

@@ -69,33 +69,35 @@ def decode_submitted_transaction(data: bytes) -> Transaction:
 
 
 def compute_pooled_state(
-    state: ChainState, pool: Sequence[Transaction], sender: bytes, params: Params
+    state: ChainState, pool: Sequence[Transaction], sender: bytes, params: Params, genesis_hash: bytes
 ) -> tuple[ChainState, int]:
     """The state after the sender's pooled transactions that still apply, and how many applied."""
     pending = [transaction for transaction in pool if transaction.sender == sender]
-    state, included = process_transactions(state, pending, params, author=TRIAL_FEE_SINK, skip_invalid=True)
+    state, included = process_transactions(
+        state, pending, params, author=TRIAL_FEE_SINK, genesis_hash=genesis_hash, skip_invalid=True
+    )
     return state, len(included)
 
 
 def validate_pool_transaction(
-    state: ChainState, pool: Sequence[Transaction], transaction: Transaction, params: Params
+    state: ChainState, pool: Sequence[Transaction], transaction: Transaction, params: Params, genesis_hash: bytes
 ) -> None:
     """Raise RejectedTransaction unless `transaction` applies after the sender's pooled ones and the pool has room."""
     if len(pool) >= MAX_POOL_TRANSACTIONS:
         raise RejectedTransaction(REJECT_POOL_FULL, f"{len(pool)} transactions are waiting")
-    pooled_state, _ = compute_pooled_state(state, pool, transaction.sender, params)
+    pooled_state, _ = compute_pooled_state(state, pool, transaction.sender, params, genesis_hash)
     try:
-        apply_transaction(pooled_state, transaction, params, author=TRIAL_FEE_SINK)
+        apply_transaction(pooled_state, transaction, params, author=TRIAL_FEE_SINK, genesis_hash=genesis_hash)
     except InvalidTransaction as error:
         reason = next((name for kind, name in _REASON_OF_ERROR if isinstance(error, kind)), REJECT_INVALID)
         raise RejectedTransaction(reason, str(error)) from error
 
 
 def compute_account(
-    state: ChainState, pool: Sequence[Transaction], public_key: bytes, params: Params
+    state: ChainState, pool: Sequence[Transaction], public_key: bytes, params: Params, genesis_hash: bytes
 ) -> tuple[int, int]:
     """(balance in the best state, next nonce counting the sender's pooled transactions)."""
-    _, pooled = compute_pooled_state(state, pool, bytes(public_key), params)
+    _, pooled = compute_pooled_state(state, pool, bytes(public_key), params, genesis_hash)
     account = get_account(state, bytes(public_key))
     return account.balance, account.nonce + pooled
 

@@ -119,6 +119,10 @@ class NodeService:
         """The network's parameters (clients size their piece getters and object reads with them)."""
         return self.node.params
 
+    def genesis_hash(self) -> bytes:
+        """The network's genesis hash, which every transaction signs."""
+        return self.node.genesis_hash
+
     def ready(self) -> bool:
         return True
 

@@ -2,16 +2,19 @@
 
 One RocksDB (via actors.storage) per node. A block, its state and its weight are written in one batch, and
 the best-block pointer after them, so a restart finds every block it points at. The archived-up-to number
-is written after the archiver has taken a block (the archiver ignores replays).
+is written after the archiver has taken a block, in one batch with that block's hash and the segment headers
+archiving it produced (the archiver answers a replay with the same headers).
 """
 
 from __future__ import annotations
 
-from collections.abc import Iterator
+from collections.abc import Iterator, Sequence
 from dataclasses import dataclass
 
 from autonomys.actors.storage import KVStore
+from autonomys.protocol.chain_blocks import decode_exactly, encode_vector, read_vector
 from autonomys.protocol.codec import encode_u64
+from autonomys.protocol.segments import SegmentHeader, read_segment_header
 
 BLOCK_PREFIX = b"node/block/"
 STATE_PREFIX = b"node/state/"
@@ -19,6 +22,8 @@ WEIGHT_PREFIX = b"node/weight/"
 POT_PREFIX = b"node/pot/"
 BEST_KEY = b"node/best"
 ARCHIVED_KEY = b"node/archived"
+ARCHIVED_HASH_KEY = b"node/archived_hash"
+ARCHIVED_HEADERS_PREFIX = b"node/archived_headers/"
 
 
 @dataclass(frozen=True, slots=True)
@@ -69,12 +74,37 @@ class NodeStore:
         for key, output in self.store.items_with_prefix(POT_PREFIX):
             yield int.from_bytes(key[len(POT_PREFIX) :], "big"), output
 
-    def put_archived(self, number: int) -> None:
-        self.store.put(ARCHIVED_KEY, encode_u64(number))
+    def put_archived(self, number: int, block_hash: bytes, headers: Sequence[SegmentHeader]) -> None:
+        """Block `number` (`block_hash`) is archived and produced these segment headers (one batch)."""
+        self.store.write_batch(
+            {
+                _archived_headers_key(number): encode_vector(headers),
+                ARCHIVED_HASH_KEY: bytes(block_hash),
+                ARCHIVED_KEY: encode_u64(number),
+            }
+        )
 
     def archived(self) -> int | None:
         value = self.store.get(ARCHIVED_KEY)
         return None if value is None else int.from_bytes(value, "little")
 
+    def archived_hash(self) -> bytes | None:
+        """The hash of the last archived block (None before any, or in a store older than this key)."""
+        return self.store.get(ARCHIVED_HASH_KEY)
+
+    def put_archived_headers(self, number: int, headers: Sequence[SegmentHeader]) -> None:
+        self.store.put(_archived_headers_key(number), encode_vector(headers))
+
+    def archived_headers(self, number: int) -> tuple[SegmentHeader, ...] | None:
+        """The segment headers archiving block `number` produced, None when this store never recorded them."""
+        value = self.store.get(_archived_headers_key(number))
+        if value is None:
+            return None
+        return decode_exactly(value, "archived segment headers", lambda reader: read_vector(reader, read_segment_header))  # type: ignore[return-value]
+
     def close(self) -> None:
         self.store.close()
+
+
+def _archived_headers_key(number: int) -> bytes:
+    return ARCHIVED_HEADERS_PREFIX + number.to_bytes(8, "big")

@@ -87,6 +87,8 @@ class ObjectNodeLink(Protocol):
 
     def submit_transaction(self, transaction: bytes) -> bytes: ...
 
+    def genesis_hash(self) -> bytes: ...
+
     def account(self, public_key: bytes) -> tuple[int, int]: ...
 
     def object_location(self, object_hash: bytes) -> GlobalObject | bytes | None: ...
@@ -156,9 +158,10 @@ class ObjectClient:
         plan = plan_object(data, self.chunk_size)
         payloads = _unique_by_id(plan.payloads)
         missing = {object_id: payload for object_id, payload in payloads.items() if not self._is_located(object_id)}
+        network = self.node.genesis_hash()
         _, nonce = self.node.account(signer.public_key)
         for offset, payload in enumerate(missing.values()):
-            transaction = sign_transaction(signer.public_key, nonce + offset, StoreData(payload), signer.sign)
+            transaction = sign_transaction(network, signer.public_key, nonce + offset, StoreData(payload), signer.sign)
             self.node.submit_transaction(transaction.to_bytes())
         self._wait_until_located(plan.object_id, payloads, missing, len(data), on_progress, wait_seconds)
         return plan.object_id

@@ -302,6 +302,10 @@ def measure_l1(arguments, setup, history: ArchiveHistory, scratch: Path, summary
 # ---- objects ----
 
 
+BENCHMARK_NETWORK = bytes(32)
+"""The genesis hash the benchmark's transactions sign (archiving never checks signatures)."""
+
+
 def object_blocks(payloads: tuple[bytes, ...], params: Params, per_block: int) -> list[bytes]:
     """Chain blocks (placeholder solution and seal: archiving never checks them) carrying the payloads as StoreData."""
     signer = dev_account()
@@ -311,7 +315,7 @@ def object_blocks(payloads: tuple[bytes, ...], params: Params, per_block: int) -
     blocks = []
     for start in range(0, len(payloads), per_block):
         number = len(blocks)
-        transactions = tuple(sign_transaction(public_key, start + offset, StoreData(payload), signer.sign)
+        transactions = tuple(sign_transaction(BENCHMARK_NETWORK, public_key, start + offset, StoreData(payload), signer.sign)
                              for offset, payload in enumerate(payloads[start : start + per_block]))  # fmt: skip
         pre_digest = PreDigest(number, solution, PotInfo(bytes(16), bytes(16)))
         header = Header(bytes(32), number, bytes(32), bytes(32), pre_digest, None, bytes(64))

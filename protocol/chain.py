@@ -37,6 +37,8 @@ from autonomys.protocol.chain_blocks import (
     sign_transaction,
     sign_vote,
 )
+from autonomys.protocol.chain_limits import BlockBudget, validate_block_limits
+from autonomys.protocol.chain_segments import ArchivedSegmentHeaders, validate_segment_headers
 from autonomys.protocol.chain_state import (
     FIXED_TRANSACTION_BYTE_FEE,
     MIN_REPLICATION_FACTOR,
@@ -171,6 +173,10 @@ class BlockContext:
     """The PoT output of a slot as this node knows it, None when it does not know it (yet)."""
     current_slot: int
     """The node's current slot: blocks from later slots are rejected."""
+    genesis_hash: bytes
+    """The network's genesis hash, which every transaction signs."""
+    archived_segment_headers: ArchivedSegmentHeaders
+    """The segment headers this node's archive produced for each block it archived (chain_segments)."""
 
 
 # ---- header checks ----
@@ -422,15 +428,20 @@ def _apply_block_body(
     transactions: Sequence[Transaction],
     params: Params,
     *,
-    skip_invalid: bool,
+    genesis_hash: bytes,
+    budget: BlockBudget | None,
 ) -> tuple[ChainState, tuple[Transaction, ...]]:
-    """The state transition after the header checks: segments, transactions, rewards, era, PoT entropy, fees."""
+    """The state transition after the header checks: segments, transactions, rewards, era, PoT entropy, fees.
+
+    With a `budget` (block building) transactions that do not apply or do not fit are left out; without one
+    (import) the first invalid transaction raises."""
     solution = pre_digest.solution
     state = dataclasses.replace(parent_state, number=parent_state.number + 1, best_slot=pre_digest.slot)
     state = append_segment_headers(state, segment_headers)
     state, included = process_transactions(
-        state, transactions, params, author=solution.reward_address, skip_invalid=skip_invalid
-    )
+        state, transactions, params, author=solution.reward_address, genesis_hash=genesis_hash,
+        skip_invalid=budget is not None, admit=None if budget is None else budget.admit_transaction,
+    )  # fmt: skip
     state = process_rewards(state, solution.reward_address, votes)
     state = process_era_change(state, pre_digest.slot, params)
     state = process_pot_entropy(state, pre_digest.slot, solution.chunk, pre_digest.pot_info.proof_of_time, params)
@@ -460,13 +471,17 @@ def import_block(parent_state: ChainState, parent_hash: bytes, block: Block, con
     """The state `block` produces on `parent_state` (the state of block `parent_hash`); raises a named
     InvalidBlock subclass at the first rule it breaks."""
     header = block.header
+    # Bounded blocks: length and weight are checked before anything costly.
+    validate_block_limits(block)
     validate_header(parent_state, parent_hash, block, context)
     for signed_vote in block.votes:
         validate_vote(parent_state, parent_hash, signed_vote, context, block_slot=header.slot)
     validate_no_equivocation(header.pre_digest, block.votes)
+    # History is recorded only as this node archived it.
+    validate_segment_headers(header.number, block.segment_headers, context.archived_segment_headers, context.params)
     state, _ = _apply_block_body(
         parent_state, header.pre_digest, block.votes, block.segment_headers, block.transactions, context.params,
-        skip_invalid=False,
+        genesis_hash=context.genesis_hash, budget=None,
     )  # fmt: skip
     # The header must announce the PoT change the entropy rules derive.
     if header.pot_parameters_change != state.pending_pot_parameters_change:
@@ -480,9 +495,13 @@ def import_block(parent_state: ChainState, parent_hash: bytes, block: Block, con
 
 
 def _includable_votes(
-    parent_state: ChainState, parent_hash: bytes, pre_digest: PreDigest, votes: Sequence[SignedVote]
+    parent_state: ChainState,
+    parent_hash: bytes,
+    pre_digest: PreDigest,
+    votes: Sequence[SignedVote],
+    budget: BlockBudget,
 ) -> tuple[SignedVote, ...]:
-    """The votes that pass the shape checks, without reusing a solution (first one wins)."""
+    """The votes that pass the shape checks, without reusing a solution (first one wins), while they fit."""
     included: list[SignedVote] = []
     for signed_vote in votes:
         try:
@@ -490,8 +509,19 @@ def _includable_votes(
             validate_no_equivocation(pre_digest, (*included, signed_vote))
         except (InvalidVote, Equivocation):
             continue
-        included.append(signed_vote)
+        if budget.admit_vote(signed_vote):
+            included.append(signed_vote)
     return tuple(included)
+
+
+def _reserved_length(parent_hash: bytes, pre_digest: PreDigest, segment_headers: Sequence[SegmentHeader]) -> int:
+    """Bytes a block takes before its transactions and votes: the header (with room for a PoT change), the
+    segment headers and the three vectors' longest length prefixes."""
+    header = Header(
+        bytes(parent_hash), 0, bytes(32), bytes(32), pre_digest, PotParametersChange(0, 16, bytes(32)),
+        bytes(SIGNATURE_SIZE),
+    )  # fmt: skip
+    return len(header.to_bytes()) + sum(len(item.to_bytes()) for item in segment_headers) + 3 * 5
 
 
 def build_block(
@@ -505,18 +535,23 @@ def build_block(
     votes: Sequence[SignedVote],
     segment_headers: Sequence[SegmentHeader],
     params: Params,
+    genesis_hash: bytes,
     sign: Callable[[bytes], bytes],
 ) -> Block:
     """A sealed block on `parent_hash` that import_block accepts (given a winning solution, the node's PoT
-    outputs and votes that passed validate_vote); invalid transactions and malformed votes are left out.
+    outputs, votes that passed validate_vote and the segment headers get_expected_segment_headers gives);
+    transactions that do not apply and malformed votes are left out, and votes then transactions are taken in
+    the order given while they fit the block's length and weight (chain_limits).
 
     OutOfOrderSegmentHeader is raised when `segment_headers` do not continue the recorded chain.
     """
     pre_digest = PreDigest(slot, solution, pot_info)
-    included_votes = _includable_votes(parent_state, parent_hash, pre_digest, votes)
+    budget = BlockBudget(_reserved_length(parent_hash, pre_digest, segment_headers))
+    included_votes = _includable_votes(parent_state, parent_hash, pre_digest, votes, budget)
     state, included = _apply_block_body(
-        parent_state, pre_digest, included_votes, segment_headers, transactions, params, skip_invalid=True
-    )
+        parent_state, pre_digest, included_votes, segment_headers, transactions, params, genesis_hash=genesis_hash,
+        budget=budget,
+    )  # fmt: skip
     header = Header(
         parent_hash=bytes(parent_hash),
         number=state.number,

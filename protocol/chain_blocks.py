@@ -157,9 +157,13 @@ def decode_call(data: bytes) -> Call:
     return decode_exactly(data, "Call", read_call)  # type: ignore[return-value]
 
 
-def compute_transaction_signing_payload(sender: bytes, nonce: int, call: Call) -> bytes:
-    """b"autonomys-tx" | sender | nonce u64 | call: what the sender signs (no genesis hash)."""
-    return TRANSACTION_SIGNING_TAG + sender + encode_u64(nonce) + call.to_bytes()
+def compute_transaction_signing_payload(genesis_hash: bytes, sender: bytes, nonce: int, call: Call) -> bytes:
+    """b"autonomys-tx" | genesis hash | sender | nonce u64 | call: what the sender signs.
+
+    The genesis hash binds a transaction to one network, as the reference's CheckGenesis signed extension does
+    (its `additional_signed`), so a transaction signed for one network cannot be replayed on another."""
+    _validate_bytes("genesis_hash", genesis_hash, BLAKE3_HASH_SIZE)
+    return TRANSACTION_SIGNING_TAG + genesis_hash + sender + encode_u64(nonce) + call.to_bytes()
 
 
 @dataclass(frozen=True, slots=True)
@@ -179,8 +183,9 @@ class Transaction:
             raise DecodeError(msg)
         _validate_bytes("signature", self.signature, SIGNATURE_SIZE)
 
-    def signing_payload(self) -> bytes:
-        return compute_transaction_signing_payload(self.sender, self.nonce, self.call)
+    def signing_payload(self, genesis_hash: bytes) -> bytes:
+        """What the sender signed for the network of `genesis_hash`."""
+        return compute_transaction_signing_payload(genesis_hash, self.sender, self.nonce, self.call)
 
     def to_bytes(self) -> bytes:
         return self.sender + encode_u64(self.nonce) + self.call.to_bytes() + self.signature
@@ -200,9 +205,11 @@ def read_transaction(reader: Reader) -> Transaction:
     return Transaction(sender, nonce, call, reader.read_bytes(SIGNATURE_SIZE))
 
 
-def sign_transaction(sender: bytes, nonce: int, call: Call, sign: Callable[[bytes], bytes]) -> Transaction:
-    """The transaction with `sign` (the sender's key) applied to its signing payload."""
-    signature = bytes(sign(compute_transaction_signing_payload(sender, nonce, call)))
+def sign_transaction(
+    genesis_hash: bytes, sender: bytes, nonce: int, call: Call, sign: Callable[[bytes], bytes]
+) -> Transaction:
+    """The transaction for the network of `genesis_hash`, with `sign` (the sender's key) applied to its payload."""
+    signature = bytes(sign(compute_transaction_signing_payload(genesis_hash, sender, nonce, call)))
     return Transaction(sender, nonce, call, signature)
 
 

@@ -4,7 +4,7 @@ Pure state transitions on ChainState values (protocol.chain re-exports everythin
 
 from __future__ import annotations
 
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 from typing import Final
 
 import sr25519
@@ -46,15 +46,18 @@ def _transfer_amount(call: Call) -> int:
     return call.amount if isinstance(call, Transfer) else 0
 
 
-def apply_transaction(state: ChainState, transaction: Transaction, params: Params, *, author: bytes) -> ChainState:
-    """The state after `transaction`, its fee paid to `author` (the block's reward address)."""
+def apply_transaction(
+    state: ChainState, transaction: Transaction, params: Params, *, author: bytes, genesis_hash: bytes
+) -> ChainState:
+    """The state after `transaction` on the network of `genesis_hash`, its fee paid to `author` (the block's
+    reward address)."""
     del params  # the fee depends on the state's byte fee only; kept for a stable signature
     # Stored payloads are bounded so every one fits an object chunk and a block stays archivable.
     if isinstance(transaction.call, StoreData) and len(transaction.call.data) > MAX_STORE_DATA_SIZE:
         msg = f"StoreData of {len(transaction.call.data)} bytes exceeds {MAX_STORE_DATA_SIZE}"
         raise StoreDataTooLarge(msg)
     # Only the sender can spend from its account.
-    if not is_signature_valid(transaction.sender, transaction.signing_payload(), transaction.signature):
+    if not is_signature_valid(transaction.sender, transaction.signing_payload(genesis_hash), transaction.signature):
         msg = f"transaction {transaction.hash().hex()} is not signed by its sender"
         raise BadSignature(msg)
     sender = get_account(state, transaction.sender)
@@ -80,16 +83,30 @@ def credit_account(state: ChainState, public_key: bytes, amount: int) -> ChainSt
 
 
 def process_transactions(
-    state: ChainState, transactions: Sequence[Transaction], params: Params, *, author: bytes, skip_invalid: bool
+    state: ChainState,
+    transactions: Sequence[Transaction],
+    params: Params,
+    *,
+    author: bytes,
+    genesis_hash: bytes,
+    skip_invalid: bool,
+    admit: Callable[[Transaction], bool] | None = None,
 ) -> tuple[ChainState, tuple[Transaction, ...]]:
-    """Apply transactions in order; an invalid one raises, or is left out when skip_invalid (block building)."""
+    """Apply transactions in order; an invalid one raises, or is left out when skip_invalid (block building).
+
+    `admit` (block building) is asked about each transaction that applies; one it refuses (it does not fit the
+    block) is left out and the state stays as before it."""
     included = []
     for transaction in transactions:
+        before = state
         try:
-            state = apply_transaction(state, transaction, params, author=author)
+            state = apply_transaction(state, transaction, params, author=author, genesis_hash=genesis_hash)
         except InvalidTransaction:
             if not skip_invalid:
                 raise
+            continue
+        if admit is not None and not admit(transaction):
+            state = before
             continue
         included.append(transaction)
     return state, tuple(included)

@@ -149,6 +149,27 @@ class OutOfOrderSegmentHeader(InvalidBlock):
     """A segment header that does not continue the recorded segment chain (next index, parent hash)."""
 
 
+class InvalidSegmentHeaders(_ReasonedBlockError):
+    """A block whose segment headers are not exactly those this node's archive produced for the block they
+    belong in; `reason` is "missing", "extra", "changed" or "reordered" (chain_segments.SEGMENT_HEADER_REASONS)."""
+
+
+class UnknownSegmentHeaders(InvalidBlock):
+    """A block whose segment headers come from a block this node has not archived yet; retry once it has."""
+
+
+class ArchivedBlockConflict(InvalidBlock):
+    """A block that does not descend from a block this node has archived (archived blocks are final)."""
+
+
+class BlockTooLarge(InvalidBlock):
+    """A block whose encoding, or whose transactions' encodings, exceed the block length limits."""
+
+
+class BlockTooHeavy(InvalidBlock):
+    """A block whose transactions, or whose transactions and votes, exceed the block weight limits."""
+
+
 class InvalidTransaction(InvalidBlock):
     """A transaction that cannot be applied to the state."""
 

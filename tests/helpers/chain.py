@@ -5,7 +5,7 @@ from __future__ import annotations
 
 import dataclasses
 import functools
-from collections.abc import Callable, Sequence
+from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -32,6 +32,7 @@ from autonomys.protocol.chain import (
     sign_transaction,
     sign_vote,
 )
+from autonomys.protocol.chain_segments import ArchivedSegmentHeaders
 from autonomys.protocol.constants import U64_MAX
 from autonomys.protocol.errors import InvalidBlock
 from autonomys.protocol.farming import Solution, audit_s_bucket, compute_audit_target, derive_slot_challenge
@@ -149,13 +150,26 @@ def make_genesis(
     return genesis_state(params, **arguments)
 
 
+TEST_NETWORK = blake3.blake3(b"test-network").digest()
+"""The genesis hash the chain tests' transactions sign and their contexts check (a node uses its genesis's)."""
+
+
+def archived_segments(by_block: Mapping[int, Sequence[SegmentHeader]] | None = None) -> ArchivedSegmentHeaders:
+    """An archive that produced these segment headers for these blocks and none for every other block."""
+    produced = dict(by_block or {})
+    return lambda number: tuple(produced.get(number, ()))
+
+
 def make_context(
     kzg: Kzg,
     current_slot: int = 10**6,
     params: Params = PARAMS,
     proof_of_time: Callable[[int], bytes | None] = compute_test_proof_of_time,
+    archived: ArchivedSegmentHeaders | None = None,
+    genesis_hash: bytes = TEST_NETWORK,
 ) -> BlockContext:
-    return BlockContext(params, kzg, params.pos_table, proof_of_time, current_slot)
+    archived = archived if archived is not None else archived_segments()
+    return BlockContext(params, kzg, params.pos_table, proof_of_time, current_slot, genesis_hash, archived)
 
 
 def build_on(
@@ -168,6 +182,7 @@ def build_on(
     votes: Sequence[SignedVote] = (),
     segment_headers: Sequence[SegmentHeader] = (),
     params: Params = PARAMS,
+    genesis_hash: bytes = TEST_NETWORK,
 ) -> Block:
     return build_block(
         parent_state,
@@ -179,6 +194,7 @@ def build_on(
         votes=votes,
         segment_headers=segment_headers,
         params=params,
+        genesis_hash=genesis_hash,
         sign=farmer.keypair.sign,
     )
 
@@ -201,12 +217,12 @@ BOB = Keypair.named("bob")
 CAROL = Keypair.named("carol")
 
 
-def transfer(sender: Keypair, nonce: int, to: bytes, amount: int) -> Transaction:
-    return sign_transaction(sender.public_key, nonce, Transfer(to, amount), sender.sign)
+def transfer(sender: Keypair, nonce: int, to: bytes, amount: int, network: bytes = TEST_NETWORK) -> Transaction:
+    return sign_transaction(network, sender.public_key, nonce, Transfer(to, amount), sender.sign)
 
 
-def store(sender: Keypair, nonce: int, data: bytes) -> Transaction:
-    return sign_transaction(sender.public_key, nonce, StoreData(data), sender.sign)
+def store(sender: Keypair, nonce: int, data: bytes, network: bytes = TEST_NETWORK) -> Transaction:
+    return sign_transaction(network, sender.public_key, nonce, StoreData(data), sender.sign)
 
 
 @dataclass(frozen=True)

@@ -43,6 +43,7 @@ from helpers.chain import (
     ENDOWMENT,
     GENESIS_SEGMENTS,
     PARAMS,
+    TEST_NETWORK,
     ChainSetup,
     Keypair,
     Won,
@@ -86,7 +87,9 @@ def test_the_storage_fee_is_per_byte_of_call(setup: ChainSetup) -> None:
     assert compute_transaction_fee(long, 7) - compute_transaction_fee(short, 7) == 350
     assert compute_transaction_fee(short, 3) == BASE_FEE + 3 * len(short.to_bytes())
     state = dataclasses.replace(setup.genesis, transaction_byte_fee=1000)
-    after = apply_transaction(state, store(BOB, 0, b"y" * 50), PARAMS, author=CAROL.public_key)
+    after = apply_transaction(
+        state, store(BOB, 0, b"y" * 50), PARAMS, author=CAROL.public_key, genesis_hash=TEST_NETWORK
+    )
     assert get_balance(after, CAROL.public_key) == BASE_FEE + 1000 * len(StoreData(b"y" * 50).to_bytes())
 
 
@@ -109,13 +112,13 @@ def test_a_dynamic_fee_genesis_prices_the_next_block(setup: ChainSetup) -> None:
 
 def test_self_transfer_and_empty_accounts_stay_canonical(setup: ChainSetup) -> None:
     fee = compute_transaction_fee(Transfer(bytes(32), 0), 1)
-    state = apply_transaction(setup.genesis, transfer(ALICE, 0, ALICE.public_key, 500), PARAMS, author=CAROL.public_key)
+    state = apply_transaction(setup.genesis, transfer(ALICE, 0, ALICE.public_key, 500), PARAMS, author=CAROL.public_key, genesis_hash=TEST_NETWORK)
     assert get_account(state, ALICE.public_key) == Account(ENDOWMENT - fee, 1)
-    state = apply_transaction(state, transfer(ALICE, 1, CAROL.public_key, 0), PARAMS, author=BOB.public_key)
+    state = apply_transaction(state, transfer(ALICE, 1, CAROL.public_key, 0), PARAMS, author=BOB.public_key, genesis_hash=TEST_NETWORK)
     # CAROL got exactly one fee; a zero transfer to an unknown key creates no empty account.
     assert get_balance(state, CAROL.public_key) == fee
     nobody = Keypair.named("nobody").public_key
-    state = apply_transaction(state, transfer(ALICE, 2, nobody, 0), PARAMS, author=BOB.public_key)
+    state = apply_transaction(state, transfer(ALICE, 2, nobody, 0), PARAMS, author=BOB.public_key, genesis_hash=TEST_NETWORK)
     assert all(key != nobody for key, _ in state.accounts)
     assert ChainState.from_bytes(state.to_bytes()) == state
 
@@ -226,7 +229,8 @@ def test_build_block_seals_with_the_given_signer(setup: ChainSetup, first: Block
     won = Won(first.header.slot, first.header.solution, 0)
     block = build_block(
         setup.genesis, setup.genesis_hash, slot=won.slot, solution=won.solution, pot_info=compute_pot_info(won.slot),
-        transactions=(), votes=(), segment_headers=(), params=PARAMS, sign=setup.author.keypair.sign,
+        transactions=(), votes=(), segment_headers=(), params=PARAMS, genesis_hash=TEST_NETWORK,
+        sign=setup.author.keypair.sign,
     )  # fmt: skip
     # sr25519 signatures are randomized: the same block, sealed afresh.
     assert block.header.pre_hash() == first.header.pre_hash()

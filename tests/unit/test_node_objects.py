@@ -12,7 +12,6 @@ import pytest
 
 from autonomys.actors.archiver import Archiver
 from autonomys.actors.clock import ManualClock
-from autonomys.actors.messages import FarmerSolution
 from autonomys.actors.node import Node
 from autonomys.actors.node_objects import (
     MAX_TRANSACTION_SIZE,
@@ -24,7 +23,6 @@ from autonomys.actors.node_objects import (
     RejectedTransaction,
     decode_submitted_transaction,
 )
-from autonomys.actors.node_store import NodeStore
 from autonomys.actors.objects import (
     ObjectClient,
     ObjectInfo,
@@ -33,30 +31,21 @@ from autonomys.actors.objects import (
     ObjectUnavailable,
     dev_account,
 )
-from autonomys.actors.piece_store import SegmentPieceFiles
-from autonomys.actors.storage import MemoryKVStore
-from autonomys.protocol.chain import MAX_STORE_DATA_SIZE, Block, get_account
+from autonomys.protocol.chain import MAX_STORE_DATA_SIZE, get_account
 from autonomys.protocol.chain_blocks import Transaction
-from autonomys.protocol.constants import U64_MAX
 from autonomys.protocol.objects import GlobalObject, MalformedObjectId, plan_object, read_object
-from autonomys.protocol.params import MINIMAL
-from autonomys.protocol.solution_range import is_within_solution_range
 from helpers.chain import (
     ALICE,
     BOB,
     CAROL,
     ENDOWMENT,
     ChainSetup,
-    compute_test_proof_of_time,
     make_chain_setup,
     make_genesis,
     store,
     transfer,
 )
-
-PARAMS = MINIMAL
-SOLUTION_RANGE = U64_MAX // 4
-DEV = dev_account()
+from helpers.node_world import DEV, PARAMS, SOLUTION_RANGE, Chain
 
 
 @pytest.fixture(scope="module")
@@ -66,41 +55,6 @@ def chain(tmp_path_factory: pytest.TempPathFactory) -> ChainSetup:
 
 def hash_of(data: bytes) -> bytes:
     return blake3.blake3(data).digest()
-
-
-class Chain:
-    """A Node core authoring blocks from the test author's solutions, archiving into a real Archiver."""
-
-    def __init__(self, setup: ChainSetup, directory: Path | None = None) -> None:
-        # A range below the widest gives blocks fork weight (so each new block becomes the best).
-        endowed = [ALICE.public_key, BOB.public_key, DEV.public_key]
-        genesis = make_genesis(setup.headers, endowed, solution_range=SOLUTION_RANGE)
-        self.archiver = None
-        if directory is not None:
-            self.archiver = Archiver(PARAMS, setup.kzg, MemoryKVStore(), SegmentPieceFiles(directory, PARAMS))
-            self.archiver.on_confirmed_block(0, random.Random(0).randbytes(PARAMS.recorded_history_segment_size // 2))
-        signer = setup.author.keypair.sign
-        self.node = Node(
-            PARAMS, genesis, NodeStore(MemoryKVStore()), setup.kzg, archiver=self.archiver,
-            signer=lambda public_key, message: signer(message),
-        )  # fmt: skip
-        self.author = setup.author
-        self.next_slot = 5
-
-    def author_block(self) -> Block:
-        """Author (and archive what is confirmed) the next block, with whatever the pool holds."""
-        won = self.author.solve(self.next_slot)
-        while won is None or not is_within_solution_range(won.distance, self.node.best_state.solution_range):
-            self.next_slot += 1
-            won = self.author.solve(self.next_slot)
-        self.next_slot = won.slot + 1
-        for slot in range(self.node.current_slot + 1, won.slot + PARAMS.block_authoring_delay + 1):
-            self.node.on_proof_of_time(slot, compute_test_proof_of_time(slot))
-        self.node.on_solution(FarmerSolution(won.slot, "author", won.solution.to_bytes(), won.distance, False))
-        authored = self.node.author_ready_blocks()
-        assert len(authored) == 1, self.node.metrics.last_rejection
-        self.node.archive_confirmed()
-        return authored[0]
 
 
 class CoreLink:
@@ -114,6 +68,9 @@ class CoreLink:
     def submit_transaction(self, transaction: bytes) -> bytes:
         self.submitted.append(transaction)
         return self.node.submit_transaction(decode_submitted_transaction(transaction))
+
+    def genesis_hash(self) -> bytes:
+        return self.node.genesis_hash
 
     def account(self, public_key: bytes) -> tuple[int, int]:
         return self.node.account(public_key)
@@ -133,18 +90,18 @@ def rejection(node: Node, transaction: Transaction) -> str:
 
 def test_submissions_are_checked_and_rejections_leave_the_pool_unchanged(chain: ChainSetup) -> None:
     node = Chain(chain).node
-    first = store(ALICE, 0, b"hello")
+    first = store(ALICE, 0, b"hello", node.genesis_hash)
     assert node.submit_transaction(first) == bytes(first.hash())
     assert node.submit_transaction(first) == bytes(first.hash())  # resubmitting is a no-op
     assert node.pooled_transactions == (first,)
-    unsigned = dataclasses.replace(store(ALICE, 1, b"x"), signature=bytes(64))
+    unsigned = dataclasses.replace(store(ALICE, 1, b"x", node.genesis_hash), signature=bytes(64))
     assert rejection(node, unsigned) == REJECT_BAD_SIGNATURE
-    assert rejection(node, store(ALICE, 0, b"replay of nonce 0")) == REJECT_BAD_NONCE
-    assert rejection(node, store(ALICE, 5, b"gap")) == REJECT_BAD_NONCE
-    assert rejection(node, store(CAROL, 0, b"no funds")) == REJECT_INSUFFICIENT_BALANCE
-    assert rejection(node, transfer(ALICE, 1, BOB.public_key, ENDOWMENT)) == REJECT_INSUFFICIENT_BALANCE
-    assert rejection(node, store(ALICE, 1, bytes(MAX_STORE_DATA_SIZE + 1))) == REJECT_TOO_LARGE
-    second = store(ALICE, 1, b"next")
+    assert rejection(node, store(ALICE, 0, b"replay of nonce 0", node.genesis_hash)) == REJECT_BAD_NONCE
+    assert rejection(node, store(ALICE, 5, b"gap", node.genesis_hash)) == REJECT_BAD_NONCE
+    assert rejection(node, store(CAROL, 0, b"no funds", node.genesis_hash)) == REJECT_INSUFFICIENT_BALANCE
+    assert rejection(node, transfer(ALICE, 1, BOB.public_key, ENDOWMENT, node.genesis_hash)) == REJECT_INSUFFICIENT_BALANCE
+    assert rejection(node, store(ALICE, 1, bytes(MAX_STORE_DATA_SIZE + 1), node.genesis_hash)) == REJECT_TOO_LARGE
+    second = store(ALICE, 1, b"next", node.genesis_hash)
     node.submit_transaction(second)
     assert node.pooled_transactions == (first, second)
 
@@ -166,8 +123,8 @@ def test_account_nonces_count_the_pool_until_a_block_includes_it(chain: ChainSet
     node = world.node
     assert node.account(ALICE.public_key) == (ENDOWMENT, 0)
     assert node.account(CAROL.public_key) == (0, 0)
-    node.submit_transaction(store(ALICE, 0, b"one"))
-    node.submit_transaction(transfer(ALICE, 1, CAROL.public_key, 1_000))
+    node.submit_transaction(store(ALICE, 0, b"one", node.genesis_hash))
+    node.submit_transaction(transfer(ALICE, 1, CAROL.public_key, 1_000, node.genesis_hash))
     assert node.account(ALICE.public_key) == (ENDOWMENT, 2)
     block = world.author_block()
     assert len(block.transactions) == 2
@@ -182,13 +139,13 @@ def test_object_location_is_pending_then_in_a_block_then_archived(chain: ChainSe
     world = Chain(chain, tmp_path / "pieces")
     node, archiver = world.node, world.archiver
     data = random.Random(1).randbytes(3_000)
-    node.submit_transaction(store(ALICE, 0, data))
+    node.submit_transaction(store(ALICE, 0, data, node.genesis_hash))
     assert node.object_location(hash_of(data)) is None  # pooled only
     world.author_block()
     assert node.object_location(hash_of(data)) == data
     filler = random.Random(2)
     for nonce in range(20):
-        node.submit_transaction(store(BOB, nonce, filler.randbytes(6_000)))
+        node.submit_transaction(store(BOB, nonce, filler.randbytes(6_000), node.genesis_hash))
         world.author_block()
         location = node.object_location(hash_of(data))
         if isinstance(location, GlobalObject):
@@ -213,14 +170,14 @@ def test_object_location_is_pending_then_in_a_block_then_archived(chain: ChainSe
 def test_a_restarted_node_still_locates_pending_and_archived_objects(chain: ChainSetup, tmp_path: Path) -> None:
     world = Chain(chain, tmp_path / "pieces")
     archived = random.Random(4).randbytes(2_000)
-    world.node.submit_transaction(store(ALICE, 0, archived))
+    world.node.submit_transaction(store(ALICE, 0, archived, world.node.genesis_hash))
     for nonce in range(20):
-        world.node.submit_transaction(store(BOB, nonce, random.Random(nonce).randbytes(6_000)))
+        world.node.submit_transaction(store(BOB, nonce, random.Random(nonce).randbytes(6_000), world.node.genesis_hash))
         world.author_block()
         if isinstance(world.node.object_location(hash_of(archived)), GlobalObject):
             break
     pending = b"stored after the last archived segment"
-    world.node.submit_transaction(store(ALICE, 1, pending))
+    world.node.submit_transaction(store(ALICE, 1, pending, world.node.genesis_hash))
     world.author_block()
     restarted = Node(
         PARAMS, world.node.state_of(world.node.genesis_hash), world.node.store, chain.kzg, archiver=world.archiver
@@ -336,6 +293,9 @@ def test_the_node_service_submits_and_locates(chain: ChainSetup, tmp_path: Path,
         def on_confirmed_block(self, number: int, block: bytes) -> list:
             return []
 
+        def segment_headers_for_block(self, number: int) -> list:
+            return []
+
         def object_mapping(self, object_hash: bytes) -> GlobalObject | None:
             return mapped if object_hash == mapped.hash else None
 
@@ -348,7 +308,7 @@ def test_the_node_service_submits_and_locates(chain: ChainSetup, tmp_path: Path,
         with pytest.raises(RejectedTransaction) as caught:
             service.submit_transaction(b"junk")
         assert caught.value.reason == REJECT_UNDECODABLE
-        transaction = store(ALICE, 0, b"x")
+        transaction = store(ALICE, 0, b"x", service.node.genesis_hash)
         assert service.submit_transaction(transaction.to_bytes()) == bytes(transaction.hash())
         assert service.account(ALICE.public_key) == (ENDOWMENT, 1)
         assert service.object_location(hash_of(b"x")) is None

@@ -64,7 +64,7 @@ from autonomys.protocol.segment_encoding import (
     decode_segment,
 )
 from autonomys.protocol.segments import INITIAL_LAST_ARCHIVED_BLOCK, LastArchivedBlock
-from helpers.chain import ALICE
+from helpers.chain import ALICE, TEST_NETWORK
 
 PARAMS = MINIMAL
 SEGMENT_SIZE = PARAMS.recorded_history_segment_size
@@ -89,7 +89,7 @@ def make_block(number: int, stored: list[bytes], transfers: int = 0) -> Block:
     pre_digest = PreDigest(number, solution, PotInfo(bytes(16), bytes(16)))
     header = Header(bytes(32), number, bytes(32), bytes(32), pre_digest, None, bytes(64))
     calls = [Transfer(bytes(32), 5) for _ in range(transfers)] + [StoreData(data) for data in stored]
-    transactions = [sign_transaction(ALICE.public_key, nonce, call, ALICE.sign) for nonce, call in enumerate(calls)]
+    transactions = [sign_transaction(TEST_NETWORK, ALICE.public_key, nonce, call, ALICE.sign) for nonce, call in enumerate(calls)]
     return Block(header, tuple(transactions), (), ())
 
 

@@ -125,9 +125,19 @@ class CachePeer:
         self._resolver = link_resolver if link_resolver is not None else default_link_resolver
         directory = Path(config.directory)
         directory.mkdir(parents=True, exist_ok=True)
-        self.identity = PeerIdentity.load_or_create(directory / IDENTITY_FILE)
+        key_file = directory / IDENTITY_FILE
+        new_key = not key_file.exists()
+        self.identity = PeerIdentity.load_or_create(key_file)  # CorruptPeerKey when unusable
         self.kzg = load_kzg(config.kzg_setup)
-        self.store = PieceCacheStore(directory / CACHE_DIRECTORY, config.params, config.capacity_pieces)
+        peer_id = self.identity.peer_id
+        # A stored key must give every stored distance (a new key's peer just evicts the pieces it no longer wants).
+        self.store = PieceCacheStore(
+            directory / CACHE_DIRECTORY,
+            config.params,
+            config.capacity_pieces,
+            distance_of=None if new_key else lambda index: compute_piece_distance(index, peer_id),
+            owner_key=str(key_file),
+        )  # CorruptStore when the slot map is damaged
         self.routing = RoutingTable(self.identity.peer_id, DEFAULT_BUCKET_SIZE)
         self.segments: list[SegmentHeader] = []
         self.wanted: dict[int, int] = {}

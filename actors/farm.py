@@ -11,6 +11,10 @@ overwritten, the data is written and fsynced, and only then is the new entry wri
 fsynced. A sector is "plotted" exactly when its entry decodes with a valid checksum, so a crash
 at any point leaves the previous state or an empty slot that is plotted again, never a sector
 whose metadata describes other bytes.
+
+Opening reads and never writes. A farm whose files are missing, of the wrong size, or do not decode
+(farm.json, identity.bin, the metadata.bin header) raises CorruptFarm, naming the file and the fix; a
+sector entry that does not decode is a free slot (above) and is plotted again.
 """
 
 from __future__ import annotations
@@ -23,6 +27,7 @@ from pathlib import Path
 
 from pydantic import BaseModel, Field, ValidationError
 
+from autonomys.actors.errors import CorruptStore, describe_error
 from autonomys.actors.identity import FarmerIdentity, IdentityError, load_identity, load_or_create_identity
 from autonomys.actors.storage import write_file_durably
 from autonomys.protocol.errors import ProtocolError
@@ -36,10 +41,30 @@ PLOT_FILE = "plot.bin"
 METADATA_FILE = "metadata.bin"
 METADATA_MAGIC = b"AUTFARM1"
 METADATA_HEADER_SIZE = 64
+FARM_FILE_ROLES = {
+    FARM_FILE: "farm description",
+    IDENTITY_FILE: "farmer identity",
+    PLOT_FILE: "plot",
+    METADATA_FILE: "sector metadata",
+}
 
 
 class FarmError(Exception):
     """The farm directory cannot be created, opened or written (space, permissions, mismatched config)."""
+
+
+class CorruptFarm(CorruptStore, FarmError):
+    """A farm file that is missing, of the wrong size or does not decode; the farm was left as it is."""
+
+
+def corrupt_farm(path: Path, file: str, problem: str, restore: str = "") -> CorruptFarm:
+    """CorruptFarm for `file` of the farm at `path`: restore it (or `restore` says how), or create the farm anew."""
+    fix = restore or f"restore {path / file} from a backup"
+    anew = (
+        f"or delete {path} and create the farm anew (`autonomys plot --path {path} --size ...`, or a cluster launch): "
+        "it gets a new identity and every sector is plotted again"
+    )
+    return CorruptFarm(FARM_FILE_ROLES[file], path / file, problem, f"{fix}; {anew}")
 
 
 class FarmDescription(BaseModel):
@@ -104,31 +129,32 @@ class Farm:
 
     @classmethod
     def open(cls, path: Path) -> Farm:
+        """Open an existing farm (never writes); FarmError when `path` is no farm, CorruptFarm when it is damaged."""
         path = Path(path)
         description = read_description(path)
+        if description.format_version != FARM_FORMAT_VERSION:
+            problem = f"format_version {description.format_version}; this version reads format {FARM_FORMAT_VERSION}"
+            restore = f"open it with the version that created it, or restore {path / FARM_FILE} from a backup"
+            raise corrupt_farm(path, FARM_FILE, problem, restore)
         try:
             params = get_preset(description.preset)
         except ProtocolError as error:
-            raise FarmError(f"{path / FARM_FILE}: {error}") from error
+            raise corrupt_farm(path, FARM_FILE, describe_error(error)) from error
         if description.sector_size != compute_sector_size(description.pieces_in_sector, params):
-            msg = f"{path / FARM_FILE}: sector_size does not match preset {description.preset}"
-            raise FarmError(msg)
-        try:
-            identity = load_identity(path / IDENTITY_FILE)  # opening never writes: a missing key is an error
-        except IdentityError as error:
-            raise FarmError(str(error)) from error
-        if identity.public_key.hex() != description.public_key:
-            msg = f"{path / IDENTITY_FILE} does not hold the key named in {FARM_FILE}"
-            raise FarmError(msg)
-        # A short plot.bin (truncated) still opens: sectors past its end fail their reads and are reported.
-        _check_file_size(path / PLOT_FILE, description.max_sectors * description.sector_size, allow_shorter=True)
+            raise corrupt_farm(path, FARM_FILE, f"sector_size does not match preset {description.preset}")
+        identity = _load_farm_identity(path, description)
         entry_size = compute_sector_metadata_size(params)
-        _check_file_size(path / METADATA_FILE, METADATA_HEADER_SIZE + description.max_sectors * entry_size)
+        _check_sector_count(path, description, entry_size)
+        # A short plot.bin (truncated) still opens: sectors past its end fail their reads and are reported.
+        _check_file_size(path, PLOT_FILE, description.max_sectors * description.sector_size, allow_shorter=True)
+        _check_file_size(path, METADATA_FILE, METADATA_HEADER_SIZE + description.max_sectors * entry_size)
+        _check_metadata_header(path, entry_size)
         return cls(path, description, identity, params)
 
     @classmethod
     def _create(cls, path: Path, size_bytes: int, params: Params) -> Farm:
         max_sectors, sector_size = plan_farm(size_bytes, params)
+        _refuse_to_overwrite_plotted(path)
         try:
             path.mkdir(parents=True, exist_ok=True)
             identity = load_or_create_identity(path / IDENTITY_FILE)
@@ -264,13 +290,83 @@ class Farm:
 
 
 def read_description(path: Path) -> FarmDescription:
-    file = Path(path) / FARM_FILE
+    """farm.json of the farm at `path`; FarmError when there is none, CorruptFarm when it does not decode."""
+    path = Path(path)
     try:
-        return FarmDescription.model_validate_json(file.read_bytes())
+        return FarmDescription.model_validate_json((path / FARM_FILE).read_bytes())
     except FileNotFoundError as error:
         raise FarmError(f"{path} is not a farm (no {FARM_FILE})") from error
     except (OSError, ValidationError, json.JSONDecodeError) as error:
-        raise FarmError(f"{file} is not a valid farm description: {error}") from error
+        problem = f"not a valid farm description: {describe_error(error)}"
+        raise corrupt_farm(path, FARM_FILE, problem) from error
+
+
+def _load_farm_identity(path: Path, description: FarmDescription) -> FarmerIdentity:
+    """identity.bin, which must hold the key farm.json names (opening never writes: a missing key is an error)."""
+    restore = (
+        f"restore {path / IDENTITY_FILE} from a backup (every plotted sector is bound to the key "
+        f"{description.public_key[:16]}... named in {FARM_FILE})"
+    )
+    try:
+        identity = load_identity(path / IDENTITY_FILE)
+    except IdentityError as error:
+        raise corrupt_farm(path, IDENTITY_FILE, str(error), restore) from error
+    if identity.public_key.hex() != description.public_key:
+        problem = f"it does not hold the key named in {FARM_FILE} (it holds {identity.public_key.hex()[:16]}...)"
+        raise corrupt_farm(path, IDENTITY_FILE, problem, restore)
+    return identity
+
+
+def _check_sector_count(path: Path, description: FarmDescription, entry_size: int) -> None:
+    """CorruptFarm naming farm.json when plot.bin and metadata.bin agree on a number of sectors it does not name."""
+    try:
+        plot_size, metadata_size = (path / PLOT_FILE).stat().st_size, (path / METADATA_FILE).stat().st_size
+    except OSError:
+        return  # the file size checks name the missing file
+    sectors, rest = divmod(metadata_size - METADATA_HEADER_SIZE, entry_size)
+    if rest == 0 and sectors != description.max_sectors and plot_size == sectors * description.sector_size:
+        problem = (
+            f"max_sectors is {description.max_sectors}, but {PLOT_FILE} and {METADATA_FILE} hold {sectors} sectors"
+        )
+        raise corrupt_farm(path, FARM_FILE, problem)
+
+
+def _refuse_to_overwrite_plotted(path: Path) -> None:
+    """CorruptFarm naming farm.json when it is missing from a farm that holds a plotted sector (creating the farm
+    again would wipe it); a farm whose creation stopped before farm.json was written holds none, and is created."""
+    try:
+        plotted = _records_a_sector(path / METADATA_FILE)
+    except FileNotFoundError:
+        return
+    except OSError as error:
+        raise corrupt_farm(path, METADATA_FILE, describe_error(error)) from error
+    if plotted:
+        raise corrupt_farm(path, FARM_FILE, f"{FARM_FILE} is missing, but {METADATA_FILE} records plotted sectors")
+
+
+def _records_a_sector(metadata: Path) -> bool:
+    """True when any metadata entry (after the header) is not all zeros: a sector was plotted, or is being."""
+    with open(metadata, "rb") as file:  # noqa: PTH123
+        file.seek(METADATA_HEADER_SIZE)
+        while chunk := file.read(1 << 20):
+            if chunk.count(0) != len(chunk):
+                return True
+    return False
+
+
+def _check_metadata_header(path: Path, entry_size: int) -> None:
+    """metadata.bin must start with the header the farm was created with (magic, format version, entry size)."""
+    try:
+        with open(path / METADATA_FILE, "rb") as file:  # noqa: PTH123
+            header = file.read(METADATA_HEADER_SIZE)
+    except OSError as error:
+        raise corrupt_farm(path, METADATA_FILE, describe_error(error)) from error
+    if header != _metadata_header(entry_size):
+        problem = (
+            f"its {METADATA_HEADER_SIZE}-byte header is not a format {FARM_FORMAT_VERSION} header "
+            f"for {entry_size}-byte entries"
+        )
+        raise corrupt_farm(path, METADATA_FILE, problem)
 
 
 def _metadata_header(entry_size: int) -> bytes:
@@ -293,13 +389,20 @@ def _allocate(file: Path, size: int, header: bytes = b"") -> None:
     os.close(descriptor)
 
 
-def _check_file_size(file: Path, expected: int, *, allow_shorter: bool = False) -> None:
+def _check_file_size(path: Path, name: str, expected: int, *, allow_shorter: bool = False) -> None:
+    file = path / name
     try:
         actual = file.stat().st_size
     except OSError as error:
-        raise FarmError(f"{file}: {error.strerror or error}") from error
+        raise corrupt_farm(path, name, error.strerror or str(error)) from error
     if actual != expected and not (allow_shorter and actual < expected):
-        raise FarmError(f"{file} has {actual:,} bytes, the farm needs {expected:,}")
+        restore = f"restore {file} from a backup"
+        if actual > expected:
+            restore = (
+                f"if {file} only grew at its end, `truncate -s {expected} {file}` restores it (then "
+                f"`autonomys plots check {path}` verifies the sectors); else {restore}"
+            )
+        raise corrupt_farm(path, name, f"{name} has {actual:,} bytes, the farm needs {expected:,}", restore)
 
 
 def _pwrite_all(descriptor: int, data: bytes | bytearray | memoryview, offset: int) -> None:

@@ -15,6 +15,7 @@ from cryptography.exceptions import InvalidSignature
 from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PrivateKey, Ed25519PublicKey
 from cryptography.hazmat.primitives.serialization import Encoding, PublicFormat
 
+from autonomys.actors.errors import CorruptStore, describe_error
 from autonomys.actors.storage import fsync_directory
 from autonomys.protocol.piece_cache import compute_peer_id
 
@@ -25,6 +26,10 @@ SIGNATURE_SIZE = 64
 
 class PeerIdentityError(Exception):
     """The peer key file is missing, unreadable or malformed, or a seed has the wrong size."""
+
+
+class CorruptPeerKey(CorruptStore, PeerIdentityError):
+    """A peer key file that exists but cannot be used (unreadable, wrong size); it is left as it is."""
 
 
 class PeerIdentity:
@@ -45,12 +50,21 @@ class PeerIdentity:
 
     @classmethod
     def load(cls, path: str | Path) -> PeerIdentity:
-        """The identity stored at `path`; PeerIdentityError if it is missing or unusable (nothing is written)."""
+        """The identity stored at `path`; PeerIdentityError if it is missing, CorruptPeerKey if it is unusable
+        (nothing is written either way)."""
         try:
             return cls(Path(path).read_bytes())
-        except (OSError, PeerIdentityError) as error:
+        except FileNotFoundError as error:
             msg = f"{path} is not a usable peer key file: {error}"
             raise PeerIdentityError(msg) from error
+        except (OSError, PeerIdentityError) as error:
+            fix = (
+                f"restore {path} from a backup to keep this peer's id; or delete it, and the peer starts with a new "
+                "key and peer id: it then wants other pieces, evicts the ones it holds and fetches the new ones"
+            )
+            raise CorruptPeerKey(
+                "peer key", path, f"not a usable peer key file: {describe_error(error)}", fix
+            ) from error
 
     @classmethod
     def load_or_create(cls, path: str | Path) -> PeerIdentity:

@@ -2,6 +2,13 @@
 
 Writes are synchronous (fsync'd by RocksDB) and batched writes are atomic, so a crash leaves
 either the old or the new checkpoint, never half of one.
+
+Damage at rest is an error, not skipped data: RocksDB checksums every table block and write-ahead-log
+record; the log is replayed in tolerate-corrupted-tail mode (a torn last record, the write a crash
+interrupted, is dropped, but a checksum mismatch is an error, where RocksDB's default point-in-time mode
+silently drops the damaged record and every one after it); and prefix scans check the iterator's status
+(a damaged block would otherwise just end the scan). Opening or reading then raises StoreCorrupted, and
+the role that owns the store says which files to restore or delete.
 """
 
 from __future__ import annotations
@@ -11,7 +18,7 @@ from collections.abc import Iterable, Iterator, Mapping
 from pathlib import Path
 from typing import Protocol
 
-from rocksdict import AccessType, Options, Rdict, WriteBatch, WriteOptions
+from rocksdict import AccessType, DBRecoveryMode, Options, Rdict, WriteBatch, WriteOptions
 
 
 class KVStore(Protocol):
@@ -27,6 +34,20 @@ class StorageError(Exception):
     """The store cannot be opened or written (missing directory, permissions, locked by another process)."""
 
 
+class StoreCorrupted(StorageError):
+    """RocksDB found damaged files (a checksum mismatch, a malformed table or log) opening or reading the store."""
+
+
+def _is_corruption(error: Exception) -> bool:
+    return str(error).startswith("Corruption:")
+
+
+def _options() -> Options:
+    options = Options(raw_mode=True)
+    options.set_wal_recovery_mode(DBRecoveryMode.tolerate_corrupted_tail_records())
+    return options
+
+
 class RocksKVStore:
     """A RocksDB database in one directory, bytes keys and values, every write synced."""
 
@@ -37,18 +58,22 @@ class RocksKVStore:
             if read_only:
                 if not self.path.is_dir():
                     raise FileNotFoundError(f"no database at {self.path}")
-                self._db = Rdict(str(self.path), Options(raw_mode=True), access_type=AccessType.read_only())
+                self._db = Rdict(str(self.path), _options(), access_type=AccessType.read_only())
             else:
                 self.path.parent.mkdir(parents=True, exist_ok=True)
-                self._db = Rdict(str(self.path), Options(raw_mode=True))
+                self._db = Rdict(str(self.path), _options())
         except Exception as error:
             msg = f"cannot open RocksDB store at {self.path}: {error}"
-            raise StorageError(msg) from error
+            raise (StoreCorrupted if _is_corruption(error) else StorageError)(msg) from error
         self._sync = WriteOptions()
         self._sync.sync = True
 
     def get(self, key: bytes) -> bytes | None:
-        return self._db.get(key)
+        try:
+            return self._db.get(key)
+        except Exception as error:
+            self._raise_if_corrupted(error)
+            raise
 
     def put(self, key: bytes, value: bytes) -> None:
         self._db.put(key, value, self._sync)
@@ -63,13 +88,29 @@ class RocksKVStore:
         self._db.delete(key, self._sync)
 
     def items_with_prefix(self, prefix: bytes) -> Iterator[tuple[bytes, bytes]]:
-        for key, value in self._db.items(from_key=prefix):
-            if not key.startswith(prefix):
-                break
-            yield key, value
+        # A raw iterator, so that a damaged block is an error: Rdict.items() just ends the iteration there.
+        iterator = self._db.iter()
+        try:
+            iterator.seek(prefix)
+            while iterator.valid():
+                key = iterator.key()
+                if not key.startswith(prefix):
+                    return
+                yield key, iterator.value()
+                iterator.next()
+            iterator.status()  # raises the error that invalidated the iterator, if any
+        except Exception as error:
+            self._raise_if_corrupted(error)
+            raise
 
     def close(self) -> None:
         self._db.close()
+
+    def _raise_if_corrupted(self, error: Exception) -> None:
+        """StoreCorrupted for RocksDB's corruption errors; the caller re-raises anything else unchanged."""
+        if _is_corruption(error):
+            msg = f"cannot read RocksDB store at {self.path}: {error}"
+            raise StoreCorrupted(msg) from error
 
 
 class MemoryKVStore:

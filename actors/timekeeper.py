@@ -18,15 +18,16 @@ from pathlib import Path
 from typing import Protocol
 
 from autonomys.actors.clock import Clock, MonotonicClock
+from autonomys.actors.errors import CorruptStore, describe_error
 from autonomys.actors.messages import (
     ScheduleParametersChangeRequest,
     ScheduleParametersChangeResponse,
     SlotNotification,
     TimekeeperStatus,
 )
-from autonomys.actors.storage import KVStore, RocksKVStore
+from autonomys.actors.storage import KVStore, RocksKVStore, StoreCorrupted
 from autonomys.kernels import pot as pot_kernel
-from autonomys.protocol.errors import PotInputMismatch
+from autonomys.protocol.errors import DecodeError, PotInputMismatch
 from autonomys.protocol.params import Params
 from autonomys.protocol.pot import GossipProof, PotSeed, prove_slot
 from autonomys.protocol.pot_state import (
@@ -60,12 +61,15 @@ class Timekeeper:
         self.store = store
         self.backend = backend
         self._lock = threading.Lock()
-        saved = store.get(STATE_KEY)
-        self._state = (
-            decode_pot_state(saved)
-            if saved is not None
-            else initialize_pot_state(PotSeed(genesis_seed), params.pot_slot_iterations)
-        )
+        try:
+            saved = store.get(STATE_KEY)
+            self._state = (
+                decode_pot_state(saved)
+                if saved is not None
+                else initialize_pot_state(PotSeed(genesis_seed), params.pot_slot_iterations)
+            )
+        except (DecodeError, StoreCorrupted) as error:
+            raise corrupt_timekeeper_store(store, error) from error
 
     @property
     def state(self) -> PotChainState:
@@ -95,6 +99,20 @@ class Timekeeper:
         return ScheduleParametersChangeResponse(accepted=True, reason=update.outcome.value)
 
 
+def corrupt_timekeeper_store(store: KVStore | Path, error: Exception) -> CorruptStore:
+    """The CorruptStore of a timekeeper store (or its path) that cannot be loaded: an undecodable state, damaged
+    RocksDB files, unreadable subscriber keys."""
+    path = store if isinstance(store, Path) else getattr(store, "path", "the timekeeper's store")
+    fix = (
+        f"restore {path} from a backup; or delete {path} to restart proof-of-time from genesis: every slot is "
+        "proven again from slot 1, so no new slot reaches the node until the timekeeper passes the chain's current "
+        "slot (as long again as the chain has run so far), the subscriptions kept there are lost (launch the "
+        "network again to subscribe the node), and a chain that scheduled a PoT parameters change will not follow "
+        "the re-proven slots"
+    )
+    return CorruptStore("timekeeper state", path, describe_error(error), fix)
+
+
 @dataclass(frozen=True, slots=True)
 class TimekeeperConfig:
     data_dir: str
@@ -117,9 +135,16 @@ class TimekeeperService:
         clock: Clock | None = None,
     ) -> None:
         self.config = config
-        self._store = store if store is not None else RocksKVStore(Path(config.data_dir) / "timekeeper")
+        self._store = store if store is not None else _open_store(Path(config.data_dir) / "timekeeper")
         self._clock = clock if clock is not None else MonotonicClock()
-        self.timekeeper = Timekeeper(config.params, PotSeed(config.genesis_seed), self._store, config.backend)
+        try:
+            self.timekeeper = Timekeeper(config.params, PotSeed(config.genesis_seed), self._store, config.backend)
+            names = _subscriber_names(self._store)
+            was_running = _get(self._store, RUNNING_KEY) is not None
+        except CorruptStore:
+            if store is None:
+                self._store.close()  # release the lock: nothing was written
+            raise
         self._resolver = subscriber_resolver if subscriber_resolver is not None else _default_resolver
         self._subscribers: dict[str, SlotSubscriber] = {}
         self._failures: dict[str, int] = {}
@@ -129,11 +154,10 @@ class TimekeeperService:
         self._proven = 0
         self._seconds_per_slot = 0.0
         self._last_error = ""
-        for key, _ in self._store.items_with_prefix(SUBSCRIBER_PREFIX):
-            name = key[len(SUBSCRIBER_PREFIX) :].decode()
+        for name in names:
             self._subscribers[name] = self._resolver(name)
         # Ray re-runs __init__ on restart: resume proving if we were proving before.
-        if config.autostart or self._store.get(RUNNING_KEY) is not None:
+        if config.autostart or was_running:
             self.start()
 
     def ready(self) -> bool:
@@ -237,6 +261,28 @@ class TimekeeperService:
                 self._failures[name] = self._failures.get(name, 0) + 1
                 if self._failures[name] >= MAX_SUBSCRIBER_FAILURES:
                     self.unsubscribe(name)
+
+
+def _open_store(path: Path) -> RocksKVStore:
+    try:
+        return RocksKVStore(path)
+    except StoreCorrupted as error:
+        raise corrupt_timekeeper_store(path, error) from error
+
+
+def _get(store: KVStore, key: bytes) -> bytes | None:
+    try:
+        return store.get(key)
+    except StoreCorrupted as error:
+        raise corrupt_timekeeper_store(store, error) from error
+
+
+def _subscriber_names(store: KVStore) -> list[str]:
+    """The subscribers remembered in the store; CorruptStore when their keys cannot be read."""
+    try:
+        return [key[len(SUBSCRIBER_PREFIX) :].decode() for key, _ in store.items_with_prefix(SUBSCRIBER_PREFIX)]
+    except (StoreCorrupted, UnicodeDecodeError) as error:
+        raise corrupt_timekeeper_store(store, error) from error
 
 
 def _default_resolver(name: str) -> SlotSubscriber:

@@ -8,11 +8,13 @@ best block can move it (an extension when the block is ahead, a reorg when it di
 from __future__ import annotations
 
 import enum
+import itertools
 from dataclasses import dataclass
 
 from autonomys.protocol.codec import Reader, encode_u8, encode_u16, encode_u32, encode_u64
 from autonomys.protocol.constants import BLAKE3_HASH_SIZE, POT_GOSSIP_PROOF_SIZE, POT_SEED_SIZE
-from autonomys.protocol.errors import DecodeError, PotInputMismatch
+from autonomys.protocol.errors import DecodeError, PotInputMismatch, ProtocolError
+from autonomys.protocol.params import validate_slot_iterations
 from autonomys.protocol.pot import (
     GossipProof,
     PotNextSlotInput,
@@ -170,8 +172,24 @@ def encode_pot_state(state: PotChainState) -> bytes:
 
 
 def decode_pot_state(data: bytes) -> PotChainState:
-    """Inverse of encode_pot_state; DecodeError on anything else."""
-    reader = Reader(data, "PotChainState")
+    """Inverse of encode_pot_state; DecodeError on anything else, and on states no update could produce.
+
+    Fields are checked as the updates make them: iterations that validate, at most RECENT_PROOFS_KEPT
+    proofs for consecutive slots, and the next slot right after the last proof (its seed and iterations
+    cannot be re-derived: a replaced parameters change may have shaped them). Only DecodeError escapes.
+    """
+    try:
+        state = _read_pot_state(Reader(data, "PotChainState"))
+        _check_pot_state(state)
+    except DecodeError:
+        raise
+    except (ProtocolError, ValueError, TypeError) as error:  # parameter checks and int bounds of the fields
+        msg = f"PotChainState: {type(error).__name__}: {error}"
+        raise DecodeError(msg) from error
+    return state
+
+
+def _read_pot_state(reader: Reader) -> PotChainState:
     version = reader.read_u8()
     if version != POT_STATE_ENCODING_VERSION:
         msg = f"PotChainState: unknown encoding version {version}"
@@ -181,6 +199,26 @@ def decode_pot_state(data: bytes) -> PotChainState:
     if reader.read_option_tag():
         change = PotParametersChange(reader.read_u64(), reader.read_u32(), reader.read_bytes(BLAKE3_HASH_SIZE))
     count = reader.read_u16()
+    if count > RECENT_PROOFS_KEPT:
+        msg = f"PotChainState: {count} recent proofs, at most {RECENT_PROOFS_KEPT} are kept"
+        raise DecodeError(msg)
     proofs = tuple(GossipProof.from_bytes(reader.read_bytes(POT_GOSSIP_PROOF_SIZE)) for _ in range(count))
     reader.expect_end()
     return PotChainState(next_input, change, proofs)
+
+
+def _check_pot_state(state: PotChainState) -> None:
+    """DecodeError (or InvalidParams) unless the decoded state is one the updates can produce."""
+    validate_slot_iterations(state.next_slot_input.slot_iterations)
+    for proof in state.recent_proofs:
+        validate_slot_iterations(proof.slot_iterations)
+    for earlier, later in itertools.pairwise(state.recent_proofs):
+        if later.slot != earlier.slot + 1:
+            msg = f"PotChainState: the recent proof after slot {earlier.slot} is for slot {later.slot}"
+            raise DecodeError(msg)
+    last = state.last_proof
+    if last is not None and state.next_slot_input.slot != last.slot + 1:
+        msg = (
+            f"PotChainState: the next slot is {state.next_slot_input.slot}, but the last proof is for slot {last.slot}"
+        )
+        raise DecodeError(msg)

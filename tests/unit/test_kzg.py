@@ -113,3 +113,93 @@ def test_ceremony_file_anchors() -> None:
     commitment = kzg.commit(polynomial)
     witness = kzg.create_witness(polynomial, 256, 200)
     assert kzg.verify(commitment, 256, 200, (201).to_bytes(32, "big"), witness)
+
+
+# ---- the dev setup's disk cache (actors.kzg_setup): checksummed, rebuilt when it does not check ----
+
+CACHE_G1_POWERS = 64
+
+
+@pytest.fixture(scope="module")
+def cache_bytes(dev_kzg: Kzg) -> bytes:
+    from autonomys.actors.kzg_setup import encode_dev_cache
+
+    return encode_dev_cache(dev_kzg)
+
+
+def flipped(data: bytes, bit: int) -> bytes:
+    corrupt = bytearray(data)
+    corrupt[bit // 8] ^= 1 << (bit % 8)
+    return bytes(corrupt)
+
+
+def test_every_one_bit_corruption_of_the_dev_cache_fails_its_check(cache_bytes: bytes) -> None:
+    """Exhaustive over the file (header and body): not one flip decodes."""
+    from autonomys.actors.kzg_setup import decode_dev_cache
+
+    assert decode_dev_cache(cache_bytes, CACHE_G1_POWERS).to_bytes() == cache_bytes[48:]
+    undetected = []
+    for bit in range(len(cache_bytes) * 8):
+        try:
+            decode_dev_cache(flipped(cache_bytes, bit), CACHE_G1_POWERS)
+        except InvalidKzgSetup:
+            continue
+        undetected.append(bit)
+    assert undetected == []
+
+
+def test_a_corrupt_dev_cache_is_rebuilt_not_loaded(
+    tmp_path: Path, dev_kzg: Kzg, cache_bytes: bytes, caplog: pytest.LogCaptureFixture
+) -> None:
+    """Bits flipped across header and body, one at a time: each is warned about, rebuilt and replaced on disk."""
+    from autonomys.actors.kzg_setup import KzgSetup, dev_cache_file, load_dev_setup
+
+    cache = dev_cache_file(KzgSetup(num_g1_powers=CACHE_G1_POWERS, cache_dir=str(tmp_path)))
+    bits = len(cache_bytes) * 8
+    positions = sorted({*range(0, 48 * 8, 3), *range(48 * 8, bits, bits // 200), bits - 1})  # header densely
+    assert len(positions) > 300
+    for bit in positions:
+        cache.write_bytes(flipped(cache_bytes, bit))
+        caplog.clear()
+        with caplog.at_level("WARNING", logger="autonomys.actors.kzg_setup"):
+            kzg = load_dev_setup(cache, CACHE_G1_POWERS)
+        assert kzg.to_bytes() == dev_kzg.to_bytes(), bit
+        assert kzg.insecure
+        assert cache.read_bytes() == cache_bytes, bit
+        assert any("rebuilding" in record.getMessage() for record in caplog.records), bit
+    assert sorted(path.name for path in tmp_path.iterdir()) == [cache.name]  # no temporary file left behind
+
+
+def test_old_short_and_unreadable_dev_caches_are_rebuilt(
+    tmp_path: Path, dev_kzg: Kzg, cache_bytes: bytes, caplog: pytest.LogCaptureFixture
+) -> None:
+    from autonomys.actors.kzg_setup import load_dev_setup
+
+    cache = tmp_path / "kzg-insecure-dev-64.bin"
+    for damaged in (dev_kzg.to_bytes(), cache_bytes[:-1], cache_bytes[:47], b"", cache_bytes + b"\0"):
+        cache.write_bytes(damaged)  # an older version's cache (no header), truncated, or extended
+        with caplog.at_level("WARNING", logger="autonomys.actors.kzg_setup"):
+            assert load_dev_setup(cache, CACHE_G1_POWERS).to_bytes() == dev_kzg.to_bytes()
+        assert cache.read_bytes() == cache_bytes
+    caplog.clear()
+    cache.unlink()
+    cache.mkdir()  # unreadable as a file, and cannot be replaced: the setup is still returned
+    with caplog.at_level("WARNING", logger="autonomys.actors.kzg_setup"):
+        assert load_dev_setup(cache, CACHE_G1_POWERS).to_bytes() == dev_kzg.to_bytes()
+    assert [record.getMessage().split(" (")[0] for record in caplog.records] == [
+        f"KZG dev setup cache {cache} is not usable",
+        f"cannot write the KZG dev setup cache {cache}",
+    ]
+
+
+def test_concurrent_builders_leave_one_complete_cache(tmp_path: Path, dev_kzg: Kzg, cache_bytes: bytes) -> None:
+    from concurrent.futures import ThreadPoolExecutor
+
+    from autonomys.actors.kzg_setup import load_dev_setup
+
+    cache = tmp_path / "kzg-insecure-dev-64.bin"
+    with ThreadPoolExecutor(8) as pool:
+        setups = list(pool.map(lambda _: load_dev_setup(cache, CACHE_G1_POWERS).to_bytes(), range(16)))
+    assert set(setups) == {dev_kzg.to_bytes()}
+    assert cache.read_bytes() == cache_bytes
+    assert [path.name for path in tmp_path.iterdir()] == [cache.name]

@@ -160,14 +160,27 @@ def get(object_id: str, output: Path, data_dir: Path, address: str | None, names
 @connection_options
 @click.option("--host", default="127.0.0.1", show_default=True, help="Interface to listen on.")
 @click.option("--port", type=click.IntRange(min=0, max=65535), default=8080, show_default=True)
-def gateway(data_dir: Path, address: str | None, namespace: str, kzg_path: Path | None, host: str, port: int) -> None:
+@click.option(
+    "--max-connections", type=click.IntRange(min=1), default=None,
+    help="Connections served at once, a thread each; more get a 503 at once. [default: the gateway's, shown at start]",
+)  # fmt: skip
+def gateway(
+    data_dir: Path,
+    address: str | None,
+    namespace: str,
+    kzg_path: Path | None,
+    host: str,
+    port: int,
+    max_connections: int | None,
+) -> None:
     """Serve GET /objects/{id} over HTTP from the network's history (Ctrl-C stops)."""
-    from autonomys.actors.gateway import ObjectGateway
+    from autonomys.actors.gateway import GatewayLimits, ObjectGateway  # imported here: http.server costs every command
 
+    limits = GatewayLimits() if max_connections is None else GatewayLimits(max_connections=max_connections)
     with _errors(), object_client(data_dir, address, namespace, kzg_path) as client:
-        server = ObjectGateway(client, host, port)
+        server = ObjectGateway(client, host, port, limits)
         bound = server.start()
-        click.echo(f"gateway on http://{host}:{bound}/objects/{{id}}")
+        click.echo(f"gateway on http://{host}:{bound}/objects/{{id}} (at most {limits.max_connections} connections)")
         try:
             stop_on_signals()
             while True:
@@ -176,3 +189,7 @@ def gateway(data_dir: Path, address: str | None, namespace: str, kzg_path: Path 
             click.echo("stopping…")
         finally:
             server.stop()
+            counts = server.stats()
+            click.echo(
+                f"connections: {counts.accepted} served, {counts.rejected} over the cap, {counts.timed_out} timed out"
+            )

@@ -1,9 +1,13 @@
-"""The node's transaction pool checks and its view of stored objects not archived yet (helpers of actors.node).
+"""The node's transaction pool rules and its view of stored objects not archived yet (helpers of actors.node).
 
 A transaction enters the pool only if it would apply on the best state after the sender's transactions
 already pooled: signed by its sender, the next nonce, a balance covering amount and fee, a StoreData
-within the consensus limit. A rejection is a `RejectedTransaction` naming the rule, and leaves the pool
-as it was.
+within the consensus limit, and room in the pool's bounds (actors.transaction_pool). A rejection is a
+`RejectedTransaction` naming the rule, and leaves the pool as it was.
+
+`validate_pool_transaction` / `compute_account` are the slow reference of those rules: they re-apply the
+sender's pooled transactions to the state, as the first pool did. The pool keeps projections instead and is
+proven equal to them (tests/unit/test_transaction_pool.py); benchmarks/flood.py measures both.
 
 Stored data is found by its blake3 hash: through the archiver's object mappings once its segment is
 archived, and before that by scanning the canonical blocks that are not wholly inside archived segments.
@@ -29,11 +33,9 @@ from autonomys.protocol.objects import BlockObject
 from autonomys.protocol.params import Params
 from autonomys.protocol.segments import SegmentHeader
 
-# Transactions waiting for a block, over all senders; more are rejected until blocks take some.
-MAX_POOL_TRANSACTIONS = 4096
 # The biggest encoded transaction worth decoding: a StoreData at the limit plus sender, nonce, call and signature.
 MAX_TRANSACTION_SIZE = MAX_STORE_DATA_SIZE + 32 + 8 + 1 + 5 + SIGNATURE_SIZE
-# Fees of the pool's trial applications go to nobody in particular (the trial state is thrown away).
+# Fees of the reference's trial applications go to nobody in particular (the trial state is thrown away).
 TRIAL_FEE_SINK = bytes(32)
 
 REJECT_UNDECODABLE = "undecodable"
@@ -42,6 +44,7 @@ REJECT_BAD_SIGNATURE = "bad_signature"
 REJECT_BAD_NONCE = "bad_nonce"
 REJECT_INSUFFICIENT_BALANCE = "insufficient_balance"
 REJECT_POOL_FULL = "pool_full"
+REJECT_SENDER_FULL = "sender_full"
 REJECT_INVALID = "invalid"
 _REASON_OF_ERROR = (
     (StoreDataTooLarge, REJECT_TOO_LARGE),
@@ -68,6 +71,12 @@ def decode_submitted_transaction(data: bytes) -> Transaction:
         raise RejectedTransaction(REJECT_UNDECODABLE, str(error)) from error
 
 
+def compute_rejection(error: InvalidTransaction) -> RejectedTransaction:
+    """The pool's rejection for a transaction rule `error` (its REJECT_* name, `invalid` for any other rule)."""
+    reason = next((name for kind, name in _REASON_OF_ERROR if isinstance(error, kind)), REJECT_INVALID)
+    return RejectedTransaction(reason, str(error))
+
+
 def compute_pooled_state(
     state: ChainState, pool: Sequence[Transaction], sender: bytes, params: Params, genesis_hash: bytes
 ) -> tuple[ChainState, int]:
@@ -82,29 +91,23 @@ def compute_pooled_state(
 def validate_pool_transaction(
     state: ChainState, pool: Sequence[Transaction], transaction: Transaction, params: Params, genesis_hash: bytes
 ) -> None:
-    """Raise RejectedTransaction unless `transaction` applies after the sender's pooled ones and the pool has room."""
-    if len(pool) >= MAX_POOL_TRANSACTIONS:
-        raise RejectedTransaction(REJECT_POOL_FULL, f"{len(pool)} transactions are waiting")
+    """Raise RejectedTransaction unless `transaction` applies after the sender's pooled ones (the reference:
+    re-applies them, signatures included; the pool's bounds are not checked here)."""
     pooled_state, _ = compute_pooled_state(state, pool, transaction.sender, params, genesis_hash)
     try:
         apply_transaction(pooled_state, transaction, params, author=TRIAL_FEE_SINK, genesis_hash=genesis_hash)
     except InvalidTransaction as error:
-        reason = next((name for kind, name in _REASON_OF_ERROR if isinstance(error, kind)), REJECT_INVALID)
-        raise RejectedTransaction(reason, str(error)) from error
+        raise compute_rejection(error) from error
 
 
 def compute_account(
     state: ChainState, pool: Sequence[Transaction], public_key: bytes, params: Params, genesis_hash: bytes
 ) -> tuple[int, int]:
-    """(balance in the best state, next nonce counting the sender's pooled transactions)."""
+    """(balance in the best state, next nonce counting the sender's pooled transactions that apply); the
+    reference of TransactionPool.account."""
     _, pooled = compute_pooled_state(state, pool, bytes(public_key), params, genesis_hash)
     account = get_account(state, bytes(public_key))
     return account.balance, account.nonce + pooled
-
-
-def is_stale(state: ChainState, transaction: Transaction) -> bool:
-    """True when the state already counts the transaction's nonce (it or a rival was included)."""
-    return transaction.nonce < get_account(state, transaction.sender).nonce
 
 
 def compute_mapped_through(header: SegmentHeader) -> int:

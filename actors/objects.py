@@ -2,7 +2,9 @@
 
 `ObjectClient.put` plans an object into self-describing payloads (protocol.objects), stores each with a
 signed StoreData transaction (consecutive nonces from the node's view of the account), and waits until
-the node can locate every payload: in a canonical block, or archived. Reading resolves an id through
+the node can locate every payload: in a canonical block, or archived. The node's pool is bounded per sender
+(actors.transaction_pool), so a big object's payloads go in as blocks make room: a put submits while the pool
+takes them and retries the next one after each poll. Reading resolves an id through
 the node: data still in a block comes back directly (checked against its hash), archived data is read
 from pieces through `read_object`. Big objects are streamed one verified chunk at a time.
 
@@ -23,6 +25,7 @@ import blake3
 
 from autonomys.actors.clock import Clock, MonotonicClock
 from autonomys.actors.identity import FarmerIdentity
+from autonomys.actors.node_objects import REJECT_POOL_FULL, REJECT_SENDER_FULL, RejectedTransaction
 from autonomys.actors.piece_store import PieceGetter, get_pieces_from
 from autonomys.protocol.chain_blocks import StoreData, sign_transaction
 from autonomys.protocol.errors import DecodeError
@@ -152,41 +155,27 @@ class ObjectClient:
     ) -> bytes:
         """Store `data`; returns its object id once every payload is in a block (or archived).
 
-        Payloads the chain already holds are not stored again. RejectedTransaction (from the node) when a
-        transaction is refused, ObjectPutTimeout when payloads are still missing after wait_seconds.
+        Payloads the chain already holds are not stored again. Payloads are submitted while the node's pool
+        takes them; when it is full (for this sender or for everyone) the rest wait until blocks take earlier
+        ones. RejectedTransaction (from the node) when a transaction is refused for another reason,
+        ObjectPutTimeout when payloads are still missing after wait_seconds.
         """
         plan = plan_object(data, self.chunk_size)
         payloads = _unique_by_id(plan.payloads)
         missing = {object_id: payload for object_id, payload in payloads.items() if not self._is_located(object_id)}
-        network = self.node.genesis_hash()
         _, nonce = self.node.account(signer.public_key)
-        for offset, payload in enumerate(missing.values()):
-            transaction = sign_transaction(network, signer.public_key, nonce + offset, StoreData(payload), signer.sign)
-            self.node.submit_transaction(transaction.to_bytes())
-        self._wait_until_located(plan.object_id, payloads, missing, len(data), on_progress, wait_seconds)
-        return plan.object_id
-
-    def _wait_until_located(
-        self,
-        object_id: bytes,
-        payloads: dict[bytes, bytes],
-        missing: dict[bytes, bytes],
-        total: int,
-        on_progress: Progress | None,
-        wait_seconds: float,
-    ) -> None:
+        submission = _Submission(self.node, signer, self.node.genesis_hash(), nonce, list(missing.items()))
         deadline = self.clock.monotonic() + wait_seconds
         while True:
+            submission.submit_while_accepted()
             missing = {payload_id: payload for payload_id, payload in missing.items() if not self._is_located(payload_id)}
             if on_progress is not None:
-                on_progress(_located_bytes(payloads, missing, total), total)
+                on_progress(_located_bytes(payloads, missing, len(data)), len(data))
             if len(missing) == 0:
-                return
+                return plan.object_id
             if self.clock.monotonic() >= deadline:
-                names = ", ".join(payload_id.hex() for payload_id in list(missing)[:MISSING_NAMED])
-                more = f" and {len(missing) - MISSING_NAMED} more" if len(missing) > MISSING_NAMED else ""
-                msg = f"object {object_id.hex()}: {len(missing)} of {len(payloads)} payloads not in a block after {wait_seconds} s: {names}{more}"
-                raise ObjectPutTimeout(msg)
+                raise ObjectPutTimeout(_missing_message(plan.object_id, payloads, missing, wait_seconds))
+            submission.keep_only(missing)
             self.sleep(self.poll_interval)
 
     def _is_located(self, payload_id: bytes) -> bool:
@@ -345,6 +334,58 @@ class ObjectClient:
         if indexes:
             pieces = get_pieces_from(self.pieces, indexes, threads=PREFETCH_THREADS)
             fetched.update(zip(indexes, pieces, strict=True))
+
+
+class _Submission:
+    """The payloads of one put still to submit, and the nonce the next one takes (consecutive from the account's
+    next nonce when the put began: each accepted payload takes one, a refused one none)."""
+
+    def __init__(
+        self, node: ObjectNodeLink, signer: Signer, network: bytes, nonce: int, payloads: list[tuple[bytes, bytes]]
+    ) -> None:
+        self.node = node
+        self.signer = signer
+        self.network = network
+        self.nonce = nonce
+        self.waiting = payloads
+        """(payload id, payload) not submitted yet, in plan order (the manifest last)."""
+        self._signed: tuple[int, bytes, bytes] | None = None
+        """(nonce, payload id, encoded transaction) of the first waiting payload once signed: a retry reuses it."""
+
+    def submit_while_accepted(self) -> None:
+        """Submit waiting payloads in order until the pool is full (pool_full / sender_full: retry later);
+        any other rejection is raised."""
+        while len(self.waiting) > 0:
+            try:
+                self.node.submit_transaction(self._next_transaction())
+            except RejectedTransaction as error:
+                if error.reason in (REJECT_POOL_FULL, REJECT_SENDER_FULL):
+                    return
+                raise
+            self.waiting.pop(0)
+            self.nonce += 1
+
+    def keep_only(self, missing: dict[bytes, bytes]) -> None:
+        """Forget waiting payloads that are no longer missing (another put stored the same bytes meanwhile)."""
+        self.waiting = [(payload_id, payload) for payload_id, payload in self.waiting if payload_id in missing]
+
+    def _next_transaction(self) -> bytes:
+        payload_id, payload = self.waiting[0]
+        if self._signed is None or self._signed[:2] != (self.nonce, payload_id):
+            call = StoreData(payload)
+            transaction = sign_transaction(self.network, self.signer.public_key, self.nonce, call, self.signer.sign)
+            self._signed = (self.nonce, payload_id, transaction.to_bytes())
+        return self._signed[2]
+
+
+def _missing_message(
+    object_id: bytes, payloads: dict[bytes, bytes], missing: dict[bytes, bytes], wait_seconds: float
+) -> str:
+    """What a put timeout says: how many payloads are missing, the first MISSING_NAMED by id."""
+    names = ", ".join(payload_id.hex() for payload_id in list(missing)[:MISSING_NAMED])
+    more = f" and {len(missing) - MISSING_NAMED} more" if len(missing) > MISSING_NAMED else ""
+    counts = f"{len(missing)} of {len(payloads)} payloads not in a block after {wait_seconds} s"
+    return f"object {object_id.hex()}: {counts}: {names}{more}"
 
 
 def _chunk_size_bound(manifest: ObjectManifest, chunk_size: int) -> int:

@@ -46,31 +46,62 @@ def _transfer_amount(call: Call) -> int:
     return call.amount if isinstance(call, Transfer) else 0
 
 
+def compute_sender_debit(transaction: Transaction, transaction_byte_fee: int) -> int:
+    """What the transaction takes from its sender's balance: amount + fee, or the fee alone for a transfer to
+    itself (the amount comes back)."""
+    fee = compute_transaction_fee(transaction.call, transaction_byte_fee)
+    call = transaction.call
+    is_self_transfer = isinstance(call, Transfer) and call.to == transaction.sender
+    return fee if is_self_transfer else _transfer_amount(call) + fee
+
+
+def compute_sender_after(sender: Account, transaction: Transaction, transaction_byte_fee: int) -> Account:
+    """The sender's account after the transaction (validate_transaction_funds passed)."""
+    return Account(sender.balance - compute_sender_debit(transaction, transaction_byte_fee), sender.nonce + 1)
+
+
+def validate_store_data_size(transaction: Transaction) -> None:
+    """Raise StoreDataTooLarge for a StoreData payload over MAX_STORE_DATA_SIZE."""
+    # Stored payloads are bounded so every one fits an object chunk and a block stays archivable.
+    if isinstance(transaction.call, StoreData) and len(transaction.call.data) > MAX_STORE_DATA_SIZE:
+        msg = f"StoreData of {len(transaction.call.data)} bytes exceeds {MAX_STORE_DATA_SIZE}"
+        raise StoreDataTooLarge(msg)
+
+
+def validate_transaction_signature(transaction: Transaction, genesis_hash: bytes) -> None:
+    """Raise BadSignature unless the sender signed the transaction for the network of `genesis_hash`."""
+    # Only the sender can spend from its account.
+    if not is_signature_valid(transaction.sender, transaction.signing_payload(genesis_hash), transaction.signature):
+        msg = f"transaction {transaction.hash().hex()} is not signed by its sender"
+        raise BadSignature(msg)
+
+
+def validate_transaction_funds(sender: Account, transaction: Transaction, transaction_byte_fee: int) -> None:
+    """Raise BadNonce / InsufficientBalance unless the transaction is the sender's next and it can pay."""
+    # Nonces make every transaction unique and ordered.
+    if transaction.nonce != sender.nonce:
+        msg = f"nonce {transaction.nonce}, expected {sender.nonce}"
+        raise BadNonce(msg)
+    fee = compute_transaction_fee(transaction.call, transaction_byte_fee)
+    amount = _transfer_amount(transaction.call)
+    # The sender pays the amount and the fee, and balances never go negative.
+    if amount + fee > sender.balance:
+        msg = f"amount {amount} + fee {fee} exceeds balance {sender.balance}"
+        raise InsufficientBalance(msg)
+
+
 def apply_transaction(
     state: ChainState, transaction: Transaction, params: Params, *, author: bytes, genesis_hash: bytes
 ) -> ChainState:
     """The state after `transaction` on the network of `genesis_hash`, its fee paid to `author` (the block's
     reward address)."""
     del params  # the fee depends on the state's byte fee only; kept for a stable signature
-    # Stored payloads are bounded so every one fits an object chunk and a block stays archivable.
-    if isinstance(transaction.call, StoreData) and len(transaction.call.data) > MAX_STORE_DATA_SIZE:
-        msg = f"StoreData of {len(transaction.call.data)} bytes exceeds {MAX_STORE_DATA_SIZE}"
-        raise StoreDataTooLarge(msg)
-    # Only the sender can spend from its account.
-    if not is_signature_valid(transaction.sender, transaction.signing_payload(genesis_hash), transaction.signature):
-        msg = f"transaction {transaction.hash().hex()} is not signed by its sender"
-        raise BadSignature(msg)
+    validate_store_data_size(transaction)
+    validate_transaction_signature(transaction, genesis_hash)
     sender = get_account(state, transaction.sender)
-    # Nonces make every transaction unique and ordered.
-    if transaction.nonce != sender.nonce:
-        msg = f"nonce {transaction.nonce}, expected {sender.nonce}"
-        raise BadNonce(msg)
+    validate_transaction_funds(sender, transaction, state.transaction_byte_fee)
     fee = compute_transaction_fee(transaction.call, state.transaction_byte_fee)
     amount = _transfer_amount(transaction.call)
-    # The sender pays the amount and the fee, and balances never go negative.
-    if amount + fee > sender.balance:
-        msg = f"amount {amount} + fee {fee} exceeds balance {sender.balance}"
-        raise InsufficientBalance(msg)
     state = apply_account_changes(state, {transaction.sender: Account(sender.balance - amount - fee, sender.nonce + 1)})
     if isinstance(transaction.call, Transfer):
         state = credit_account(state, transaction.call.to, amount)

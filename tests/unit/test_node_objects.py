@@ -18,6 +18,7 @@ from autonomys.actors.node_objects import (
     REJECT_BAD_NONCE,
     REJECT_BAD_SIGNATURE,
     REJECT_INSUFFICIENT_BALANCE,
+    REJECT_SENDER_FULL,
     REJECT_TOO_LARGE,
     REJECT_UNDECODABLE,
     RejectedTransaction,
@@ -31,6 +32,7 @@ from autonomys.actors.objects import (
     ObjectUnavailable,
     dev_account,
 )
+from autonomys.actors.transaction_pool import TransactionPool
 from autonomys.protocol.chain import MAX_STORE_DATA_SIZE, get_account
 from autonomys.protocol.chain_blocks import Transaction
 from autonomys.protocol.objects import GlobalObject, MalformedObjectId, plan_object, read_object
@@ -276,6 +278,66 @@ def test_a_put_that_never_lands_times_out_naming_what_is_missing(chain: ChainSet
         client.put(data, DEV, wait_seconds=2.0)
     assert clock.monotonic() >= 2.0
     assert len(world.node.pooled_transactions) == 1
+
+
+class RefusalsLink(CoreLink):
+    """A CoreLink that also records the reasons of the submissions the node refused."""
+
+    def __init__(self, node: Node) -> None:
+        super().__init__(node)
+        self.refused: list[str] = []
+
+    def submit_transaction(self, transaction: bytes) -> bytes:
+        try:
+            return super().submit_transaction(transaction)
+        except RejectedTransaction as error:
+            self.refused.append(error.reason)
+            raise
+
+
+def test_a_put_paces_its_payloads_to_the_pools_bound_per_sender(chain: ChainSetup) -> None:
+    world = Chain(chain)
+    world.node.pool = TransactionPool(PARAMS, world.node.genesis_hash, max_sender_transactions=2)
+    link, clock, blocks = RefusalsLink(world.node), ManualClock(), []
+
+    def sleep(seconds: float) -> None:
+        clock.advance(seconds)
+        blocks.append(world.author_block())
+
+    client = ObjectClient(link, NoPieces(), PARAMS, chunk_size=2_000, clock=clock, sleep=sleep, poll_interval=0.5)
+    data = random.Random(5).randbytes(9_000)
+    progress: list[tuple[int, int]] = []
+    object_id = client.put(data, DEV, on_progress=lambda done, total: progress.append((done, total)))
+    plan = plan_object(data, 2_000)
+    assert object_id == plan.object_id and len(plan.payloads) == 6
+    assert REJECT_SENDER_FULL in link.refused
+    # Every payload reached a block once, in order, with consecutive nonces, two blocks' worth at a time.
+    stored = [transaction for block in blocks for transaction in block.transactions]
+    assert [transaction.call.data for transaction in stored] == list(plan.payloads)
+    assert [transaction.nonce for transaction in stored] == list(range(6))
+    assert max(len(block.transactions) for block in blocks) == 2
+    assert len(link.submitted) - len(link.refused) == 6
+    assert progress[0] == (0, 9_000) and progress[-1] == (9_000, 9_000)
+    assert [done for done, _ in progress] == sorted(done for done, _ in progress)
+    assert client.get(object_id) == data
+    assert world.node.account(DEV.public_key)[1] == 6
+
+
+def test_a_paced_put_still_times_out_and_other_refusals_still_raise(chain: ChainSetup) -> None:
+    world = Chain(chain)
+    world.node.pool = TransactionPool(PARAMS, world.node.genesis_hash, max_sender_transactions=1)
+    clock = ManualClock()
+    client = ObjectClient(
+        RefusalsLink(world.node), NoPieces(), PARAMS, chunk_size=2_000, clock=clock, sleep=clock.advance
+    )
+    data = random.Random(6).randbytes(5_000)
+    with pytest.raises(ObjectPutTimeout, match="4 of 4 payloads"):
+        client.put(data, DEV, wait_seconds=3.0)
+    assert clock.monotonic() >= 3.0
+    assert len(world.node.pooled_transactions) == 1
+    with pytest.raises(RejectedTransaction) as caught:
+        client.put(b"from an account with no funds", CAROL)
+    assert caught.value.reason == REJECT_INSUFFICIENT_BALANCE
 
 
 def test_the_dev_account_is_deterministic_and_signs() -> None:

@@ -20,9 +20,10 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Protocol
 
+from autonomys.actors.errors import CorruptStore, describe_error
 from autonomys.actors.kzg_setup import KzgSetup, load_kzg
 from autonomys.actors.piece_store import SegmentPieceFiles
-from autonomys.actors.storage import KVStore, RocksKVStore
+from autonomys.actors.storage import KVStore, RocksKVStore, StoreCorrupted
 from autonomys.protocol.archiving import ArchivedSegment, archive_segment, compute_source_record_commitment
 from autonomys.protocol.block_archiving import (
     ArchiverState,
@@ -34,7 +35,7 @@ from autonomys.protocol.block_archiving import (
     restore_archiver_state,
 )
 from autonomys.protocol.codec import encode_u64
-from autonomys.protocol.errors import InvalidBlock
+from autonomys.protocol.errors import InvalidBlock, ProtocolError
 from autonomys.protocol.kzg import Kzg
 from autonomys.protocol.objects import (
     BlockObject,
@@ -298,12 +299,9 @@ class ArchiverService:
     ) -> None:
         root = Path(config.data_dir) / "archiver"
         self._resolver = subscriber_resolver if subscriber_resolver is not None else _default_resolver
-        store = RocksKVStore(root / "db")
-        self.archiver = Archiver(
-            config.params, load_kzg(config.kzg_setup), store, SegmentPieceFiles(root / "pieces", config.params), commit_records
-        )
-        for key, _ in store.items_with_prefix(SUBSCRIBER_PREFIX):
-            self.archiver.subscribers.append(self._resolver(key[len(SUBSCRIBER_PREFIX) :].decode()))
+        self.archiver = _open_archiver(root, config, commit_records)
+        for key, _ in self.archiver.store.items_with_prefix(SUBSCRIBER_PREFIX):
+            self.archiver.subscribers.append(self._resolver(key[len(SUBSCRIBER_PREFIX) :].decode(errors="replace")))
 
     def subscribe(self, name: str) -> None:
         """Send every future segment header to the named actor's on_segment_header (idempotent)."""
@@ -332,6 +330,24 @@ class ArchiverService:
 
     def shutdown(self) -> None:
         self.archiver.store.close()
+
+
+def _open_archiver(root: Path, config: ArchiverConfig, commit_records: RecordCommitter | None) -> Archiver:
+    """The archiver of `root`, restored; CorruptStore when its database or its records cannot be loaded."""
+    store = None
+    try:
+        store = RocksKVStore(root / "db")
+        pieces = SegmentPieceFiles(root / "pieces", config.params)
+        return Archiver(config.params, load_kzg(config.kzg_setup), store, pieces, commit_records)
+    except (StoreCorrupted, ProtocolError) as error:
+        if store is not None:
+            store.close()
+        fix = (
+            f"restore {root} from a backup (the segments it holds are fixed by the chain: they cannot be rebuilt "
+            "from another archive's copy unless it archived the same blocks); a devnet without a backup must start "
+            "again in a fresh --data-dir"
+        )
+        raise CorruptStore("archiver state", root, describe_error(error), fix) from error
 
 
 def _default_resolver(name: str) -> SegmentHeaderSubscriber:

@@ -5,6 +5,8 @@ skipped and counted; that is the only skip) and audits every sector; the proving
 candidates nearest first until the farming deadline (block_authoring_delay slots after the slot
 arrived), so auditing never waits for proving. Solutions go to named subscribers (the node) and stay
 queryable for a while. Status is also written to `farmer-status.json` in the farm for `farm summary`.
+The sinks are the config's `solution_sinks` plus every name given to `subscribe_solutions`, which is kept in
+`solution-sinks.json` in the farm, so a farmer Ray restarts submits to the same sinks at once.
 
 Given a record encoder, a piece source and a history source, the farmer also plots its own farm (as
 the reference farmer does): a PlottingLoop fills free sectors and re-plots expired ones whenever
@@ -16,6 +18,7 @@ from __future__ import annotations
 import collections
 import contextlib
 import json
+import os
 import queue
 import threading
 import time
@@ -40,6 +43,7 @@ from autonomys.protocol.kzg import Kzg
 from autonomys.protocol.solution_range import compute_voting_solution_range, pieces_to_solution_range
 
 STATUS_FILE = "farmer-status.json"
+SINKS_FILE = "solution-sinks.json"
 RECENT_SOLUTIONS = 256
 # Slot numbers remembered to tell a repeated slot (ignored) from a late one (skipped).
 RECENT_SLOTS = 1024
@@ -74,6 +78,8 @@ class FarmerConfig:
     """The cache peer on this farm's disk (the farmer's cache share), asked first."""
     farmers: tuple[str, ...] = ()
     """Other farmers whose plots serve pieces (L1) when no cache has them."""
+    solution_sinks: tuple[str, ...] = ()
+    """Named actors (nodes) every solution goes to, from the start and after every restart."""
 
 
 class _FarmPlotter(Plotter):
@@ -120,7 +126,9 @@ class FarmerService:
             pieces = _default_pieces(config, kzg, plotting_history, self.plots)
         self.history = history if history is not None else plotting_history
         self._resolver = sink_resolver if sink_resolver is not None else _default_resolver
-        self._sinks: dict[str, SolutionSink] = {}
+        self._sinks: dict[str, SolutionSink] = {
+            name: self._resolver(name) for name in (*config.solution_sinks, *read_sinks_file(self.farm.path))
+        }
         self._solution_range_fixed = config.solution_range is not None
         self._solution_range = config.solution_range or self._default_solution_range()
         self._mailbox: FarmingSlot | None = None
@@ -191,7 +199,12 @@ class FarmerService:
         return self.plots.get_piece(piece_index)
 
     def subscribe_solutions(self, name: str) -> None:
+        """Send every future solution to the named actor too; remembered in the farm across restarts."""
+        if name in self._sinks:
+            return
         self._sinks[name] = self._resolver(name)
+        extra = [sink for sink in self._sinks if sink not in self.config.solution_sinks]
+        write_sinks_file(Path(self.farm.path), extra)
 
     def on_plotting_progress(self, progress: SectorProgress) -> None:
         """Hook for a Plotter writing this farm: sectors leave audits while rewritten; writes wait for proofs."""
@@ -364,6 +377,25 @@ def write_status_file(path: Path, status: FarmerStatus) -> None:
     temporary = path / (STATUS_FILE + ".tmp")
     temporary.write_text(json.dumps({**asdict(status), "updated_at": time.time()}, indent=2))
     temporary.replace(path / STATUS_FILE)
+
+
+def write_sinks_file(path: Path, names: list[str]) -> None:
+    """Replace the farm's list of subscribed solution sinks durably (fsynced, then renamed)."""
+    temporary = path / (SINKS_FILE + ".tmp")
+    with open(temporary, "w") as file:
+        json.dump(sorted(names), file)
+        file.flush()
+        os.fsync(file.fileno())
+    temporary.replace(path / SINKS_FILE)
+
+
+def read_sinks_file(path: Path | str) -> list[str]:
+    """The solution sinks subscribed to this farm (none when the file is missing or unreadable)."""
+    try:
+        names = json.loads((Path(path) / SINKS_FILE).read_text())
+    except (OSError, json.JSONDecodeError):
+        return []
+    return [name for name in names if isinstance(name, str)] if isinstance(names, list) else []
 
 
 def read_status_file(path: Path) -> dict | None:

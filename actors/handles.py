@@ -327,16 +327,29 @@ class _NamedActor:
 
 
 class FarmerLinkHandle(_NamedActor):
-    """What a node needs of a farmer actor: slots pushed to it, its key, and block seals."""
+    """What a node needs of a farmer actor: slots pushed to it, its key, block seals and its recent solutions."""
 
     def on_farming_slot(self, slot: Any) -> None:
         self._push("on_farming_slot", slot)
+
+    def solutions_after(self, slot: int) -> list:
+        return self._call("solutions_after", slot, 0.0)
 
     def public_key(self) -> bytes:
         return self._call("public_key")
 
     def sign_reward(self, message: bytes) -> bytes:
         return self._call("sign_reward", message)
+
+
+class TimekeeperLinkHandle(_NamedActor):
+    """What a node needs of its timekeeper: a (durable, idempotent) subscription and the recent proofs."""
+
+    def subscribe(self, name: str) -> None:
+        self._call("subscribe", name)
+
+    def proofs_after(self, slot: int) -> list[GossipProof]:
+        return self._call("proofs_after", slot, 0.0)
 
 
 class PeerLinkHandle(_NamedActor):

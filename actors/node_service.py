@@ -7,6 +7,12 @@ rejection reaches the caller). Outputs: a FarmingSlot to every farmer each slot 
 authored blocks to every peer, confirmed blocks to the archiver. Farmers seal the blocks their solutions win
 (`sign_reward`). Peers, farmers and the archiver are named actors resolved through `actors.handles`,
 so a restarted node (which restores its chain from RocksDB) finds them again.
+
+Delivery after restarts: the node subscribes itself to its timekeeper when it starts and whenever slots have
+been silent for `slot_silence_seconds`, and fills any gap in the slots it saw from the timekeeper's recent
+proofs; on start it also takes the solutions its farmers found for slots it may still author. Confirmed blocks
+are handed to the archiver until it has answered for each (Node.archive_confirmed), so neither a crash of the
+node nor of the archiver loses a segment header.
 """
 
 from __future__ import annotations
@@ -19,15 +25,19 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any, Protocol
 
+from autonomys.actors.errors import CorruptStore, describe_error
 from autonomys.actors.kzg_setup import load_kzg, setup_for
 from autonomys.actors.messages import FarmerSolution, FarmingSlot, SlotNotification
-from autonomys.actors.node import ConfirmedBlockSink, ImportOutcome, Node
+from autonomys.actors.node import ConfirmedBlockSink, ImportOutcome, Node, RewardSigner
 from autonomys.actors.node_objects import decode_submitted_transaction
 from autonomys.actors.node_store import NodeStore
-from autonomys.actors.storage import RocksKVStore
+from autonomys.actors.storage import RocksKVStore, StoreCorrupted
 from autonomys.protocol.chain_state import ChainState
+from autonomys.protocol.errors import ProtocolError
+from autonomys.protocol.kzg import Kzg
 from autonomys.protocol.objects import GlobalObject, validate_object_hash
 from autonomys.protocol.params import Params
+from autonomys.protocol.pot import GossipProof
 
 EVENT_QUEUE_LIMIT = 10_000
 # An orphan's missing ancestry is asked of peers this many blocks at a time, and at most this deep in all.
@@ -41,6 +51,14 @@ class FarmerLink(Protocol):
     def public_key(self) -> bytes: ...
 
     def sign_reward(self, message: bytes) -> bytes: ...
+
+    def solutions_after(self, slot: int) -> list[FarmerSolution]: ...
+
+
+class TimekeeperLink(Protocol):
+    def subscribe(self, name: str) -> None: ...
+
+    def proofs_after(self, slot: int) -> list[GossipProof]: ...
 
 
 class PeerLink(Protocol):
@@ -62,6 +80,10 @@ class NodeConfig:
     peers: tuple[str, ...] = ()
     archiver: str | None = None
     kzg_path: str | None = None
+    timekeeper: str | None = None
+    """The timekeeper this node takes slots from: subscribed to on start, and asked for the slots it missed."""
+    slot_silence_seconds: float = 5.0
+    """Without a slot for this long, the node subscribes to its timekeeper again and asks for what it missed."""
 
 
 @dataclass(frozen=True, slots=True)
@@ -91,6 +113,7 @@ class NodeService:
         farmer_resolver: Callable[[str], FarmerLink] | None = None,
         peer_resolver: Callable[[str], PeerLink] | None = None,
         archiver_resolver: Callable[[str], ConfirmedBlockSink] | None = None,
+        timekeeper_resolver: Callable[[str], TimekeeperLink] | None = None,
     ) -> None:
         self.config = config
         self._resolve_farmer = farmer_resolver or _default_farmer_resolver
@@ -100,12 +123,14 @@ class NodeService:
         self._resolve_archiver_headers = archiver_resolver or _default_archiver_resolver
         if config.archiver is not None:
             archiver = (archiver_resolver or _default_archiver_resolver)(config.archiver)
-        self._store = RocksKVStore(Path(config.data_dir) / f"node-{config.name}")
         kzg = load_kzg(setup_for(config.params.record_num_chunks, config.kzg_path))
         genesis = ChainState.from_bytes(config.genesis_state)
-        self.node = Node(config.params, genesis, NodeStore(self._store), kzg, archiver=archiver, signer=self._sign)
+        self._store, self.node = _open_node(config, genesis, kzg, archiver, self._sign)
         self._farmers = {name: self._resolve_farmer(name) for name in config.farmers}
         self._peers = {name: self._resolve_peer(name) for name in config.peers}
+        resolve_timekeeper = timekeeper_resolver or _default_timekeeper_resolver
+        self._timekeeper = None if config.timekeeper is None else resolve_timekeeper(config.timekeeper)
+        self._subscribed = False
         self._keys: dict[bytes, FarmerLink] = {}
         self._syncing: set[bytes] = set()
         """Missing parents already queued for a sync (a burst of orphans asks once)."""
@@ -114,6 +139,7 @@ class NodeService:
         self._lock = threading.Lock()
         self._thread = threading.Thread(target=self._run, name="node-events", daemon=True)
         self._thread.start()
+        self._enqueue("start", None)
 
     def params(self) -> Params:
         """The network's parameters (clients size their piece getters and object reads with them)."""
@@ -146,8 +172,9 @@ class NodeService:
     def submit_transaction(self, transaction: bytes) -> bytes:
         """Pool an encoded transaction for the next blocks this node authors; returns its hash.
 
-        RejectedTransaction (reason undecodable, too_large, bad_signature, bad_nonce, insufficient_balance or
-        pool_full) when it would not apply after the sender's pooled transactions; the pool is then unchanged.
+        RejectedTransaction (reason undecodable, too_large, bad_signature, bad_nonce, insufficient_balance, or
+        pool_full / sender_full when the pool's bounds are reached) when it would not apply after the sender's
+        pooled transactions; the pool is then unchanged.
         """
         decoded = decode_submitted_transaction(transaction)
         with self._lock:
@@ -243,15 +270,24 @@ class NodeService:
             self._last_error = f"event queue full: dropped a {kind}"
 
     def _run(self) -> None:
-        while (event := self._events.get()) is not None:
+        while True:
+            try:
+                event = self._events.get(timeout=self.config.slot_silence_seconds)
+            except queue.Empty:
+                event = ("silence", None)
+            if event is None:
+                return
             kind, payload = event
             try:
-                # Peers are called without the lock: they call us back.
+                # Peers, farmers and the timekeeper are called without the lock: they may call us back.
                 if kind == "peers":
                     self._set_peers(payload)
                     continue
                 if kind == "sync":
                     self._sync_ancestry(payload)
+                    continue
+                if kind in ("start", "silence", "catch_up"):
+                    self._resume(kind, payload)
                     continue
                 with self._lock:
                     self._handle(kind, payload)
@@ -274,6 +310,9 @@ class NodeService:
             self._enqueue("sync", outcome.missing_parent)
 
     def _on_slot(self, slot: int, output: bytes) -> None:
+        # A gap (slots the timekeeper pushed while this node was down or busy) is filled from its recent proofs.
+        if self.node.current_slot > 0 and slot > self.node.current_slot + 1:
+            self._enqueue("catch_up", self.node.current_slot)
         farming_slot = self.node.on_proof_of_time(slot, output)
         for outcome in self.node.import_early_blocks():  # before authoring, so this slot builds on them
             self._after_import(outcome)
@@ -287,6 +326,32 @@ class NodeService:
 
     def _archive(self) -> None:
         self.node.archive_confirmed()
+
+    def _resume(self, reason: str, since: int | None) -> None:
+        """Subscribe to the timekeeper (again) and learn the slots missed (after `since`, else after the newest
+        known); on start, take the solutions farmers found for slots this node may still author. Each step is
+        retried on the next silence when it fails."""
+        if self._timekeeper is not None and (reason != "catch_up" or not self._subscribed):
+            try:
+                self._timekeeper.subscribe(self.config.name)
+                self._subscribed = True
+            except Exception as error:  # noqa: BLE001 - not up yet, or restarting: retried on the next silence
+                self._subscribed = False
+                self._last_error = f"timekeeper: {error}"
+        with self._lock:
+            current = self.node.current_slot
+        if self._timekeeper is not None:
+            for proof in self._call("timekeeper", self._timekeeper.proofs_after, current if since is None else since) or []:
+                with self._lock:
+                    self.node.on_proof_of_time(int(proof.slot), bytes(proof.output))
+        if reason == "start":
+            since = max(0, current - self.config.params.block_authoring_delay - 1)
+            for name, farmer in self._farmers.items():
+                for solution in self._call(f"farmer {name}", farmer.solutions_after, since) or []:
+                    with self._lock:
+                        self.node.on_solution(solution)
+        with self._lock:
+            self._archive()
 
     def _set_peers(self, names: tuple[str, ...]) -> None:
         """Gossip to these peers from now on, and sync each one's best chain (only the blocks this node lacks)."""
@@ -343,6 +408,26 @@ class NodeService:
             return None
 
 
+def _open_node(
+    config: NodeConfig, genesis: ChainState, kzg: Kzg, archiver: ConfirmedBlockSink | None, signer: RewardSigner
+) -> tuple[RocksKVStore, Node]:
+    """The node's store and its restored chain; CorruptStore (nothing written) when either cannot be loaded."""
+    path = Path(config.data_dir) / f"node-{config.name}"
+    store = None
+    try:
+        store = RocksKVStore(path)
+        return store, Node(config.params, genesis, NodeStore(store), kzg, archiver=archiver, signer=signer)
+    except (StoreCorrupted, ProtocolError) as error:
+        if store is not None:
+            store.close()
+        fix = (
+            f"restore {path} from a backup; or delete {path} and start the node again to fetch its chain from its "
+            "peers (a devnet's only node has none: its chain, and the archive built from it, are then lost, so start "
+            "a new network in a fresh --data-dir)"
+        )
+        raise CorruptStore("node chain", path, describe_error(error), fix) from error
+
+
 def _default_farmer_resolver(name: str) -> FarmerLink:
     from autonomys.actors.handles import FarmerLinkHandle  # Ray is only needed inside a cluster
 
@@ -353,6 +438,12 @@ def _default_peer_resolver(name: str) -> PeerLink:
     from autonomys.actors.handles import PeerLinkHandle
 
     return PeerLinkHandle(name)
+
+
+def _default_timekeeper_resolver(name: str) -> TimekeeperLink:
+    from autonomys.actors.handles import TimekeeperLinkHandle
+
+    return TimekeeperLinkHandle(name)
 
 
 def _default_archiver_resolver(name: str) -> ConfirmedBlockSink:

@@ -14,6 +14,7 @@ from dataclasses import dataclass
 from autonomys.actors.storage import KVStore
 from autonomys.protocol.chain_blocks import decode_exactly, encode_vector, read_vector
 from autonomys.protocol.codec import encode_u64
+from autonomys.protocol.errors import DecodeError
 from autonomys.protocol.segments import SegmentHeader, read_segment_header
 
 BLOCK_PREFIX = b"node/block/"
@@ -24,6 +25,7 @@ BEST_KEY = b"node/best"
 ARCHIVED_KEY = b"node/archived"
 ARCHIVED_HASH_KEY = b"node/archived_hash"
 ARCHIVED_HEADERS_PREFIX = b"node/archived_headers/"
+WEIGHT_SIZE = 32
 
 
 @dataclass(frozen=True, slots=True)
@@ -45,18 +47,21 @@ class NodeStore:
             {
                 BLOCK_PREFIX + stored.block_hash: stored.block,
                 STATE_PREFIX + stored.block_hash: stored.state,
-                WEIGHT_PREFIX + stored.block_hash: stored.weight.to_bytes(32, "little"),
+                WEIGHT_PREFIX + stored.block_hash: stored.weight.to_bytes(WEIGHT_SIZE, "little"),
             }
         )
 
     def blocks(self) -> Iterator[StoredBlock]:
-        """Every stored block (any order)."""
+        """Every stored block (any order); DecodeError when a block lacks its state or weight (they are written
+        in one batch, so only damage separates them)."""
         for key, block in self.store.items_with_prefix(BLOCK_PREFIX):
             block_hash = key[len(BLOCK_PREFIX) :]
             state = self.store.get(STATE_PREFIX + block_hash)
             weight = self.store.get(WEIGHT_PREFIX + block_hash)
-            if state is not None and weight is not None:
-                yield StoredBlock(block_hash, block, state, int.from_bytes(weight, "little"))
+            if state is None or weight is None or len(weight) != WEIGHT_SIZE:
+                msg = f"stored block {block_hash.hex()} has no state or weight"
+                raise DecodeError(msg)
+            yield StoredBlock(block_hash, block, state, int.from_bytes(weight, "little"))
 
     def block(self, block_hash: bytes) -> bytes | None:
         return self.store.get(BLOCK_PREFIX + block_hash)

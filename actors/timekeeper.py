@@ -42,8 +42,9 @@ from autonomys.protocol.pot_state import (
 STATE_KEY = b"timekeeper/pot_state"
 RUNNING_KEY = b"timekeeper/running"
 SUBSCRIBER_PREFIX = b"timekeeper/subscriber/"
-# A subscriber that fails this many publishes in a row is dropped for good.
-MAX_SUBSCRIBER_FAILURES = 30
+# A subscriber that keeps failing (down, or restarting) is kept, and retried at most this many slots apart: it
+# comes back after its restart and fills the gap itself from proofs_after. Only unsubscribe() drops one.
+MAX_RETRY_INTERVAL_SLOTS = 32
 RATE_SMOOTHING = 0.2
 
 
@@ -253,14 +254,16 @@ class TimekeeperService:
 
     def _publish(self, notification: SlotNotification) -> None:
         for name, subscriber in list(self._subscribers.items()):
+            failures = self._failures.get(name, 0)
+            # After k failures in a row, try every min(2^k, MAX_RETRY_INTERVAL_SLOTS) slots.
+            if failures > 0 and int(notification.proof.slot) % min(2**failures, MAX_RETRY_INTERVAL_SLOTS) != 0:
+                continue
             try:
                 subscriber.on_slot(notification)
                 self._failures[name] = 0
             except Exception as error:  # noqa: BLE001 - a failing subscriber must not stop the clock
                 self._last_error = f"subscriber {name}: {error}"
-                self._failures[name] = self._failures.get(name, 0) + 1
-                if self._failures[name] >= MAX_SUBSCRIBER_FAILURES:
-                    self.unsubscribe(name)
+                self._failures[name] = failures + 1
 
 
 def _open_store(path: Path) -> RocksKVStore:

@@ -48,7 +48,7 @@ from autonomys.clusters.dsn_launch import (
     start_caches,
 )
 from autonomys.clusters.genesis import GenesisConfig, load_or_create_genesis, prepare_data_dir, write_genesis
-from autonomys.clusters.spec import ARCHIVER_NAME, ClusterSpec
+from autonomys.clusters.spec import ARCHIVER_NAME, TIMEKEEPER_NAME, ClusterSpec
 from autonomys.protocol.chain_state import ChainState, genesis_state
 from autonomys.protocol.params import Params
 from autonomys.protocol.solution_range import pieces_to_solution_range
@@ -298,12 +298,14 @@ def start_roles(
     caches = start_caches(spec, params, setup, cache_plans, names, NODE_NAME, detached=detached)
     farmers = _start_farmers(spec, params, setup, names, farms, detached, cache_plans)
     node = create_node(
-        spec, NodeConfig(str(data_dir), params, chain_genesis.to_bytes(), name=NODE_NAME, farmers=tuple(names), archiver=ARCHIVER_NAME),
+        spec, NodeConfig(
+            str(data_dir), params, chain_genesis.to_bytes(), name=NODE_NAME, farmers=tuple(names), archiver=ARCHIVER_NAME,
+            timekeeper=TIMEKEEPER_NAME,
+        ),
         name=NODE_NAME, detached=detached, node_id=service_node,
     )  # fmt: skip
     node.ready(timeout=SLOW_CALL_TIMEOUT)
-    for name, farmer in zip(names, farmers, strict=True):
-        farmer.subscribe_solutions(NODE_NAME)
+    for name in names:
         archiver.subscribe(name)
     for plan in cache_plans:
         archiver.subscribe(plan.name)
@@ -438,7 +440,7 @@ def _start_farmers(
         dsn = dsn_names(cache_plans, [other for other in names if other != name], local)
         config = FarmerConfig(
             farm.path, farm_id=name, archiver=ARCHIVER_NAME, node=NODE_NAME, reward_address=farm.reward_address,
-            cache_peers=dsn.cache_peers, local_cache=local, farmers=dsn.farmers,
+            cache_peers=dsn.cache_peers, local_cache=local, farmers=dsn.farmers, solution_sinks=(NODE_NAME,),
         )  # fmt: skip
         encoder = create_record_encoder(params, setup)
         farmers.append(create_farmer(spec, config, name=name, encoder=encoder, node_id=farm.node_id, detached=detached))

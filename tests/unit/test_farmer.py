@@ -105,6 +105,34 @@ def test_solutions_for_each_slot_verify_and_reach_sinks(farm_path, setup, monkey
     assert read_status_file(farm_path)["slots_audited"] == 1
 
 
+def test_a_restarted_farmer_submits_to_its_sinks_again(farm_path, setup, monkeypatch) -> None:
+    """A farmer Ray restarts re-runs __init__: its sinks come back from its config and its farm, not from memory."""
+    sinks: dict[str, RecordingSink] = {}
+
+    def resolve(name: str) -> RecordingSink:
+        return sinks.setdefault(name, RecordingSink(name))
+
+    monkeypatch.setattr("autonomys.actors.farmer.setup_for", lambda chunks, path: setup)
+    config = FarmerConfig(str(farm_path), solution_range=U64_MAX, solution_sinks=("node",))
+    first = FarmerService(config, sink_resolver=resolve, clock=ManualClock())
+    try:
+        first.subscribe_solutions("explorer")
+        first.subscribe_solutions("explorer")  # idempotent
+    finally:
+        first.shutdown()
+    restarted = FarmerService(config, sink_resolver=resolve, clock=ManualClock())
+    try:
+        [slot] = slots_where(restarted, 1, any_candidate)
+        restarted.on_farming_slot(wide_slot(slot))
+        solutions = restarted.solutions_after(0, timeout=WAIT)
+        assert solutions, restarted.status()
+        for name in ("node", "explorer"):
+            assert sinks[name].solutions[: len(solutions)] == solutions
+        assert restarted.status().solutions_submitted >= 2 * len(solutions)
+    finally:
+        restarted.shutdown()
+
+
 def test_a_slot_waiting_behind_a_running_audit_is_skipped_when_a_newer_one_arrives(farm_path, setup, monkeypatch) -> None:
     farmer = start(farm_path, setup, monkeypatch)
     entered, release = threading.Event(), threading.Event()

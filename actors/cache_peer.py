@@ -389,11 +389,20 @@ class CachePeer:
             if self._stop.is_set():
                 break
             try:
+                self._rejoin_if_alone()
                 self.sync_once()
                 self.last_error = None
             except Exception as error:  # noqa: BLE001 - kept in last_error and retried on the next round
                 logger.warning("cache peer %s: sync failed: %s", self.name, error)
                 self.last_error = f"{type(error).__name__}: {error}"
+
+    def _rejoin_if_alone(self) -> None:
+        """A peer whose routing table is empty (restarted: the table lives in memory) joins through its bootstrap
+        peers again by itself, so its own lookups reach L2 and other peers learn it is back."""
+        with self._lock:
+            alone = len(self.routing) == 0
+        if alone and any(name != self.name for name in self.config.bootstrap):
+            self.join()
 
     def stop(self, timeout: float | None = None) -> None:
         self._stop.set()

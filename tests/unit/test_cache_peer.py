@@ -349,3 +349,19 @@ def test_join_and_lookup_find_the_closest_peers(tmp_path: Path, setup: KzgSetup,
     assert found == sorted(alive, key=distance)[:3]
     for peer in peers:
         peer.shutdown()
+
+
+def test_a_restarted_peer_rejoins_the_dsn_by_itself(tmp_path: Path, setup: KzgSetup, history: ArchivedHistory) -> None:
+    """The routing table lives in memory: a peer Ray restarts starts alone, and its sync loop joins again."""
+    network: dict[str, object] = {}
+    first = make_peer(tmp_path / "a", setup, history, history.archiver.segment_headers, seed=21, name="cache-a",
+                      capacity=1, resolver=network.__getitem__)  # fmt: skip
+    network["cache-a"] = first
+    restarted = make_peer(tmp_path / "b", setup, history, history.archiver.segment_headers, seed=22, name="cache-b",
+                          capacity=1, bootstrap=("cache-a",), resolver=network.__getitem__)  # fmt: skip
+    network["cache-b"] = restarted
+    assert restarted.status().routing_table_size == 0
+    restarted.start(interval_seconds=60)  # the first round at once
+    wait_for(lambda: restarted.status().routing_table_size == 1 and first.status().routing_table_size == 1)
+    for peer in (first, restarted):
+        peer.shutdown()

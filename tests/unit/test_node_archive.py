@@ -271,3 +271,13 @@ def test_segments_produced_while_restoring_belong_to_the_block_that_completed_th
     headers = reopened.on_confirmed_block(1, b"")
     assert len(headers) == 1 and calls["count"] == 1
     assert reopened.segment_headers()[-1] == headers[0]
+
+
+def test_an_oversized_block_is_refused_before_it_is_decoded(chain: ChainSetup, tmp_path: Path) -> None:
+    from autonomys.protocol.chain_limits import MAX_BLOCK_LENGTH
+
+    world = Chain(chain, tmp_path / "pieces", PARAMS)
+    honest = author_blocks(world, 1)[0].to_bytes()
+    outcome = world.node.import_block(honest + bytes(MAX_BLOCK_LENGTH + 1 - len(honest)))
+    assert outcome.status == "rejected" and outcome.reason.startswith("BlockTooLarge")
+    assert world.node.best_state.number == 1

@@ -24,8 +24,12 @@ from autonomys.actors.errors import CorruptStore, describe_error
 from autonomys.actors.kzg_setup import KzgSetup, load_kzg
 from autonomys.actors.piece_store import SegmentPieceFiles
 from autonomys.actors.storage import KVStore, RocksKVStore, StoreCorrupted
-from autonomys.protocol.archiving import ArchivedSegment, archive_segment, compute_source_record_commitment
-from autonomys.protocol.block_archiving import (
+from autonomys.protocol.archiving.archived_segment import (
+    ArchivedSegment,
+    archive_segment,
+    compute_source_record_commitment,
+)
+from autonomys.protocol.archiving.block_archiving import (
     ArchiverState,
     ProducedSegment,
     add_block,
@@ -34,10 +38,12 @@ from autonomys.protocol.block_archiving import (
     produce_segment,
     restore_archiver_state,
 )
+from autonomys.protocol.archiving.segment_encoding import encode_segment, split_segment_into_raw_records
+from autonomys.protocol.archiving.segments import LastArchivedBlock, SegmentHeader
 from autonomys.protocol.codec import encode_u64
 from autonomys.protocol.errors import InvalidBlock, ProtocolError
 from autonomys.protocol.kzg import Kzg
-from autonomys.protocol.objects import (
+from autonomys.protocol.objects.mappings import (
     BlockObject,
     GlobalObject,
     compute_block_objects,
@@ -45,8 +51,6 @@ from autonomys.protocol.objects import (
     validate_object_hash,
 )
 from autonomys.protocol.params import Params
-from autonomys.protocol.segment_encoding import encode_segment, split_segment_into_raw_records
-from autonomys.protocol.segments import LastArchivedBlock, SegmentHeader
 
 HEADER_PREFIX = b"archiver/segment_header/"
 LAST_SEGMENT_KEY = b"archiver/last_segment"

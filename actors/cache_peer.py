@@ -5,12 +5,12 @@ headers from one source (`headers(first)`, a node or the archiver) and fetches p
 PieceGetter; every piece is checked with is_piece_valid against its segment's commitment before it
 is stored, so a cache peer never serves a piece it did not verify.
 
-Which pieces: protocol.piece_cache. On the first sync all pieces of all known segments are ranked
+Which pieces: protocol.dsn.piece_cache. On the first sync all pieces of all known segments are ranked
 (select_closest_pieces); each later segment is merged in with plan_cache_insertions, evicting the
 farthest pieces. Pieces that could not be had (missing or invalid) stay wanted and are retried on
 the next sync. A restarted peer keeps its identity and pieces and fetches only what is missing.
 
-Routing: protocol.kademlia over `CachePeerLink`s (plain objects in tests, Ray handles in a cluster,
+Routing: protocol.dsn.kademlia over `CachePeerLink`s (plain objects in tests, Ray handles in a cluster,
 resolved by name). A link that raises counts as a failed peer and is dropped from the table.
 """
 
@@ -28,8 +28,14 @@ from autonomys.actors.kzg_setup import KzgSetup, load_kzg
 from autonomys.actors.peer_identity import PeerIdentity
 from autonomys.actors.piece_cache import PieceCacheStore
 from autonomys.actors.piece_store import PieceGetter, get_pieces_from
-from autonomys.protocol.archiving import is_piece_valid
-from autonomys.protocol.kademlia import (
+from autonomys.protocol.archiving.archived_segment import is_piece_valid
+from autonomys.protocol.archiving.pieces import (
+    compute_piece_position,
+    compute_piece_segment_index,
+    compute_segment_piece_indexes,
+)
+from autonomys.protocol.archiving.segments import SegmentHeader
+from autonomys.protocol.dsn.kademlia import (
     DEFAULT_ALPHA,
     DEFAULT_BUCKET_SIZE,
     LookupState,
@@ -37,15 +43,13 @@ from autonomys.protocol.kademlia import (
     RoutingTable,
     sort_by_distance,
 )
-from autonomys.protocol.params import Params
-from autonomys.protocol.piece_cache import (
+from autonomys.protocol.dsn.piece_cache import (
     compute_kademlia_key,
     compute_piece_distance,
     plan_cache_insertions,
     select_closest_pieces,
 )
-from autonomys.protocol.pieces import compute_piece_position, compute_piece_segment_index, compute_segment_piece_indexes
-from autonomys.protocol.segments import SegmentHeader
+from autonomys.protocol.params import Params
 from autonomys.protocol.types import PieceIndex
 
 logger = logging.getLogger(__name__)

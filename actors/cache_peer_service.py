@@ -18,7 +18,7 @@ from autonomys.actors.cache_peer import CachePeer, CachePeerConfig, CachePeerSta
 from autonomys.actors.dsn import DsnNames, build_piece_getter
 from autonomys.actors.history import HeadersHistory
 from autonomys.actors.kzg_setup import load_kzg
-from autonomys.protocol.segments import SegmentHeader
+from autonomys.protocol.archiving.segments import SegmentHeader
 
 logger = logging.getLogger(__name__)
 

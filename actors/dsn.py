@@ -18,10 +18,10 @@ from dataclasses import dataclass
 
 from autonomys.actors.cache_peer import CachePeerLink
 from autonomys.actors.piece_getter import LastSegmentSource, NamedSource, PieceGetter, PieceSource, PieceSources
-from autonomys.protocol.kademlia import LookupState, PeerRecord, RoutingTable
+from autonomys.protocol.dsn.kademlia import LookupState, PeerRecord, RoutingTable
+from autonomys.protocol.dsn.piece_cache import compute_kademlia_key, compute_piece_record_key
 from autonomys.protocol.kzg import Kzg
 from autonomys.protocol.params import Params
-from autonomys.protocol.piece_cache import compute_kademlia_key, compute_piece_record_key
 
 logger = logging.getLogger(__name__)
 

@@ -32,7 +32,7 @@ from autonomys.actors.identity import FarmerIdentity, IdentityError, load_identi
 from autonomys.actors.storage import write_file_durably
 from autonomys.protocol.errors import ProtocolError
 from autonomys.protocol.params import Params, get_preset
-from autonomys.protocol.sectors import SectorMetadata, compute_sector_metadata_size, compute_sector_size
+from autonomys.protocol.plotting.sectors import SectorMetadata, compute_sector_metadata_size, compute_sector_size
 
 FARM_FORMAT_VERSION = 1
 FARM_FILE = "farm.json"

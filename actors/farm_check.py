@@ -22,9 +22,11 @@ from autonomys.actors.farm import Farm, FarmError
 from autonomys.actors.farmer_core import FarmerCore, SectorCandidates
 from autonomys.actors.messages import FarmerSolution, FarmingSlot
 from autonomys.actors.plotter import HistorySource
+from autonomys.protocol.archiving.pieces import compute_piece_segment_index
 from autonomys.protocol.constants import BLAKE3_HASH_SIZE, POT_OUTPUT_SIZE, U64_MAX
 from autonomys.protocol.errors import InvalidSector, InvalidSolution
-from autonomys.protocol.farming import (
+from autonomys.protocol.farming.solution_range import compute_voting_solution_range, pieces_to_solution_range
+from autonomys.protocol.farming.solutions import (
     INVALID_PIECE,
     Solution,
     compute_audit_target,
@@ -35,15 +37,13 @@ from autonomys.protocol.farming import (
 )
 from autonomys.protocol.kzg import Kzg
 from autonomys.protocol.params import Params
-from autonomys.protocol.pieces import compute_piece_segment_index
-from autonomys.protocol.sectors import (
+from autonomys.protocol.plotting.sectors import (
     SectorMetadata,
     compute_expiration_check_segment_index,
     compute_public_key_hash,
     compute_sector_id,
     derive_expiration_history_size,
 )
-from autonomys.protocol.solution_range import compute_voting_solution_range, pieces_to_solution_range
 
 CHECKSUM_READ_SIZE = 8 * 2**20
 """Bytes read per pread while hashing a sector (a MAINNET sector is about 1 GB: never held whole)."""

@@ -38,9 +38,9 @@ from autonomys.actors.piece_store import PieceGetter
 from autonomys.actors.plot_reader import PlotPieceReader
 from autonomys.actors.plotter import HistorySource, Plotter, PlottingLoop, RecordEncoder, SectorProgress
 from autonomys.protocol.errors import InvalidSector
-from autonomys.protocol.farming import AuditCandidate
+from autonomys.protocol.farming.solution_range import compute_voting_solution_range, pieces_to_solution_range
+from autonomys.protocol.farming.solutions import AuditCandidate
 from autonomys.protocol.kzg import Kzg
-from autonomys.protocol.solution_range import compute_voting_solution_range, pieces_to_solution_range
 
 STATUS_FILE = "farmer-status.json"
 SINKS_FILE = "solution-sinks.json"

@@ -19,7 +19,9 @@ from autonomys.actors.farm import Farm, FarmError
 from autonomys.actors.messages import CorruptSector, FarmerSolution, FarmingSlot
 from autonomys.actors.plotter import HistorySource, SectorProgress
 from autonomys.protocol.errors import InvalidSector
-from autonomys.protocol.farming import (
+from autonomys.protocol.farming.proving import FarmerKeys, prove_candidate
+from autonomys.protocol.farming.solution_range import is_within_solution_range
+from autonomys.protocol.farming.solutions import (
     AuditCandidate,
     Solution,
     audit_s_bucket,
@@ -27,9 +29,8 @@ from autonomys.protocol.farming import (
     derive_slot_challenge,
 )
 from autonomys.protocol.kzg import Kzg
-from autonomys.protocol.plotting import new_pos_table
-from autonomys.protocol.proving import FarmerKeys, prove_candidate
-from autonomys.protocol.sectors import (
+from autonomys.protocol.plotting.encoding import new_pos_table
+from autonomys.protocol.plotting.sectors import (
     SBucketLocator,
     SectorMetadata,
     compute_expiration_check_segment_index,
@@ -37,7 +38,6 @@ from autonomys.protocol.sectors import (
     compute_sector_id,
     derive_expiration_history_size,
 )
-from autonomys.protocol.solution_range import is_within_solution_range
 from autonomys.protocol.types import SectorId
 
 

@@ -31,7 +31,7 @@ from typing import Protocol
 from urllib.parse import urlsplit
 
 from autonomys.actors.objects import ObjectInfo, ObjectNotFound
-from autonomys.protocol.objects import MalformedObjectId, ObjectCorrupt, ObjectUnavailable, parse_object_id
+from autonomys.protocol.objects.mappings import MalformedObjectId, ObjectCorrupt, ObjectUnavailable, parse_object_id
 
 OBJECT_PATH_PREFIX = "/objects/"
 SHUTDOWN_TIMEOUT_SECONDS = 10.0

@@ -21,7 +21,7 @@ from autonomys.actors.messages import (
     TimekeeperStatus,
 )
 from autonomys.actors.metrics import FarmMetrics
-from autonomys.protocol.pot import GossipProof
+from autonomys.protocol.timekeeper.pot import GossipProof
 
 DEFAULT_TIMEOUT = 30.0
 

@@ -14,8 +14,8 @@ import blake3
 from autonomys.actors.archiver import Archiver, segment_header_key
 from autonomys.actors.piece_store import SegmentPieceFiles
 from autonomys.actors.storage import RocksKVStore
+from autonomys.protocol.archiving.segments import SegmentHeader
 from autonomys.protocol.params import Params
-from autonomys.protocol.segments import SegmentHeader
 
 
 class HeadersHistory:

@@ -8,7 +8,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
-from autonomys.protocol.pot import GossipProof, PotParametersChange
+from autonomys.protocol.timekeeper.pot import GossipProof, PotParametersChange
 
 
 @dataclass(frozen=True, slots=True)

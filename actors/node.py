@@ -4,7 +4,7 @@ and hands confirmed blocks to the archiver.
 `Node` is the steppable core (no threads, no Ray; unit-tested directly): it learns PoT outputs slot by
 slot, turns each slot into a FarmingSlot with the chain's ranges, keeps the best block solution per slot,
 authors once the slot's future proof of time (slot + block_authoring_delay) is known, and imports blocks
-(its own and gossiped ones) through protocol.chain.import_block. Every block, its state and its fork
+(its own and gossiped ones) through protocol.consensus.chain.import_block. Every block, its state and its fork
 weight go to RocksDB before the best pointer moves, so a restarted node resumes the same chain.
 
 Transactions are checked against the best state and the pool before they are pooled (actors.node_objects).
@@ -22,11 +22,18 @@ from autonomys.actors.messages import FarmerSolution, FarmingSlot
 from autonomys.actors.node_objects import compute_mapped_through, read_block_object
 from autonomys.actors.node_store import NodeStore, StoredBlock
 from autonomys.actors.transaction_pool import TransactionPool
-from autonomys.protocol.chain import BlockContext, build_block, import_block, validate_vote
-from autonomys.protocol.chain_blocks import Block, PotInfo, SignedVote, Transaction, Vote, sign_vote
-from autonomys.protocol.chain_limits import validate_block_length
-from autonomys.protocol.chain_segments import compute_segment_headers_source, get_expected_segment_headers
-from autonomys.protocol.chain_state import ChainState, genesis_header_hash
+from autonomys.protocol.archiving.segments import SegmentHeader
+from autonomys.protocol.consensus.chain import BlockContext, build_block, import_block, validate_vote
+from autonomys.protocol.consensus.chain_blocks import Block, PotInfo, SignedVote, Transaction, Vote, sign_vote
+from autonomys.protocol.consensus.chain_limits import validate_block_length
+from autonomys.protocol.consensus.chain_segments import compute_segment_headers_source, get_expected_segment_headers
+from autonomys.protocol.consensus.chain_state import ChainState, genesis_header_hash
+from autonomys.protocol.consensus.fork_choice import (
+    choose_best,
+    compute_chain_weight,
+    detect_equivocation,
+    equivocation_key,
+)
 from autonomys.protocol.errors import (
     ArchivedBlockConflict,
     BlockTooLarge,
@@ -34,13 +41,11 @@ from autonomys.protocol.errors import (
     InvalidBlock,
     InvalidSolution,
 )
-from autonomys.protocol.farming import Solution, compute_proof_of_space_size
-from autonomys.protocol.fork_choice import choose_best, compute_chain_weight, detect_equivocation, equivocation_key
+from autonomys.protocol.farming.solution_range import is_within_solution_range
+from autonomys.protocol.farming.solutions import Solution, compute_proof_of_space_size
 from autonomys.protocol.kzg import Kzg
-from autonomys.protocol.objects import BlockObject, GlobalObject, compute_block_objects, validate_object_hash
+from autonomys.protocol.objects.mappings import BlockObject, GlobalObject, compute_block_objects, validate_object_hash
 from autonomys.protocol.params import Params
-from autonomys.protocol.segments import SegmentHeader
-from autonomys.protocol.solution_range import is_within_solution_range
 
 # Orphans wait for their parent at most this long (in blocks kept); older ones are dropped.
 MAX_ORPHANS = 256

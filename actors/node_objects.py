@@ -17,10 +17,16 @@ from __future__ import annotations
 
 from collections.abc import Sequence
 
-from autonomys.protocol.chain import apply_transaction, get_account, process_transactions
-from autonomys.protocol.chain_blocks import MAX_STORE_DATA_SIZE, SIGNATURE_SIZE, StoreDataTooLarge, Transaction
-from autonomys.protocol.chain_state import ChainState
+from autonomys.protocol.archiving.segments import SegmentHeader
 from autonomys.protocol.codec import Reader
+from autonomys.protocol.consensus.chain import apply_transaction, get_account, process_transactions
+from autonomys.protocol.consensus.chain_blocks import (
+    MAX_STORE_DATA_SIZE,
+    SIGNATURE_SIZE,
+    StoreDataTooLarge,
+    Transaction,
+)
+from autonomys.protocol.consensus.chain_state import ChainState
 from autonomys.protocol.errors import (
     BadNonce,
     BadSignature,
@@ -29,9 +35,8 @@ from autonomys.protocol.errors import (
     InvalidTransaction,
     ReasonedError,
 )
-from autonomys.protocol.objects import BlockObject
+from autonomys.protocol.objects.mappings import BlockObject
 from autonomys.protocol.params import Params
-from autonomys.protocol.segments import SegmentHeader
 
 # The biggest encoded transaction worth decoding: a StoreData at the limit plus sender, nonce, call and signature.
 MAX_TRANSACTION_SIZE = MAX_STORE_DATA_SIZE + 32 + 8 + 1 + 5 + SIGNATURE_SIZE

@@ -32,12 +32,12 @@ from autonomys.actors.node import ConfirmedBlockSink, ImportOutcome, Node, Rewar
 from autonomys.actors.node_objects import decode_submitted_transaction
 from autonomys.actors.node_store import NodeStore
 from autonomys.actors.storage import RocksKVStore, StoreCorrupted
-from autonomys.protocol.chain_state import ChainState
+from autonomys.protocol.consensus.chain_state import ChainState
 from autonomys.protocol.errors import ProtocolError
 from autonomys.protocol.kzg import Kzg
-from autonomys.protocol.objects import GlobalObject, validate_object_hash
+from autonomys.protocol.objects.mappings import GlobalObject, validate_object_hash
 from autonomys.protocol.params import Params
-from autonomys.protocol.pot import GossipProof
+from autonomys.protocol.timekeeper.pot import GossipProof
 
 EVENT_QUEUE_LIMIT = 10_000
 # An orphan's missing ancestry is asked of peers this many blocks at a time, and at most this deep in all.

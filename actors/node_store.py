@@ -12,10 +12,10 @@ from collections.abc import Iterator, Sequence
 from dataclasses import dataclass
 
 from autonomys.actors.storage import KVStore
-from autonomys.protocol.chain_blocks import decode_exactly, encode_vector, read_vector
+from autonomys.protocol.archiving.segments import SegmentHeader, read_segment_header
 from autonomys.protocol.codec import encode_u64
+from autonomys.protocol.consensus.chain_blocks import decode_exactly, encode_vector, read_vector
 from autonomys.protocol.errors import DecodeError
-from autonomys.protocol.segments import SegmentHeader, read_segment_header
 
 BLOCK_PREFIX = b"node/block/"
 STATE_PREFIX = b"node/state/"

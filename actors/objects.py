@@ -1,6 +1,6 @@
 """Objects for users: put bytes into the chain's history and get them back by id, chunk by chunk.
 
-`ObjectClient.put` plans an object into self-describing payloads (protocol.objects), stores each with a
+`ObjectClient.put` plans an object into self-describing payloads (protocol.objects.mappings), stores each with a
 signed StoreData transaction (consecutive nonces from the node's view of the account), and waits until
 the node can locate every payload: in a canonical block, or archived. The node's pool is bounded per sender
 (actors.transaction_pool), so a big object's payloads go in as blocks make room: a put submits while the pool
@@ -27,9 +27,10 @@ from autonomys.actors.clock import Clock, MonotonicClock
 from autonomys.actors.identity import FarmerIdentity
 from autonomys.actors.node_objects import REJECT_POOL_FULL, REJECT_SENDER_FULL, RejectedTransaction
 from autonomys.actors.piece_store import PieceGetter, get_pieces_from
-from autonomys.protocol.chain_blocks import StoreData, sign_transaction
+from autonomys.protocol.archiving.pieces import compute_next_source_piece_index
+from autonomys.protocol.consensus.chain_blocks import StoreData, sign_transaction
 from autonomys.protocol.errors import DecodeError
-from autonomys.protocol.objects import (
+from autonomys.protocol.objects.mappings import (
     MAX_OBJECT_CHUNK_SIZE,
     OBJECT_CHUNK_TAG,
     GlobalObject,
@@ -44,7 +45,6 @@ from autonomys.protocol.objects import (
     read_object,
 )
 from autonomys.protocol.params import Params
-from autonomys.protocol.pieces import compute_next_source_piece_index
 from autonomys.protocol.types import PieceIndex
 
 __all__ = [

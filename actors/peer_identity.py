@@ -1,6 +1,6 @@
 """A DSN peer's key pair: ed25519 (as libp2p peers use), kept on disk as its 32-byte private seed.
 
-The public key gives the libp2p PeerId (protocol.piece_cache.compute_peer_id), and the PeerId decides
+The public key gives the libp2p PeerId (protocol.dsn.piece_cache.compute_peer_id), and the PeerId decides
 which pieces the peer caches, so it must survive restarts. The seed file is created once with
 owner-only permissions, written to a temporary name, fsynced and renamed (then the directory is
 fsynced), so a crash never leaves a half-written identity.
@@ -17,7 +17,7 @@ from cryptography.hazmat.primitives.serialization import Encoding, PublicFormat
 
 from autonomys.actors.errors import CorruptStore, describe_error
 from autonomys.actors.storage import fsync_directory
-from autonomys.protocol.piece_cache import compute_peer_id
+from autonomys.protocol.dsn.piece_cache import compute_peer_id
 
 SEED_SIZE = 32
 PUBLIC_KEY_SIZE = 32

@@ -23,8 +23,8 @@ from pathlib import Path
 
 from autonomys.actors.errors import CorruptStore, describe_error
 from autonomys.actors.storage import RocksKVStore, StoreCorrupted
+from autonomys.protocol.dsn.piece_cache import KADEMLIA_KEY_SIZE, validate_capacity, validate_piece_index
 from autonomys.protocol.params import Params
-from autonomys.protocol.piece_cache import KADEMLIA_KEY_SIZE, validate_capacity, validate_piece_index
 
 CACHE_FILE = "cache.bin"
 DATABASE_DIRECTORY = "db"

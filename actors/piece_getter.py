@@ -26,17 +26,17 @@ from collections.abc import Callable, Iterable, Sequence
 from dataclasses import dataclass, field
 from typing import Protocol
 
-from autonomys.protocol.archiving import is_piece_valid
-from autonomys.protocol.errors import InvalidPiece, ReconstructionError
-from autonomys.protocol.kzg import Kzg
-from autonomys.protocol.params import Params
-from autonomys.protocol.piece_batch import are_pieces_valid
-from autonomys.protocol.piece_reconstruction import reconstruct_piece
-from autonomys.protocol.pieces import (
+from autonomys.protocol.archiving.archived_segment import is_piece_valid
+from autonomys.protocol.archiving.piece_batch import are_pieces_valid
+from autonomys.protocol.archiving.piece_reconstruction import reconstruct_piece
+from autonomys.protocol.archiving.pieces import (
     compute_piece_position,
     compute_piece_segment_index,
     compute_segment_piece_indexes_source_first,
 )
+from autonomys.protocol.errors import InvalidPiece, ReconstructionError
+from autonomys.protocol.kzg import Kzg
+from autonomys.protocol.params import Params
 from autonomys.protocol.types import PieceIndex, SegmentIndex
 
 logger = logging.getLogger(__name__)

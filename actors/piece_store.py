@@ -14,8 +14,8 @@ from pathlib import Path
 from typing import Protocol
 
 from autonomys.actors.storage import write_file_durably
+from autonomys.protocol.archiving.pieces import compute_piece_position, compute_piece_segment_index
 from autonomys.protocol.params import Params
-from autonomys.protocol.pieces import compute_piece_position, compute_piece_segment_index
 from autonomys.protocol.types import PieceIndex
 
 

@@ -15,8 +15,13 @@ from dataclasses import dataclass
 from autonomys.actors.farm import Farm, FarmError
 from autonomys.actors.plotter import thread_pos_table
 from autonomys.protocol.errors import InvalidSector
-from autonomys.protocol.reading import extract_piece
-from autonomys.protocol.sectors import SectorMetadata, compute_public_key_hash, compute_sector_id, derive_piece_index
+from autonomys.protocol.plotting.reading import extract_piece
+from autonomys.protocol.plotting.sectors import (
+    SectorMetadata,
+    compute_public_key_hash,
+    compute_sector_id,
+    derive_piece_index,
+)
 
 
 @dataclass(frozen=True, slots=True)

@@ -19,11 +19,11 @@ from autonomys.actors.farm import Farm
 from autonomys.actors.kzg_setup import KzgSetup, load_kzg
 from autonomys.actors.piece_store import PieceGetter, get_pieces_from
 from autonomys.kernels.pos import PosTable
-from autonomys.protocol.archiving import is_piece_valid
+from autonomys.protocol.archiving.archived_segment import is_piece_valid
+from autonomys.protocol.archiving.pieces import compute_piece_position, compute_piece_segment_index
 from autonomys.protocol.params import Params
-from autonomys.protocol.pieces import compute_piece_position, compute_piece_segment_index
-from autonomys.protocol.plotting import EncodedRecord, compute_sector, encode_piece, new_pos_table
-from autonomys.protocol.sectors import (
+from autonomys.protocol.plotting.encoding import EncodedRecord, compute_sector, encode_piece, new_pos_table
+from autonomys.protocol.plotting.sectors import (
     RecordMetadata,
     SectorMetadata,
     compute_expiration_check_segment_index,

@@ -8,8 +8,8 @@ chain later via `on_best_block`). From then on each slot must extend the chain a
 from __future__ import annotations
 
 from autonomys.actors.messages import SlotNotification
-from autonomys.protocol.pot import PotOutput, PotParametersChange, PotSeed, validate_gossip_proof
-from autonomys.protocol.pot_state import (
+from autonomys.protocol.timekeeper.pot import PotOutput, PotParametersChange, PotSeed, validate_gossip_proof
+from autonomys.protocol.timekeeper.pot_state import (
     PotChainState,
     PotUpdateOutcome,
     apply_best_block,

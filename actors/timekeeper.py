@@ -29,8 +29,8 @@ from autonomys.actors.storage import KVStore, RocksKVStore, StoreCorrupted
 from autonomys.kernels import pot as pot_kernel
 from autonomys.protocol.errors import DecodeError, PotInputMismatch
 from autonomys.protocol.params import Params
-from autonomys.protocol.pot import GossipProof, PotSeed, prove_slot
-from autonomys.protocol.pot_state import (
+from autonomys.protocol.timekeeper.pot import GossipProof, PotSeed, prove_slot
+from autonomys.protocol.timekeeper.pot_state import (
     PotChainState,
     apply_parameters_change,
     apply_proof,

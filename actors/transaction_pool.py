@@ -4,7 +4,7 @@ A transaction enters only if it would apply on the best state after the sender's
 and the pool has room. Admission costs one signature check and arithmetic, whatever the pool holds: per sender
 the pool keeps its pooled transactions (consecutive nonces from its account's) and its projected account after
 them (next nonce, balance after amounts and fees), and checks the newcomer against that projection with the
-protocol's own rules (protocol.chain_transactions). It is proven equal to the slow reference that re-applies
+protocol's own rules (protocol.consensus.chain_transactions). It is proven equal to the slow reference that re-applies
 the sender's pooled transactions (actors.node_objects.validate_pool_transaction) by
 tests/unit/test_transaction_pool.py. A rejection is a RejectedTransaction naming the rule and leaves the pool
 as it was.
@@ -27,9 +27,9 @@ from dataclasses import dataclass, field
 from typing import Final
 
 from autonomys.actors.node_objects import REJECT_POOL_FULL, REJECT_SENDER_FULL, RejectedTransaction, compute_rejection
-from autonomys.protocol.chain_blocks import Transaction
-from autonomys.protocol.chain_state import Account, ChainState, get_account
-from autonomys.protocol.chain_transactions import (
+from autonomys.protocol.consensus.chain_blocks import Transaction
+from autonomys.protocol.consensus.chain_state import Account, ChainState, get_account
+from autonomys.protocol.consensus.chain_transactions import (
     compute_sender_after,
     validate_store_data_size,
     validate_transaction_funds,

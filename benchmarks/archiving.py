@@ -21,10 +21,14 @@ from py_arkworks_bls12381 import G1Point, Scalar
 
 from autonomys.actors.kzg_setup import KzgSetup, load_kzg
 from autonomys.kernels import fr
-from autonomys.protocol.archiving import archive_segment, compute_source_record_commitment, is_piece_valid
+from autonomys.protocol.archiving.archived_segment import (
+    archive_segment,
+    compute_source_record_commitment,
+    is_piece_valid,
+)
+from autonomys.protocol.archiving.segment_encoding import split_segment_into_raw_records
+from autonomys.protocol.archiving.segments import INITIAL_LAST_ARCHIVED_BLOCK
 from autonomys.protocol.params import MAINNET
-from autonomys.protocol.segment_encoding import split_segment_into_raw_records
-from autonomys.protocol.segments import INITIAL_LAST_ARCHIVED_BLOCK
 from autonomys.protocol.types import Blake3Hash, SegmentIndex
 
 PARAMS = MAINNET

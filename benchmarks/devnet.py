@@ -65,12 +65,12 @@ from autonomys.actors.farm import Farm
 from autonomys.actors.farmer_core import FarmerCore
 from autonomys.actors.kzg_setup import setup_for
 from autonomys.actors.messages import FarmingSlot
-from autonomys.protocol.chain_blocks import Block
-from autonomys.protocol.chain_state import genesis_state
+from autonomys.protocol.consensus.chain_blocks import Block
+from autonomys.protocol.consensus.chain_state import genesis_state
 from autonomys.protocol.constants import POT_ITERATIONS_MULTIPLE
-from autonomys.protocol.farming import compute_proof_of_space_size
+from autonomys.protocol.farming.solution_range import compute_voting_solution_range
+from autonomys.protocol.farming.solutions import compute_proof_of_space_size
 from autonomys.protocol.params import DEV
-from autonomys.protocol.solution_range import compute_voting_solution_range
 
 AUDIT_SLOTS = 2000
 POLL_SECONDS = 0.2

@@ -26,11 +26,11 @@ from autonomys.actors.node_store import NodeStore
 from autonomys.actors.piece_store import SegmentPieceFiles
 from autonomys.actors.plotter import LocalRecordEncoder, Plotter
 from autonomys.actors.storage import MemoryKVStore, RocksKVStore
-from autonomys.protocol import chain
-from autonomys.protocol.chain_blocks import Block
-from autonomys.protocol.chain_state import genesis_state
+from autonomys.protocol.consensus import chain
+from autonomys.protocol.consensus.chain_blocks import Block
+from autonomys.protocol.consensus.chain_state import genesis_state
 from autonomys.protocol.constants import U64_MAX
-from autonomys.protocol.farming import compute_proof_of_space_size
+from autonomys.protocol.farming.solutions import compute_proof_of_space_size
 from autonomys.protocol.params import DEV, MINIMAL, Params
 
 PARAMS = MINIMAL

@@ -60,16 +60,16 @@ from autonomys.actors.piece_store import SegmentPieceFiles
 from autonomys.actors.plot_reader import PlotPieceReader
 from autonomys.actors.plotter import LocalRecordEncoder, Plotter, thread_pos_table
 from autonomys.actors.storage import RocksKVStore
-from autonomys.protocol.archiving import is_piece_valid
-from autonomys.protocol.chain_blocks import Block, Header, PotInfo, PreDigest, StoreData, sign_transaction
-from autonomys.protocol.farming import Solution, compute_proof_of_space_size
-from autonomys.protocol.objects import compute_object_id, plan_object
+from autonomys.protocol.archiving.archived_segment import is_piece_valid
+from autonomys.protocol.archiving.pieces import compute_piece_position
+from autonomys.protocol.consensus.chain_blocks import Block, Header, PotInfo, PreDigest, StoreData, sign_transaction
+from autonomys.protocol.dsn.piece_cache import compute_piece_distance, select_closest_pieces
+from autonomys.protocol.farming.solutions import Solution, compute_proof_of_space_size
+from autonomys.protocol.objects.mappings import compute_object_id, plan_object
 from autonomys.protocol.params import DEV, MINIMAL, PRESETS, Params
-from autonomys.protocol.piece_cache import compute_piece_distance, select_closest_pieces
-from autonomys.protocol.pieces import compute_piece_position
-from autonomys.protocol.plotting import new_pos_table
-from autonomys.protocol.reading import decode_record, read_encoded_record
-from autonomys.protocol.sectors import (
+from autonomys.protocol.plotting.encoding import new_pos_table
+from autonomys.protocol.plotting.reading import decode_record, read_encoded_record
+from autonomys.protocol.plotting.sectors import (
     compute_public_key_hash,
     compute_sector_id,
     compute_sector_metadata_size,

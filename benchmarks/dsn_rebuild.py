@@ -10,10 +10,14 @@ from bench_common import Summary, median, ms, timed
 from autonomys.actors.history import ArchiveHistory
 from autonomys.actors.piece_getter import BATCH_SIZE, NamedSource, PieceGetter, PieceSources
 from autonomys.kernels import fr
-from autonomys.protocol.archiving import compute_record_commitment, is_piece_valid, split_piece
+from autonomys.protocol.archiving.archived_segment import compute_record_commitment, is_piece_valid, split_piece
+from autonomys.protocol.archiving.piece_batch import are_pieces_valid
+from autonomys.protocol.archiving.piece_reconstruction import (
+    reconstruct_piece,
+    reconstruct_segment,
+    recover_source_commitments,
+)
 from autonomys.protocol.params import DEV, Params
-from autonomys.protocol.piece_batch import are_pieces_valid
-from autonomys.protocol.piece_reconstruction import reconstruct_piece, reconstruct_segment, recover_source_commitments
 
 MIB = 1 << 20
 

@@ -50,8 +50,10 @@ from autonomys.actors.kzg_setup import load_kzg, setup_for
 from autonomys.actors.messages import FarmingSlot
 from autonomys.actors.plotter import LocalRecordEncoder, Plotter
 from autonomys.kernels import pos
+from autonomys.protocol.archiving.pieces import compute_piece_segment_index
 from autonomys.protocol.constants import U64_MAX
-from autonomys.protocol.farming import (
+from autonomys.protocol.farming.proving import compute_record_polynomial, locate_candidate
+from autonomys.protocol.farming.solutions import (
     AuditCandidate,
     Solution,
     audit_s_bucket,
@@ -61,11 +63,9 @@ from autonomys.protocol.farming import (
     verify_solution,
 )
 from autonomys.protocol.params import DEV, MAINNET, Params
-from autonomys.protocol.pieces import compute_piece_segment_index
-from autonomys.protocol.plotting import EncodedRecord, new_pos_table, write_sector
-from autonomys.protocol.proving import compute_record_polynomial, locate_candidate
-from autonomys.protocol.reading import read_encoded_record, read_record_metadata, recover_extended_record
-from autonomys.protocol.sectors import (
+from autonomys.protocol.plotting.encoding import EncodedRecord, new_pos_table, write_sector
+from autonomys.protocol.plotting.reading import read_encoded_record, read_record_metadata, recover_extended_record
+from autonomys.protocol.plotting.sectors import (
     RecordMetadata,
     compute_s_bucket_size_values,
     compute_sector_metadata_size,

@@ -46,9 +46,15 @@ from autonomys.actors.node_objects import (
 from autonomys.actors.node_store import NodeStore
 from autonomys.actors.storage import MemoryKVStore
 from autonomys.actors.transaction_pool import MAX_SENDER_TRANSACTIONS, SENDER_BYTES_SHARE, TransactionPool
-from autonomys.protocol.chain_blocks import MAX_STORE_DATA_SIZE, StoreData, Transaction, Transfer, sign_transaction
-from autonomys.protocol.chain_state import genesis_state
-from autonomys.protocol.chain_transactions import is_signature_valid
+from autonomys.protocol.consensus.chain_blocks import (
+    MAX_STORE_DATA_SIZE,
+    StoreData,
+    Transaction,
+    Transfer,
+    sign_transaction,
+)
+from autonomys.protocol.consensus.chain_state import genesis_state
+from autonomys.protocol.consensus.chain_transactions import is_signature_valid
 from autonomys.protocol.constants import U64_MAX
 
 ENDOWMENT = 10**24

@@ -36,10 +36,10 @@ from autonomys.actors.history import ArchiveHistory
 from autonomys.actors.kzg_setup import KzgSetup, load_kzg, setup_for
 from autonomys.actors.plotter import Plotter
 from autonomys.kernels import pos
-from autonomys.protocol.archiving import is_piece_valid, split_piece
+from autonomys.protocol.archiving.archived_segment import is_piece_valid, split_piece
 from autonomys.protocol.params import MAINNET
-from autonomys.protocol.plotting import encode_record
-from autonomys.protocol.sectors import compute_sector_metadata_size, compute_sector_size
+from autonomys.protocol.plotting.encoding import encode_record
+from autonomys.protocol.plotting.sectors import compute_sector_metadata_size, compute_sector_size
 
 PARAMS = MAINNET
 K = PARAMS.pos_k

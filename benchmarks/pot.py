@@ -4,8 +4,8 @@
 
 Measured in one run:
   limit   the bare single-core AES-128 chain in C (10 dependent AES rounds per iteration: the floor)
-  prove   protocol.pot.prove through the Python API (key derivation, kernel call, checkpoint objects)
-  verify  protocol.pot.verify of the same slot on each backend (16 interleaved half-chains)
+  prove   protocol.timekeeper.pot.prove through the Python API (key derivation, kernel call, checkpoint objects)
+  verify  protocol.timekeeper.pot.verify of the same slot on each backend (16 interleaved half-chains)
 Ratios: prove/limit (goal >= 0.95); prove time / verify time (goal >= 6 with AES-NI, >= 10 with VAES;
 the reference expects 7).
 """
@@ -20,7 +20,7 @@ import time
 from autonomys.kernels import pot as pot_kernel
 from autonomys.protocol.constants import POT_ITERATIONS_MULTIPLE
 from autonomys.protocol.params import MAINNET
-from autonomys.protocol.pot import PotSeed, prove, verify
+from autonomys.protocol.timekeeper.pot import PotSeed, prove, verify
 
 SEED = PotSeed.from_hex("d666ccd8d593c23da8db6b5b1413b13a")
 VERIFY_GOALS = {"aesni": 6.0, "vaes256": 10.0, "vaes512": 10.0}

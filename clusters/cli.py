@@ -20,7 +20,7 @@ from autonomys.clusters.spec import ClusterSpec
 from autonomys.kernels import pot as pot_kernel
 from autonomys.protocol.errors import ProtocolError
 from autonomys.protocol.params import PRESETS
-from autonomys.protocol.pot import GossipProof, PotCheckpoints, PotSeed, prove, verify
+from autonomys.protocol.timekeeper.pot import GossipProof, PotCheckpoints, PotSeed, prove, verify
 
 if TYPE_CHECKING:
     from autonomys.clusters.launch import Devnet

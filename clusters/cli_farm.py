@@ -31,7 +31,7 @@ from autonomys.actors.storage import StorageError
 from autonomys.clusters.genesis import ConfigError, load_genesis
 from autonomys.protocol.errors import ProtocolError
 from autonomys.protocol.params import Params, get_preset
-from autonomys.protocol.sectors import compute_public_key_hash
+from autonomys.protocol.plotting.sectors import compute_public_key_hash
 
 SIZE_UNITS = {
     "": 1, "b": 1,

@@ -24,7 +24,7 @@ from autonomys.clusters.cli_cluster import FARMER_NAME
 from autonomys.clusters.signals import stop_on_signals
 from autonomys.clusters.spec import ARCHIVER_NAME, CACHE_PREFIX, NAMESPACE
 from autonomys.protocol.errors import ProtocolError
-from autonomys.protocol.objects import ObjectError, parse_object_id
+from autonomys.protocol.objects.mappings import ObjectError, parse_object_id
 
 if TYPE_CHECKING:
     from autonomys.actors.objects import ObjectClient

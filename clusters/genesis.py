@@ -12,7 +12,7 @@ from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_valida
 from autonomys.actors.calibration import calibrate_slot_iterations
 from autonomys.protocol.errors import InvalidParams
 from autonomys.protocol.params import Params, get_preset, validate_slot_iterations
-from autonomys.protocol.pot import PotSeed
+from autonomys.protocol.timekeeper.pot import PotSeed
 
 GENESIS_FILE = "genesis.json"
 DEV_ACCOUNT_ENDOWMENT = 10**24

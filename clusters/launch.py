@@ -49,9 +49,9 @@ from autonomys.clusters.dsn_launch import (
 )
 from autonomys.clusters.genesis import GenesisConfig, load_or_create_genesis, prepare_data_dir, write_genesis
 from autonomys.clusters.spec import ARCHIVER_NAME, TIMEKEEPER_NAME, ClusterSpec
-from autonomys.protocol.chain_state import ChainState, genesis_state
+from autonomys.protocol.consensus.chain_state import ChainState, genesis_state
+from autonomys.protocol.farming.solution_range import pieces_to_solution_range
 from autonomys.protocol.params import Params
-from autonomys.protocol.solution_range import pieces_to_solution_range
 
 NODE_NAME = "node"
 SLOW_CALL_TIMEOUT = 900.0

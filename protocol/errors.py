@@ -43,7 +43,7 @@ class ReasonedError(ProtocolError):
 
 
 class InvalidSolution(ReasonedError):
-    """A farming solution that does not verify; `reason` names the check that failed (protocol.farming.REASONS)."""
+    """A farming solution that does not verify; `reason` names the check that failed (protocol.farming.solutions.REASONS)."""
 
 
 class InvalidBundle(ProtocolError):
@@ -90,7 +90,7 @@ class PieceChecksumMismatch(InvalidSector):
     """A piece read back from a sector whose blake3 differs from the piece checksum in its record metadata."""
 
 
-# ---- the consensus chain (protocol.chain): every rule a block can break ----
+# ---- the consensus chain (protocol.consensus.chain): every rule a block can break ----
 
 
 class UnknownParent(InvalidBlock):

@@ -27,7 +27,7 @@ from autonomys.actors.timekeeper import TimekeeperConfig  # noqa: E402
 from autonomys.clusters.build import create_farmer, create_timekeeper  # noqa: E402
 from autonomys.clusters.spec import ClusterSpec  # noqa: E402
 from autonomys.protocol.params import MINIMAL  # noqa: E402
-from autonomys.protocol.pot import PotSeed  # noqa: E402
+from autonomys.protocol.timekeeper.pot import PotSeed  # noqa: E402
 
 sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 from helpers.farms import plotted_farm  # noqa: E402

@@ -15,9 +15,9 @@ from autonomys.actors.piece_store import SegmentPieceFiles
 from autonomys.actors.storage import MemoryKVStore
 from autonomys.clusters.build import create_archiver
 from autonomys.clusters.spec import ClusterSpec
-from autonomys.protocol.archiving import is_piece_valid
+from autonomys.protocol.archiving.archived_segment import is_piece_valid
+from autonomys.protocol.archiving.pieces import compute_first_piece_index
 from autonomys.protocol.params import MINIMAL
-from autonomys.protocol.pieces import compute_first_piece_index
 from helpers.recording import HeaderRecorder
 
 pytestmark = pytest.mark.cluster

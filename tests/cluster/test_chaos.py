@@ -20,8 +20,8 @@ from autonomys.actors.kzg_setup import load_kzg, setup_for
 from autonomys.actors.objects import ObjectClient, dev_account
 from autonomys.clusters.launch import NODE_NAME, Devnet, prepare_network
 from autonomys.clusters.spec import ARCHIVER_NAME, ClusterSpec
-from autonomys.protocol.chain_blocks import Block
-from autonomys.protocol.farming import compute_proof_of_space_size
+from autonomys.protocol.consensus.chain_blocks import Block
+from autonomys.protocol.farming.solutions import compute_proof_of_space_size
 
 pytestmark = [pytest.mark.cluster, pytest.mark.slow]
 TIMEOUT = 240.0

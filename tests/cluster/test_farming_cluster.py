@@ -18,10 +18,10 @@ from autonomys.actors.kzg_setup import KzgSetup, load_kzg
 from autonomys.actors.timekeeper import TimekeeperConfig
 from autonomys.clusters.build import create_farmer, create_timekeeper
 from autonomys.clusters.spec import ClusterSpec
-from autonomys.protocol.farming import Solution, compute_solution_piece_index, verify_solution
-from autonomys.protocol.pieces import compute_piece_segment_index
-from autonomys.protocol.pot import PotSeed
-from autonomys.protocol.solution_range import compute_voting_solution_range
+from autonomys.protocol.archiving.pieces import compute_piece_segment_index
+from autonomys.protocol.farming.solution_range import compute_voting_solution_range
+from autonomys.protocol.farming.solutions import Solution, compute_solution_piece_index, verify_solution
+from autonomys.protocol.timekeeper.pot import PotSeed
 from helpers.farms import encoded_chunks_per_s_bucket, plotted_farm
 from helpers.history import archived_history
 from helpers.recording import PARAMS

@@ -16,8 +16,8 @@ from autonomys.actors.node_service import NodeConfig
 from autonomys.actors.timekeeper import TimekeeperConfig
 from autonomys.clusters.build import create_farmer, create_node, create_timekeeper
 from autonomys.clusters.spec import ClusterSpec
-from autonomys.protocol.chain_state import genesis_state
-from autonomys.protocol.pot import PotSeed
+from autonomys.protocol.consensus.chain_state import genesis_state
+from autonomys.protocol.timekeeper.pot import PotSeed
 from helpers.farms import encoded_chunks_per_s_bucket, plotted_farm
 from helpers.history import archived_history
 from helpers.recording import PARAMS

@@ -12,7 +12,7 @@ from autonomys.actors.kzg_setup import KzgSetup, load_kzg
 from autonomys.actors.plotter import LocalRecordEncoder, Plotter
 from autonomys.clusters.build import create_record_encoder
 from autonomys.protocol.params import MINIMAL
-from autonomys.protocol.sectors import compute_sector_metadata_size, compute_sector_size
+from autonomys.protocol.plotting.sectors import compute_sector_metadata_size, compute_sector_size
 from helpers.history import archived_history
 
 pytestmark = pytest.mark.cluster

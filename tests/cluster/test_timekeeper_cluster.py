@@ -13,7 +13,7 @@ from autonomys.actors.messages import ScheduleParametersChangeRequest
 from autonomys.actors.timekeeper import TimekeeperConfig
 from autonomys.clusters.build import create_timekeeper
 from autonomys.clusters.spec import ClusterSpec
-from autonomys.protocol.pot import PotParametersChange
+from autonomys.protocol.timekeeper.pot import PotParametersChange
 from helpers.recording import GENESIS, PARAMS, RecordingSubscriber
 
 pytestmark = pytest.mark.cluster

@@ -13,8 +13,8 @@ import blake3
 import pytest
 import sr25519
 
-from autonomys.protocol import plotting
-from autonomys.protocol.chain import (
+from autonomys.protocol.archiving.segments import SegmentHeader
+from autonomys.protocol.consensus.chain import (
     Block,
     BlockContext,
     ChainState,
@@ -32,16 +32,16 @@ from autonomys.protocol.chain import (
     sign_transaction,
     sign_vote,
 )
-from autonomys.protocol.chain_segments import ArchivedSegmentHeaders
+from autonomys.protocol.consensus.chain_segments import ArchivedSegmentHeaders
 from autonomys.protocol.constants import U64_MAX
 from autonomys.protocol.errors import InvalidBlock
-from autonomys.protocol.farming import Solution, audit_s_bucket, compute_audit_target, derive_slot_challenge
+from autonomys.protocol.farming.proving import FarmerKeys, prove_candidate
+from autonomys.protocol.farming.solutions import Solution, audit_s_bucket, compute_audit_target, derive_slot_challenge
 from autonomys.protocol.kzg import Kzg
 from autonomys.protocol.params import MINIMAL, Params
-from autonomys.protocol.proving import FarmerKeys, prove_candidate
-from autonomys.protocol.reading import read_s_bucket
-from autonomys.protocol.sectors import compute_public_key_hash, compute_sector_id, compute_sector_piece_indexes
-from autonomys.protocol.segments import SegmentHeader
+from autonomys.protocol.plotting import encoding as plotting
+from autonomys.protocol.plotting.reading import read_s_bucket
+from autonomys.protocol.plotting.sectors import compute_public_key_hash, compute_sector_id, compute_sector_piece_indexes
 from helpers.history import ArchivedHistory, archived_history
 from helpers.sectors import PlottedSector, plot_pieces
 

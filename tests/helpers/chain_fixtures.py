@@ -6,7 +6,7 @@ from pathlib import Path
 
 import pytest
 
-from autonomys.protocol.chain import Block
+from autonomys.protocol.consensus.chain import Block
 from helpers.chain import ChainSetup, build_on, make_chain_setup
 
 

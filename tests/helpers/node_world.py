@@ -14,10 +14,10 @@ from autonomys.actors.node_store import NodeStore
 from autonomys.actors.objects import dev_account
 from autonomys.actors.piece_store import SegmentPieceFiles
 from autonomys.actors.storage import MemoryKVStore
-from autonomys.protocol.chain import Block
+from autonomys.protocol.consensus.chain import Block
 from autonomys.protocol.constants import U64_MAX
+from autonomys.protocol.farming.solution_range import is_within_solution_range
 from autonomys.protocol.params import MINIMAL, Params
-from autonomys.protocol.solution_range import is_within_solution_range
 from helpers.chain import (
     ALICE,
     BOB,

@@ -6,7 +6,7 @@ from autonomys.actors.messages import SlotNotification
 from autonomys.actors.pot_verifier import PotVerifier
 from autonomys.protocol.errors import ProtocolError
 from autonomys.protocol.params import MINIMAL
-from autonomys.protocol.pot import PotParametersChange, PotSeed
+from autonomys.protocol.timekeeper.pot import PotParametersChange, PotSeed
 
 # About 15 ms per slot here: fast, yet slower than delivery.
 PARAMS = MINIMAL.with_slot_iterations(1_600_000)

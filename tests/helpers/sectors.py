@@ -9,9 +9,9 @@ from dataclasses import dataclass, field
 import pytest
 
 from autonomys.kernels.pos import PosTable
-from autonomys.protocol import plotting
 from autonomys.protocol.params import Params
-from autonomys.protocol.sectors import SectorMetadata, compute_public_key_hash, compute_sector_id
+from autonomys.protocol.plotting import encoding as plotting
+from autonomys.protocol.plotting.sectors import SectorMetadata, compute_public_key_hash, compute_sector_id
 from autonomys.protocol.types import HistorySize, PieceOffset, SectorId, SectorIndex
 
 PUBLIC_KEY = bytes(range(32))

@@ -10,11 +10,11 @@ import pytest
 from autonomys.actors.archiver import Archiver, OutOfOrderBlock, SegmentHeaderNotification
 from autonomys.actors.piece_store import SegmentPieceFiles
 from autonomys.actors.storage import RocksKVStore
-from autonomys.protocol.archiving import is_piece_valid
+from autonomys.protocol.archiving.archived_segment import is_piece_valid
+from autonomys.protocol.archiving.pieces import compute_first_piece_index
+from autonomys.protocol.archiving.segments import validate_segment_header_chain
 from autonomys.protocol.kzg import Kzg
 from autonomys.protocol.params import MINIMAL
-from autonomys.protocol.pieces import compute_first_piece_index
-from autonomys.protocol.segments import validate_segment_header_chain
 
 PARAMS = MINIMAL
 

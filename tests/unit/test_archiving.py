@@ -16,7 +16,7 @@ from hypothesis import given, settings
 from hypothesis import strategies as st
 
 from autonomys.kernels import fr
-from autonomys.protocol.archiving import (
+from autonomys.protocol.archiving.archived_segment import (
     ArchivedSegment,
     archive_produced_segment,
     archive_segment,
@@ -30,18 +30,18 @@ from autonomys.protocol.archiving import (
     is_piece_valid,
     split_piece,
 )
-from autonomys.protocol.block_archiving import (
+from autonomys.protocol.archiving.block_archiving import (
     add_block,
     initial_archiver_state,
     next_state_after_segment,
     produce_segment,
 )
-from autonomys.protocol.block_reconstruction import add_segment, initial_reconstructor_state, reconstruct_blocks
-from autonomys.protocol.constants import BLS12_381_SCALAR_MODULUS as R
-from autonomys.protocol.errors import DecodeError, InvalidPiece, ReconstructionError
-from autonomys.protocol.kzg import InvalidCommitmentInput, Kzg
-from autonomys.protocol.params import MAINNET, MINIMAL
-from autonomys.protocol.piece_reconstruction import (
+from autonomys.protocol.archiving.block_reconstruction import (
+    add_segment,
+    initial_reconstructor_state,
+    reconstruct_blocks,
+)
+from autonomys.protocol.archiving.piece_reconstruction import (
     compute_source_commitments,
     reconstruct_piece,
     reconstruct_segment,
@@ -49,17 +49,21 @@ from autonomys.protocol.piece_reconstruction import (
     recover_records,
     recover_source_commitments,
 )
-from autonomys.protocol.segment_encoding import (
+from autonomys.protocol.archiving.segment_encoding import (
     encode_raw_record_as_scalars,
     encode_segment,
     split_segment_into_raw_records,
 )
-from autonomys.protocol.segments import (
+from autonomys.protocol.archiving.segments import (
     INITIAL_LAST_ARCHIVED_BLOCK,
     LastArchivedBlock,
     validate_first_segment_header,
     validate_segment_header_chain,
 )
+from autonomys.protocol.constants import BLS12_381_SCALAR_MODULUS as R
+from autonomys.protocol.errors import DecodeError, InvalidPiece, ReconstructionError
+from autonomys.protocol.kzg import InvalidCommitmentInput, Kzg
+from autonomys.protocol.params import MAINNET, MINIMAL
 
 SETUP = Path(__file__).resolve().parents[3] / "shared" / "kzg" / "eth-public-parameters.bin"
 needs_setup = pytest.mark.skipif(not SETUP.exists(), reason="ceremony file not beside the checkout")

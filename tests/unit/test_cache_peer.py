@@ -15,9 +15,9 @@ from autonomys.actors.cache_peer import CachePeer, CachePeerConfig
 from autonomys.actors.kzg_setup import KzgSetup, load_kzg
 from autonomys.actors.peer_identity import PeerIdentity, PeerIdentityError, verify_peer_signature, write_seed_durably
 from autonomys.actors.piece_cache import CACHE_FILE, CacheFull, PieceCacheStore, WrongPieceSize
-from autonomys.protocol.archiving import is_piece_valid
+from autonomys.protocol.archiving.archived_segment import is_piece_valid
+from autonomys.protocol.dsn.piece_cache import compute_kademlia_key, compute_piece_distance, select_closest_pieces
 from autonomys.protocol.params import MINIMAL
-from autonomys.protocol.piece_cache import compute_kademlia_key, compute_piece_distance, select_closest_pieces
 from helpers.history import ArchivedHistory, archived_history
 
 PIECE_SIZE = MINIMAL.piece_size

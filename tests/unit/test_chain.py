@@ -11,8 +11,8 @@ import dataclasses
 
 import pytest
 
-from autonomys.protocol import chain, farming
-from autonomys.protocol.chain import (
+from autonomys.protocol.consensus import chain
+from autonomys.protocol.consensus.chain import (
     BLOCK_REWARD,
     VOTE_REWARD,
     Account,
@@ -29,7 +29,7 @@ from autonomys.protocol.chain import (
     get_balance,
     import_block,
 )
-from autonomys.protocol.chain_blocks import CALL_TRANSFER, decode_call
+from autonomys.protocol.consensus.chain_blocks import CALL_TRANSFER, decode_call
 from autonomys.protocol.constants import U64_MAX
 from autonomys.protocol.errors import (
     BadNonce,
@@ -52,10 +52,11 @@ from autonomys.protocol.errors import (
     UnknownProofOfTime,
     UnknownSegmentCommitment,
 )
-from autonomys.protocol.pot import PotParametersChange
-from autonomys.protocol.solution_range import (
+from autonomys.protocol.farming import solutions as farming
+from autonomys.protocol.farming.solution_range import (
     compute_voting_solution_range,
 )
+from autonomys.protocol.timekeeper.pot import PotParametersChange
 from helpers.chain import (
     ALICE,
     BOB,

@@ -5,8 +5,8 @@ from __future__ import annotations
 
 import dataclasses
 
-from autonomys.protocol import chain
-from autonomys.protocol.chain import (
+from autonomys.protocol.consensus import chain
+from autonomys.protocol.consensus.chain import (
     BASE_FEE,
     BLOCK_REWARD,
     VOTE_REWARD,
@@ -29,13 +29,13 @@ from autonomys.protocol.chain import (
     process_pot_entropy,
 )
 from autonomys.protocol.constants import U64_MAX
-from autonomys.protocol.params import MAINNET
-from autonomys.protocol.pot import PotParametersChange
-from autonomys.protocol.solution_range import (
+from autonomys.protocol.farming.solution_range import (
     compute_voting_solution_range,
     derive_next_solution_range,
     solution_range_to_pieces,
 )
+from autonomys.protocol.params import MAINNET
+from autonomys.protocol.timekeeper.pot import PotParametersChange
 from helpers.chain import (
     ALICE,
     BOB,

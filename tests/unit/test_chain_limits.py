@@ -5,9 +5,9 @@ from __future__ import annotations
 
 import pytest
 
-from autonomys.protocol.chain import Block, StoreData, Transaction, Transfer, import_block
-from autonomys.protocol.chain_blocks import MAX_STORE_DATA_SIZE, SIGNATURE_SIZE
-from autonomys.protocol.chain_limits import (
+from autonomys.protocol.consensus.chain import Block, StoreData, Transaction, Transfer, import_block
+from autonomys.protocol.consensus.chain_blocks import MAX_STORE_DATA_SIZE, SIGNATURE_SIZE
+from autonomys.protocol.consensus.chain_limits import (
     MAX_BLOCK_LENGTH,
     MAX_BLOCK_WEIGHT,
     MAX_NORMAL_LENGTH,

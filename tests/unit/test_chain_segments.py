@@ -10,8 +10,9 @@ import pytest
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
-from autonomys.protocol.chain import Block, ChainState, import_block
-from autonomys.protocol.chain_segments import (
+from autonomys.protocol.archiving.segments import LastArchivedBlock, SegmentHeader
+from autonomys.protocol.consensus.chain import Block, ChainState, import_block
+from autonomys.protocol.consensus.chain_segments import (
     SEGMENT_HEADER_REASONS,
     SEGMENT_HEADERS_CHANGED,
     SEGMENT_HEADERS_EXTRA,
@@ -23,7 +24,6 @@ from autonomys.protocol.chain_segments import (
     validate_segment_headers,
 )
 from autonomys.protocol.errors import BadSignature, InvalidSegmentHeaders, UnknownSegmentHeaders
-from autonomys.protocol.segments import LastArchivedBlock, SegmentHeader
 from helpers.chain import (
     ALICE,
     BOB,

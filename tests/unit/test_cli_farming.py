@@ -18,7 +18,7 @@ from autonomys.actors.messages import CorruptSector, FarmerStatus
 from autonomys.clusters.cli import main
 from autonomys.clusters.cli_farming import describe_farmer_status, format_age, format_duration
 from autonomys.protocol.params import MINIMAL
-from autonomys.protocol.sectors import compute_sector_layout
+from autonomys.protocol.plotting.sectors import compute_sector_layout
 from helpers.farms import farm_size, plotted_farm
 
 SECTORS = 3

@@ -13,9 +13,9 @@ from autonomys.actors.dsn import DsnDirectory
 from autonomys.actors.kzg_setup import KzgSetup, load_kzg
 from autonomys.actors.peer_identity import write_seed_durably
 from autonomys.actors.piece_getter import NamedSource, PieceGetter, PieceSources
-from autonomys.protocol.kademlia import PeerRecord
+from autonomys.protocol.dsn.kademlia import PeerRecord
+from autonomys.protocol.dsn.piece_cache import compute_distance, compute_kademlia_key, compute_piece_record_key
 from autonomys.protocol.params import MINIMAL
-from autonomys.protocol.piece_cache import compute_distance, compute_kademlia_key, compute_piece_record_key
 from helpers.history import ArchivedHistory
 
 PEERS = 6

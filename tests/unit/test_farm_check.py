@@ -23,7 +23,7 @@ from autonomys.actors.kzg_setup import KzgSetup, load_kzg
 from autonomys.actors.plotter import is_plotted_sector_expired
 from autonomys.protocol.kzg import Kzg
 from autonomys.protocol.params import MINIMAL
-from autonomys.protocol.sectors import compute_public_key_hash, compute_sector_layout
+from autonomys.protocol.plotting.sectors import compute_public_key_hash, compute_sector_layout
 from helpers.farms import farm_size, plotted_farm
 from helpers.history import ArchivedHistory, archived_history
 

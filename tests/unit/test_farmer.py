@@ -14,9 +14,9 @@ from autonomys.actors.kzg_setup import KzgSetup, load_kzg
 from autonomys.actors.messages import FarmerSolution, FarmingSlot
 from autonomys.actors.plotter import SectorProgress
 from autonomys.protocol.constants import U64_MAX
-from autonomys.protocol.farming import Solution, verify_solution
+from autonomys.protocol.farming.solutions import Solution, verify_solution
 from autonomys.protocol.params import MINIMAL
-from autonomys.protocol.sectors import compute_sector_layout
+from autonomys.protocol.plotting.sectors import compute_sector_layout
 from helpers.farms import plotted_farm
 from helpers.history import ArchivedHistory
 
@@ -245,7 +245,7 @@ def test_plotting_takes_a_sector_out_of_audits_and_waits_for_proofs(farm_path, s
 
 
 def test_the_default_range_expects_one_block_per_slot_probability(farm_path, setup, monkeypatch) -> None:
-    from autonomys.protocol.solution_range import pieces_to_solution_range
+    from autonomys.protocol.farming.solution_range import pieces_to_solution_range
 
     monkeypatch.setattr("autonomys.actors.farmer.setup_for", lambda chunks, path: setup)
     farmer = FarmerService(FarmerConfig(str(farm_path)))

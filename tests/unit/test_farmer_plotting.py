@@ -16,7 +16,7 @@ from autonomys.actors.kzg_setup import KzgSetup, load_kzg
 from autonomys.actors.messages import FarmerStatus, FarmingSlot
 from autonomys.actors.plotter import LocalRecordEncoder, Plotter, RecordJob, RecordResult
 from autonomys.protocol.constants import U64_MAX
-from autonomys.protocol.farming import Solution, verify_solution
+from autonomys.protocol.farming.solutions import Solution, verify_solution
 from autonomys.protocol.params import MINIMAL
 from helpers.farms import farm_size
 

@@ -13,10 +13,12 @@ import blake3
 import pytest
 
 from autonomys.kernels import audit as audit_kernel
-from autonomys.protocol import farming, plotting
+from autonomys.protocol.archiving.pieces import compute_piece_segment_index
 from autonomys.protocol.constants import U64_MAX
 from autonomys.protocol.errors import InvalidSector, InvalidSolution
-from autonomys.protocol.farming import (
+from autonomys.protocol.farming import solutions as farming
+from autonomys.protocol.farming.proving import FarmerKeys, locate_candidate, prove_candidate
+from autonomys.protocol.farming.solutions import (
     AuditCandidate,
     Solution,
     audit_s_bucket,
@@ -27,10 +29,9 @@ from autonomys.protocol.farming import (
 )
 from autonomys.protocol.kzg import Kzg
 from autonomys.protocol.params import MINIMAL, Params
-from autonomys.protocol.pieces import compute_piece_segment_index
-from autonomys.protocol.proving import FarmerKeys, locate_candidate, prove_candidate
-from autonomys.protocol.reading import compute_s_bucket_records, read_contents_map, read_s_bucket
-from autonomys.protocol.sectors import (
+from autonomys.protocol.plotting import encoding as plotting
+from autonomys.protocol.plotting.reading import compute_s_bucket_records, read_contents_map, read_s_bucket
+from autonomys.protocol.plotting.sectors import (
     compute_expiration_check_segment_index,
     compute_s_bucket_byte_range,
     compute_sector_piece_indexes,

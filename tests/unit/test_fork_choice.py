@@ -6,11 +6,8 @@ import dataclasses
 
 import pytest
 
-from autonomys.protocol.chain import Header, PotInfo, PreDigest
-from autonomys.protocol.constants import U64_MAX
-from autonomys.protocol.errors import NoCommonAncestor, NoForkCandidates
-from autonomys.protocol.farming import Solution
-from autonomys.protocol.fork_choice import (
+from autonomys.protocol.consensus.chain import Header, PotInfo, PreDigest
+from autonomys.protocol.consensus.fork_choice import (
     GENESIS_WEIGHT,
     choose_best,
     compute_chain_weight,
@@ -19,6 +16,9 @@ from autonomys.protocol.fork_choice import (
     find_common_ancestor,
     find_reorg,
 )
+from autonomys.protocol.constants import U64_MAX
+from autonomys.protocol.errors import NoCommonAncestor, NoForkCandidates
+from autonomys.protocol.farming.solutions import Solution
 
 
 def name(label: str) -> bytes:

@@ -15,7 +15,7 @@ import pytest
 
 from autonomys.actors.gateway import GatewayLimits, GatewayStats, InvalidGatewayLimits, ObjectGateway
 from autonomys.actors.objects import ObjectInfo, ObjectNotFound
-from autonomys.protocol.objects import ObjectUnavailable
+from autonomys.protocol.objects.mappings import ObjectUnavailable
 
 CHUNKS = [b"a" * 1000, b"b" * 1000, b"c" * 17]
 STORED = bytes(range(32))

@@ -1,4 +1,4 @@
-"""protocol.kademlia: k-bucket limits, closest ordering, and iterative lookups over simulated peers."""
+"""protocol.dsn.kademlia: k-bucket limits, closest ordering, and iterative lookups over simulated peers."""
 
 from __future__ import annotations
 
@@ -6,8 +6,13 @@ import random
 
 import pytest
 
-from autonomys.protocol.kademlia import KademliaError, LookupState, PeerRecord, RoutingTable, sort_by_distance
-from autonomys.protocol.piece_cache import InvalidKademliaKey, compute_distance, compute_kademlia_key, compute_peer_id
+from autonomys.protocol.dsn.kademlia import KademliaError, LookupState, PeerRecord, RoutingTable, sort_by_distance
+from autonomys.protocol.dsn.piece_cache import (
+    InvalidKademliaKey,
+    compute_distance,
+    compute_kademlia_key,
+    compute_peer_id,
+)
 
 
 def make_peer(number: int) -> PeerRecord:

@@ -16,8 +16,8 @@ from autonomys.actors.messages import FarmerSolution
 from autonomys.actors.node import Node
 from autonomys.actors.node_store import NodeStore
 from autonomys.actors.storage import MemoryKVStore, RocksKVStore
-from autonomys.protocol.chain_blocks import Block
-from autonomys.protocol.chain_state import genesis_state
+from autonomys.protocol.consensus.chain_blocks import Block
+from autonomys.protocol.consensus.chain_state import genesis_state
 from autonomys.protocol.constants import U64_MAX
 from autonomys.protocol.params import MINIMAL
 from helpers.farms import plotted_farm
@@ -261,7 +261,7 @@ def test_vote_solutions_are_signed_checked_and_included(history, farmers, setup)
 
 
 def test_headers_of_the_canonical_chain_are_served(history, farmers, setup) -> None:
-    from autonomys.protocol.chain_blocks import Header
+    from autonomys.protocol.consensus.chain_blocks import Header
 
     node = new_node(history, farmers, setup)
     authored = run_slots(node, farmers, range(1, 25))

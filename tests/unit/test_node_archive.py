@@ -15,10 +15,10 @@ from autonomys.actors.node import Node
 from autonomys.actors.node_store import NodeStore
 from autonomys.actors.piece_store import SegmentPieceFiles
 from autonomys.actors.storage import MemoryKVStore
-from autonomys.protocol.chain import build_block
-from autonomys.protocol.chain_segments import compute_segment_headers_source
+from autonomys.protocol.archiving.segments import SegmentHeader
+from autonomys.protocol.consensus.chain import build_block
+from autonomys.protocol.consensus.chain_segments import compute_segment_headers_source
 from autonomys.protocol.params import MINIMAL
-from autonomys.protocol.segments import SegmentHeader
 from helpers.chain import BOB, ChainSetup, compute_pot_info, make_chain_setup, reseal, store
 from helpers.node_world import Chain, genesis_archiver
 
@@ -274,7 +274,7 @@ def test_segments_produced_while_restoring_belong_to_the_block_that_completed_th
 
 
 def test_an_oversized_block_is_refused_before_it_is_decoded(chain: ChainSetup, tmp_path: Path) -> None:
-    from autonomys.protocol.chain_limits import MAX_BLOCK_LENGTH
+    from autonomys.protocol.consensus.chain_limits import MAX_BLOCK_LENGTH
 
     world = Chain(chain, tmp_path / "pieces", PARAMS)
     honest = author_blocks(world, 1)[0].to_bytes()

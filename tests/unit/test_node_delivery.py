@@ -11,8 +11,8 @@ import pytest
 
 from autonomys.actors.messages import FarmerSolution, FarmingSlot, SlotNotification
 from autonomys.actors.node_service import NodeConfig, NodeService
-from autonomys.protocol.pot import GossipProof, PotSeed, prove_slot
-from autonomys.protocol.pot_state import apply_proof, initialize_pot_state
+from autonomys.protocol.timekeeper.pot import GossipProof, PotSeed, prove_slot
+from autonomys.protocol.timekeeper.pot_state import apply_proof, initialize_pot_state
 from helpers.chain import ChainSetup, make_chain_setup
 from helpers.node_world import PARAMS, Chain
 

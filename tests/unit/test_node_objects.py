@@ -33,9 +33,9 @@ from autonomys.actors.objects import (
     dev_account,
 )
 from autonomys.actors.transaction_pool import TransactionPool
-from autonomys.protocol.chain import MAX_STORE_DATA_SIZE, get_account
-from autonomys.protocol.chain_blocks import Transaction
-from autonomys.protocol.objects import GlobalObject, MalformedObjectId, plan_object, read_object
+from autonomys.protocol.consensus.chain import MAX_STORE_DATA_SIZE, get_account
+from autonomys.protocol.consensus.chain_blocks import Transaction
+from autonomys.protocol.objects.mappings import GlobalObject, MalformedObjectId, plan_object, read_object
 from helpers.chain import (
     ALICE,
     BOB,

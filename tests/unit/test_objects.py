@@ -11,8 +11,23 @@ import pytest
 from autonomys.actors.archiver import Archiver
 from autonomys.actors.piece_store import SegmentPieceFiles
 from autonomys.actors.storage import MemoryKVStore, RocksKVStore
-from autonomys.protocol.archiving import split_piece
-from autonomys.protocol.chain_blocks import (
+from autonomys.protocol.archiving.archived_segment import split_piece
+from autonomys.protocol.archiving.pieces import (
+    compute_piece_segment_index,
+    compute_segment_piece_indexes_source_first,
+    compute_source_position,
+)
+from autonomys.protocol.archiving.segment_encoding import (
+    BlockContinuationItem,
+    BlockItem,
+    BlockStartItem,
+    compute_segment_items_size,
+    decode_scalars_to_raw_record,
+    decode_segment,
+)
+from autonomys.protocol.archiving.segments import INITIAL_LAST_ARCHIVED_BLOCK, LastArchivedBlock
+from autonomys.protocol.codec import Reader, compute_compact_length
+from autonomys.protocol.consensus.chain_blocks import (
     Block,
     Header,
     PotInfo,
@@ -21,12 +36,11 @@ from autonomys.protocol.chain_blocks import (
     Transfer,
     sign_transaction,
 )
-from autonomys.protocol.codec import Reader, compute_compact_length
 from autonomys.protocol.constants import SCALAR_FULL_BYTES, SCALAR_SAFE_BYTES
 from autonomys.protocol.errors import DecodeError
-from autonomys.protocol.farming import Solution, compute_proof_of_space_size
+from autonomys.protocol.farming.solutions import Solution, compute_proof_of_space_size
 from autonomys.protocol.kzg import Kzg
-from autonomys.protocol.objects import (
+from autonomys.protocol.objects.mappings import (
     MAX_MANIFEST_CHUNKS,
     MAX_OBJECT_CHUNK_SIZE,
     STORE_DATA_PREFIX_SIZE,
@@ -50,20 +64,6 @@ from autonomys.protocol.objects import (
     read_object,
 )
 from autonomys.protocol.params import MINIMAL
-from autonomys.protocol.pieces import (
-    compute_piece_segment_index,
-    compute_segment_piece_indexes_source_first,
-    compute_source_position,
-)
-from autonomys.protocol.segment_encoding import (
-    BlockContinuationItem,
-    BlockItem,
-    BlockStartItem,
-    compute_segment_items_size,
-    decode_scalars_to_raw_record,
-    decode_segment,
-)
-from autonomys.protocol.segments import INITIAL_LAST_ARCHIVED_BLOCK, LastArchivedBlock
 from helpers.chain import ALICE, TEST_NETWORK
 
 PARAMS = MINIMAL

@@ -11,11 +11,11 @@ import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from autonomys.protocol.archiving import ArchivedSegment, archive_segment, is_piece_valid
+from autonomys.protocol.archiving.archived_segment import ArchivedSegment, archive_segment, is_piece_valid
+from autonomys.protocol.archiving.piece_batch import are_pieces_valid, derive_batch_coefficients
+from autonomys.protocol.archiving.segments import INITIAL_LAST_ARCHIVED_BLOCK
 from autonomys.protocol.kzg import Kzg
 from autonomys.protocol.params import MINIMAL
-from autonomys.protocol.piece_batch import are_pieces_valid, derive_batch_coefficients
-from autonomys.protocol.segments import INITIAL_LAST_ARCHIVED_BLOCK
 from autonomys.protocol.types import SegmentIndex
 
 PARAMS = MINIMAL

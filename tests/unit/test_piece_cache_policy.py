@@ -1,4 +1,4 @@
-"""protocol.piece_cache: DSN record keys (reference note T′), PeerIds, distances and the L2 cache policy."""
+"""protocol.dsn.piece_cache: DSN record keys (reference note T′), PeerIds, distances and the L2 cache policy."""
 
 from __future__ import annotations
 
@@ -8,7 +8,7 @@ import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from autonomys.protocol.piece_cache import (
+from autonomys.protocol.dsn.piece_cache import (
     PIECE_INDEX_MULTIHASH_CODE,
     CachePlan,
     InvalidCapacity,

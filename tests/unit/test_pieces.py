@@ -1,13 +1,10 @@
-"""protocol.pieces: the piece-index arithmetic of §A.3, reproducing the reference's tuples (T6)."""
+"""protocol.archiving.pieces: the piece-index arithmetic of §A.3, reproducing the reference's tuples (T6)."""
 
 from __future__ import annotations
 
 import pytest
 
-from autonomys.protocol.constants import U64_MAX
-from autonomys.protocol.errors import InvalidPiece
-from autonomys.protocol.params import MAINNET, MINIMAL
-from autonomys.protocol.pieces import (
+from autonomys.protocol.archiving.pieces import (
     compute_first_piece_index,
     compute_history_segment_index,
     compute_history_size_in_pieces,
@@ -23,6 +20,9 @@ from autonomys.protocol.pieces import (
     compute_source_position,
     is_source_piece,
 )
+from autonomys.protocol.constants import U64_MAX
+from autonomys.protocol.errors import InvalidPiece
+from autonomys.protocol.params import MAINNET, MINIMAL
 from autonomys.protocol.types import HistorySize, PieceIndex, PieceOffset, SegmentIndex
 
 # T6 source pieces: (piece_index, position, source_position, segment_index, next_source_index).

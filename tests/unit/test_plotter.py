@@ -24,8 +24,8 @@ from autonomys.actors.plotter import (
 )
 from autonomys.kernels.pos import PosTable
 from autonomys.protocol.params import MINIMAL
-from autonomys.protocol.reading import extract_piece
-from autonomys.protocol.sectors import (
+from autonomys.protocol.plotting.reading import extract_piece
+from autonomys.protocol.plotting.sectors import (
     compute_public_key_hash,
     compute_sector_id,
     compute_sector_metadata_size,

@@ -13,12 +13,14 @@ import blake3
 import pytest
 
 from autonomys.kernels import fr
-from autonomys.protocol import plotting, reading
-from autonomys.protocol.archiving import ArchivedSegment, archive_segment, split_piece
+from autonomys.protocol.archiving.archived_segment import ArchivedSegment, archive_segment, split_piece
+from autonomys.protocol.archiving.segments import INITIAL_LAST_ARCHIVED_BLOCK
 from autonomys.protocol.errors import InvalidPiece, InvalidSector, SectorChecksumMismatch
 from autonomys.protocol.kzg import Kzg
 from autonomys.protocol.params import MINIMAL, Params
-from autonomys.protocol.sectors import (
+from autonomys.protocol.plotting import encoding as plotting
+from autonomys.protocol.plotting import reading
+from autonomys.protocol.plotting.sectors import (
     RECORD_METADATA_SIZE,
     SectorMetadata,
     compute_sector_layout,
@@ -26,7 +28,6 @@ from autonomys.protocol.sectors import (
     compute_sector_size,
     derive_evaluation_seed,
 )
-from autonomys.protocol.segments import INITIAL_LAST_ARCHIVED_BLOCK
 from helpers.sectors import FakeTable, PlottedSector, minimal_sector_id, needs_chia, plot_pieces
 
 PARAMS = MINIMAL

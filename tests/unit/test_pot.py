@@ -1,11 +1,11 @@
-"""protocol.pot: derivations, known answers, gossip bytes, and rejection of bad input."""
+"""protocol.timekeeper.pot: derivations, known answers, gossip bytes, and rejection of bad input."""
 
 from __future__ import annotations
 
 import pytest
 
 from autonomys.protocol.errors import DecodeError, InvalidProofOfTime
-from autonomys.protocol.pot import (
+from autonomys.protocol.timekeeper.pot import (
     GossipProof,
     PotCheckpoints,
     PotOutput,
@@ -17,7 +17,7 @@ from autonomys.protocol.pot import (
     validate_gossip_proof,
     verify,
 )
-from autonomys.protocol.pot_state import initialize_pot_state
+from autonomys.protocol.timekeeper.pot_state import initialize_pot_state
 
 
 def test_key_from_seed(pot_vectors: dict) -> None:

@@ -1,4 +1,4 @@
-"""protocol.pot_state: extension, duplicates, conflicts, injections, best-block reorgs, durability."""
+"""protocol.timekeeper.pot_state: extension, duplicates, conflicts, injections, best-block reorgs, durability."""
 
 from __future__ import annotations
 
@@ -11,8 +11,8 @@ from hypothesis import strategies as st
 from autonomys.protocol.codec import encode_u8, encode_u16, encode_u32, encode_u64
 from autonomys.protocol.errors import DecodeError, InvalidProofOfTime, PotInputMismatch
 from autonomys.protocol.params import validate_slot_iterations
-from autonomys.protocol.pot import GossipProof, PotOutput, PotParametersChange, PotSeed, prove_slot
-from autonomys.protocol.pot_state import (
+from autonomys.protocol.timekeeper.pot import GossipProof, PotOutput, PotParametersChange, PotSeed, prove_slot
+from autonomys.protocol.timekeeper.pot_state import (
     RECENT_PROOFS_KEPT,
     PotChainState,
     PotUpdateOutcome,

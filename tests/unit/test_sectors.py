@@ -10,7 +10,7 @@ import pytest
 
 from autonomys.protocol.errors import InvalidSector, SectorChecksumMismatch
 from autonomys.protocol.params import MAINNET, MINIMAL, Params
-from autonomys.protocol.sectors import (
+from autonomys.protocol.plotting.sectors import (
     RECORD_METADATA_SIZE,
     RecordMetadata,
     SectorMetadata,

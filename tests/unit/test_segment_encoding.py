@@ -10,7 +10,7 @@ import random
 
 import pytest
 
-from autonomys.protocol.block_archiving import (
+from autonomys.protocol.archiving.block_archiving import (
     ArchiverState,
     ProducedSegment,
     add_block,
@@ -20,11 +20,12 @@ from autonomys.protocol.block_archiving import (
     produce_segment,
     restore_archiver_state,
 )
-from autonomys.protocol.block_reconstruction import add_segment, initial_reconstructor_state, reconstruct_blocks
-from autonomys.protocol.codec import Reader, compute_compact_length
-from autonomys.protocol.errors import DecodeError, InvalidBlock, InvalidSegment, InvalidSegmentHeader
-from autonomys.protocol.params import MAINNET, MINIMAL, Params
-from autonomys.protocol.segment_encoding import (
+from autonomys.protocol.archiving.block_reconstruction import (
+    add_segment,
+    initial_reconstructor_state,
+    reconstruct_blocks,
+)
+from autonomys.protocol.archiving.segment_encoding import (
     BlockContinuationItem,
     BlockItem,
     BlockStartItem,
@@ -44,7 +45,10 @@ from autonomys.protocol.segment_encoding import (
     split_raw_record_into_chunks,
     split_segment_into_raw_records,
 )
-from autonomys.protocol.segments import LastArchivedBlock, SegmentHeader
+from autonomys.protocol.archiving.segments import LastArchivedBlock, SegmentHeader
+from autonomys.protocol.codec import Reader, compute_compact_length
+from autonomys.protocol.errors import DecodeError, InvalidBlock, InvalidSegment, InvalidSegmentHeader
+from autonomys.protocol.params import MAINNET, MINIMAL, Params
 from autonomys.protocol.types import SegmentCommitment
 
 MAINNET_SIZE = MAINNET.recorded_history_segment_size

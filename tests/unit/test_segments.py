@@ -1,18 +1,18 @@
-"""protocol.segments: SegmentHeader golden bytes, hashing, strict decoding and the header chain (§A.4)."""
+"""protocol.archiving.segments: SegmentHeader golden bytes, hashing, strict decoding and the header chain (§A.4)."""
 
 from __future__ import annotations
 
 import blake3
 import pytest
 
-from autonomys.protocol.errors import DecodeError, InvalidSegmentHeader
-from autonomys.protocol.segments import (
+from autonomys.protocol.archiving.segments import (
     INITIAL_LAST_ARCHIVED_BLOCK,
     LastArchivedBlock,
     SegmentHeader,
     validate_first_segment_header,
     validate_segment_header_chain,
 )
+from autonomys.protocol.errors import DecodeError, InvalidSegmentHeader
 
 COMMITMENT = bytes([0x11]) * 48
 PARENT_HASH = bytes([0x22]) * 32

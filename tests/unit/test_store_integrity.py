@@ -25,10 +25,10 @@ from autonomys.actors.peer_identity import CorruptPeerKey, PeerIdentity, PeerIde
 from autonomys.actors.piece_cache import CACHE_FILE, DATABASE_DIRECTORY, PieceCacheStore, piece_key
 from autonomys.actors.storage import RocksKVStore, StorageError, StoreCorrupted
 from autonomys.actors.timekeeper import STATE_KEY, SUBSCRIBER_PREFIX, Timekeeper, TimekeeperConfig, TimekeeperService
+from autonomys.protocol.dsn.piece_cache import compute_piece_distance
 from autonomys.protocol.params import MINIMAL
-from autonomys.protocol.piece_cache import compute_piece_distance
-from autonomys.protocol.pot import PotSeed
-from autonomys.protocol.sectors import SectorMetadata, compute_sector_metadata_size, compute_sector_size
+from autonomys.protocol.plotting.sectors import SectorMetadata, compute_sector_metadata_size, compute_sector_size
+from autonomys.protocol.timekeeper.pot import PotSeed
 
 GENESIS = PotSeed(bytes([5]) * 16)
 ROCKSDB_BOOKKEEPING = re.compile(r"^(LOG(\.old\.\d+)?|LOCK|CURRENT|MANIFEST-\d+|OPTIONS-\d+)$")

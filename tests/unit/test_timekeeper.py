@@ -10,8 +10,8 @@ from autonomys.actors.storage import MemoryKVStore, RocksKVStore
 from autonomys.actors.timekeeper import MAX_RETRY_INTERVAL_SLOTS, Timekeeper, TimekeeperConfig, TimekeeperService
 from autonomys.protocol.errors import InvalidProofOfTime, PotInputMismatch
 from autonomys.protocol.params import MINIMAL
-from autonomys.protocol.pot import GossipProof, PotParametersChange, PotSeed
-from autonomys.protocol.pot_state import PotUpdateOutcome
+from autonomys.protocol.timekeeper.pot import GossipProof, PotParametersChange, PotSeed
+from autonomys.protocol.timekeeper.pot_state import PotUpdateOutcome
 from helpers.recording import RecordingSubscriber
 
 GENESIS = PotSeed(bytes([5]) * 16)

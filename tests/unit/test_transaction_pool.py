@@ -24,11 +24,11 @@ from autonomys.actors.node_objects import (
     validate_pool_transaction,
 )
 from autonomys.actors.transaction_pool import MAX_POOL_BYTES, MAX_POOL_TRANSACTIONS, TransactionPool
-from autonomys.protocol import chain_transactions
-from autonomys.protocol.chain import get_account, process_transactions
-from autonomys.protocol.chain_blocks import MAX_STORE_DATA_SIZE, Transaction
-from autonomys.protocol.chain_state import ChainState, genesis_state
-from autonomys.protocol.chain_transactions import BASE_FEE, compute_transaction_fee
+from autonomys.protocol.consensus import chain_transactions
+from autonomys.protocol.consensus.chain import get_account, process_transactions
+from autonomys.protocol.consensus.chain_blocks import MAX_STORE_DATA_SIZE, Transaction
+from autonomys.protocol.consensus.chain_state import ChainState, genesis_state
+from autonomys.protocol.consensus.chain_transactions import BASE_FEE, compute_transaction_fee
 from autonomys.protocol.constants import U64_MAX
 from autonomys.protocol.params import MINIMAL
 from helpers.chain import ALICE, BOB, CAROL, TEST_NETWORK, Keypair, store, transfer

@@ -25,7 +25,7 @@ import blake3
 from py_arkworks_bls12381 import G1Point
 
 from autonomys.kernels import fr
-from autonomys.protocol.archiving import blake3_254_hash_to_scalar, split_piece
+from autonomys.protocol.archiving.archived_segment import blake3_254_hash_to_scalar, split_piece
 from autonomys.protocol.constants import G1_COMPRESSED_SIZE
 from autonomys.protocol.kzg import InvalidCommitmentInput, Kzg, decode_g1, scalar_from_int
 from autonomys.protocol.params import Params

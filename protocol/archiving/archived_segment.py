@@ -23,7 +23,13 @@ import blake3
 from py_arkworks_bls12381 import G1Point
 
 from autonomys.kernels import fr
-from autonomys.protocol.block_archiving import ProducedSegment
+from autonomys.protocol.archiving.block_archiving import ProducedSegment
+from autonomys.protocol.archiving.segment_encoding import (
+    encode_raw_record_as_scalars,
+    encode_segment,
+    split_segment_into_raw_records,
+)
+from autonomys.protocol.archiving.segments import LastArchivedBlock, SegmentHeader
 from autonomys.protocol.constants import (
     BLS12_381_SCALAR_MODULUS,
     G1_COMPRESSED_SIZE,
@@ -32,12 +38,6 @@ from autonomys.protocol.constants import (
 from autonomys.protocol.errors import InvalidPiece
 from autonomys.protocol.kzg import InvalidCommitmentInput, Kzg, Polynomial, decode_g1, root_of_unity, scalar_from_int
 from autonomys.protocol.params import Params, is_power_of_two
-from autonomys.protocol.segment_encoding import (
-    encode_raw_record_as_scalars,
-    encode_segment,
-    split_segment_into_raw_records,
-)
-from autonomys.protocol.segments import LastArchivedBlock, SegmentHeader
 from autonomys.protocol.types import Blake3Hash, SegmentCommitment, SegmentIndex
 
 R = BLS12_381_SCALAR_MODULUS

@@ -13,16 +13,16 @@ from __future__ import annotations
 from dataclasses import dataclass
 from typing import TypeAlias
 
-from autonomys.protocol.codec import Reader, compute_compact_length, encode_compact
-from autonomys.protocol.constants import SCALAR_FULL_BYTES, SCALAR_SAFE_BYTES
-from autonomys.protocol.errors import DecodeError, InvalidSegment
-from autonomys.protocol.params import Params
-from autonomys.protocol.segments import (
+from autonomys.protocol.archiving.segments import (
     SEGMENT_HEADER_COMPLETE_SIZE,
     SEGMENT_HEADER_PARTIAL_SIZE,
     SegmentHeader,
     read_segment_header,
 )
+from autonomys.protocol.codec import Reader, compute_compact_length, encode_compact
+from autonomys.protocol.constants import SCALAR_FULL_BYTES, SCALAR_SAFE_BYTES
+from autonomys.protocol.errors import DecodeError, InvalidSegment
+from autonomys.protocol.params import Params
 
 SEGMENT_VERSION_V0 = 0
 ITEM_PADDING = 0

@@ -13,9 +13,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
-from autonomys.protocol.errors import InvalidSegmentHeader
-from autonomys.protocol.params import Params
-from autonomys.protocol.segment_encoding import (
+from autonomys.protocol.archiving.segment_encoding import (
     BlockContinuationItem,
     BlockItem,
     BlockStartItem,
@@ -23,7 +21,9 @@ from autonomys.protocol.segment_encoding import (
     SegmentItem,
     decode_segment,
 )
-from autonomys.protocol.segments import SegmentHeader, validate_segment_header_chain
+from autonomys.protocol.archiving.segments import SegmentHeader, validate_segment_header_chain
+from autonomys.protocol.errors import InvalidSegmentHeader
+from autonomys.protocol.params import Params
 from autonomys.protocol.types import BlockNumber, SegmentIndex
 
 

@@ -15,7 +15,7 @@ from autonomys.protocol.codec import Reader, encode_u8, encode_u16, encode_u32, 
 from autonomys.protocol.constants import BLAKE3_HASH_SIZE, POT_GOSSIP_PROOF_SIZE, POT_SEED_SIZE
 from autonomys.protocol.errors import DecodeError, PotInputMismatch, ProtocolError
 from autonomys.protocol.params import validate_slot_iterations
-from autonomys.protocol.pot import (
+from autonomys.protocol.timekeeper.pot import (
     GossipProof,
     PotNextSlotInput,
     PotOutput,

@@ -1,7 +1,7 @@
 """Kademlia routing without I/O: a k-bucket routing table and an iterative lookup state machine.
 
 Peers are placed by the SHA-256 of their peer id (libp2p `KBucketKey`); bucket i of the local peer
-holds the peers whose distance from it has its highest set bit at i (protocol.piece_cache).
+holds the peers whose distance from it has its highest set bit at i (protocol.dsn.piece_cache).
 
 `RoutingTable` keeps at most `bucket_size` peers per bucket. As in Kademlia, a full bucket refuses a
 newcomer and keeps its old entries (long-lived peers are the likeliest to stay up); a peer leaves the
@@ -22,13 +22,13 @@ from collections.abc import Iterable
 from dataclasses import dataclass
 from enum import Enum
 
-from autonomys.protocol.errors import ProtocolError
-from autonomys.protocol.piece_cache import (
+from autonomys.protocol.dsn.piece_cache import (
     compute_bucket_index,
     compute_distance,
     compute_kademlia_key,
     validate_kademlia_key,
 )
+from autonomys.protocol.errors import ProtocolError
 
 DEFAULT_BUCKET_SIZE = 20
 """Kademlia k (libp2p default)."""
@@ -47,7 +47,7 @@ class PeerRecord:
     name: str
     """How the transport reaches the peer (an actor name)."""
     peer_id: bytes
-    """libp2p PeerId bytes (protocol.piece_cache.compute_peer_id)."""
+    """libp2p PeerId bytes (protocol.dsn.piece_cache.compute_peer_id)."""
 
     def __post_init__(self) -> None:
         if not isinstance(self.name, str) or not isinstance(self.peer_id, bytes) or len(self.peer_id) == 0:

@@ -17,9 +17,9 @@ from __future__ import annotations
 from collections.abc import Callable, Sequence
 from typing import Final
 
+from autonomys.protocol.archiving.segments import SegmentHeader
 from autonomys.protocol.errors import InvalidSegmentHeaders, UnknownSegmentHeaders
 from autonomys.protocol.params import Params
-from autonomys.protocol.segments import SegmentHeader
 
 SEGMENT_HEADERS_MISSING: Final = "missing"
 SEGMENT_HEADERS_EXTRA: Final = "extra"

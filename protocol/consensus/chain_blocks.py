@@ -3,7 +3,7 @@
 Each container has one canonical byte encoding (SCALE-like: little-endian integers, compact-length
 vectors, a one-byte tag for enum variants and options). `from_bytes` raises DecodeError on anything
 that is not exactly one value; every hash is blake3 of an encoding. Containers carry no rules: the
-chain's rules are in protocol.chain.
+chain's rules are in protocol.consensus.chain.
 """
 
 from __future__ import annotations
@@ -13,6 +13,7 @@ from dataclasses import dataclass
 
 import blake3
 
+from autonomys.protocol.archiving.segments import SegmentHeader, read_segment_header
 from autonomys.protocol.codec import (
     Reader,
     encode_compact,
@@ -35,9 +36,8 @@ from autonomys.protocol.constants import (
     U64_MAX,
 )
 from autonomys.protocol.errors import DecodeError, InvalidProofOfTime, InvalidSolution, InvalidTransaction
-from autonomys.protocol.farming import DEFAULT_PROOF_OF_SPACE_SIZE, Solution
-from autonomys.protocol.pot import PotParametersChange
-from autonomys.protocol.segments import SegmentHeader, read_segment_header
+from autonomys.protocol.farming.solutions import DEFAULT_PROOF_OF_SPACE_SIZE, Solution
+from autonomys.protocol.timekeeper.pot import PotParametersChange
 from autonomys.protocol.types import Blake3Hash
 
 SIGNATURE_SIZE = 64
@@ -48,7 +48,7 @@ TRANSACTION_SIGNING_TAG = b"autonomys-tx"
 CALL_TRANSFER = 0
 CALL_STORE_DATA = 1
 VERSION_V0 = 0
-# Consensus limit on one StoreData payload: one object chunk (protocol.objects.MAX_OBJECT_CHUNK_SIZE, 256 KiB)
+# Consensus limit on one StoreData payload: one object chunk (protocol.objects.mappings.MAX_OBJECT_CHUNK_SIZE, 256 KiB)
 # plus its payload header, with room to spare. Must stay >= that chunk payload; change the two together.
 MAX_STORE_DATA_SIZE = 264 * 1024
 # Everything in a Solution before its proof of space (whose size depends on the table).

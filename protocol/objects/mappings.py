@@ -20,35 +20,15 @@ import re
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 
-from autonomys.protocol.archiving import split_piece
-from autonomys.protocol.chain_blocks import (
-    ACCOUNT_ID_SIZE,
-    MAX_STORE_DATA_SIZE,
-    Block,
-    StoreData,
-    compute_blake3,
-)
-from autonomys.protocol.codec import (
-    Reader,
-    compute_compact_length,
-    encode_compact,
-    encode_u8,
-    encode_u32,
-    encode_u64,
-    validate_uint,
-)
-from autonomys.protocol.constants import BLAKE3_HASH_SIZE, U32_MAX, U64_MAX
-from autonomys.protocol.errors import DecodeError, ProtocolError
-from autonomys.protocol.farming import compute_proof_of_space_size
-from autonomys.protocol.params import Params
-from autonomys.protocol.pieces import (
+from autonomys.protocol.archiving.archived_segment import split_piece
+from autonomys.protocol.archiving.pieces import (
     compute_next_source_piece_index,
     compute_piece_segment_index,
     compute_segment_piece_indexes_source_first,
     compute_source_position,
     is_source_piece,
 )
-from autonomys.protocol.segment_encoding import (
+from autonomys.protocol.archiving.segment_encoding import (
     ITEM_BLOCK_CONTINUATION,
     ITEM_PARENT_SEGMENT_HEADER,
     SEGMENT_VERSION_V0,
@@ -59,7 +39,27 @@ from autonomys.protocol.segment_encoding import (
     compute_item_encoded_size,
     decode_scalars_to_raw_record,
 )
-from autonomys.protocol.segments import INITIAL_LAST_ARCHIVED_BLOCK, LastArchivedBlock, read_segment_header
+from autonomys.protocol.archiving.segments import INITIAL_LAST_ARCHIVED_BLOCK, LastArchivedBlock, read_segment_header
+from autonomys.protocol.codec import (
+    Reader,
+    compute_compact_length,
+    encode_compact,
+    encode_u8,
+    encode_u32,
+    encode_u64,
+    validate_uint,
+)
+from autonomys.protocol.consensus.chain_blocks import (
+    ACCOUNT_ID_SIZE,
+    MAX_STORE_DATA_SIZE,
+    Block,
+    StoreData,
+    compute_blake3,
+)
+from autonomys.protocol.constants import BLAKE3_HASH_SIZE, U32_MAX, U64_MAX
+from autonomys.protocol.errors import DecodeError, ProtocolError
+from autonomys.protocol.farming.solutions import compute_proof_of_space_size
+from autonomys.protocol.params import Params
 from autonomys.protocol.types import PieceIndex, SegmentIndex
 
 GLOBAL_OBJECT_SIZE = BLAKE3_HASH_SIZE + 8 + 4

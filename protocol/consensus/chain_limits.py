@@ -13,7 +13,7 @@ from __future__ import annotations
 from collections.abc import Sequence
 from typing import Final
 
-from autonomys.protocol.chain_blocks import Block, SignedVote, StoreData, Transaction
+from autonomys.protocol.consensus.chain_blocks import Block, SignedVote, StoreData, Transaction
 from autonomys.protocol.errors import BlockTooHeavy, BlockTooLarge
 
 WEIGHT_REF_TIME_PER_SECOND: Final = 10**12

@@ -6,8 +6,8 @@ block leaves its parent's state as it was. Time enters only as BlockContext.curr
 outputs the node knows (BlockContext.proof_of_time). `build_block` applies the same state transition
 for an author, skipping transactions that do not apply, and fills the roots, the PoT change and the seal.
 
-The containers live in protocol.chain_blocks and the state in protocol.chain_state; both are re-exported
-here so callers import everything from protocol.chain.
+The containers live in protocol.consensus.chain_blocks and the state in protocol.consensus.chain_state; both are re-exported
+here so callers import everything from protocol.consensus.chain.
 """
 
 from __future__ import annotations
@@ -17,7 +17,9 @@ from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 from typing import Final
 
-from autonomys.protocol.chain_blocks import (
+from autonomys.protocol.archiving.pieces import compute_piece_segment_index
+from autonomys.protocol.archiving.segments import SegmentHeader
+from autonomys.protocol.consensus.chain_blocks import (
     MAX_STORE_DATA_SIZE,
     SIGNATURE_SIZE,
     Block,
@@ -37,9 +39,9 @@ from autonomys.protocol.chain_blocks import (
     sign_transaction,
     sign_vote,
 )
-from autonomys.protocol.chain_limits import BlockBudget, validate_block_limits
-from autonomys.protocol.chain_segments import ArchivedSegmentHeaders, validate_segment_headers
-from autonomys.protocol.chain_state import (
+from autonomys.protocol.consensus.chain_limits import BlockBudget, validate_block_limits
+from autonomys.protocol.consensus.chain_segments import ArchivedSegmentHeaders, validate_segment_headers
+from autonomys.protocol.consensus.chain_state import (
     FIXED_TRANSACTION_BYTE_FEE,
     MIN_REPLICATION_FACTOR,
     Account,
@@ -54,7 +56,7 @@ from autonomys.protocol.chain_state import (
     get_account,
     get_balance,
 )
-from autonomys.protocol.chain_transactions import (
+from autonomys.protocol.consensus.chain_transactions import (
     BASE_FEE,
     apply_transaction,
     compute_transaction_fee,
@@ -81,14 +83,12 @@ from autonomys.protocol.errors import (
     UnknownProofOfTime,
     UnknownSegmentCommitment,
 )
-from autonomys.protocol.farming import MALFORMED, Solution, compute_solution_piece_index, verify_solution
+from autonomys.protocol.farming.solution_range import compute_voting_solution_range, derive_next_solution_range
+from autonomys.protocol.farming.solutions import MALFORMED, Solution, compute_solution_piece_index, verify_solution
 from autonomys.protocol.kzg import Kzg
 from autonomys.protocol.params import Params
-from autonomys.protocol.pieces import compute_piece_segment_index
-from autonomys.protocol.pot import PotParametersChange
-from autonomys.protocol.sectors import compute_expiration_check_segment_index
-from autonomys.protocol.segments import SegmentHeader
-from autonomys.protocol.solution_range import compute_voting_solution_range, derive_next_solution_range
+from autonomys.protocol.plotting.sectors import compute_expiration_check_segment_index
+from autonomys.protocol.timekeeper.pot import PotParametersChange
 
 __all__ = [
     "BASE_FEE",

@@ -16,7 +16,7 @@ from collections.abc import Sequence
 from py_arkworks_bls12381 import G1Point
 
 from autonomys.kernels import fr
-from autonomys.protocol.archiving import (
+from autonomys.protocol.archiving.archived_segment import (
     compute_pieces,
     compute_record_commitment,
     compute_record_witness,
@@ -25,10 +25,10 @@ from autonomys.protocol.archiving import (
     split_piece,
     split_records,
 )
+from autonomys.protocol.archiving.segment_encoding import decode_scalars_to_raw_record, join_raw_records_into_segment
 from autonomys.protocol.errors import InvalidPiece, ReconstructionError
 from autonomys.protocol.kzg import InvalidCommitmentInput, Kzg, R, decode_g1, root_of_unity, scalar_from_int
 from autonomys.protocol.params import Params
-from autonomys.protocol.segment_encoding import decode_scalars_to_raw_record, join_raw_records_into_segment
 
 
 def recover_records(pieces: Sequence[bytes | None], params: Params) -> list[bytes]:

@@ -3,7 +3,7 @@
 Each slot, the proof of time gives a global challenge; each sector turns it into its own sector slot
 challenge, which names the one s-bucket audited in that sector. A stored chunk wins when its keyed
 BLAKE3 (keyed by the sector slot challenge) is within half the solution range of the global challenge.
-Proving (protocol.proving) turns a winning chunk into a Solution; `verify_solution` checks one in the
+Proving (protocol.farming.proving) turns a winning chunk into a Solution; `verify_solution` checks one in the
 reference's order and raises InvalidSolution naming the check that failed.
 """
 
@@ -16,7 +16,8 @@ import blake3
 
 from autonomys.kernels import audit as audit_kernel
 from autonomys.kernels import pos
-from autonomys.protocol.archiving import blake3_254_hash_to_scalar
+from autonomys.protocol.archiving.archived_segment import blake3_254_hash_to_scalar
+from autonomys.protocol.archiving.pieces import compute_piece_position
 from autonomys.protocol.codec import Reader, encode_u16, encode_u64
 from autonomys.protocol.constants import (
     BLAKE3_HASH_SIZE,
@@ -31,10 +32,10 @@ from autonomys.protocol.constants import (
     U64_MAX,
 )
 from autonomys.protocol.errors import DecodeError, InvalidSector, InvalidSolution
+from autonomys.protocol.farming.solution_range import is_within_solution_range
 from autonomys.protocol.kzg import Kzg
 from autonomys.protocol.params import MAINNET, POS_TABLES, Params
-from autonomys.protocol.pieces import compute_piece_position
-from autonomys.protocol.sectors import (
+from autonomys.protocol.plotting.sectors import (
     compute_public_key_hash,
     compute_sector_id,
     derive_evaluation_seed,
@@ -42,7 +43,6 @@ from autonomys.protocol.sectors import (
     derive_piece_index,
     is_sector_expired,
 )
-from autonomys.protocol.solution_range import is_within_solution_range
 from autonomys.protocol.types import Blake3Hash, HistorySize, PieceIndex, PieceOffset, SBucket, SectorId, SectorIndex
 
 # Why a solution was rejected: InvalidSolution.reason is one of these.

@@ -1,6 +1,6 @@
 """The consensus chain's state (§D.5, §E.3, §H): accounts, recorded segments, ranges, PoT entropy, fees.
 
-A ChainState is an immutable value: every rule in protocol.chain returns a new one. Its canonical
+A ChainState is an immutable value: every rule in protocol.consensus.chain returns a new one. Its canonical
 encoding (to_bytes) is what state_root() hashes, so two nodes agree on a root exactly when they agree
 on every field. Accounts are kept as a tuple of (public key, Account) pairs sorted by key, without
 empty accounts (zero balance and nonce), so the encoding is canonical.
@@ -15,7 +15,9 @@ from dataclasses import dataclass
 
 import blake3
 
-from autonomys.protocol.chain_blocks import (
+from autonomys.protocol.archiving.segments import SegmentHeader
+from autonomys.protocol.codec import Reader, encode_compact, encode_u8, encode_u32, encode_u64
+from autonomys.protocol.consensus.chain_blocks import (
     ACCOUNT_ID_SIZE,
     U128_MAX,
     decode_exactly,
@@ -25,13 +27,11 @@ from autonomys.protocol.chain_blocks import (
     read_u128,
     read_vector,
 )
-from autonomys.protocol.codec import Reader, encode_compact, encode_u8, encode_u32, encode_u64
 from autonomys.protocol.constants import BLAKE3_HASH_SIZE, SEGMENT_COMMITMENT_SIZE, U64_MAX
 from autonomys.protocol.errors import DecodeError, InvalidParams, OutOfOrderSegmentHeader
+from autonomys.protocol.farming.solution_range import compute_voting_solution_range, solution_range_to_pieces
 from autonomys.protocol.params import Params, validate_slot_iterations
-from autonomys.protocol.pot import PotParametersChange
-from autonomys.protocol.segments import SegmentHeader
-from autonomys.protocol.solution_range import compute_voting_solution_range, solution_range_to_pieces
+from autonomys.protocol.timekeeper.pot import PotParametersChange
 from autonomys.protocol.types import Blake3Hash
 
 CHAIN_STATE_VERSION = 0

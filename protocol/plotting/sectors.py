@@ -20,6 +20,11 @@ from dataclasses import dataclass
 
 import blake3
 
+from autonomys.protocol.archiving.pieces import (
+    compute_history_segment_index,
+    compute_history_size_in_pieces,
+    compute_sector_expiration_check,
+)
 from autonomys.protocol.codec import Reader, encode_u16, encode_u64
 from autonomys.protocol.constants import (
     BLAKE3_HASH_SIZE,
@@ -30,11 +35,6 @@ from autonomys.protocol.constants import (
 )
 from autonomys.protocol.errors import InvalidSector, SectorChecksumMismatch
 from autonomys.protocol.params import Params
-from autonomys.protocol.pieces import (
-    compute_history_segment_index,
-    compute_history_size_in_pieces,
-    compute_sector_expiration_check,
-)
 from autonomys.protocol.types import (
     Blake3Hash,
     HistorySize,

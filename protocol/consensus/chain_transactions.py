@@ -1,6 +1,6 @@
 """Transactions on the consensus chain: signatures, nonces, balances, the fee, and the storage-size limit.
 
-Pure state transitions on ChainState values (protocol.chain re-exports everything here)."""
+Pure state transitions on ChainState values (protocol.consensus.chain re-exports everything here)."""
 
 from __future__ import annotations
 
@@ -9,7 +9,7 @@ from typing import Final
 
 import sr25519
 
-from autonomys.protocol.chain_blocks import (
+from autonomys.protocol.consensus.chain_blocks import (
     MAX_STORE_DATA_SIZE,
     SIGNATURE_SIZE,
     Call,
@@ -18,7 +18,7 @@ from autonomys.protocol.chain_blocks import (
     Transaction,
     Transfer,
 )
-from autonomys.protocol.chain_state import Account, ChainState, apply_account_changes, get_account
+from autonomys.protocol.consensus.chain_state import Account, ChainState, apply_account_changes, get_account
 from autonomys.protocol.constants import PUBLIC_KEY_SIZE
 from autonomys.protocol.errors import BadNonce, BadSignature, InsufficientBalance, InvalidTransaction
 from autonomys.protocol.params import Params

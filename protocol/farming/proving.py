@@ -16,18 +16,18 @@ import blake3
 from autonomys.kernels import fr
 from autonomys.protocol.constants import SCALAR_FULL_BYTES
 from autonomys.protocol.errors import InvalidSector, PieceChecksumMismatch
-from autonomys.protocol.farming import AuditCandidate, Solution
+from autonomys.protocol.farming.solutions import AuditCandidate, Solution
 from autonomys.protocol.kzg import Kzg, Polynomial
 from autonomys.protocol.params import Params
-from autonomys.protocol.plotting import ProofOfSpaceTable
-from autonomys.protocol.reading import (
+from autonomys.protocol.plotting.encoding import ProofOfSpaceTable
+from autonomys.protocol.plotting.reading import (
     compute_s_bucket_records,
     read_contents_map,
     read_encoded_record,
     read_record_metadata,
     recover_extended_record,
 )
-from autonomys.protocol.sectors import (
+from autonomys.protocol.plotting.sectors import (
     SectorMetadata,
     compute_public_key_hash,
     compute_sector_id,

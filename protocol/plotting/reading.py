@@ -15,8 +15,8 @@ from autonomys.kernels import sector as sector_kernel
 from autonomys.protocol.constants import BLAKE3_HASH_SIZE, SCALAR_FULL_BYTES
 from autonomys.protocol.errors import InvalidSector, PieceChecksumMismatch, SectorChecksumMismatch
 from autonomys.protocol.params import Params
-from autonomys.protocol.plotting import EncodedRecord, ProofOfSpaceTable
-from autonomys.protocol.sectors import (
+from autonomys.protocol.plotting.encoding import EncodedRecord, ProofOfSpaceTable
+from autonomys.protocol.plotting.sectors import (
     RECORD_METADATA_SIZE,
     RecordMetadata,
     SectorLayout,

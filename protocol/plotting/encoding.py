@@ -20,11 +20,11 @@ import blake3
 from autonomys.kernels import fr
 from autonomys.kernels import sector as sector_kernel
 from autonomys.kernels.pos import PosTable
-from autonomys.protocol.archiving import split_piece
+from autonomys.protocol.archiving.archived_segment import split_piece
 from autonomys.protocol.constants import BLAKE3_HASH_SIZE, SCALAR_FULL_BYTES
 from autonomys.protocol.errors import InvalidPiece, InvalidSector
 from autonomys.protocol.params import Params
-from autonomys.protocol.sectors import (
+from autonomys.protocol.plotting.sectors import (
     RECORD_METADATA_SIZE,
     RecordMetadata,
     SectorMetadata,

@@ -17,10 +17,7 @@ from __future__ import annotations
 import dataclasses
 from dataclasses import dataclass
 
-from autonomys.protocol.constants import BLAKE3_HASH_SIZE, U32_MAX
-from autonomys.protocol.errors import InvalidBlock, InvalidSegment, InvalidSegmentHeader
-from autonomys.protocol.params import Params
-from autonomys.protocol.segment_encoding import (
+from autonomys.protocol.archiving.segment_encoding import (
     BlockBytes,
     BlockContinuationItem,
     BlockItem,
@@ -29,7 +26,10 @@ from autonomys.protocol.segment_encoding import (
     SegmentItem,
     compute_item_encoded_size,
 )
-from autonomys.protocol.segments import INITIAL_LAST_ARCHIVED_BLOCK, LastArchivedBlock, SegmentHeader
+from autonomys.protocol.archiving.segments import INITIAL_LAST_ARCHIVED_BLOCK, LastArchivedBlock, SegmentHeader
+from autonomys.protocol.constants import BLAKE3_HASH_SIZE, U32_MAX
+from autonomys.protocol.errors import InvalidBlock, InvalidSegment, InvalidSegmentHeader
+from autonomys.protocol.params import Params
 from autonomys.protocol.types import U32, Blake3Hash, BlockNumber, SegmentCommitment, SegmentIndex
 
 # A segment stops taking items 2 bytes short of full: the smallest item (variant + length) takes 2.

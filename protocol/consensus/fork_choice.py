@@ -10,9 +10,9 @@ from __future__ import annotations
 from collections.abc import Callable, Iterable, Mapping
 from typing import TypeAlias
 
-from autonomys.protocol.chain import Header, compute_solution_key
+from autonomys.protocol.consensus.chain import Header, compute_solution_key
 from autonomys.protocol.errors import NoCommonAncestor, NoForkCandidates
-from autonomys.protocol.solution_range import compute_block_fork_weight
+from autonomys.protocol.farming.solution_range import compute_block_fork_weight
 
 BlockWeight: TypeAlias = int
 """Sum of compute_block_fork_weight(solution_range) over a chain's blocks (genesis weighs 0); a u128 in the reference."""

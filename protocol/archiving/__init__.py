@@ -1,0 +1,1 @@
+"""Archiving: blocks into segments, records erasure-coded into KZG-committed pieces, reconstruction."""

@@ -1,0 +1,1 @@
+"""The distributed storage network: Kademlia keys and distance, and the cache policy of piece caches."""

@@ -1,0 +1,1 @@
+"""Farming: slot challenges, audits, proving, the Solution container, solution ranges and verification."""

@@ -1,0 +1,1 @@
+"""Objects in archived history: payloads, object mappings and reading objects back from pieces."""

@@ -1,0 +1,1 @@
+"""Plotting: sector ids, verifiable piece selection, record encoding and reading pieces back from sectors."""

@@ -1,1 +1,1 @@
-"""Plain classes for each role: I/O around protocol/; Ray wiring lives in clusters/build.py."""
+"""Plain classes for each role: I/O around protocol/; Ray wiring lives in network/compose.py."""

@@ -14,13 +14,13 @@ from ray.exceptions import GetTimeoutError, RayActorError
 from ray.util import metrics as ray_metrics
 
 from autonomys.actors.errors import ActorUnavailable
+from autonomys.actors.farming.metrics import FarmMetrics
 from autonomys.actors.messages import (
     ScheduleParametersChangeRequest,
     ScheduleParametersChangeResponse,
     SlotNotification,
     TimekeeperStatus,
 )
-from autonomys.actors.metrics import FarmMetrics
 from autonomys.protocol.timekeeper.pot import GossipProof
 
 DEFAULT_TIMEOUT = 30.0
@@ -120,8 +120,8 @@ class TimekeeperClient:
 class RayRecordCommitter:
     """Fans record commitments out to Ray tasks (one record per task: ~0.6 s of MSM each at MAINNET size).
 
-    `remote_commit` is the Ray remote function built in clusters/build.py from
-    actors.archiver.commit_raw_records; `max_in_flight` bounds the records submitted at once.
+    `remote_commit` is the Ray remote function built in network/compose.py from
+    actors.archiving.archiver.commit_raw_records; `max_in_flight` bounds the records submitted at once.
     """
 
     def __init__(self, remote_commit: Any, setup: Any, params: Any, max_in_flight: int = 4) -> None:
@@ -213,7 +213,7 @@ class FarmerClient(ActorClient):
 
 
 class RayRecordEncoder:
-    """Fans record encoding out to Ray tasks (`remote_encode` wraps actors.plotter.encode_record_jobs).
+    """Fans record encoding out to Ray tasks (`remote_encode` wraps actors.plotting.plotter.encode_record_jobs).
 
     The window of tasks in flight is re-read from `capacity()` for every sector, so plotting workers
     (or machines advertising the plotting resource) added to a running cluster are used at once.

@@ -46,7 +46,7 @@ def measure_floor(kzg, records: int) -> float:
 
 
 def measure_ray(setup: KzgSetup, raw_records: list[bytes], workers: int) -> float:
-    from autonomys.clusters.build import create_record_committer
+    from autonomys.network.compose import create_record_committer
 
     committer = create_record_committer(setup, PARAMS, workers)
     committer(raw_records[:1])  # warm the workers' setup cache
@@ -88,8 +88,8 @@ def main() -> None:
           f"  (commitments {commit_scaled:.1f} s, extension+witnesses+pieces {rest:.1f} s)")
 
     if not arguments.skip_ray:
-        from autonomys.clusters.launch import local_ray
-        from autonomys.clusters.spec import ClusterSpec
+        from autonomys.network.launch import local_ray
+        from autonomys.network.spec import ClusterSpec
 
         with local_ray(ClusterSpec(), num_cpus=2):
             one = measure_ray(setup, raw_records[: arguments.records], 1)

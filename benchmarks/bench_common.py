@@ -10,7 +10,7 @@ from collections.abc import Callable
 from pathlib import Path
 from typing import TypeVar
 
-from autonomys.actors.history import ArchiveHistory
+from autonomys.actors.archiving.history import ArchiveHistory
 from autonomys.actors.kzg_setup import KzgSetup
 from autonomys.protocol.params import Params
 
@@ -61,7 +61,7 @@ class Summary:
 def prepare_history(work_dir: Path, setup: KzgSetup, label: str, params: Params) -> ArchiveHistory:
     """One archived segment of synthetic history (MAINNET archiving sizes, the same as DEV), cached per setup
     under work_dir/network-<label> (about 1.5 min on 2 cores the first time)."""
-    from autonomys.clusters.synth import synthesize_history
+    from autonomys.network.synth import synthesize_history
 
     network = work_dir / f"network-{label}"
     if not (network / "archiver").exists():

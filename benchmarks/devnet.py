@@ -19,7 +19,7 @@
   audit    FarmerCore.audit of every MINIMAL farm over 2000 slots in this process, next to each slot duration
            (the share of slots whose audit fits in the slot; with several farmers, the slowest of them in that
            slot, since each farmer audits in its own process).
-  ray      a real local Ray instance built through clusters/build.py: timekeeper + node + 1, then 2 farmer
+  ray      a real local Ray instance built through network/compose.py: timekeeper + node + 1, then 2 farmer
            actors (MINIMAL farms of --sectors sectors, plotted beforehand in this process), at each slot
            duration of --durations (PoT slot iterations from this CPU's measured AES rate), --slots slots
            each. Limit: the slots the timekeeper proved. Reported: slots/s achieved (against the target
@@ -59,12 +59,12 @@ from devnet_import import (
     solution_range_for,
 )
 
-from autonomys.actors.calibration import measure_chain_rate
 from autonomys.actors.clock import MonotonicClock
-from autonomys.actors.farm import Farm
-from autonomys.actors.farmer_core import FarmerCore
+from autonomys.actors.farming.farm import Farm
+from autonomys.actors.farming.farmer_core import FarmerCore
 from autonomys.actors.kzg_setup import setup_for
 from autonomys.actors.messages import FarmingSlot
+from autonomys.actors.timekeeper.calibration import measure_chain_rate
 from autonomys.protocol.consensus.chain_blocks import Block
 from autonomys.protocol.consensus.chain_state import genesis_state
 from autonomys.protocol.constants import POT_ITERATIONS_MULTIPLE
@@ -146,10 +146,10 @@ class RunResult:
 
 def ray_run(spec, run: str, farms: list[Path], keys: list[bytes], encoded: list[float], headers: list,
             duration: float, iterations: int, slots: int, scratch: Path) -> RunResult:  # fmt: skip
-    from autonomys.actors.farmer import FarmerConfig
-    from autonomys.actors.node_service import NodeConfig
-    from autonomys.actors.timekeeper import TimekeeperConfig
-    from autonomys.clusters.build import create_farmer, create_node, create_timekeeper
+    from autonomys.actors.consensus.node_service import NodeConfig
+    from autonomys.actors.farming.farmer import FarmerConfig
+    from autonomys.actors.timekeeper.service import TimekeeperConfig
+    from autonomys.network.compose import create_farmer, create_node, create_timekeeper
 
     count = len(farms)
     data = scratch / f"run-{run}"
@@ -286,8 +286,8 @@ def report_run(result: RunResult, summary: Summary) -> None:
 def measure_ray(arguments: argparse.Namespace, farms: list[Path], encoded: list[float], headers: list,
                 scratch: Path, summary: Summary, work: float | None) -> None:  # fmt: skip
     """`work`: seconds of farmer and node work per slot measured in this process (None when not measured)."""
-    from autonomys.clusters.launch import local_ray
-    from autonomys.clusters.spec import ClusterSpec
+    from autonomys.network.launch import local_ray
+    from autonomys.network.spec import ClusterSpec
 
     rate = measure_chain_rate(MonotonicClock())
     print(f"ray      AES chain rate here {rate / 1e6:.1f} M it/s (slot iterations = rate x duration)", flush=True)

@@ -15,16 +15,16 @@ from pathlib import Path
 import blake3
 from bench_common import Summary, ms, prepare_history, timed
 
-from autonomys.actors.archiver import Archiver
-from autonomys.actors.farm import Farm, compute_farm_size
-from autonomys.actors.farm_check import compute_encoded_chunks_per_s_bucket
-from autonomys.actors.farmer_core import FarmerCore
-from autonomys.actors.history import ArchiverHistory
+from autonomys.actors.archiving.archiver import Archiver
+from autonomys.actors.archiving.history import ArchiverHistory
+from autonomys.actors.archiving.piece_store import SegmentPieceFiles
+from autonomys.actors.consensus.node import Node
+from autonomys.actors.consensus.node_store import NodeStore
+from autonomys.actors.farming.farm import Farm, compute_farm_size
+from autonomys.actors.farming.farm_check import compute_encoded_chunks_per_s_bucket
+from autonomys.actors.farming.farmer_core import FarmerCore
 from autonomys.actors.kzg_setup import KzgSetup, load_kzg, setup_for
-from autonomys.actors.node import Node
-from autonomys.actors.node_store import NodeStore
-from autonomys.actors.piece_store import SegmentPieceFiles
-from autonomys.actors.plotter import LocalRecordEncoder, Plotter
+from autonomys.actors.plotting.plotter import LocalRecordEncoder, Plotter
 from autonomys.actors.storage import MemoryKVStore, RocksKVStore
 from autonomys.protocol.consensus import chain
 from autonomys.protocol.consensus.chain_blocks import Block

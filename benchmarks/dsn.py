@@ -44,21 +44,21 @@ from pathlib import Path
 from bench_common import CEREMONY, Summary, median, ms, percentile, prepare_history, timed
 from dsn_rebuild import measure_reconstruction
 
-from autonomys.actors.archiver import Archiver
-from autonomys.actors.cache_peer import CACHE_DIRECTORY, IDENTITY_FILE, CachePeerConfig
-from autonomys.actors.cache_peer_service import CachePeerServiceConfig
-from autonomys.actors.dsn import DsnDirectory, DsnNames
-from autonomys.actors.farm import Farm
+from autonomys.actors.archiving.archiver import Archiver
+from autonomys.actors.archiving.history import ArchiveHistory, synthetic_block
+from autonomys.actors.archiving.piece_store import SegmentPieceFiles
+from autonomys.actors.dsn.cache_peer import CACHE_DIRECTORY, IDENTITY_FILE, CachePeerConfig
+from autonomys.actors.dsn.cache_peer_service import CachePeerServiceConfig
+from autonomys.actors.dsn.directory import DsnDirectory, DsnNames
+from autonomys.actors.dsn.peer_identity import PeerIdentity
+from autonomys.actors.dsn.piece_cache import PieceCacheStore
+from autonomys.actors.dsn.piece_getter import NamedSource, PieceGetter, PieceSources
+from autonomys.actors.farming.farm import Farm
+from autonomys.actors.farming.plot_reader import PlotPieceReader
 from autonomys.actors.handles import CachePeerLinkHandle, call
-from autonomys.actors.history import ArchiveHistory, synthetic_block
 from autonomys.actors.kzg_setup import load_kzg, setup_for
-from autonomys.actors.objects import ObjectClient, dev_account
-from autonomys.actors.peer_identity import PeerIdentity
-from autonomys.actors.piece_cache import PieceCacheStore
-from autonomys.actors.piece_getter import NamedSource, PieceGetter, PieceSources
-from autonomys.actors.piece_store import SegmentPieceFiles
-from autonomys.actors.plot_reader import PlotPieceReader
-from autonomys.actors.plotter import LocalRecordEncoder, Plotter, thread_pos_table
+from autonomys.actors.objects.client import ObjectClient, dev_account
+from autonomys.actors.plotting.plotter import LocalRecordEncoder, Plotter, thread_pos_table
 from autonomys.actors.storage import RocksKVStore
 from autonomys.protocol.archiving.archived_segment import is_piece_valid
 from autonomys.protocol.archiving.pieces import compute_piece_position
@@ -140,7 +140,7 @@ def start_actor(cls: type, name: str, *args: object):  # noqa: ANN201 - a Ray ac
 def start_cache_peers(spec, tag: str, data_dir: Path, params: Params, setup, history: ArchiveHistory, peers: int,
                       capacity: int, scratch: Path) -> tuple[list[str], dict[str, set[int]], float]:  # fmt: skip
     """Peers holding the `capacity` pieces nearest their ids, written in-process first; (names, held, seconds)."""
-    from autonomys.clusters.build import create_cache_peer
+    from autonomys.network.compose import create_cache_peer
 
     started = time.perf_counter()
     server = f"history-{tag}"
@@ -355,8 +355,8 @@ class MappedNode:
 
 
 def measure_objects(arguments, spec, setup, kzg, scratch: Path, summary: Summary) -> None:
-    from autonomys.clusters.build import create_record_committer
-    from autonomys.clusters.spec import SMALL_RECORD_CHUNKS
+    from autonomys.network.compose import create_record_committer
+    from autonomys.network.spec import SMALL_RECORD_CHUNKS
 
     params = PRESETS[arguments.object_preset]
     size = int(arguments.object_mib * MIB)
@@ -482,9 +482,9 @@ def main() -> None:
             measure_reconstruction(arguments, kzg, history, summary)
         if arguments.skip_l2 and arguments.skip_objects:
             return
-        from autonomys.clusters.launch import local_ray
-        from autonomys.clusters.spec import ClusterSpec
-        from autonomys.clusters.synth import synthesize_history
+        from autonomys.network.launch import local_ray
+        from autonomys.network.spec import ClusterSpec
+        from autonomys.network.synth import synthesize_history
 
         minimal_setup = setup_for(MINIMAL.record_num_chunks, path)
         if not arguments.skip_l2 and MINIMAL in sizes:

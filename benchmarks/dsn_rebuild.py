@@ -7,8 +7,8 @@ from __future__ import annotations
 
 from bench_common import Summary, median, ms, timed
 
-from autonomys.actors.history import ArchiveHistory
-from autonomys.actors.piece_getter import BATCH_SIZE, NamedSource, PieceGetter, PieceSources
+from autonomys.actors.archiving.history import ArchiveHistory
+from autonomys.actors.dsn.piece_getter import BATCH_SIZE, NamedSource, PieceGetter, PieceSources
 from autonomys.kernels import fr
 from autonomys.protocol.archiving.archived_segment import compute_record_commitment, is_piece_valid, split_piece
 from autonomys.protocol.archiving.piece_batch import are_pieces_valid

@@ -43,12 +43,12 @@ import blake3
 from bench_common import CEREMONY, Summary, median, ms, prepare_history, timed
 from py_arkworks_bls12381 import G1Point, Scalar
 
-from autonomys.actors.farm import PLOT_FILE, Farm
-from autonomys.actors.farmer_core import FarmerCore
-from autonomys.actors.history import ArchiveHistory
+from autonomys.actors.archiving.history import ArchiveHistory
+from autonomys.actors.farming.farm import PLOT_FILE, Farm
+from autonomys.actors.farming.farmer_core import FarmerCore
 from autonomys.actors.kzg_setup import load_kzg, setup_for
 from autonomys.actors.messages import FarmingSlot
-from autonomys.actors.plotter import LocalRecordEncoder, Plotter
+from autonomys.actors.plotting.plotter import LocalRecordEncoder, Plotter
 from autonomys.kernels import pos
 from autonomys.protocol.archiving.pieces import compute_piece_segment_index
 from autonomys.protocol.constants import U64_MAX

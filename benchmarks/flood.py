@@ -32,20 +32,20 @@ import blake3
 from bench_common import Summary, median, percentile, timed
 from devnet_import import PARAMS, encoded_density, minimal_history, output_of, plot_farm, solution_range_for
 
-from autonomys.actors.farm import Farm
-from autonomys.actors.farmer_core import FarmerCore
-from autonomys.actors.identity import FarmerIdentity
-from autonomys.actors.kzg_setup import load_kzg, setup_for
-from autonomys.actors.node import Node
-from autonomys.actors.node_objects import (
+from autonomys.actors.consensus.node import Node
+from autonomys.actors.consensus.node_objects import (
     MAX_TRANSACTION_SIZE,
     RejectedTransaction,
     decode_submitted_transaction,
     validate_pool_transaction,
 )
-from autonomys.actors.node_store import NodeStore
+from autonomys.actors.consensus.node_store import NodeStore
+from autonomys.actors.consensus.transaction_pool import MAX_SENDER_TRANSACTIONS, SENDER_BYTES_SHARE, TransactionPool
+from autonomys.actors.farming.farm import Farm
+from autonomys.actors.farming.farmer_core import FarmerCore
+from autonomys.actors.farming.identity import FarmerIdentity
+from autonomys.actors.kzg_setup import load_kzg, setup_for
 from autonomys.actors.storage import MemoryKVStore
-from autonomys.actors.transaction_pool import MAX_SENDER_TRANSACTIONS, SENDER_BYTES_SHARE, TransactionPool
 from autonomys.protocol.consensus.chain_blocks import (
     MAX_STORE_DATA_SIZE,
     StoreData,

@@ -25,8 +25,8 @@ import time
 from collections import Counter
 from collections.abc import Iterator
 
-from autonomys.actors.gateway import ObjectGateway
-from autonomys.actors.objects import ObjectInfo, ObjectNotFound
+from autonomys.actors.objects.client import ObjectInfo, ObjectNotFound
+from autonomys.actors.objects.gateway import ObjectGateway
 
 OBJECT_ID = bytes(range(32))
 CHUNKS = [bytes([n]) * 65536 for n in range(4)]

@@ -31,10 +31,10 @@ from pathlib import Path
 
 from bench_common import CEREMONY, timed
 
-from autonomys.actors.farm import Farm
-from autonomys.actors.history import ArchiveHistory
+from autonomys.actors.archiving.history import ArchiveHistory
+from autonomys.actors.farming.farm import Farm
 from autonomys.actors.kzg_setup import KzgSetup, load_kzg, setup_for
-from autonomys.actors.plotter import Plotter
+from autonomys.actors.plotting.plotter import Plotter
 from autonomys.kernels import pos
 from autonomys.protocol.archiving.archived_segment import is_piece_valid, split_piece
 from autonomys.protocol.params import MAINNET
@@ -91,7 +91,7 @@ def measure_record(table_seconds: float) -> tuple[float, float, float]:
 
 
 def prepare_history(work_dir: Path, setup: KzgSetup) -> ArchiveHistory:
-    from autonomys.clusters.synth import synthesize_history
+    from autonomys.network.synth import synthesize_history
 
     if not (work_dir / "network" / "archiver").exists():
         print("archiving one MAINNET segment for the sector benchmark (cached in --work-dir)…", flush=True)
@@ -109,9 +109,9 @@ def measure_verify(history: ArchiveHistory, setup: KzgSetup) -> float:
 
 
 def measure_sector(history: ArchiveHistory, setup: KzgSetup, pieces: int, workers: int, work_dir: Path) -> float:
-    from autonomys.clusters.build import create_record_encoder
-    from autonomys.clusters.launch import local_ray
-    from autonomys.clusters.spec import ClusterSpec
+    from autonomys.network.compose import create_record_encoder
+    from autonomys.network.launch import local_ray
+    from autonomys.network.spec import ClusterSpec
 
     params = dataclasses.replace(PARAMS, max_pieces_in_sector=pieces)
     size = compute_sector_size(pieces, params) + compute_sector_metadata_size(params) + 64

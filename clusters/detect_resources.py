@@ -15,7 +15,7 @@ Resources (zero-valued ones are left out, as ClusterSpec.local_resources does):
 Labels: `storage=ssd` when the host has a farm, and `host=<short hostname>` so a topology can pin a
 farm to a host by name.
 
-The resource names must match clusters/spec.py (the unit test checks them).
+The resource names must match network/spec.py (the unit test checks them).
 """
 
 from __future__ import annotations
@@ -28,7 +28,7 @@ import socket
 import sys
 from pathlib import Path
 
-# Names copied from clusters/spec.py: this script cannot import the project.
+# Names copied from network/spec.py: this script cannot import the project.
 TIMEKEEPER_RESOURCE = "timekeeper"
 PLOTTER_RESOURCE = "plotter"
 SSD_RESOURCE = "ssd"

@@ -2,7 +2,7 @@
 
 `load_topology(path)` parses a YAML or JSON file into a frozen `Topology`; every mistake becomes one
 `TopologyError` naming the file, the key and what to write instead. `required_resources(topology)` is
-what the cluster must advertise (clusters/spec.py names the resources) before the bootstrap may create
+what the cluster must advertise (network/spec.py names the resources) before the bootstrap may create
 actors: a request for a resource no node has hangs silently in Ray, so callers check first.
 
 Paths in a topology (data_dir, farm paths) live on the cluster's hosts, not on the machine that reads
@@ -21,8 +21,8 @@ from typing import Any, Literal, get_args
 import yaml
 from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_validator, model_validator
 
-from autonomys.actors.farm import FarmError, plan_farm
-from autonomys.clusters.spec import PLOTTER_RESOURCE, SSD_RESOURCE, TIMEKEEPER_RESOURCE
+from autonomys.actors.farming.farm import FarmError, plan_farm
+from autonomys.network.spec import PLOTTER_RESOURCE, SSD_RESOURCE, TIMEKEEPER_RESOURCE
 from autonomys.protocol.params import PRESETS, get_preset
 
 # Units a size may carry: decimal (kB, MB, GB, TB) and binary (KiB, MiB, GiB, TiB), case-insensitive.

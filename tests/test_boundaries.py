@@ -8,17 +8,20 @@ from pathlib import Path
 import pytest
 
 ROOT = Path(__file__).resolve().parents[1]
-PROJECT_LAYERS = ("protocol", "actors", "kernels", "clusters")
+PROJECT_LAYERS = ("protocol", "actors", "kernels", "network", "cli", "clusters")
 
 # What each layer must never import: top-level module names, or autonomys.<layer> subpackages.
 FORBIDDEN = {
-    "kernels": {"ray", "autonomys.protocol", "autonomys.actors", "autonomys.clusters"},
+    "kernels": {"ray", "autonomys.protocol", "autonomys.actors", "autonomys.network", "autonomys.cli", "autonomys.clusters"},
     "protocol": {
-        "ray", "autonomys.actors", "autonomys.clusters", "time", "random", "secrets", "os", "socket",
-        "asyncio", "threading", "subprocess", "pathlib", "shutil", "io", "tempfile", "rocksdict", "datetime",
+        "ray", "autonomys.actors", "autonomys.network", "autonomys.cli", "autonomys.clusters", "time", "random",
+        "secrets", "os", "socket", "asyncio", "threading", "subprocess", "pathlib", "shutil", "io", "tempfile",
+        "rocksdict", "datetime",
     },
-    "actors": {"autonomys.clusters"},
-    "clusters": set(),
+    "actors": {"autonomys.network", "autonomys.cli", "autonomys.clusters"},
+    "network": {"autonomys.cli", "autonomys.clusters"},
+    "cli": set(),
+    "clusters": {"autonomys.cli"},
 }  # fmt: skip
 # I/O builtins protocol code may not call.
 FORBIDDEN_PROTOCOL_CALLS = {"open", "input", "print"}
@@ -59,10 +62,10 @@ def test_layer_imports(layer: str) -> None:
     assert problems == []
 
 
-def test_nothing_imports_clusters() -> None:
-    for layer in ("protocol", "actors", "kernels"):
+def test_nothing_imports_the_command_line() -> None:
+    for layer in ("protocol", "actors", "kernels", "network", "clusters"):
         for path in layer_files(layer):
-            assert not any(violates(m, {"autonomys.clusters"}) for m in imported_modules(ast.parse(path.read_text())))
+            assert not any(violates(m, {"autonomys.cli"}) for m in imported_modules(ast.parse(path.read_text())))
 
 
 def test_protocol_calls_no_io_builtins() -> None:
@@ -75,8 +78,8 @@ def test_protocol_calls_no_io_builtins() -> None:
 
 
 def test_ray_calls_live_in_handles_and_build_only() -> None:
-    allowed = {ROOT / "actors" / "handles.py", ROOT / "clusters" / "build.py", ROOT / "clusters" / "launch.py"}
-    for layer in ("actors", "clusters"):
+    allowed = {ROOT / "actors" / "handles.py", ROOT / "network" / "compose.py", ROOT / "network" / "launch.py"}
+    for layer in ("actors", "network", "cli", "clusters"):
         for path in layer_files(layer):
             if path in allowed:
                 continue

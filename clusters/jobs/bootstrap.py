@@ -30,9 +30,17 @@ from typing import Any
 from pydantic import ValidationError
 
 from autonomys.actors.errors import ActorUnavailable
-from autonomys.actors.farm import FarmError
+from autonomys.actors.farming.farm import FarmError
 from autonomys.actors.storage import StorageError
-from autonomys.clusters.genesis import (
+from autonomys.clusters.topology import (
+    FarmConfig,
+    Topology,
+    TopologyError,
+    compute_missing_resources,
+    load_topology,
+    required_resources,
+)
+from autonomys.network.genesis import (
     ConfigError,
     GenesisConfig,
     load_genesis,
@@ -40,7 +48,7 @@ from autonomys.clusters.genesis import (
     prepare_data_dir,
     write_genesis,
 )
-from autonomys.clusters.launch import (
+from autonomys.network.launch import (
     NODE_NAME,
     ClusterUnreachable,
     FarmPlan,
@@ -51,15 +59,7 @@ from autonomys.clusters.launch import (
     named_actors,
     start_roles,
 )
-from autonomys.clusters.spec import ARCHIVER_NAME, CACHE_PREFIX, SSD_RESOURCE, TIMEKEEPER_NAME, ClusterSpec
-from autonomys.clusters.topology import (
-    FarmConfig,
-    Topology,
-    TopologyError,
-    compute_missing_resources,
-    load_topology,
-    required_resources,
-)
+from autonomys.network.spec import ARCHIVER_NAME, CACHE_PREFIX, SSD_RESOURCE, TIMEKEEPER_NAME, ClusterSpec
 from autonomys.protocol.errors import ProtocolError
 from autonomys.protocol.params import get_preset
 

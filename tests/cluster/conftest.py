@@ -9,7 +9,7 @@ from pathlib import Path
 
 import pytest
 
-from autonomys.clusters.spec import ClusterSpec
+from autonomys.network.spec import ClusterSpec
 
 TESTS_DIR = str(Path(__file__).resolve().parents[1])
 

@@ -20,12 +20,12 @@ import ray  # noqa: E402
 from ray.cluster_utils import Cluster  # noqa: E402
 from ray.util.state import list_actors  # noqa: E402
 
-from autonomys.actors.farm import Farm  # noqa: E402
-from autonomys.actors.farmer import FarmerConfig  # noqa: E402
+from autonomys.actors.farming.farm import Farm  # noqa: E402
+from autonomys.actors.farming.farmer import FarmerConfig  # noqa: E402
 from autonomys.actors.kzg_setup import KzgSetup, load_kzg  # noqa: E402
-from autonomys.actors.timekeeper import TimekeeperConfig  # noqa: E402
-from autonomys.clusters.build import create_farmer, create_timekeeper  # noqa: E402
-from autonomys.clusters.spec import ClusterSpec  # noqa: E402
+from autonomys.actors.timekeeper.service import TimekeeperConfig  # noqa: E402
+from autonomys.network.compose import create_farmer, create_timekeeper  # noqa: E402
+from autonomys.network.spec import ClusterSpec  # noqa: E402
 from autonomys.protocol.params import MINIMAL  # noqa: E402
 from autonomys.protocol.timekeeper.pot import PotSeed  # noqa: E402
 

@@ -9,12 +9,12 @@ from pathlib import Path
 import pytest
 import ray
 
-from autonomys.actors.archiver import Archiver, ArchiverConfig
+from autonomys.actors.archiving.archiver import Archiver, ArchiverConfig
+from autonomys.actors.archiving.piece_store import SegmentPieceFiles
 from autonomys.actors.kzg_setup import KzgSetup, load_kzg
-from autonomys.actors.piece_store import SegmentPieceFiles
 from autonomys.actors.storage import MemoryKVStore
-from autonomys.clusters.build import create_archiver
-from autonomys.clusters.spec import ClusterSpec
+from autonomys.network.compose import create_archiver
+from autonomys.network.spec import ClusterSpec
 from autonomys.protocol.archiving.archived_segment import is_piece_valid
 from autonomys.protocol.archiving.pieces import compute_first_piece_index
 from autonomys.protocol.params import MINIMAL

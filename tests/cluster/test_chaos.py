@@ -14,12 +14,12 @@ from pathlib import Path
 import pytest
 import ray
 
-from autonomys.actors.dsn import DsnNames, build_piece_getter
+from autonomys.actors.dsn.directory import DsnNames, build_piece_getter
 from autonomys.actors.handles import NodeHistoryHandle, NodeObjectsHandle
 from autonomys.actors.kzg_setup import load_kzg, setup_for
-from autonomys.actors.objects import ObjectClient, dev_account
-from autonomys.clusters.launch import NODE_NAME, Devnet, prepare_network
-from autonomys.clusters.spec import ARCHIVER_NAME, ClusterSpec
+from autonomys.actors.objects.client import ObjectClient, dev_account
+from autonomys.network.launch import NODE_NAME, Devnet, prepare_network
+from autonomys.network.spec import ARCHIVER_NAME, ClusterSpec
 from autonomys.protocol.consensus.chain_blocks import Block
 from autonomys.protocol.farming.solutions import compute_proof_of_space_size
 

@@ -26,8 +26,8 @@ from pathlib import Path
 
 import pytest
 
-from autonomys.actors.farm import compute_farm_size
-from autonomys.clusters.cli_cluster import free_ports
+from autonomys.actors.farming.farm import compute_farm_size
+from autonomys.cli.cluster import free_ports
 from autonomys.protocol.params import MINIMAL
 
 pytestmark = pytest.mark.cluster

@@ -13,17 +13,17 @@ from pathlib import Path
 
 import pytest
 
-from autonomys.actors.archiver import ArchiverConfig
-from autonomys.actors.cache_peer import IDENTITY_FILE, CachePeerConfig
-from autonomys.actors.cache_peer_service import CachePeerServiceConfig
-from autonomys.actors.dsn import DsnDirectory, DsnNames
+from autonomys.actors.archiving.archiver import ArchiverConfig
+from autonomys.actors.archiving.history import HeadersHistory, synthetic_block
+from autonomys.actors.dsn.cache_peer import IDENTITY_FILE, CachePeerConfig
+from autonomys.actors.dsn.cache_peer_service import CachePeerServiceConfig
+from autonomys.actors.dsn.directory import DsnDirectory, DsnNames
+from autonomys.actors.dsn.peer_identity import write_seed_durably
+from autonomys.actors.dsn.piece_getter import LastSegmentSource, NamedSource, PieceGetter, PieceSources
 from autonomys.actors.handles import ArchiverPiecesHandle, CachePeerClient, CachePeerLinkHandle
-from autonomys.actors.history import HeadersHistory, synthetic_block
 from autonomys.actors.kzg_setup import KzgSetup, load_kzg
-from autonomys.actors.peer_identity import write_seed_durably
-from autonomys.actors.piece_getter import LastSegmentSource, NamedSource, PieceGetter, PieceSources
-from autonomys.clusters.build import create_archiver, create_cache_peer
-from autonomys.clusters.spec import ClusterSpec
+from autonomys.network.compose import create_archiver, create_cache_peer
+from autonomys.network.spec import ClusterSpec
 from autonomys.protocol.params import MINIMAL
 
 pytestmark = pytest.mark.cluster

@@ -13,11 +13,11 @@ from pathlib import Path
 
 import pytest
 
-from autonomys.actors.farmer import FarmerConfig
+from autonomys.actors.farming.farmer import FarmerConfig
 from autonomys.actors.kzg_setup import KzgSetup, load_kzg
-from autonomys.actors.timekeeper import TimekeeperConfig
-from autonomys.clusters.build import create_farmer, create_timekeeper
-from autonomys.clusters.spec import ClusterSpec
+from autonomys.actors.timekeeper.service import TimekeeperConfig
+from autonomys.network.compose import create_farmer, create_timekeeper
+from autonomys.network.spec import ClusterSpec
 from autonomys.protocol.archiving.pieces import compute_piece_segment_index
 from autonomys.protocol.farming.solution_range import compute_voting_solution_range
 from autonomys.protocol.farming.solutions import Solution, compute_solution_piece_index, verify_solution

@@ -9,13 +9,13 @@ from pathlib import Path
 
 import pytest
 
-from autonomys.actors.farm import Farm
-from autonomys.actors.farmer import FarmerConfig
+from autonomys.actors.consensus.node_service import NodeConfig
+from autonomys.actors.farming.farm import Farm
+from autonomys.actors.farming.farmer import FarmerConfig
 from autonomys.actors.kzg_setup import KzgSetup, load_kzg
-from autonomys.actors.node_service import NodeConfig
-from autonomys.actors.timekeeper import TimekeeperConfig
-from autonomys.clusters.build import create_farmer, create_node, create_timekeeper
-from autonomys.clusters.spec import ClusterSpec
+from autonomys.actors.timekeeper.service import TimekeeperConfig
+from autonomys.network.compose import create_farmer, create_node, create_timekeeper
+from autonomys.network.spec import ClusterSpec
 from autonomys.protocol.consensus.chain_state import genesis_state
 from autonomys.protocol.timekeeper.pot import PotSeed
 from helpers.farms import encoded_chunks_per_s_bucket, plotted_farm

@@ -7,10 +7,10 @@ from pathlib import Path
 
 import pytest
 
-from autonomys.actors.farm import Farm
+from autonomys.actors.farming.farm import Farm
 from autonomys.actors.kzg_setup import KzgSetup, load_kzg
-from autonomys.actors.plotter import LocalRecordEncoder, Plotter
-from autonomys.clusters.build import create_record_encoder
+from autonomys.actors.plotting.plotter import LocalRecordEncoder, Plotter
+from autonomys.network.compose import create_record_encoder
 from autonomys.protocol.params import MINIMAL
 from autonomys.protocol.plotting.sectors import compute_sector_metadata_size, compute_sector_size
 from helpers.history import archived_history

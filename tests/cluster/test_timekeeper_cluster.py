@@ -10,9 +10,9 @@ import pytest
 import ray
 
 from autonomys.actors.messages import ScheduleParametersChangeRequest
-from autonomys.actors.timekeeper import TimekeeperConfig
-from autonomys.clusters.build import create_timekeeper
-from autonomys.clusters.spec import ClusterSpec
+from autonomys.actors.timekeeper.service import TimekeeperConfig
+from autonomys.network.compose import create_timekeeper
+from autonomys.network.spec import ClusterSpec
 from autonomys.protocol.timekeeper.pot import PotParametersChange
 from helpers.recording import GENESIS, PARAMS, RecordingSubscriber
 

@@ -4,10 +4,10 @@ from __future__ import annotations
 
 from pathlib import Path
 
-from autonomys.actors.farm import Farm, compute_farm_size
-from autonomys.actors.farm_check import compute_encoded_chunks_per_s_bucket
+from autonomys.actors.farming.farm import Farm, compute_farm_size
+from autonomys.actors.farming.farm_check import compute_encoded_chunks_per_s_bucket
 from autonomys.actors.kzg_setup import KzgSetup
-from autonomys.actors.plotter import LocalRecordEncoder, Plotter
+from autonomys.actors.plotting.plotter import LocalRecordEncoder, Plotter
 from autonomys.protocol.params import Params
 from helpers.history import ArchivedHistory
 

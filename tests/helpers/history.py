@@ -4,9 +4,9 @@ from __future__ import annotations
 
 from pathlib import Path
 
-from autonomys.actors.archiver import Archiver
-from autonomys.actors.history import ArchiverHistory
-from autonomys.actors.piece_store import SegmentPieceFiles
+from autonomys.actors.archiving.archiver import Archiver
+from autonomys.actors.archiving.history import ArchiverHistory
+from autonomys.actors.archiving.piece_store import SegmentPieceFiles
 from autonomys.actors.storage import MemoryKVStore
 from autonomys.protocol.kzg import Kzg
 from autonomys.protocol.params import Params

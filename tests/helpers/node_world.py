@@ -6,13 +6,13 @@ from __future__ import annotations
 import random
 from pathlib import Path
 
-from autonomys.actors.archiver import Archiver
-from autonomys.actors.history import ArchiverHistory
+from autonomys.actors.archiving.archiver import Archiver
+from autonomys.actors.archiving.history import ArchiverHistory
+from autonomys.actors.archiving.piece_store import SegmentPieceFiles
+from autonomys.actors.consensus.node import ConfirmedBlockSink, Node
+from autonomys.actors.consensus.node_store import NodeStore
 from autonomys.actors.messages import FarmerSolution
-from autonomys.actors.node import ConfirmedBlockSink, Node
-from autonomys.actors.node_store import NodeStore
-from autonomys.actors.objects import dev_account
-from autonomys.actors.piece_store import SegmentPieceFiles
+from autonomys.actors.objects.client import dev_account
 from autonomys.actors.storage import MemoryKVStore
 from autonomys.protocol.consensus.chain import Block
 from autonomys.protocol.constants import U64_MAX

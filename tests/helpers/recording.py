@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from autonomys.actors.messages import SlotNotification
-from autonomys.actors.pot_verifier import PotVerifier
+from autonomys.actors.timekeeper.verifier import PotVerifier
 from autonomys.protocol.errors import ProtocolError
 from autonomys.protocol.params import MINIMAL
 from autonomys.protocol.timekeeper.pot import PotParametersChange, PotSeed

@@ -1,4 +1,4 @@
-"""actors.peer_identity, actors.piece_cache and actors.cache_peer: storage, syncing, verification, routing."""
+"""actors.dsn.peer_identity, actors.dsn.piece_cache and actors.dsn.cache_peer: storage, syncing, verification, routing."""
 
 from __future__ import annotations
 
@@ -10,11 +10,16 @@ from pathlib import Path
 
 import pytest
 
-from autonomys.actors.archiver import SegmentHeaderNotification
-from autonomys.actors.cache_peer import CachePeer, CachePeerConfig
+from autonomys.actors.archiving.archiver import SegmentHeaderNotification
+from autonomys.actors.dsn.cache_peer import CachePeer, CachePeerConfig
+from autonomys.actors.dsn.peer_identity import (
+    PeerIdentity,
+    PeerIdentityError,
+    verify_peer_signature,
+    write_seed_durably,
+)
+from autonomys.actors.dsn.piece_cache import CACHE_FILE, CacheFull, PieceCacheStore, WrongPieceSize
 from autonomys.actors.kzg_setup import KzgSetup, load_kzg
-from autonomys.actors.peer_identity import PeerIdentity, PeerIdentityError, verify_peer_signature, write_seed_durably
-from autonomys.actors.piece_cache import CACHE_FILE, CacheFull, PieceCacheStore, WrongPieceSize
 from autonomys.protocol.archiving.archived_segment import is_piece_valid
 from autonomys.protocol.dsn.piece_cache import compute_kademlia_key, compute_piece_distance, select_closest_pieces
 from autonomys.protocol.params import MINIMAL

@@ -8,8 +8,8 @@ from pathlib import Path
 import pytest
 from click.testing import CliRunner
 
-from autonomys.clusters.cli import main
-from autonomys.clusters.genesis import ConfigError, load_or_create_genesis, prepare_data_dir
+from autonomys.cli.main import main
+from autonomys.network.genesis import ConfigError, load_or_create_genesis, prepare_data_dir
 
 SEED = "d666ccd8d593c23da8db6b5b1413b13a"
 

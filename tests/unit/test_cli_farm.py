@@ -7,8 +7,8 @@ from pathlib import Path
 import pytest
 from click.testing import CliRunner
 
-from autonomys.clusters.cli import main
-from autonomys.clusters.cli_farm import ByteSize
+from autonomys.cli.farm import ByteSize
+from autonomys.cli.main import main
 
 
 def run(*args: str) -> tuple[int, str]:

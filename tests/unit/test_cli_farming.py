@@ -10,13 +10,13 @@ from pathlib import Path
 import pytest
 from click.testing import CliRunner
 
-from autonomys.actors.farm import PLOT_FILE, Farm
-from autonomys.actors.farmer import STATUS_FILE, write_status_file
-from autonomys.actors.history import ArchiveHistory
+from autonomys.actors.archiving.history import ArchiveHistory
+from autonomys.actors.farming.farm import PLOT_FILE, Farm
+from autonomys.actors.farming.farmer import STATUS_FILE, write_status_file
 from autonomys.actors.kzg_setup import KzgSetup
 from autonomys.actors.messages import CorruptSector, FarmerStatus
-from autonomys.clusters.cli import main
-from autonomys.clusters.cli_farming import describe_farmer_status, format_age, format_duration
+from autonomys.cli.main import main
+from autonomys.cli.plots import describe_farmer_status, format_age, format_duration
 from autonomys.protocol.params import MINIMAL
 from autonomys.protocol.plotting.sectors import compute_sector_layout
 from helpers.farms import farm_size, plotted_farm

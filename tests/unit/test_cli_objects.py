@@ -6,9 +6,9 @@ from pathlib import Path
 
 from click.testing import CliRunner
 
-from autonomys.clusters.cli import main
-from autonomys.clusters.dsn_launch import dsn_names, plan_caches
-from autonomys.clusters.spec import ClusterSpec
+from autonomys.cli.main import main
+from autonomys.network.caches import dsn_names, plan_caches
+from autonomys.network.spec import ClusterSpec
 from autonomys.protocol.params import DEV, MINIMAL
 
 

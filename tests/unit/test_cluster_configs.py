@@ -4,7 +4,7 @@
   `validate_config` (the JSON schema `ray up` applies). Both read only files shipped in the wheel. `ray up`
   then runs the provider's `fillout_available_node_types_resources` and `bootstrap_config`, which for AWS
   need boto3 and credentials (instance-type lookups, IAM, subnets): those are not run here.
-- The start commands advertise what the roles of clusters/spec.py ask for: on premises through the files
+- The start commands advertise what the roles of network/spec.py ask for: on premises through the files
   clusters/detect_resources.py writes (run here as a subprocess with the standard library only), on AWS
   through each node type's `resources` and `labels`.
 - The topology model: the example loads, and each mistake raises TopologyError naming key and fix.
@@ -28,7 +28,6 @@ import yaml
 from ray.autoscaler._private.util import prepare_config, validate_config
 
 from autonomys.clusters import detect_resources
-from autonomys.clusters.spec import PLOTTER_RESOURCE, SSD_RESOURCE, TIMEKEEPER_RESOURCE, ClusterSpec
 from autonomys.clusters.topology import (
     Topology,
     TopologyError,
@@ -37,6 +36,7 @@ from autonomys.clusters.topology import (
     parse_size,
     required_resources,
 )
+from autonomys.network.spec import PLOTTER_RESOURCE, SSD_RESOURCE, TIMEKEEPER_RESOURCE, ClusterSpec
 
 ROOT = Path(__file__).resolve().parents[2]
 CLUSTERS = ROOT / "clusters"

@@ -8,11 +8,11 @@ from pathlib import Path
 
 import pytest
 
-from autonomys.actors.cache_peer import CachePeer, CachePeerConfig
-from autonomys.actors.dsn import DsnDirectory
+from autonomys.actors.dsn.cache_peer import CachePeer, CachePeerConfig
+from autonomys.actors.dsn.directory import DsnDirectory
+from autonomys.actors.dsn.peer_identity import write_seed_durably
+from autonomys.actors.dsn.piece_getter import NamedSource, PieceGetter, PieceSources
 from autonomys.actors.kzg_setup import KzgSetup, load_kzg
-from autonomys.actors.peer_identity import write_seed_durably
-from autonomys.actors.piece_getter import NamedSource, PieceGetter, PieceSources
 from autonomys.protocol.dsn.kademlia import PeerRecord
 from autonomys.protocol.dsn.piece_cache import compute_distance, compute_kademlia_key, compute_piece_record_key
 from autonomys.protocol.params import MINIMAL
@@ -119,7 +119,7 @@ def test_a_peer_filled_through_a_piece_getter_checks_each_piece_once(
     tmp_path: Path, history: ArchivedHistory, setup: KzgSetup, monkeypatch: pytest.MonkeyPatch
 ) -> None:
     """The getter checks every piece it returns; the peer does not check it a second time (one MSM each)."""
-    import autonomys.actors.cache_peer as cache_peer_module
+    import autonomys.actors.dsn.cache_peer as cache_peer_module
 
     own_checks: list[int] = []
     original = cache_peer_module.is_piece_valid

@@ -8,8 +8,8 @@ from pathlib import Path
 
 import pytest
 
-from autonomys.actors.farm import FARM_FILE, IDENTITY_FILE, METADATA_FILE, PLOT_FILE, Farm, FarmError, plan_farm
-from autonomys.actors.identity import FarmerIdentity, IdentityError, load_or_create_identity, verify_signature
+from autonomys.actors.farming.farm import FARM_FILE, IDENTITY_FILE, METADATA_FILE, PLOT_FILE, Farm, FarmError, plan_farm
+from autonomys.actors.farming.identity import FarmerIdentity, IdentityError, load_or_create_identity, verify_signature
 from autonomys.protocol.params import DEV, MAINNET, MINIMAL
 from autonomys.protocol.plotting.sectors import SectorMetadata, compute_sector_metadata_size, compute_sector_size
 

@@ -1,4 +1,4 @@
-"""actors.farm_check on a small MINIMAL farm: checksums, proof trials, corruption, truncation, benchmarks, expiry."""
+"""actors.farming.farm_check on a small MINIMAL farm: checksums, proof trials, corruption, truncation, benchmarks, expiry."""
 
 from __future__ import annotations
 
@@ -9,8 +9,8 @@ from pathlib import Path
 
 import pytest
 
-from autonomys.actors.farm import PLOT_FILE, Farm, FarmError
-from autonomys.actors.farm_check import (
+from autonomys.actors.farming.farm import PLOT_FILE, Farm, FarmError
+from autonomys.actors.farming.farm_check import (
     TIB,
     FarmCheckError,
     benchmark_audit,
@@ -20,7 +20,7 @@ from autonomys.actors.farm_check import (
     find_sector_checksum_error,
 )
 from autonomys.actors.kzg_setup import KzgSetup, load_kzg
-from autonomys.actors.plotter import is_plotted_sector_expired
+from autonomys.actors.plotting.plotter import is_plotted_sector_expired
 from autonomys.protocol.kzg import Kzg
 from autonomys.protocol.params import MINIMAL
 from autonomys.protocol.plotting.sectors import compute_public_key_hash, compute_sector_layout

@@ -8,11 +8,11 @@ from pathlib import Path
 import pytest
 
 from autonomys.actors.clock import ManualClock
-from autonomys.actors.farm import Farm
-from autonomys.actors.farmer import FarmerConfig, FarmerService, read_status_file
+from autonomys.actors.farming.farm import Farm
+from autonomys.actors.farming.farmer import FarmerConfig, FarmerService, read_status_file
 from autonomys.actors.kzg_setup import KzgSetup, load_kzg
 from autonomys.actors.messages import FarmerSolution, FarmingSlot
-from autonomys.actors.plotter import SectorProgress
+from autonomys.actors.plotting.plotter import SectorProgress
 from autonomys.protocol.constants import U64_MAX
 from autonomys.protocol.farming.solutions import Solution, verify_solution
 from autonomys.protocol.params import MINIMAL
@@ -47,7 +47,7 @@ class RecordingSink:
 
 
 def start(farm_path: Path, setup: KzgSetup, monkeypatch: pytest.MonkeyPatch, **kwargs) -> FarmerService:
-    monkeypatch.setattr("autonomys.actors.farmer.setup_for", lambda chunks, path: setup)
+    monkeypatch.setattr("autonomys.actors.farming.farmer.setup_for", lambda chunks, path: setup)
     config = FarmerConfig(str(farm_path), solution_range=kwargs.pop("solution_range", U64_MAX))
     # Frozen time: the MINIMAL farming deadline (0.2 s) must not expire on a loaded test machine.
     kwargs.setdefault("clock", ManualClock())
@@ -112,7 +112,7 @@ def test_a_restarted_farmer_submits_to_its_sinks_again(farm_path, setup, monkeyp
     def resolve(name: str) -> RecordingSink:
         return sinks.setdefault(name, RecordingSink(name))
 
-    monkeypatch.setattr("autonomys.actors.farmer.setup_for", lambda chunks, path: setup)
+    monkeypatch.setattr("autonomys.actors.farming.farmer.setup_for", lambda chunks, path: setup)
     config = FarmerConfig(str(farm_path), solution_range=U64_MAX, solution_sinks=("node",))
     first = FarmerService(config, sink_resolver=resolve, clock=ManualClock())
     try:
@@ -247,7 +247,7 @@ def test_plotting_takes_a_sector_out_of_audits_and_waits_for_proofs(farm_path, s
 def test_the_default_range_expects_one_block_per_slot_probability(farm_path, setup, monkeypatch) -> None:
     from autonomys.protocol.farming.solution_range import pieces_to_solution_range
 
-    monkeypatch.setattr("autonomys.actors.farmer.setup_for", lambda chunks, path: setup)
+    monkeypatch.setattr("autonomys.actors.farming.farmer.setup_for", lambda chunks, path: setup)
     farmer = FarmerService(FarmerConfig(str(farm_path)))
     try:
         expected = pieces_to_solution_range(SECTORS * PARAMS.max_pieces_in_sector, PARAMS.slot_probability, PARAMS)

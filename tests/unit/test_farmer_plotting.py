@@ -10,11 +10,11 @@ from pathlib import Path
 import pytest
 
 from autonomys.actors.clock import ManualClock
-from autonomys.actors.farm import Farm
-from autonomys.actors.farmer import FarmerConfig, FarmerService
+from autonomys.actors.farming.farm import Farm
+from autonomys.actors.farming.farmer import FarmerConfig, FarmerService
 from autonomys.actors.kzg_setup import KzgSetup, load_kzg
 from autonomys.actors.messages import FarmerStatus, FarmingSlot
-from autonomys.actors.plotter import LocalRecordEncoder, Plotter, RecordJob, RecordResult
+from autonomys.actors.plotting.plotter import LocalRecordEncoder, Plotter, RecordJob, RecordResult
 from autonomys.protocol.constants import U64_MAX
 from autonomys.protocol.farming.solutions import Solution, verify_solution
 from autonomys.protocol.params import MINIMAL
@@ -55,7 +55,7 @@ class GatedEncoder(LocalRecordEncoder):
 
 
 def start(farm_path: Path, setup: KzgSetup, monkeypatch: pytest.MonkeyPatch, **kwargs) -> FarmerService:
-    monkeypatch.setattr("autonomys.actors.farmer.setup_for", lambda chunks, path: setup)
+    monkeypatch.setattr("autonomys.actors.farming.farmer.setup_for", lambda chunks, path: setup)
     # Frozen time: the MINIMAL farming deadline (0.2 s) must not expire on a loaded test machine.
     kwargs.setdefault("clock", ManualClock())
     kwargs.setdefault("encoder", LocalRecordEncoder(PARAMS, setup))

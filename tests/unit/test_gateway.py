@@ -13,8 +13,8 @@ from collections.abc import Iterator
 
 import pytest
 
-from autonomys.actors.gateway import GatewayLimits, GatewayStats, InvalidGatewayLimits, ObjectGateway
-from autonomys.actors.objects import ObjectInfo, ObjectNotFound
+from autonomys.actors.objects.client import ObjectInfo, ObjectNotFound
+from autonomys.actors.objects.gateway import GatewayLimits, GatewayStats, InvalidGatewayLimits, ObjectGateway
 from autonomys.protocol.objects.mappings import ObjectUnavailable
 
 CHUNKS = [b"a" * 1000, b"b" * 1000, b"c" * 17]

@@ -8,13 +8,13 @@ from pathlib import Path
 import blake3
 import pytest
 
-from autonomys.actors import node as node_module
-from autonomys.actors.farm import Farm
-from autonomys.actors.farmer_core import FarmerCore
+from autonomys.actors.consensus import node as node_module
+from autonomys.actors.consensus.node import Node
+from autonomys.actors.consensus.node_store import NodeStore
+from autonomys.actors.farming.farm import Farm
+from autonomys.actors.farming.farmer_core import FarmerCore
 from autonomys.actors.kzg_setup import KzgSetup, load_kzg
 from autonomys.actors.messages import FarmerSolution
-from autonomys.actors.node import Node
-from autonomys.actors.node_store import NodeStore
 from autonomys.actors.storage import MemoryKVStore, RocksKVStore
 from autonomys.protocol.consensus.chain_blocks import Block
 from autonomys.protocol.consensus.chain_state import genesis_state
@@ -270,7 +270,7 @@ def test_headers_of_the_canonical_chain_are_served(history, farmers, setup) -> N
 
 
 def test_the_node_service_serves_segment_headers_and_commitments(tmp_path: Path, history, farmers, setup, monkeypatch) -> None:
-    from autonomys.actors.node_service import NodeConfig, NodeService
+    from autonomys.actors.consensus.node_service import NodeConfig, NodeService
 
     class Archive:
         def on_confirmed_block(self, number: int, block: bytes) -> list:
@@ -279,7 +279,7 @@ def test_the_node_service_serves_segment_headers_and_commitments(tmp_path: Path,
         def segment_headers(self, first: int = 0) -> list:
             return history.archiver.segment_headers(first)
 
-    monkeypatch.setattr("autonomys.actors.node_service.setup_for", lambda chunks, path: setup)
+    monkeypatch.setattr("autonomys.actors.consensus.node_service.setup_for", lambda chunks, path: setup)
     genesis = genesis_for(history, farmers)
     config = NodeConfig(str(tmp_path), PARAMS, genesis.to_bytes(), archiver="archiver")
     service = NodeService(config, archiver_resolver=lambda name: Archive())
@@ -306,8 +306,8 @@ def test_a_gossiped_orphan_makes_the_service_fetch_its_ancestry_from_peers(tmp_p
     """A block whose parents this node missed (a partition, a lost push) is not stranded: the node walks the
     ancestry back from a peer that has it, in batches, skipping a peer that has nothing."""
 
-    from autonomys.actors import node_service
-    from autonomys.actors.node_service import NodeConfig, NodeService
+    from autonomys.actors.consensus import node_service
+    from autonomys.actors.consensus.node_service import NodeConfig, NodeService
 
     monkeypatch.setattr(node_service, "setup_for", lambda chunks, path: setup)
     monkeypatch.setattr(node_service, "SYNC_BATCH", 2)

@@ -10,10 +10,10 @@ from pathlib import Path
 
 import pytest
 
-from autonomys.actors.archiver import Archiver, SegmentHeaderNotification
-from autonomys.actors.node import Node
-from autonomys.actors.node_store import NodeStore
-from autonomys.actors.piece_store import SegmentPieceFiles
+from autonomys.actors.archiving.archiver import Archiver, SegmentHeaderNotification
+from autonomys.actors.archiving.piece_store import SegmentPieceFiles
+from autonomys.actors.consensus.node import Node
+from autonomys.actors.consensus.node_store import NodeStore
 from autonomys.actors.storage import MemoryKVStore
 from autonomys.protocol.archiving.segments import SegmentHeader
 from autonomys.protocol.consensus.chain import build_block

@@ -9,8 +9,8 @@ from pathlib import Path
 
 import pytest
 
+from autonomys.actors.consensus.node_service import NodeConfig, NodeService
 from autonomys.actors.messages import FarmerSolution, FarmingSlot, SlotNotification
-from autonomys.actors.node_service import NodeConfig, NodeService
 from autonomys.protocol.timekeeper.pot import GossipProof, PotSeed, prove_slot
 from autonomys.protocol.timekeeper.pot_state import apply_proof, initialize_pot_state
 from helpers.chain import ChainSetup, make_chain_setup
@@ -81,7 +81,7 @@ def wait_until(predicate, message: str) -> None:  # noqa: ANN001
 def start_service(
     chain: ChainSetup, tmp_path: Path, monkeypatch, timekeeper: Timekeeper, farmer: Farmer
 ) -> NodeService:  # noqa: ANN001
-    monkeypatch.setattr("autonomys.actors.node_service.load_kzg", lambda setup: chain.kzg)
+    monkeypatch.setattr("autonomys.actors.consensus.node_service.load_kzg", lambda setup: chain.kzg)
     world = Chain(chain)
     config = NodeConfig(
         str(tmp_path), PARAMS, world.genesis.to_bytes(), farmers=("farmer",), timekeeper="timekeeper",
@@ -157,7 +157,7 @@ def test_a_damaged_node_store_names_the_file_and_the_fix(chain: ChainSetup, tmp_
 
 
 def test_a_damaged_archive_names_the_file_and_the_fix(tmp_path: Path) -> None:
-    from autonomys.actors.archiver import ArchiverConfig, ArchiverService, segment_header_key
+    from autonomys.actors.archiving.archiver import ArchiverConfig, ArchiverService, segment_header_key
     from autonomys.actors.errors import CorruptStore
     from autonomys.actors.kzg_setup import KzgSetup
     from autonomys.actors.storage import RocksKVStore

@@ -10,10 +10,10 @@ from pathlib import Path
 import blake3
 import pytest
 
-from autonomys.actors.archiver import Archiver
+from autonomys.actors.archiving.archiver import Archiver
 from autonomys.actors.clock import ManualClock
-from autonomys.actors.node import Node
-from autonomys.actors.node_objects import (
+from autonomys.actors.consensus.node import Node
+from autonomys.actors.consensus.node_objects import (
     MAX_TRANSACTION_SIZE,
     REJECT_BAD_NONCE,
     REJECT_BAD_SIGNATURE,
@@ -24,7 +24,8 @@ from autonomys.actors.node_objects import (
     RejectedTransaction,
     decode_submitted_transaction,
 )
-from autonomys.actors.objects import (
+from autonomys.actors.consensus.transaction_pool import TransactionPool
+from autonomys.actors.objects.client import (
     ObjectClient,
     ObjectInfo,
     ObjectNotFound,
@@ -32,7 +33,6 @@ from autonomys.actors.objects import (
     ObjectUnavailable,
     dev_account,
 )
-from autonomys.actors.transaction_pool import TransactionPool
 from autonomys.protocol.consensus.chain import MAX_STORE_DATA_SIZE, get_account
 from autonomys.protocol.consensus.chain_blocks import Transaction
 from autonomys.protocol.objects.mappings import GlobalObject, MalformedObjectId, plan_object, read_object
@@ -347,7 +347,7 @@ def test_the_dev_account_is_deterministic_and_signs() -> None:
 
 
 def test_the_node_service_submits_and_locates(chain: ChainSetup, tmp_path: Path, monkeypatch) -> None:
-    from autonomys.actors.node_service import NodeConfig, NodeService
+    from autonomys.actors.consensus.node_service import NodeConfig, NodeService
 
     mapped = GlobalObject(hash_of(b"archived"), 0, 3)
 
@@ -361,8 +361,8 @@ def test_the_node_service_submits_and_locates(chain: ChainSetup, tmp_path: Path,
         def object_mapping(self, object_hash: bytes) -> GlobalObject | None:
             return mapped if object_hash == mapped.hash else None
 
-    monkeypatch.setattr("autonomys.actors.node_service.setup_for", lambda chunks, path: None)
-    monkeypatch.setattr("autonomys.actors.node_service.load_kzg", lambda setup: chain.kzg)
+    monkeypatch.setattr("autonomys.actors.consensus.node_service.setup_for", lambda chunks, path: None)
+    monkeypatch.setattr("autonomys.actors.consensus.node_service.load_kzg", lambda setup: chain.kzg)
     genesis = make_genesis(chain.headers, [ALICE.public_key], solution_range=SOLUTION_RANGE)
     config = NodeConfig(str(tmp_path), PARAMS, genesis.to_bytes(), archiver="archiver")
     service = NodeService(config, archiver_resolver=lambda name: Archive())

@@ -8,8 +8,8 @@ from pathlib import Path
 import blake3
 import pytest
 
-from autonomys.actors.archiver import Archiver
-from autonomys.actors.piece_store import SegmentPieceFiles
+from autonomys.actors.archiving.archiver import Archiver
+from autonomys.actors.archiving.piece_store import SegmentPieceFiles
 from autonomys.actors.storage import MemoryKVStore, RocksKVStore
 from autonomys.protocol.archiving.archived_segment import split_piece
 from autonomys.protocol.archiving.pieces import (

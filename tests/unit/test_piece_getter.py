@@ -8,17 +8,17 @@ from pathlib import Path
 
 import pytest
 
-from autonomys.actors import piece_getter
-from autonomys.actors.farm import Farm
-from autonomys.actors.kzg_setup import KzgSetup, load_kzg
-from autonomys.actors.piece_getter import (
+from autonomys.actors.dsn import piece_getter
+from autonomys.actors.dsn.piece_getter import (
     LastSegmentSource,
     NamedSource,
     PieceGetter,
     PieceSources,
     PieceUnavailable,
 )
-from autonomys.actors.plot_reader import PlotPieceReader
+from autonomys.actors.farming.farm import Farm
+from autonomys.actors.farming.plot_reader import PlotPieceReader
+from autonomys.actors.kzg_setup import KzgSetup, load_kzg
 from autonomys.protocol.params import MINIMAL
 from helpers.farms import plotted_farm
 from helpers.history import ArchivedHistory

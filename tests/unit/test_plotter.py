@@ -9,10 +9,10 @@ from pathlib import Path
 
 import pytest
 
-from autonomys.actors.farm import Farm
+from autonomys.actors.dsn.piece_getter import NamedSource, PieceGetter, PieceSources
+from autonomys.actors.farming.farm import Farm
 from autonomys.actors.kzg_setup import KzgSetup, load_kzg
-from autonomys.actors.piece_getter import NamedSource, PieceGetter, PieceSources
-from autonomys.actors.plotter import (
+from autonomys.actors.plotting.plotter import (
     STAGES,
     LocalRecordEncoder,
     Plotter,

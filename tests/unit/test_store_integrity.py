@@ -15,16 +15,22 @@ from pathlib import Path
 
 import pytest
 
-from autonomys.actors.cache_peer import CACHE_DIRECTORY, IDENTITY_FILE, CachePeer, CachePeerConfig
+from autonomys.actors.dsn.cache_peer import CACHE_DIRECTORY, IDENTITY_FILE, CachePeer, CachePeerConfig
+from autonomys.actors.dsn.peer_identity import CorruptPeerKey, PeerIdentity, PeerIdentityError
+from autonomys.actors.dsn.piece_cache import CACHE_FILE, DATABASE_DIRECTORY, PieceCacheStore, piece_key
 from autonomys.actors.errors import CorruptStore
-from autonomys.actors.farm import FARM_FILE, METADATA_FILE, PLOT_FILE, CorruptFarm, Farm, FarmError
-from autonomys.actors.farm import IDENTITY_FILE as FARM_IDENTITY_FILE
-from autonomys.actors.identity import FarmerIdentity
+from autonomys.actors.farming.farm import FARM_FILE, METADATA_FILE, PLOT_FILE, CorruptFarm, Farm, FarmError
+from autonomys.actors.farming.farm import IDENTITY_FILE as FARM_IDENTITY_FILE
+from autonomys.actors.farming.identity import FarmerIdentity
 from autonomys.actors.kzg_setup import KzgSetup
-from autonomys.actors.peer_identity import CorruptPeerKey, PeerIdentity, PeerIdentityError
-from autonomys.actors.piece_cache import CACHE_FILE, DATABASE_DIRECTORY, PieceCacheStore, piece_key
 from autonomys.actors.storage import RocksKVStore, StorageError, StoreCorrupted
-from autonomys.actors.timekeeper import STATE_KEY, SUBSCRIBER_PREFIX, Timekeeper, TimekeeperConfig, TimekeeperService
+from autonomys.actors.timekeeper.service import (
+    STATE_KEY,
+    SUBSCRIBER_PREFIX,
+    Timekeeper,
+    TimekeeperConfig,
+    TimekeeperService,
+)
 from autonomys.protocol.dsn.piece_cache import compute_piece_distance
 from autonomys.protocol.params import MINIMAL
 from autonomys.protocol.plotting.sectors import SectorMetadata, compute_sector_metadata_size, compute_sector_size

@@ -5,9 +5,14 @@ from __future__ import annotations
 import pytest
 
 from autonomys.actors.messages import ScheduleParametersChangeRequest, SlotNotification
-from autonomys.actors.pot_verifier import PotVerifier
 from autonomys.actors.storage import MemoryKVStore, RocksKVStore
-from autonomys.actors.timekeeper import MAX_RETRY_INTERVAL_SLOTS, Timekeeper, TimekeeperConfig, TimekeeperService
+from autonomys.actors.timekeeper.service import (
+    MAX_RETRY_INTERVAL_SLOTS,
+    Timekeeper,
+    TimekeeperConfig,
+    TimekeeperService,
+)
+from autonomys.actors.timekeeper.verifier import PotVerifier
 from autonomys.protocol.errors import InvalidProofOfTime, PotInputMismatch
 from autonomys.protocol.params import MINIMAL
 from autonomys.protocol.timekeeper.pot import GossipProof, PotParametersChange, PotSeed

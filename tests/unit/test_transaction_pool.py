@@ -1,6 +1,6 @@
 """The transaction pool: its rejections, its bounds, what a new best block drops, one signature check per
 admission whatever the pool holds, and equality with the slow reference that re-applies pooled transactions
-(actors.node_objects.validate_pool_transaction / compute_account)."""
+(actors.consensus.node_objects.validate_pool_transaction / compute_account)."""
 
 from __future__ import annotations
 
@@ -12,7 +12,7 @@ import pytest
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
-from autonomys.actors.node_objects import (
+from autonomys.actors.consensus.node_objects import (
     REJECT_BAD_NONCE,
     REJECT_BAD_SIGNATURE,
     REJECT_INSUFFICIENT_BALANCE,
@@ -23,7 +23,7 @@ from autonomys.actors.node_objects import (
     compute_account,
     validate_pool_transaction,
 )
-from autonomys.actors.transaction_pool import MAX_POOL_BYTES, MAX_POOL_TRANSACTIONS, TransactionPool
+from autonomys.actors.consensus.transaction_pool import MAX_POOL_BYTES, MAX_POOL_TRANSACTIONS, TransactionPool
 from autonomys.protocol.consensus import chain_transactions
 from autonomys.protocol.consensus.chain import get_account, process_transactions
 from autonomys.protocol.consensus.chain_blocks import MAX_STORE_DATA_SIZE, Transaction

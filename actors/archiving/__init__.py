@@ -1,0 +1,1 @@
+"""The archiver role: confirmed blocks into stored segments and pieces; history views for plotting."""

@@ -1,0 +1,452 @@
+"""NodeService: the Ray-facing node. One event thread drives the `Node` core; everything else enqueues.
+
+Inputs: slots from the timekeeper (`on_slot`), solutions from farmers (`on_solution`), blocks gossiped by
+peers (`on_block`; a block whose parent is unknown makes the node ask its peers for the missing ancestry,
+so a block missed during a partition or a lost push cannot strand the chain behind it), and transactions from clients (`submit_transaction`, checked and pooled at once so a
+rejection reaches the caller). Outputs: a FarmingSlot to every farmer each slot (with the chain's ranges),
+authored blocks to every peer, confirmed blocks to the archiver. Farmers seal the blocks their solutions win
+(`sign_reward`). Peers, farmers and the archiver are named actors resolved through `actors.handles`,
+so a restarted node (which restores its chain from RocksDB) finds them again.
+
+Delivery after restarts: the node subscribes itself to its timekeeper when it starts and whenever slots have
+been silent for `slot_silence_seconds`, and fills any gap in the slots it saw from the timekeeper's recent
+proofs; on start it also takes the solutions its farmers found for slots it may still author. Confirmed blocks
+are handed to the archiver until it has answered for each (Node.archive_confirmed), so neither a crash of the
+node nor of the archiver loses a segment header.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import queue
+import threading
+from collections.abc import Callable
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any, Protocol
+
+from autonomys.actors.consensus.node import ConfirmedBlockSink, ImportOutcome, Node, RewardSigner
+from autonomys.actors.consensus.node_objects import decode_submitted_transaction
+from autonomys.actors.consensus.node_store import NodeStore
+from autonomys.actors.errors import CorruptStore, describe_error
+from autonomys.actors.kzg_setup import load_kzg, setup_for
+from autonomys.actors.messages import FarmerSolution, FarmingSlot, SlotNotification
+from autonomys.actors.storage import RocksKVStore, StoreCorrupted
+from autonomys.protocol.consensus.chain_state import ChainState
+from autonomys.protocol.errors import ProtocolError
+from autonomys.protocol.kzg import Kzg
+from autonomys.protocol.objects.mappings import GlobalObject, validate_object_hash
+from autonomys.protocol.params import Params
+from autonomys.protocol.timekeeper.pot import GossipProof
+
+EVENT_QUEUE_LIMIT = 10_000
+# An orphan's missing ancestry is asked of peers this many blocks at a time, and at most this deep in all.
+SYNC_BATCH = 64
+MAX_SYNC_BLOCKS = 4096
+
+
+class FarmerLink(Protocol):
+    def on_farming_slot(self, slot: FarmingSlot) -> None: ...
+
+    def public_key(self) -> bytes: ...
+
+    def sign_reward(self, message: bytes) -> bytes: ...
+
+    def solutions_after(self, slot: int) -> list[FarmerSolution]: ...
+
+
+class TimekeeperLink(Protocol):
+    def subscribe(self, name: str) -> None: ...
+
+    def proofs_after(self, slot: int) -> list[GossipProof]: ...
+
+
+class PeerLink(Protocol):
+    def on_block(self, block: bytes) -> None: ...
+
+    def best_block_hash(self) -> bytes: ...
+
+    def block_ancestry(self, block_hash: bytes, count: int) -> list[bytes]: ...
+
+
+@dataclass(frozen=True, slots=True)
+class NodeConfig:
+    data_dir: str
+    params: Params
+    genesis_state: bytes
+    """ChainState.to_bytes() of the network's genesis (endowments, ranges, segments archived at genesis)."""
+    name: str = "node"
+    farmers: tuple[str, ...] = ()
+    peers: tuple[str, ...] = ()
+    archiver: str | None = None
+    kzg_path: str | None = None
+    timekeeper: str | None = None
+    """The timekeeper this node takes slots from: subscribed to on start, and asked for the slots it missed."""
+    slot_silence_seconds: float = 5.0
+    """Without a slot for this long, the node subscribes to its timekeeper again and asks for what it missed."""
+
+
+@dataclass(frozen=True, slots=True)
+class NodeStatus:
+    name: str
+    best_number: int
+    best_hash: str
+    best_slot: int
+    current_slot: int
+    solution_range: int
+    history_size: int
+    total_issuance: int
+    blocks_imported: int
+    blocks_authored: int
+    blocks_rejected: int
+    reorgs: int
+    authored_by_farm: dict[str, int] = field(default_factory=dict)
+    last_error: str = ""
+
+
+class NodeService:
+    """See the module docstring."""
+
+    def __init__(
+        self,
+        config: NodeConfig,
+        farmer_resolver: Callable[[str], FarmerLink] | None = None,
+        peer_resolver: Callable[[str], PeerLink] | None = None,
+        archiver_resolver: Callable[[str], ConfirmedBlockSink] | None = None,
+        timekeeper_resolver: Callable[[str], TimekeeperLink] | None = None,
+    ) -> None:
+        self.config = config
+        self._resolve_farmer = farmer_resolver or _default_farmer_resolver
+        self._resolve_peer = peer_resolver or _default_peer_resolver
+        archiver = None
+        self._archiver_name = config.archiver
+        self._resolve_archiver_headers = archiver_resolver or _default_archiver_resolver
+        if config.archiver is not None:
+            archiver = (archiver_resolver or _default_archiver_resolver)(config.archiver)
+        kzg = load_kzg(setup_for(config.params.record_num_chunks, config.kzg_path))
+        genesis = ChainState.from_bytes(config.genesis_state)
+        self._store, self.node = _open_node(config, genesis, kzg, archiver, self._sign)
+        self._farmers = {name: self._resolve_farmer(name) for name in config.farmers}
+        self._peers = {name: self._resolve_peer(name) for name in config.peers}
+        resolve_timekeeper = timekeeper_resolver or _default_timekeeper_resolver
+        self._timekeeper = None if config.timekeeper is None else resolve_timekeeper(config.timekeeper)
+        self._subscribed = False
+        self._keys: dict[bytes, FarmerLink] = {}
+        self._syncing: set[bytes] = set()
+        """Missing parents already queued for a sync (a burst of orphans asks once)."""
+        self._events: queue.Queue[tuple[str, Any] | None] = queue.Queue(maxsize=EVENT_QUEUE_LIMIT)
+        self._last_error = ""
+        self._lock = threading.Lock()
+        self._thread = threading.Thread(target=self._run, name="node-events", daemon=True)
+        self._thread.start()
+        self._enqueue("start", None)
+
+    def params(self) -> Params:
+        """The network's parameters (clients size their piece getters and object reads with them)."""
+        return self.node.params
+
+    def genesis_hash(self) -> bytes:
+        """The network's genesis hash, which every transaction signs."""
+        return self.node.genesis_hash
+
+    def ready(self) -> bool:
+        return True
+
+    # -- inputs (any thread) -------------------------------------------------------------------
+
+    def on_slot(self, notification: SlotNotification) -> None:
+        proof = notification.proof
+        self._enqueue("slot", (int(proof.slot), bytes(proof.output)))
+
+    def on_solution(self, solution: FarmerSolution) -> None:
+        self._enqueue("solution", solution)
+
+    def on_block(self, block: bytes) -> None:
+        self._enqueue("block", bytes(block))
+
+    def set_peers(self, names: list[str]) -> None:
+        """Replace the gossip peers (a partition is an empty list); then fetch the blocks of their best chains
+        that this node lacks."""
+        self._enqueue("peers", tuple(names))
+
+    def submit_transaction(self, transaction: bytes) -> bytes:
+        """Pool an encoded transaction for the next blocks this node authors; returns its hash.
+
+        RejectedTransaction (reason undecodable, too_large, bad_signature, bad_nonce, insufficient_balance, or
+        pool_full / sender_full when the pool's bounds are reached) when it would not apply after the sender's
+        pooled transactions; the pool is then unchanged.
+        """
+        decoded = decode_submitted_transaction(transaction)
+        with self._lock:
+            return self.node.submit_transaction(decoded)
+
+    # -- accounts and objects ------------------------------------------------------------------
+
+    def account(self, public_key: bytes) -> tuple[int, int]:
+        """(balance in the best state, next nonce counting pooled transactions)."""
+        with self._lock:
+            return self.node.account(bytes(public_key))
+
+    def object_location(self, object_hash: bytes) -> GlobalObject | bytes | None:
+        """Data stored under this blake3 hash: the bytes while its block is not wholly archived, else the archiver's
+        mapping (read the pieces it names); None when unknown or only pooled. MalformedObjectId unless 32 bytes."""
+        object_hash = validate_object_hash(object_hash)
+        with self._lock:
+            data = self.node.find_unarchived_object(object_hash)
+        archiver = self.node.archiver
+        if data is not None or archiver is None:
+            return data
+        return archiver.object_mapping(object_hash)  # outside the lock: the archiver may be busy archiving
+
+    # -- queries -------------------------------------------------------------------------------
+
+    def canonical_blocks(self) -> list[bytes]:
+        with self._lock:
+            return [self.node.store.block(block_hash) or b"" for block_hash in self.node.canonical_hashes()]
+
+    def best_block_hash(self) -> bytes:
+        with self._lock:
+            return self.node.best_hash
+
+    def block_ancestry(self, block_hash: bytes, count: int = SYNC_BATCH) -> list[bytes]:
+        """A stored block and up to count − 1 of its ancestors, newest first (for a peer resolving an orphan)."""
+        count = max(0, min(int(count), SYNC_BATCH))
+        with self._lock:
+            return self.node.block_ancestry(bytes(block_hash), count)
+
+    def status(self) -> NodeStatus:
+        with self._lock:
+            state, metrics = self.node.best_state, self.node.metrics
+            return NodeStatus(
+                name=self.config.name,
+                best_number=state.number,
+                best_hash=self.node.best_hash.hex(),
+                best_slot=state.best_slot,
+                current_slot=self.node.current_slot,
+                solution_range=state.solution_range,
+                history_size=state.history_size,
+                total_issuance=state.total_issuance,
+                blocks_imported=metrics.blocks_imported,
+                blocks_authored=metrics.blocks_authored,
+                blocks_rejected=metrics.blocks_rejected,
+                reorgs=metrics.reorgs,
+                authored_by_farm=dict(metrics.authored_by_farm),
+                last_error=self._last_error or metrics.last_rejection,
+            )
+
+    def headers(self, first_number: int = 1, count: int = 100) -> list[bytes]:
+        """Canonical block headers from `first_number` (SCALE bytes), for light clients and farmers."""
+        with self._lock:
+            hashes = self.node.canonical_hashes()[max(0, first_number - 1) : max(0, first_number - 1) + count]
+            return [self.node.header_bytes(block_hash) for block_hash in hashes]
+
+    def segment_headers(self, first: int = 0) -> list:
+        """Segment headers from `first`, as this node's archiver produced them (for farmers' replotting)."""
+        if self._archiver_name is None:
+            return []
+        return list(self._resolve_archiver_headers(self._archiver_name).segment_headers(first))
+
+    def segment_commitment(self, segment_index: int) -> bytes | None:
+        """The commitment of a recorded segment (for farmers' piece checks and replotting)."""
+        with self._lock:
+            commitments = self.node.best_state.segment_commitments
+            return commitments[segment_index] if 0 <= segment_index < len(commitments) else None
+
+    def history_size(self) -> int:
+        with self._lock:
+            return self.node.best_state.history_size
+
+    def shutdown(self) -> None:
+        self._events.put(None)
+        self._thread.join(timeout=30)
+        self._store.close()
+
+    # -- the event thread ----------------------------------------------------------------------
+
+    def _enqueue(self, kind: str, payload: Any) -> None:
+        try:
+            self._events.put_nowait((kind, payload))
+        except queue.Full:
+            self._last_error = f"event queue full: dropped a {kind}"
+
+    def _run(self) -> None:
+        while True:
+            try:
+                event = self._events.get(timeout=self.config.slot_silence_seconds)
+            except queue.Empty:
+                event = ("silence", None)
+            if event is None:
+                return
+            kind, payload = event
+            try:
+                # Peers, farmers and the timekeeper are called without the lock: they may call us back.
+                if kind == "peers":
+                    self._set_peers(payload)
+                    continue
+                if kind == "sync":
+                    self._sync_ancestry(payload)
+                    continue
+                if kind in ("start", "silence", "catch_up"):
+                    self._resume(kind, payload)
+                    continue
+                with self._lock:
+                    self._handle(kind, payload)
+            except Exception as error:  # noqa: BLE001 - one bad event must not stop the node
+                self._last_error = f"{kind}: {type(error).__name__}: {error}"
+
+    def _handle(self, kind: str, payload: Any) -> None:
+        if kind == "slot":
+            self._on_slot(*payload)
+        elif kind == "solution":
+            self.node.on_solution(payload)
+        elif kind == "block":
+            self._after_import(self.node.import_block(payload))
+
+    def _after_import(self, outcome: ImportOutcome) -> None:
+        if outcome.status == "imported":
+            self._archive()
+        elif outcome.status == "orphan" and outcome.missing_parent not in self._syncing:
+            self._syncing.add(outcome.missing_parent)
+            self._enqueue("sync", outcome.missing_parent)
+
+    def _on_slot(self, slot: int, output: bytes) -> None:
+        # A gap (slots the timekeeper pushed while this node was down or busy) is filled from its recent proofs.
+        if self.node.current_slot > 0 and slot > self.node.current_slot + 1:
+            self._enqueue("catch_up", self.node.current_slot)
+        farming_slot = self.node.on_proof_of_time(slot, output)
+        for outcome in self.node.import_early_blocks():  # before authoring, so this slot builds on them
+            self._after_import(outcome)
+        if farming_slot is not None:
+            for name, farmer in self._farmers.items():
+                self._call(f"farmer {name}", farmer.on_farming_slot, farming_slot)
+        for block in self.node.author_ready_blocks():
+            for name, peer in self._peers.items():
+                self._call(f"peer {name}", peer.on_block, block.to_bytes())
+        self._archive()
+
+    def _archive(self) -> None:
+        self.node.archive_confirmed()
+
+    def _resume(self, reason: str, since: int | None) -> None:
+        """Subscribe to the timekeeper (again) and learn the slots missed (after `since`, else after the newest
+        known); on start, take the solutions farmers found for slots this node may still author. Each step is
+        retried on the next silence when it fails."""
+        if self._timekeeper is not None and (reason != "catch_up" or not self._subscribed):
+            try:
+                self._timekeeper.subscribe(self.config.name)
+                self._subscribed = True
+            except Exception as error:  # noqa: BLE001 - not up yet, or restarting: retried on the next silence
+                self._subscribed = False
+                self._last_error = f"timekeeper: {error}"
+        with self._lock:
+            current = self.node.current_slot
+        if self._timekeeper is not None:
+            for proof in self._call("timekeeper", self._timekeeper.proofs_after, current if since is None else since) or []:
+                with self._lock:
+                    self.node.on_proof_of_time(int(proof.slot), bytes(proof.output))
+        if reason == "start":
+            since = max(0, current - self.config.params.block_authoring_delay - 1)
+            for name, farmer in self._farmers.items():
+                for solution in self._call(f"farmer {name}", farmer.solutions_after, since) or []:
+                    with self._lock:
+                        self.node.on_solution(solution)
+        with self._lock:
+            self._archive()
+
+    def _set_peers(self, names: tuple[str, ...]) -> None:
+        """Gossip to these peers from now on, and sync each one's best chain (only the blocks this node lacks)."""
+        self._peers = {name: self._resolve_peer(name) for name in names}
+        for name, peer in self._peers.items():
+            best = self._call(f"peer {name}", peer.best_block_hash)
+            if best is not None:
+                self._sync_ancestry(bytes(best), {name: peer})
+
+    def _sync_ancestry(self, missing: bytes, peers: dict[str, PeerLink] | None = None) -> None:
+        """Fetch the blocks from `missing` back to one this node knows from the first peer (of `peers`, else
+        all) that has them, and import them oldest first (the orphans waiting on them follow)."""
+        try:
+            for name, peer in list((self._peers if peers is None else peers).items()):
+                with self._lock:
+                    if self.node.is_known(missing):
+                        return
+                chain = self._fetch_ancestry(name, peer, missing)
+                with self._lock:
+                    for block in reversed(chain):
+                        self.node.import_block(block)
+                    self._archive()
+                    if self.node.is_known(missing):
+                        return
+        finally:
+            self._syncing.discard(missing)
+
+    def _fetch_ancestry(self, name: str, peer: PeerLink, missing: bytes) -> list[bytes]:
+        chain: list[bytes] = []
+        cursor: bytes | None = missing
+        while cursor is not None and len(chain) < MAX_SYNC_BLOCKS:
+            batch = self._call(f"peer {name}", peer.block_ancestry, cursor, SYNC_BATCH) or []
+            chain.extend(batch)
+            if len(batch) < SYNC_BATCH:
+                break
+            with self._lock:
+                cursor = self.node.unknown_parent(batch[-1])
+        return chain
+
+    def _sign(self, public_key: bytes, message: bytes) -> bytes:
+        farmer = self._keys.get(public_key)
+        if farmer is None:
+            for link in self._farmers.values():
+                with contextlib.suppress(Exception):
+                    self._keys[bytes(link.public_key())] = link
+            farmer = self._keys[public_key]
+        return farmer.sign_reward(message)
+
+    def _call(self, what: str, method: Callable[..., Any], *args: Any) -> Any:
+        try:
+            return method(*args)
+        except Exception as error:  # noqa: BLE001 - a gone peer or farmer must not stop the node
+            self._last_error = f"{what}: {error}"
+            return None
+
+
+def _open_node(
+    config: NodeConfig, genesis: ChainState, kzg: Kzg, archiver: ConfirmedBlockSink | None, signer: RewardSigner
+) -> tuple[RocksKVStore, Node]:
+    """The node's store and its restored chain; CorruptStore (nothing written) when either cannot be loaded."""
+    path = Path(config.data_dir) / f"node-{config.name}"
+    store = None
+    try:
+        store = RocksKVStore(path)
+        return store, Node(config.params, genesis, NodeStore(store), kzg, archiver=archiver, signer=signer)
+    except (StoreCorrupted, ProtocolError) as error:
+        if store is not None:
+            store.close()
+        fix = (
+            f"restore {path} from a backup; or delete {path} and start the node again to fetch its chain from its "
+            "peers (a devnet's only node has none: its chain, and the archive built from it, are then lost, so start "
+            "a new network in a fresh --data-dir)"
+        )
+        raise CorruptStore("node chain", path, describe_error(error), fix) from error
+
+
+def _default_farmer_resolver(name: str) -> FarmerLink:
+    from autonomys.actors.handles import FarmerLinkHandle  # Ray is only needed inside a cluster
+
+    return FarmerLinkHandle(name)
+
+
+def _default_peer_resolver(name: str) -> PeerLink:
+    from autonomys.actors.handles import PeerLinkHandle
+
+    return PeerLinkHandle(name)
+
+
+def _default_timekeeper_resolver(name: str) -> TimekeeperLink:
+    from autonomys.actors.handles import TimekeeperLinkHandle
+
+    return TimekeeperLinkHandle(name)
+
+
+def _default_archiver_resolver(name: str) -> ConfirmedBlockSink:
+    from autonomys.actors.handles import ArchiverLinkHandle
+
+    return ArchiverLinkHandle(name)

@@ -1,0 +1,1 @@
+"""Plotting: sectors encoded from downloaded pieces, records fanned out to plotting workers."""

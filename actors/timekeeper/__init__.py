@@ -1,0 +1,1 @@
+"""The timekeeper role: proves proof-of-time slot after slot, publishes slots; verifiers and calibration."""

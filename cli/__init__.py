@@ -1,0 +1,1 @@
+"""The `autonomys` command line: one module per command group, all registered in cli.main."""

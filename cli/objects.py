@@ -1,0 +1,198 @@
+"""`autonomys put`, `get` and `gateway`: permanent objects stored in history, from any machine of the network.
+
+Each command attaches to a running network as a Ray driver: the devnet of `--data-dir` (it publishes its
+address there while it runs), or a cluster given by `--address`. Pieces come through the DSN (cache
+peers, the node's last segment, farmers' plots, reconstruction), each verified; object data is checked
+against its hash. Errors are one line on stderr and exit status 1.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import os
+import time
+from collections.abc import Iterator
+from pathlib import Path
+from typing import TYPE_CHECKING
+
+import click
+from rich.progress import BarColumn, DownloadColumn, Progress, TransferSpeedColumn
+
+from autonomys.actors.errors import ActorUnavailable
+from autonomys.actors.farming.identity import IdentityError, load_identity
+from autonomys.cli.cluster import FARMER_NAME
+from autonomys.cli.signals import stop_on_signals
+from autonomys.network.spec import ARCHIVER_NAME, CACHE_PREFIX, NAMESPACE
+from autonomys.protocol.errors import ProtocolError
+from autonomys.protocol.objects.mappings import ObjectError, parse_object_id
+
+if TYPE_CHECKING:
+    from autonomys.actors.objects.client import ObjectClient
+
+PROGRESS_THRESHOLD = 1 << 20
+"""Objects from this size on show a progress bar."""
+
+CONNECTION_OPTIONS = [
+    click.option(
+        "--data-dir", type=click.Path(path_type=Path), default=Path(".autonomys"), show_default=True,
+        help="A running devnet's data directory (its Ray address is published there).",
+    ),
+    click.option("--address", default=None, help="A cluster instead: auto, HOST:PORT of the head's GCS, or ray://…"),
+    click.option("--namespace", default=NAMESPACE, show_default=True, help="The deployment's Ray namespace."),
+    click.option("--kzg", "kzg_path", type=click.Path(path_type=Path), default=None, help="KZG ceremony file (default: the dev setup)."),
+]  # fmt: skip
+
+
+def connection_options(command: click.decorators.FC) -> click.decorators.FC:
+    for option in reversed(CONNECTION_OPTIONS):
+        command = option(command)
+    return command
+
+
+class NetworkMissing(Exception):
+    """No node to talk to: nothing running at the address, or not a network."""
+
+
+@contextlib.contextmanager
+def object_client(data_dir: Path, address: str | None, namespace: str, kzg_path: Path | None) -> Iterator[ObjectClient]:
+    """An ObjectClient on the running network: its node, and a piece getter over every DSN tier."""
+    from autonomys.actors.dsn.directory import DsnNames, build_piece_getter
+    from autonomys.actors.handles import NodeHistoryHandle, NodeObjectsHandle
+    from autonomys.actors.kzg_setup import load_kzg, setup_for
+    from autonomys.actors.objects.client import ObjectClient
+    from autonomys.network.launch import NODE_NAME, cluster_connection, devnet_address, named_actors
+
+    published = devnet_address(data_dir) if address is None else None
+    if published is not None:
+        os.environ.setdefault("RAY_AUTH_MODE", "disabled")  # the devnet's private instance runs without tokens
+    with cluster_connection(address or published or "auto", namespace):
+        running = named_actors(namespace)
+        if NODE_NAME not in running:
+            msg = f"no {NODE_NAME!r} actor in namespace {namespace!r}: is a network running there?"
+            raise NetworkMissing(msg)
+        node = NodeObjectsHandle(NODE_NAME)
+        params = node.params()
+        kzg = load_kzg(setup_for(params.record_num_chunks, None if kzg_path is None else str(kzg_path)))
+        names = DsnNames(
+            cache_peers=tuple(sorted(name for name in running if name.startswith(CACHE_PREFIX))),
+            archiver=ARCHIVER_NAME if ARCHIVER_NAME in running else None,
+            farmers=tuple(sorted(name for name in running if FARMER_NAME.fullmatch(name))),
+        )
+        pieces = build_piece_getter(params, kzg, NodeHistoryHandle(NODE_NAME), names)
+        yield ObjectClient(node, pieces, params)
+
+
+def _errors() -> contextlib.AbstractContextManager:
+    from autonomys.actors.consensus.node_objects import RejectedTransaction
+    from autonomys.network.launch import ClusterUnreachable
+
+    return _translate((ObjectError, ProtocolError, RejectedTransaction, ClusterUnreachable, ActorUnavailable,
+                       NetworkMissing, IdentityError, OSError))  # fmt: skip
+
+
+@contextlib.contextmanager
+def _translate(errors: tuple[type[BaseException], ...]) -> Iterator[None]:
+    try:
+        yield
+    except errors as error:
+        raise click.ClickException(str(error).splitlines()[0] if str(error) else type(error).__name__) from error
+
+
+def _progress(total: int) -> Progress:
+    return Progress(
+        "[progress.description]{task.description}", BarColumn(), DownloadColumn(), TransferSpeedColumn(),
+        disable=total < PROGRESS_THRESHOLD, transient=True,
+    )  # fmt: skip
+
+
+@click.command()
+@click.argument("file", type=click.Path(exists=True, dir_okay=False, path_type=Path))
+@connection_options
+@click.option("--key-file", type=click.Path(exists=True, dir_okay=False, path_type=Path), default=None,
+              help="32-byte sr25519 seed of the paying account (default: the devnet's dev account).")  # fmt: skip
+@click.option("--timeout", type=click.FloatRange(min=1), default=600.0, show_default=True,
+              help="Seconds to wait for every part to be included in a block.")  # fmt: skip
+def put(file: Path, data_dir: Path, address: str | None, namespace: str, kzg_path: Path | None,
+        key_file: Path | None, timeout: float) -> None:  # fmt: skip
+    """Store FILE in the chain's history; prints its object id once every part is in a block."""
+    from autonomys.actors.objects.client import dev_account
+
+    with _errors():
+        data = file.read_bytes()
+        signer = dev_account() if key_file is None else load_identity(key_file)
+        with object_client(data_dir, address, namespace, kzg_path) as client, _progress(len(data)) as progress:
+            task = progress.add_task("storing", total=len(data))
+            object_id = client.put(
+                data, signer, on_progress=lambda done, total: progress.update(task, completed=done), wait_seconds=timeout
+            )
+    click.echo(object_id.hex())
+
+
+@click.command()
+@click.argument("object_id")
+@click.option("-o", "--output", type=click.Path(dir_okay=False, path_type=Path), required=True, help="Where to write it.")
+@connection_options
+def get(object_id: str, output: Path, data_dir: Path, address: str | None, namespace: str, kzg_path: Path | None) -> None:
+    """Fetch object OBJECT_ID (64 hex digits) into OUTPUT, checked against its id; nothing is left on failure."""
+    try:
+        identifier = parse_object_id(object_id)
+    except ProtocolError as error:
+        raise click.BadParameter(str(error), param_hint="OBJECT_ID") from error
+    temporary = output.with_name(output.name + ".part")
+    with _errors():
+        try:
+            with object_client(data_dir, address, namespace, kzg_path) as client:
+                info = client.stat(identifier)
+                with _progress(info.size) as progress, open(temporary, "wb") as sink:
+                    task = progress.add_task("fetching", total=info.size)
+                    for chunk in client.iter_object(identifier):
+                        sink.write(chunk)
+                        progress.advance(task, len(chunk))
+                    sink.flush()
+                    os.fsync(sink.fileno())
+            temporary.replace(output)
+        finally:
+            temporary.unlink(missing_ok=True)
+    click.echo(f"{output}: {info.size:,} bytes, object {object_id}")
+
+
+@click.command()
+@connection_options
+@click.option("--host", default="127.0.0.1", show_default=True, help="Interface to listen on.")
+@click.option("--port", type=click.IntRange(min=0, max=65535), default=8080, show_default=True)
+@click.option(
+    "--max-connections", type=click.IntRange(min=1), default=None,
+    help="Connections served at once, a thread each; more get a 503 at once. [default: the gateway's, shown at start]",
+)  # fmt: skip
+def gateway(
+    data_dir: Path,
+    address: str | None,
+    namespace: str,
+    kzg_path: Path | None,
+    host: str,
+    port: int,
+    max_connections: int | None,
+) -> None:
+    """Serve GET /objects/{id} over HTTP from the network's history (Ctrl-C stops)."""
+    from autonomys.actors.objects.gateway import (  # imported here: http.server costs every command
+        GatewayLimits,
+        ObjectGateway,
+    )
+
+    limits = GatewayLimits() if max_connections is None else GatewayLimits(max_connections=max_connections)
+    with _errors(), object_client(data_dir, address, namespace, kzg_path) as client:
+        server = ObjectGateway(client, host, port, limits)
+        bound = server.start()
+        click.echo(f"gateway on http://{host}:{bound}/objects/{{id}} (at most {limits.max_connections} connections)")
+        try:
+            stop_on_signals()
+            while True:
+                time.sleep(1)
+        except KeyboardInterrupt:
+            click.echo("stopping…")
+        finally:
+            server.stop()
+            counts = server.stats()
+            click.echo(
+                f"connections: {counts.accepted} served, {counts.rejected} over the cap, {counts.timed_out} timed out"
+            )

@@ -1,0 +1,121 @@
+"""The local network's genesis config: written once when a network is created, read on every start."""
+
+from __future__ import annotations
+
+import json
+import secrets
+from pathlib import Path
+from typing import Literal
+
+from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_validator
+
+from autonomys.actors.timekeeper.calibration import calibrate_slot_iterations
+from autonomys.protocol.errors import InvalidParams
+from autonomys.protocol.params import Params, get_preset, validate_slot_iterations
+from autonomys.protocol.timekeeper.pot import PotSeed
+
+GENESIS_FILE = "genesis.json"
+DEV_ACCOUNT_ENDOWMENT = 10**24
+"""A million tokens of 10^18 Shannon: storage fees for about 10^15 bytes at the base fee."""
+
+
+class ConfigError(Exception):
+    """Config or data directory the network cannot start from; the message says what to fix."""
+
+
+class GenesisConfig(BaseModel):
+    model_config = ConfigDict(frozen=True, extra="forbid")
+
+    format_version: Literal[1] = 1
+    preset: Literal["dev", "minimal", "mainnet"]
+    genesis_hash: str = Field(pattern=r"^[0-9a-f]{64}$")
+    pot_external_entropy: str = ""
+    pot_slot_iterations: int
+    calibrated_iterations_per_second: float | None = None
+    farms: int = Field(default=2, ge=1, le=16)
+    """Farmers the devnet runs, each with its own farm under DATA_DIR/farms."""
+    sectors_per_farm: int = Field(default=1, ge=1, le=1024)
+    genesis_segments: int | None = None
+    """Segments archived from the genesis block (block 0) when the network was created; None until then."""
+    solution_range: int | None = None
+    """The chain's genesis solution range (sized to the pieces the farms plot); None until the network starts."""
+    dev_account_endowment: int = Field(default=0, ge=0)
+    """Balance the well-known dev account (`autonomys put` signs with it) holds at genesis; 0 in networks
+    created before it existed, so their genesis state stays what it was."""
+
+    @field_validator("pot_slot_iterations")
+    @classmethod
+    def _check_iterations(cls, value: int) -> int:
+        try:
+            validate_slot_iterations(value)
+        except InvalidParams as error:
+            raise ValueError(str(error)) from error
+        return value
+
+    def params(self) -> Params:
+        return get_preset(self.preset).with_slot_iterations(self.pot_slot_iterations)
+
+    def genesis_seed(self) -> PotSeed:
+        return PotSeed.from_genesis(bytes.fromhex(self.genesis_hash), self.pot_external_entropy.encode())
+
+
+def prepare_data_dir(path: Path) -> Path:
+    """Create the data directory if needed and check that it is a writable directory."""
+    try:
+        path.mkdir(parents=True, exist_ok=True)
+        probe = path / ".write-probe"
+        probe.write_bytes(b"")
+        probe.unlink()
+    except OSError as error:
+        msg = f"data directory {path} is not usable: {error.strerror or error}"
+        raise ConfigError(msg) from error
+    return path.resolve()
+
+
+def load_genesis(data_dir: Path) -> GenesisConfig | None:
+    """The network's genesis config, None if the directory holds no network yet."""
+    path = data_dir / GENESIS_FILE
+    if not path.exists():
+        return None
+    try:
+        return GenesisConfig.model_validate(json.loads(path.read_text()))
+    except (OSError, json.JSONDecodeError, ValidationError) as error:
+        msg = f"{path} is not a valid genesis config: {error}"
+        raise ConfigError(msg) from error
+
+
+def create_genesis(data_dir: Path, preset: str) -> GenesisConfig:
+    """A new network: DEV slot iterations calibrated to about one slot per second on this machine."""
+    params = get_preset(preset)
+    rate = None
+    iterations = params.pot_slot_iterations
+    if preset in ("dev", "minimal"):
+        calibration = calibrate_slot_iterations(params.slot_duration_ms / 1000)
+        rate, iterations = calibration.iterations_per_second, calibration.slot_iterations
+    config = GenesisConfig(
+        preset=preset,  # type: ignore[arg-type]
+        genesis_hash=secrets.token_bytes(32).hex(),
+        pot_slot_iterations=iterations,
+        calibrated_iterations_per_second=rate,
+        dev_account_endowment=DEV_ACCOUNT_ENDOWMENT,
+    )
+    write_genesis(data_dir, config)
+    return config
+
+
+def write_genesis(data_dir: Path, config: GenesisConfig) -> None:
+    """Replace genesis.json atomically (it only ever gains the facts fixed when the network first starts)."""
+    temporary = data_dir / (GENESIS_FILE + ".tmp")
+    temporary.write_text(config.model_dump_json(indent=2) + "\n")
+    temporary.replace(data_dir / GENESIS_FILE)
+
+
+def load_or_create_genesis(data_dir: Path, preset: str) -> tuple[GenesisConfig, bool]:
+    """(config, created): an existing network keeps its genesis; its preset must match."""
+    existing = load_genesis(data_dir)
+    if existing is None:
+        return create_genesis(data_dir, preset), True
+    if existing.preset != preset:
+        msg = f"{data_dir} holds a {existing.preset!r} network, not {preset!r}; use another --data-dir"
+        raise ConfigError(msg)
+    return existing, False

@@ -68,12 +68,13 @@ class ParentSegmentHeaderItem:
 
 
 SegmentItem: TypeAlias = PaddingItem | BlockItem | BlockStartItem | BlockContinuationItem | ParentSegmentHeaderItem
-_TAG_OF_BLOCK_PART = {
+_BlockPartItem: TypeAlias = BlockItem | BlockStartItem | BlockContinuationItem
+_TAG_OF_BLOCK_PART: dict[type[_BlockPartItem], int] = {
     BlockItem: ITEM_BLOCK,
     BlockStartItem: ITEM_BLOCK_START,
     BlockContinuationItem: ITEM_BLOCK_CONTINUATION,
 }
-_BLOCK_PART_OF_TAG = {tag: kind for kind, tag in _TAG_OF_BLOCK_PART.items()}
+_BLOCK_PART_OF_TAG: dict[int, type[_BlockPartItem]] = {tag: kind for kind, tag in _TAG_OF_BLOCK_PART.items()}
 
 
 def compute_item_encoded_size(item: SegmentItem) -> int:

@@ -89,6 +89,7 @@ from autonomys.protocol.kzg import Kzg
 from autonomys.protocol.params import Params
 from autonomys.protocol.plotting.sectors import compute_expiration_check_segment_index
 from autonomys.protocol.timekeeper.pot import PotParametersChange
+from autonomys.protocol.types import Blake3Hash, HistorySize, SlotIterations, SlotNumber
 
 __all__ = [
     "BASE_FEE",
@@ -241,7 +242,7 @@ def _verify_chain_solution(
     params = context.params
     try:
         segment_index = compute_piece_segment_index(compute_solution_piece_index(solution, params), params)
-        expiration_index = compute_expiration_check_segment_index(solution.history_size, params)
+        expiration_index = compute_expiration_check_segment_index(HistorySize(solution.history_size), params)
     except (InvalidSector, OverflowError) as error:
         raise InvalidSolution(MALFORMED, str(error)) from error
     # The solution's piece must be in a segment the chain has recorded.
@@ -400,9 +401,12 @@ def process_pot_entropy(state: ChainState, slot: int, chunk: bytes, proof_of_tim
     change = None
     value = entropy.get(source) if source is not None else None
     if value is not None and value.target_slot is not None:
-        change = PotParametersChange(value.target_slot, state.pot_slot_iterations, value.entropy)
+        change = PotParametersChange(
+            SlotNumber(value.target_slot), SlotIterations(state.pot_slot_iterations), Blake3Hash(value.entropy)
+        )
     oldest = min(entropy, default=None)
-    if oldest is not None and entropy[oldest].target_slot is not None and entropy[oldest].target_slot < slot:
+    oldest_target_slot = entropy[oldest].target_slot if oldest is not None else None
+    if oldest is not None and oldest_target_slot is not None and oldest_target_slot < slot:
         del entropy[oldest]
     return dataclasses.replace(state, pot_entropy=tuple(sorted(entropy.items())), pending_pot_parameters_change=change)
 
@@ -518,7 +522,8 @@ def _reserved_length(parent_hash: bytes, pre_digest: PreDigest, segment_headers:
     """Bytes a block takes before its transactions and votes: the header (with room for a PoT change), the
     segment headers and the three vectors' longest length prefixes."""
     header = Header(
-        bytes(parent_hash), 0, bytes(32), bytes(32), pre_digest, PotParametersChange(0, 16, bytes(32)),
+        bytes(parent_hash), 0, bytes(32), bytes(32), pre_digest,
+        PotParametersChange(SlotNumber(0), SlotIterations(16), Blake3Hash(bytes(32))),
         bytes(SIGNATURE_SIZE),
     )  # fmt: skip
     return len(header.to_bytes()) + sum(len(item.to_bytes()) for item in segment_headers) + 3 * 5

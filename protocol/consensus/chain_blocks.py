@@ -10,6 +10,7 @@ from __future__ import annotations
 
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass
+from typing import TypeVar
 
 import blake3
 
@@ -38,7 +39,7 @@ from autonomys.protocol.constants import (
 from autonomys.protocol.errors import DecodeError, InvalidProofOfTime, InvalidSolution, InvalidTransaction
 from autonomys.protocol.farming.solutions import DEFAULT_PROOF_OF_SPACE_SIZE, Solution
 from autonomys.protocol.timekeeper.pot import PotParametersChange
-from autonomys.protocol.types import Blake3Hash
+from autonomys.protocol.types import Blake3Hash, SlotIterations, SlotNumber
 
 SIGNATURE_SIZE = 64
 ACCOUNT_ID_SIZE = PUBLIC_KEY_SIZE
@@ -78,7 +79,10 @@ def read_u128(reader: Reader) -> int:
     return reader.read_uint(16)
 
 
-def read_vector(reader: Reader, read_item: Callable[[Reader], object]) -> tuple:
+_Item = TypeVar("_Item")
+
+
+def read_vector(reader: Reader, read_item: Callable[[Reader], _Item]) -> tuple[_Item, ...]:
     """A compact length, then that many items (each read by read_item)."""
     count = reader.read_compact()
     if count > U32_MAX:
@@ -382,7 +386,7 @@ def read_pot_parameters_change(reader: Reader) -> PotParametersChange | None:
         return None
     slot, slot_iterations, entropy = reader.read_u64(), reader.read_u32(), reader.read_bytes(BLAKE3_HASH_SIZE)
     try:
-        return PotParametersChange(slot, slot_iterations, entropy)
+        return PotParametersChange(SlotNumber(slot), SlotIterations(slot_iterations), Blake3Hash(entropy))
     except InvalidProofOfTime as error:
         raise DecodeError(str(error)) from error
 

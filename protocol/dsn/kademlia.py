@@ -103,7 +103,9 @@ class RoutingTable:
     def remove(self, peer_id: bytes) -> bool:
         """Drop the peer with this id; False when it was not in the table."""
         bucket_index = self.bucket_of(peer_id)
-        bucket = self._buckets.get(bucket_index) if bucket_index is not None else None
+        if bucket_index is None:
+            return False
+        bucket = self._buckets.get(bucket_index)
         if bucket is None:
             return False
         remaining = [entry for entry in bucket if entry.peer_id != peer_id]

@@ -43,7 +43,16 @@ from autonomys.protocol.plotting.sectors import (
     derive_piece_index,
     is_sector_expired,
 )
-from autonomys.protocol.types import Blake3Hash, HistorySize, PieceIndex, PieceOffset, SBucket, SectorId, SectorIndex
+from autonomys.protocol.types import (
+    Blake3Hash,
+    HistorySize,
+    PieceIndex,
+    PieceOffset,
+    SBucket,
+    SectorId,
+    SectorIndex,
+    SegmentCommitment,
+)
 
 # Why a solution was rejected: InvalidSolution.reason is one of these.
 MALFORMED = "malformed"
@@ -239,7 +248,9 @@ class Solution:
         return solution
 
     def sector_id(self) -> SectorId:
-        return compute_sector_id(compute_public_key_hash(self.public_key), self.sector_index, self.history_size)
+        return compute_sector_id(
+            compute_public_key_hash(self.public_key), SectorIndex(self.sector_index), HistorySize(self.history_size)
+        )
 
 
 def compute_solution_piece_index(solution: Solution, params: Params = MAINNET) -> PieceIndex:
@@ -301,7 +312,10 @@ def _verify_piece(solution: Solution, check: PieceCheck, kzg: Kzg, params: Param
     sector_id = solution.sector_id()
     if check.sector_expiration_check_segment_commitment is not None:
         expiration = derive_expiration_history_size(
-            sector_id, HistorySize(solution.history_size), check.sector_expiration_check_segment_commitment, params
+            sector_id,
+            HistorySize(solution.history_size),
+            SegmentCommitment(check.sector_expiration_check_segment_commitment),
+            params,
         )
         if is_sector_expired(expiration, HistorySize(check.current_history_size)):
             raise InvalidSolution(SECTOR_EXPIRED, f"sector expired at history size {expiration}")

@@ -60,7 +60,7 @@ from autonomys.protocol.constants import BLAKE3_HASH_SIZE, U32_MAX, U64_MAX
 from autonomys.protocol.errors import DecodeError, ProtocolError
 from autonomys.protocol.farming.solutions import compute_proof_of_space_size
 from autonomys.protocol.params import Params
-from autonomys.protocol.types import PieceIndex, SegmentIndex
+from autonomys.protocol.types import U32, BlockNumber, PieceIndex, SegmentIndex
 
 GLOBAL_OBJECT_SIZE = BLAKE3_HASH_SIZE + 8 + 4
 # A StoreData's data starts after the transaction's sender [32], nonce u64 and call tag.
@@ -187,7 +187,9 @@ def compute_segment_block_slices(
             number, start = _locate_block_part(item, progress)
             data_start = position + 1 + compute_compact_length(len(item.data))
             slices.append(BlockSlice(number, start, data_start, len(item.data)))
-            progress = LastArchivedBlock(number, None if isinstance(item, BlockItem) else start + len(item.data))
+            progress = LastArchivedBlock(
+                BlockNumber(number), None if isinstance(item, BlockItem) else U32(start + len(item.data))
+            )
         position += compute_item_encoded_size(item)
     return slices
 

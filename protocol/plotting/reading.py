@@ -171,7 +171,9 @@ def recover_extended_record(encoded_record: EncodedRecord, table: ProofOfSpaceTa
         msg = f"record cannot be unmasked: {error}"
         raise InvalidSector(msg) from error
     try:
-        extended = fr.recover_batch(column, present)
+        # sector_kernel.unmask returns `present` as one 0/1 flag byte per s-bucket, made for recover_batch, which
+        # only tests each flag's truth; its `Sequence[bool]` annotation is narrower than the bytes it is given.
+        extended = fr.recover_batch(column, present)  # type: ignore[arg-type]  # bytes of 0/1 flags, see above
     except fr.FrKernelError as error:
         msg = f"record chunks are not an erasure codeword of canonical scalars: {error}"
         raise InvalidSector(msg) from error

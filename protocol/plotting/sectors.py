@@ -337,7 +337,7 @@ class SectorMetadata:
         return cls(SectorIndex(sector_index), pieces_in_sector, s_bucket_sizes, HistorySize(history_size))
 
 
-def compute_s_bucket_size_values(sector_metadata: SectorMetadata) -> array:
+def compute_s_bucket_size_values(sector_metadata: SectorMetadata) -> array[int]:
     """The s-bucket sizes as an array of u16 ints."""
     sizes = array("H", sector_metadata.s_bucket_sizes)
     # The wire order is little-endian; array uses the platform's.

@@ -24,6 +24,7 @@ from autonomys.protocol.timekeeper.pot import (
     compute_next_slot_input,
     validate_gossip_proof,
 )
+from autonomys.protocol.types import Blake3Hash, SlotIterations, SlotNumber
 
 # Accepted proofs kept to answer duplicates and to replay the chain after a best-block update.
 RECENT_PROOFS_KEPT = 64
@@ -58,7 +59,9 @@ class PotUpdate:
 
 def initialize_pot_state(genesis_seed: PotSeed, slot_iterations: int, first_slot: int = 1) -> PotChainState:
     """The chain before any slot is proven: slot 1 (after the genesis block's slot 0) from the genesis seed."""
-    return PotChainState(PotNextSlotInput(first_slot, slot_iterations, genesis_seed), None, ())
+    return PotChainState(
+        PotNextSlotInput(SlotNumber(first_slot), SlotIterations(slot_iterations), genesis_seed), None, ()
+    )
 
 
 def get_proof(state: PotChainState, slot: int) -> GossipProof | None:
@@ -137,7 +140,7 @@ def apply_best_block(
     """
     held = get_proof(state, best_slot)
     consistent = held is not None and held.output == PotOutput(best_output)
-    base_iterations = held.slot_iterations if consistent else state.next_slot_input.slot_iterations
+    base_iterations = held.slot_iterations if consistent and held is not None else state.next_slot_input.slot_iterations
     next_input = compute_next_slot_input(base_iterations, best_slot, best_output, parameters_change)
     kept = tuple(proof for proof in state.recent_proofs if proof.slot <= best_slot) if consistent else ()
     candidate = PotChainState(next_input, parameters_change, kept)
@@ -194,10 +197,16 @@ def _read_pot_state(reader: Reader) -> PotChainState:
     if version != POT_STATE_ENCODING_VERSION:
         msg = f"PotChainState: unknown encoding version {version}"
         raise DecodeError(msg)
-    next_input = PotNextSlotInput(reader.read_u64(), reader.read_u32(), PotSeed(reader.read_bytes(POT_SEED_SIZE)))
+    next_input = PotNextSlotInput(
+        SlotNumber(reader.read_u64()), SlotIterations(reader.read_u32()), PotSeed(reader.read_bytes(POT_SEED_SIZE))
+    )
     change = None
     if reader.read_option_tag():
-        change = PotParametersChange(reader.read_u64(), reader.read_u32(), reader.read_bytes(BLAKE3_HASH_SIZE))
+        change = PotParametersChange(
+            SlotNumber(reader.read_u64()),
+            SlotIterations(reader.read_u32()),
+            Blake3Hash(reader.read_bytes(BLAKE3_HASH_SIZE)),
+        )
     count = reader.read_u16()
     if count > RECENT_PROOFS_KEPT:
         msg = f"PotChainState: {count} recent proofs, at most {RECENT_PROOFS_KEPT} are kept"

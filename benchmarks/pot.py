@@ -23,7 +23,7 @@ from autonomys.protocol.params import MAINNET
 from autonomys.protocol.timekeeper.pot import PotSeed, prove, verify
 
 SEED = PotSeed.from_hex("d666ccd8d593c23da8db6b5b1413b13a")
-VERIFY_GOALS = {"aesni": 6.0, "vaes256": 10.0, "vaes512": 10.0}
+VERIFY_GOALS = {"aes-ni": 6.0, "vaes-256": 10.0, "vaes-512": 10.0}
 
 
 def best_seconds(function, repeats: int) -> float:

@@ -134,11 +134,7 @@ static PyObject *py_pot_aes_chain(PyObject *self, PyObject *args) {
 
 static PyObject *py_pot_backend_available(PyObject *self, PyObject *args) {
     (void)self;
-    int backend;
-    if (!PyArg_ParseTuple(args, "i", &backend)) {
-        return NULL;
-    }
-    return PyBool_FromLong(pot_backend_available(backend));
+    return answer_backend_available(args, pot_backend_available);
 }
 
 static PyObject *py_pot_best_backend(PyObject *self, PyObject *args) {
@@ -163,6 +159,7 @@ enum fr_job_kind {
 typedef struct fr_job {
     enum fr_job_kind kind;
     const char *name;
+    int backend; /* FR_BACKEND_* */
     const uint8_t *input;
     const uint8_t *present; /* recover only: `size` flags */
     size_t size;
@@ -185,19 +182,21 @@ static size_t fr_job_scratch_count(const fr_job *job) {
 static int run_fr_job(const fr_job *job, uint8_t *output, fr_element *scratch, size_t scratch_count) {
     switch (job->kind) {
     case FR_JOB_NTT:
-        return fr_ntt(job->input, output, job->size, scratch, scratch_count);
+        return fr_ntt(job->backend, job->input, output, job->size, scratch, scratch_count);
     case FR_JOB_INTT:
-        return fr_intt(job->input, output, job->size, scratch, scratch_count);
+        return fr_intt(job->backend, job->input, output, job->size, scratch, scratch_count);
     case FR_JOB_EXTEND:
-        return fr_extend_batch(job->input, output, job->size, job->column_count, scratch, scratch_count);
+        return fr_extend_batch(job->backend, job->input, output, job->size, job->column_count, scratch,
+                               scratch_count);
     case FR_JOB_EXTEND_RECORDS:
-        return fr_extend_records(job->input, output, job->size, job->column_count, scratch, scratch_count);
+        return fr_extend_records(job->backend, job->input, output, job->size, job->column_count, scratch,
+                                 scratch_count);
     case FR_JOB_RECOVER_RECORDS:
-        return fr_recover_records(job->input, job->present, job->size, job->column_count, output, scratch,
-                                  scratch_count);
+        return fr_recover_records(job->backend, job->input, job->present, job->size, job->column_count, output,
+                                  scratch, scratch_count);
     default:
-        return fr_recover_batch(job->input, job->present, job->size, job->column_count, output, scratch,
-                                scratch_count);
+        return fr_recover_batch(job->backend, job->input, job->present, job->size, job->column_count, output,
+                                scratch, scratch_count);
     }
 }
 
@@ -247,33 +246,41 @@ static int get_multiple_buffer(PyObject *object, Py_buffer *view, Py_ssize_t uni
     return 0;
 }
 
-static PyObject *fr_transform(PyObject *values_object, enum fr_job_kind kind, const char *name) {
+/* Transforms: (backend, values) where values is 2^s scalars. */
+static PyObject *fr_transform(PyObject *args, enum fr_job_kind kind, const char *name) {
+    int backend;
+    PyObject *values_object;
+    if (!PyArg_ParseTuple(args, "iO", &backend, &values_object)) {
+        return NULL;
+    }
     Py_buffer values;
     if (get_multiple_buffer(values_object, &values, FR_SCALAR_BYTES, "values") != 0) {
         return NULL;
     }
-    fr_job job = {kind, name, values.buf, NULL, (size_t)values.len / FR_SCALAR_BYTES, 1};
+    fr_job job = {kind, name, backend, values.buf, NULL, (size_t)values.len / FR_SCALAR_BYTES, 1};
     PyObject *result = execute_fr_job(&job);
     PyBuffer_Release(&values);
     return result;
 }
 
-static PyObject *py_fr_ntt(PyObject *self, PyObject *values) {
+static PyObject *py_fr_ntt(PyObject *self, PyObject *args) {
     (void)self;
-    return fr_transform(values, FR_JOB_NTT, "fr_ntt");
+    return fr_transform(args, FR_JOB_NTT, "fr_ntt");
 }
 
-static PyObject *py_fr_intt(PyObject *self, PyObject *values) {
+static PyObject *py_fr_intt(PyObject *self, PyObject *args) {
     (void)self;
-    return fr_transform(values, FR_JOB_INTT, "fr_intt");
+    return fr_transform(args, FR_JOB_INTT, "fr_intt");
 }
 
-/* Extend jobs: (data, size) where data is whole groups of `size` scalars (columns, or chunks of `size` records). */
+/* Extend jobs: (backend, data, size) where data is whole groups of `size` scalars (columns, or chunks of `size`
+ * records). */
 static PyObject *fr_extend_job(PyObject *args, enum fr_job_kind kind, const char *name, const char *size_name,
                                const char *data_name) {
+    int backend;
     PyObject *data_object;
     Py_ssize_t size;
-    if (!PyArg_ParseTuple(args, "On", &data_object, &size)) {
+    if (!PyArg_ParseTuple(args, "iOn", &backend, &data_object, &size)) {
         return NULL;
     }
     if (size <= 0 || (size_t)size > FR_MAX_SIZE) {
@@ -284,7 +291,7 @@ static PyObject *fr_extend_job(PyObject *args, enum fr_job_kind kind, const char
         return NULL;
     }
     size_t group_bytes = (size_t)size * FR_SCALAR_BYTES;
-    fr_job job = {kind, name, data.buf, NULL, (size_t)size, (size_t)data.len / group_bytes};
+    fr_job job = {kind, name, backend, data.buf, NULL, (size_t)size, (size_t)data.len / group_bytes};
     PyObject *result = execute_fr_job(&job);
     PyBuffer_Release(&data);
     return result;
@@ -300,10 +307,11 @@ static PyObject *py_fr_extend_records(PyObject *self, PyObject *args) {
     return fr_extend_job(args, FR_JOB_EXTEND_RECORDS, "fr_extend_records", "num_records", "records");
 }
 
-/* Recover jobs: (data, present) where data is whole groups of len(present) scalars. */
+/* Recover jobs: (backend, data, present) where data is whole groups of len(present) scalars. */
 static PyObject *fr_recover_job(PyObject *args, enum fr_job_kind kind, const char *name, const char *data_name) {
+    int backend;
     PyObject *data_object, *present_object;
-    if (!PyArg_ParseTuple(args, "OO", &data_object, &present_object)) {
+    if (!PyArg_ParseTuple(args, "iOO", &backend, &data_object, &present_object)) {
         return NULL;
     }
     Py_buffer present, data;
@@ -320,7 +328,7 @@ static PyObject *fr_recover_job(PyObject *args, enum fr_job_kind kind, const cha
         return NULL;
     }
     size_t shard_count = (size_t)present.len;
-    fr_job job = {kind, name, data.buf, present.buf, shard_count,
+    fr_job job = {kind, name, backend, data.buf, present.buf, shard_count,
                   (size_t)data.len / (shard_count * FR_SCALAR_BYTES)};
     PyObject *result = execute_fr_job(&job);
     PyBuffer_Release(&data);
@@ -350,6 +358,11 @@ static PyObject *py_fr_root_of_unity(PyObject *self, PyObject *args) {
         return raise_kernel_error(status, "fr_root_of_unity");
     }
     return PyBytes_FromStringAndSize((const char *)root, FR_SCALAR_BYTES);
+}
+
+static PyObject *py_fr_backend_available(PyObject *self, PyObject *args) {
+    (void)self;
+    return answer_backend_available(args, fr_backend_available);
 }
 
 static PyObject *py_fr_arithmetic(PyObject *self, PyObject *args) {
@@ -432,16 +445,18 @@ static PyMethodDef kernel_methods[] = {
     {"pot_aes_chain", py_pot_aes_chain, METH_VARARGS, "pot_aes_chain(backend, key, block, iterations) -> bytes"},
     {"pot_backend_available", py_pot_backend_available, METH_VARARGS, "pot_backend_available(backend) -> bool"},
     {"pot_best_backend", py_pot_best_backend, METH_NOARGS, "pot_best_backend() -> int"},
-    {"fr_ntt", py_fr_ntt, METH_O, "fr_ntt(values) -> bytes: forward NTT of 2^s big-endian scalars"},
-    {"fr_intt", py_fr_intt, METH_O, "fr_intt(values) -> bytes: inverse NTT of 2^s big-endian scalars"},
+    {"fr_ntt", py_fr_ntt, METH_VARARGS, "fr_ntt(backend, values) -> bytes: forward NTT of 2^s big-endian scalars"},
+    {"fr_intt", py_fr_intt, METH_VARARGS, "fr_intt(backend, values) -> bytes: inverse NTT of 2^s big-endian scalars"},
     {"fr_extend_batch", py_fr_extend_batch, METH_VARARGS,
-     "fr_extend_batch(columns, column_size) -> bytes: parity of consecutive columns"},
+     "fr_extend_batch(backend, columns, column_size) -> bytes: parity of consecutive columns"},
     {"fr_recover_batch", py_fr_recover_batch, METH_VARARGS,
-     "fr_recover_batch(columns, present) -> bytes: every shard of consecutive columns sharing one mask"},
+     "fr_recover_batch(backend, columns, present) -> bytes: every shard of consecutive columns sharing one mask"},
     {"fr_extend_records", py_fr_extend_records, METH_VARARGS,
-     "fr_extend_records(records, num_records) -> bytes: parity records of record-major source records"},
+     "fr_extend_records(backend, records, num_records) -> bytes: parity records of record-major source records"},
     {"fr_recover_records", py_fr_recover_records, METH_VARARGS,
-     "fr_recover_records(records, present) -> bytes: every record of record-major records, one flag per record"},
+     "fr_recover_records(backend, records, present) -> bytes: every record of record-major records, one flag per "
+     "record"},
+    {"fr_backend_available", py_fr_backend_available, METH_VARARGS, "fr_backend_available(backend) -> bool"},
     {"fr_root_of_unity", py_fr_root_of_unity, METH_VARARGS, "fr_root_of_unity(n) -> bytes"},
     {"fr_arithmetic", py_fr_arithmetic, METH_NOARGS, "fr_arithmetic() -> str: the multiplication this CPU uses"},
     {"fr_combine_records", py_fr_combine_records, METH_VARARGS,
@@ -475,6 +490,8 @@ PyMODINIT_FUNC PyInit__kernels(void) {
         {"POT_BACKEND_VAES512", POT_BACKEND_VAES512}, {"POT_GIL_RELEASE_MIN_ITERATIONS", POT_GIL_RELEASE_MIN_ITERATIONS},
         {"FR_SCALAR_BYTES", FR_SCALAR_BYTES},         {"FR_MAX_LOG2_SIZE", FR_MAX_LOG2_SIZE},
         {"FR_GIL_RELEASE_MIN_SCALARS", FR_GIL_RELEASE_MIN_SCALARS},
+        {"FR_BACKEND_AUTO", FR_BACKEND_AUTO},         {"FR_BACKEND_PORTABLE", FR_BACKEND_PORTABLE},
+        {"FR_BACKEND_BMI2_ADX", FR_BACKEND_BMI2_ADX},
     };
     for (size_t i = 0; i < sizeof constants / sizeof constants[0]; i++) {
         if (PyModule_AddIntConstant(module, constants[i].name, constants[i].value) < 0) {

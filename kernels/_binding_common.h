@@ -30,6 +30,15 @@ static inline PyObject *raise_kernel_code_runtime(int code, const char *function
     return raise_kernel_code(code, function, PyExc_RuntimeError);
 }
 
+/* The body of every *_backend_available(backend) -> bool binding; `is_available` is the kernel's own check. */
+static inline PyObject *answer_backend_available(PyObject *args, int (*is_available)(int)) {
+    int backend;
+    if (!PyArg_ParseTuple(args, "i", &backend)) {
+        return NULL;
+    }
+    return PyBool_FromLong(is_available(backend));
+}
+
 /* A C-contiguous buffer of exactly `length` bytes (length < 0: any length); -1 with an exception otherwise. */
 static inline int get_buffer(PyObject *object, Py_buffer *view, Py_ssize_t length, const char *name) {
     if (PyObject_GetBuffer(object, view, PyBUF_C_CONTIGUOUS) != 0) {

@@ -461,11 +461,7 @@ static PyObject *py_hashing_work(PyObject *self, PyObject *args) {
 
 static PyObject *py_backend_available(PyObject *self, PyObject *args) {
     (void)self;
-    int backend;
-    if (!PyArg_ParseTuple(args, "i", &backend)) {
-        return NULL;
-    }
-    return PyBool_FromLong(pos_backend_available(backend));
+    return answer_backend_available(args, pos_backend_available);
 }
 
 static PyObject *py_best_backend(PyObject *self, PyObject *args) {

@@ -449,11 +449,7 @@ static PyObject *py_audit_chunks(PyObject *self, PyObject *args) {
 
 static PyObject *py_audit_backend_available(PyObject *self, PyObject *args) {
     (void)self;
-    int backend;
-    if (!PyArg_ParseTuple(args, "i", &backend)) {
-        return NULL;
-    }
-    return PyBool_FromLong(audit_backend_available(backend));
+    return answer_backend_available(args, audit_backend_available);
 }
 
 static PyMethodDef sector_methods[] = {

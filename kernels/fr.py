@@ -7,8 +7,10 @@ values (the odd points), and `recover` rebuilds all 2n from any n. `extend_recor
 `recover_records` apply them to every chunk column of whole records stored one after another
 (archiving's layout), gathering the columns in the kernel.
 
-Backends: "c" (kernels/src/fr*.c) and "reference" (pure Python, kernels/reference.py). Every function
-validates its arguments here, for both backends, with messages that show the actual values.
+Backends (the table in kernels/_backends.py): "auto" (the fastest multiplication this CPU runs),
+"portable" (the multiplication in C), "bmi2-adx" (x86-64 mulx/adcx/adox; kernels/src/fr*.c) and
+"reference" (pure Python, kernels/reference.py). Every function validates its arguments here, for every
+backend, with messages that show the actual values.
 """
 
 from __future__ import annotations
@@ -16,12 +18,13 @@ from __future__ import annotations
 from collections.abc import Sequence
 
 from autonomys.kernels import _kernels, reference
+from autonomys.kernels._backends import BackendSelector, codes_of
+from autonomys.kernels._checks import Buffer, Checks
 
 SCALAR_SIZE = _kernels.FR_SCALAR_BYTES
 MODULUS = reference.FR_MODULUS
 MAX_SIZE = 2**_kernels.FR_MAX_LOG2_SIZE  # largest NTT and recover domain; extend takes columns up to this too
 MAX_ROOT_ORDER = 2**reference.FR_TWO_ADICITY  # 2^32 divides r - 1
-BACKENDS = ("c", "reference")
 
 _Buffer = bytes | bytearray | memoryview
 _RECORD_UNITS = ("record", "chunk")  # how a scalar of record-major records is named in messages
@@ -29,6 +32,14 @@ _RECORD_UNITS = ("record", "chunk")  # how a scalar of record-major records is n
 
 class FrKernelError(ValueError):
     """Arguments outside the kernel's domain: sizes, lengths, non-canonical scalars, too few shards."""
+
+
+_CHECKS = Checks(FrKernelError)
+# "auto" runs the widest available: "bmi2-adx" on an x86-64 CPU with BMI2 and ADX, else "portable"
+_BACKENDS = BackendSelector("Fr", codes_of(_kernels, "FR_BACKEND_"), _kernels.fr_backend_available, FrKernelError)
+BACKENDS = _BACKENDS.names  # the names `backend=` takes ("reference" included), besides the old ones
+available_backends = _BACKENDS.available  # () -> every backend this CPU runs, "reference" last
+best_backend = _BACKENDS.best  # () -> the backend "auto" runs
 
 
 def scalars_to_bytes(values: Sequence[int]) -> bytes:
@@ -43,116 +54,126 @@ def scalars_to_bytes(values: Sequence[int]) -> bytes:
 
 def bytes_to_scalars(data: _Buffer) -> list[int]:
     """The scalars of a concatenation of 32-byte big-endian encodings."""
-    data = _check_buffer("data", data)
+    data = _check_scalars("data", data)
     _check_canonical("data", data)
     return [int.from_bytes(data[offset : offset + SCALAR_SIZE], "big") for offset in range(0, len(data), SCALAR_SIZE)]
 
 
 def arithmetic() -> str:
-    """The multiplication the C backend uses on this CPU: "x86-64 BMI2/ADX" or "portable C"."""
+    """The multiplication "auto" uses on this CPU: "x86-64 BMI2/ADX" or "portable C"."""
     return _kernels.fr_arithmetic()
 
 
-def root_of_unity(n: int) -> bytes:
+def root_of_unity(n: int, backend: str = "auto") -> bytes:
     """omega_n = 7^((r-1)/n) as 32 big-endian bytes, for n a power of two up to 2^32."""
-    _check_power_of_two("n", n, 1, MAX_ROOT_ORDER)
+    # the field has roots of unity of every order 2^s up to 2^32
+    _CHECKS.power_of_two("n", n, 1, MAX_ROOT_ORDER)
+    if _BACKENDS.code(backend) is None:
+        return reference.fr_root_of_unity(n).to_bytes(SCALAR_SIZE, "big")
     return _kernels.fr_root_of_unity(n)
 
 
-def ntt(values: _Buffer, backend: str = "c") -> bytes:
+def ntt(values: _Buffer, backend: str = "auto") -> bytes:
     """Evaluations at omega_n^i of the polynomial with coefficients `values` (n = 2^s scalars, n <= 2^16)."""
     values = _check_column("values", values)
-    if _check_backend(backend) == "reference":
+    code = _BACKENDS.code(backend)
+    if code is None:
         return scalars_to_bytes(reference.fr_ntt(bytes_to_scalars(values)))
-    return _kernels.fr_ntt(values)
+    return _kernels.fr_ntt(code, values)
 
 
-def intt(values: _Buffer, backend: str = "c") -> bytes:
+def intt(values: _Buffer, backend: str = "auto") -> bytes:
     """Coefficients of the polynomial of degree < n whose evaluations at omega_n^i are `values`."""
     values = _check_column("values", values)
-    if _check_backend(backend) == "reference":
+    code = _BACKENDS.code(backend)
+    if code is None:
         return scalars_to_bytes(reference.fr_intt(bytes_to_scalars(values)))
-    return _kernels.fr_intt(values)
+    return _kernels.fr_intt(code, values)
 
 
-def extend(source: _Buffer, backend: str = "c") -> bytes:
+def extend(source: _Buffer, backend: str = "auto") -> bytes:
     """The n parity scalars of n source scalars: [s0, p0, s1, p1, ...] is the 2n-point evaluation."""
     source = _check_column("source", source)
-    if _check_backend(backend) == "reference":
+    code = _BACKENDS.code(backend)
+    if code is None:
         return scalars_to_bytes(reference.fr_extend(bytes_to_scalars(source)))
-    return _kernels.fr_extend_batch(source, len(source) // SCALAR_SIZE)
+    return _kernels.fr_extend_batch(code, source, len(source) // SCALAR_SIZE)
 
 
-def extend_batch(columns: _Buffer, column_size: int, backend: str = "c") -> bytes:
+def extend_batch(columns: _Buffer, column_size: int, backend: str = "auto") -> bytes:
     """`extend` of each column of `column_size` scalars stored one after another; parity in the same layout."""
-    _check_power_of_two("column_size", column_size, 1, MAX_SIZE)
-    columns = _check_whole_columns("columns", columns, column_size)
+    _check_domain_size("column_size", column_size, 1)
+    columns = _check_whole_columns("columns", columns, column_size, f"columns of {column_size} scalars")
     _check_canonical("columns", columns, column_size)
-    if _check_backend(backend) == "reference":
+    code = _BACKENDS.code(backend)
+    if code is None:
         step = column_size * SCALAR_SIZE
         return b"".join(extend(columns[offset : offset + step], "reference") for offset in range(0, len(columns), step))
-    return _kernels.fr_extend_batch(columns, column_size)
+    return _kernels.fr_extend_batch(code, columns, column_size)
 
 
-def extend_records(records: _Buffer, num_records: int, backend: str = "c") -> bytes:
+def extend_records(records: _Buffer, num_records: int, backend: str = "auto") -> bytes:
     """The `num_records` parity records of `num_records` source records stored one after another.
 
     Record-major: chunk c of record j is scalar j * chunks_per_record + c. For each chunk c, the
     column [record_0[c], record_1[c], ...] is extended, and parity record j holds that column's
     parity[j] at chunk c: the strided gather and scatter happen in the kernel.
     """
-    _check_power_of_two("num_records", num_records, 1, MAX_SIZE)
-    records = _check_whole_columns("records", records, num_records)
+    _check_domain_size("num_records", num_records, 1)
+    records = _check_whole_columns("records", records, num_records, f"{num_records} records of whole scalars")
     _check_canonical("records", records, len(records) // (num_records * SCALAR_SIZE), unit_names=_RECORD_UNITS)
-    if _check_backend(backend) == "reference":
-        return _records_to_bytes(reference.fr_extend_records(_bytes_to_records(records, num_records)))
-    return _kernels.fr_extend_records(records, num_records)
+    code = _BACKENDS.code(backend)
+    if code is None:
+        return _records_to_bytes(reference.fr_extend_records(_bytes_to_records(bytes(records), num_records)))
+    return _kernels.fr_extend_records(code, records, num_records)
 
 
-def recover_records(records: _Buffer, present: Sequence[bool], backend: str = "c") -> bytes:
+def recover_records(records: _Buffer, present: Sequence[bool], backend: str = "auto") -> bytes:
     """All len(present) records (2n, record-major) from records of which at least n are present.
 
     `records` holds every record's slot, one after another; the bytes of missing records are ignored.
     Each chunk column is recovered as `recover` does; the zero polynomial is computed once.
     """
     num_records = _check_shard_count(present)
-    records = _check_whole_columns("records", records, num_records)
-    backend = _check_backend(backend)
+    records = _check_whole_columns("records", records, num_records, f"{num_records} records of whole scalars")
+    code = _BACKENDS.code(backend)
     try:
-        if backend == "reference":
-            return _recover_records_reference(records, present)
-        return _kernels.fr_recover_records(records, bytes(1 if flag else 0 for flag in present))
+        if code is None:
+            return _recover_records_reference(bytes(records), present)
+        return _kernels.fr_recover_records(code, records, bytes(1 if flag else 0 for flag in present))
     except ValueError as error:
         raise _diagnose_records_failure(records, present) from error
 
 
-def combine_records(records: _Buffer, coefficients: Sequence[int], backend: str = "c") -> bytes:
+def combine_records(records: _Buffer, coefficients: Sequence[int], backend: str = "auto") -> bytes:
     """sum_j coefficients[j] * record_j, scalar by scalar: `records` holds one record per coefficient, all of
     the same whole number of scalars, one after another (a batch piece check commits to the result once)."""
-    backend = _check_backend(backend)
+    code = _BACKENDS.code(backend)
     if len(coefficients) == 0:
         raise FrKernelError("combine_records needs at least one record and coefficient")
     coefficient_bytes = scalars_to_bytes(coefficients)
-    records = _check_buffer("records", records)
+    what = f"{len(coefficients)} records of equal whole numbers of scalars"
+    records = _check_whole_columns("records", records, len(coefficients), what)
     record_bytes = len(records) // len(coefficients)
-    if len(records) == 0 or len(records) % len(coefficients) != 0 or record_bytes % SCALAR_SIZE != 0:
-        msg = f"records must be {len(coefficients)} records of equal whole numbers of scalars, got {len(records)} bytes"
-        raise FrKernelError(msg)
     _check_canonical("records", records, record_bytes // SCALAR_SIZE, unit_names=_RECORD_UNITS)
-    if backend == "reference":
-        rows = _bytes_to_records(records, len(coefficients))
+    if code is None:
+        rows = _bytes_to_records(bytes(records), len(coefficients))
         return scalars_to_bytes(reference.fr_combine_records(rows, list(coefficients)))
     return _kernels.fr_combine_records(records, coefficient_bytes)
 
 
-def is_canonical(values: _Buffer) -> bool:
+def is_canonical(values: _Buffer, backend: str = "auto") -> bool:
     """True when `values` is a whole number of 32-byte scalars, each below r."""
+    code = _BACKENDS.code(backend)
     if not isinstance(values, (bytes, bytearray, memoryview)) or len(values) % SCALAR_SIZE != 0:
         return False
+    if code is None:
+        offsets = range(0, len(values), SCALAR_SIZE)
+        return all(int.from_bytes(values[offset : offset + SCALAR_SIZE], "big") < MODULUS for offset in offsets)
     return _kernels.fr_first_noncanonical(values) < 0
 
 
-def recover(shards: Sequence[_Buffer | None], backend: str = "c") -> bytes:
+def recover(shards: Sequence[_Buffer | None], backend: str = "auto") -> bytes:
     """All 2n evaluations (2n * 32 bytes) from 2n shards of which at least n are present (None = missing)."""
     present = [shard is not None for shard in shards]
     _check_shard_count(present)
@@ -163,18 +184,18 @@ def recover(shards: Sequence[_Buffer | None], backend: str = "c") -> bytes:
     return recover_batch(bytes(column), present, backend)
 
 
-def recover_batch(columns: _Buffer, present: Sequence[bool], backend: str = "c") -> bytes:
+def recover_batch(columns: _Buffer, present: Sequence[bool], backend: str = "auto") -> bytes:
     """`recover` of each column of len(present) shards stored one after another, all missing the same shards.
 
     The bytes of missing shards are ignored. The zero polynomial is computed once for the whole batch.
     """
     shard_count = _check_shard_count(present)
-    columns = _check_whole_columns("columns", columns, shard_count)
-    backend = _check_backend(backend)
+    columns = _check_whole_columns("columns", columns, shard_count, f"columns of {shard_count} shards")
+    code = _BACKENDS.code(backend)
     try:
-        if backend == "reference":
-            return _recover_reference(columns, present)
-        return _kernels.fr_recover_batch(columns, bytes(1 if flag else 0 for flag in present))
+        if code is None:
+            return _recover_reference(bytes(columns), present)
+        return _kernels.fr_recover_batch(code, columns, bytes(1 if flag else 0 for flag in present))
     except ValueError as error:
         # the kernel checks the present scalars itself; name the culprit only on this slow path
         raise _diagnose_recover_failure(columns, present) from error
@@ -243,38 +264,18 @@ def _diagnose_recover_failure(columns: bytes, present: Sequence[bool]) -> FrKern
     return FrKernelError(f"the present shards are not evaluations of one polynomial of degree < {degree}")
 
 
-def _check_backend(backend: str) -> str:
-    if backend not in BACKENDS:
-        msg = f"unknown Fr backend {backend!r}; choose one of {', '.join(BACKENDS)}"
-        raise FrKernelError(msg)
-    return backend
+def _check_domain_size(name: str, value: int, minimum: int) -> int:
+    # domains are radix-2: sizes must be powers of two within the kernel's limit
+    return _CHECKS.power_of_two(name, value, minimum, MAX_SIZE)
 
 
-def _check_power_of_two(name: str, value: int, minimum: int, maximum: int) -> int:
-    # domains are radix-2: sizes must be powers of two within the field's and the kernel's limits
-    if isinstance(value, bool) or not isinstance(value, int):
-        msg = f"{name} must be an int, got {type(value).__name__}"
-        raise FrKernelError(msg)
-    if not minimum <= value <= maximum or value & (value - 1) != 0:
-        msg = f"{name}={value} must be a power of two in {minimum}..{maximum}"
-        raise FrKernelError(msg)
-    return value
-
-
-def _check_buffer(name: str, value: _Buffer) -> bytes:
-    if not isinstance(value, (bytes, bytearray, memoryview)):
-        msg = f"{name} must be bytes, got {type(value).__name__}"
-        raise FrKernelError(msg)
-    value = bytes(value)
+def _check_scalars(name: str, value: object) -> Buffer:
     # scalars are 32 bytes each
-    if len(value) % SCALAR_SIZE != 0:
-        msg = f"{name} must be a multiple of {SCALAR_SIZE} bytes, got {len(value)}"
-        raise FrKernelError(msg)
-    return value
+    return _CHECKS.whole(name, value, SCALAR_SIZE, "whole scalars")
 
 
 def _check_canonical(
-    name: str, data: bytes, column_size: int = 0, first_index: int = 0, unit_names: tuple[str, str] = ("column", "row")
+    name: str, data: Buffer, column_size: int = 0, first_index: int = 0, unit_names: tuple[str, str] = ("column", "row")
 ) -> None:
     # a scalar >= r has no meaning in the field; name the first one (and its column or record in a batch)
     found = _kernels.fr_first_noncanonical(data)
@@ -288,13 +289,13 @@ def _check_canonical(
     raise _noncanonical_error(where, data[found * SCALAR_SIZE : (found + 1) * SCALAR_SIZE])
 
 
-def _noncanonical_error(where: str, scalar: bytes) -> FrKernelError:
+def _noncanonical_error(where: str, scalar: Buffer) -> FrKernelError:
     return FrKernelError(f"{where} = 0x{scalar.hex()} is not canonical (must be < r = {MODULUS:#x})")
 
 
-def _check_column(name: str, values: _Buffer) -> bytes:
+def _check_column(name: str, values: _Buffer) -> Buffer:
     """One column of n canonical scalars, n a power of two in 1..MAX_SIZE."""
-    values = _check_buffer(name, values)
+    values = _CHECKS.whole(name, values, SCALAR_SIZE, "whole scalars")
     count = len(values) // SCALAR_SIZE
     # one radix-2 domain of at most MAX_SIZE points
     if not 1 <= count <= MAX_SIZE or count & (count - 1) != 0:
@@ -304,20 +305,15 @@ def _check_column(name: str, values: _Buffer) -> bytes:
     return values
 
 
-def _check_whole_columns(name: str, columns: _Buffer, column_size: int) -> bytes:
-    """At least one whole column of `column_size` scalars."""
-    columns = _check_buffer(name, columns)
-    column_bytes = column_size * SCALAR_SIZE
+def _check_whole_columns(name: str, columns: _Buffer, column_size: int, what: str) -> Buffer:
+    """At least one whole group of `column_size` scalars (`what` says how they are laid out)."""
     # a batch is whole columns, at least one
-    if len(columns) == 0 or len(columns) % column_bytes != 0:
-        msg = f"{name} must be a non-zero multiple of {column_size} scalars ({column_bytes} bytes), got {len(columns)} bytes"
-        raise FrKernelError(msg)
-    return columns
+    return _CHECKS.whole(name, columns, column_size * SCALAR_SIZE, what, non_empty=True)
 
 
 def _check_shard_count(present: Sequence[bool]) -> int:
     shard_count = len(present)
-    _check_power_of_two("number of shards", shard_count, 2, MAX_SIZE)
+    _check_domain_size("number of shards", shard_count, 2)
     # the code has rate 1/2: any half of the shards determines the rest
     present_count = sum(1 for flag in present if flag)
     if present_count < shard_count // 2:
@@ -328,11 +324,7 @@ def _check_shard_count(present: Sequence[bool]) -> int:
 
 def _check_shard(index: int, shard: _Buffer) -> bytes:
     # each present shard is one canonical 32-byte scalar
-    if not isinstance(shard, (bytes, bytearray, memoryview)) or len(shard) != SCALAR_SIZE:
-        described = f"{len(shard)} bytes" if isinstance(shard, (bytes, bytearray, memoryview)) else type(shard).__name__
-        msg = f"shards[{index}] must be {SCALAR_SIZE} bytes or None, got {described}"
-        raise FrKernelError(msg)
-    shard = bytes(shard)
+    shard = _CHECKS.block(f"shards[{index}]", shard, SCALAR_SIZE, " or None")
     if int.from_bytes(shard, "big") >= MODULUS:
         raise _noncanonical_error(f"shards[{index}]", shard)
     return shard

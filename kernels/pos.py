@@ -10,9 +10,10 @@ Tables: "chia" (kernels/src/pos*.c; pure-Python reference in kernels/pos_referen
 (the reference's stand-in for test runtimes: quality = blake3(challenge u32 LE), a proof exists iff
 U256_le(quality) mod 3 != 0, and the proof is seed || quality x 4).
 
-Backends: "c" (the widest SIMD this CPU has), "portable", "avx2", "avx512" (C with a fixed instruction
-set, detected at run time) and "reference" (pure Python: table builds only practical for K <= 14,
-verification fine at K = 20). Arguments are validated here for every backend.
+Backends (the table in kernels/_backends.py): "auto" (the widest SIMD this CPU has), "portable", "avx2",
+"avx-512" (C with a fixed instruction set, detected at run time) and "reference" (pure Python: table
+builds only practical for K <= 14, verification fine at K = 20). Arguments are validated here for every
+backend.
 """
 
 from __future__ import annotations
@@ -21,6 +22,8 @@ import threading
 import time
 
 from autonomys.kernels import _pos, pos_reference
+from autonomys.kernels._backends import BackendSelector, codes_of
+from autonomys.kernels._checks import Checks
 
 SEED_SIZE = 32
 DEFAULT_K = 20
@@ -29,15 +32,6 @@ K_MAX = _pos.K_MAX
 F1_K_MAX = _pos.F1_K_MAX  # f1 alone accepts K up to 25 (the chiapos test vectors use 22 and 25)
 TABLE_KINDS = ("chia", "shim")
 SHIM_PROOF_SIZE = 160
-U32_LIMIT = 2**32
-
-_BACKEND_CODES = {
-    "c": _pos.BACKEND_AUTO,
-    "portable": _pos.BACKEND_PORTABLE,
-    "avx2": _pos.BACKEND_AVX2,
-    "avx512": _pos.BACKEND_AVX512,
-}
-BACKENDS = (*_BACKEND_CODES, "reference")
 
 _Buffer = bytes | bytearray | memoryview
 
@@ -46,9 +40,13 @@ class PosKernelError(ValueError):
     """Arguments outside the kernel's domain: seed length, K, challenge index, proof length, table kind."""
 
 
-def available_backends() -> tuple[str, ...]:
-    """Every backend that runs on this CPU, "reference" included."""
-    return (*(name for name, code in _BACKEND_CODES.items() if _pos.backend_available(code)), "reference")
+_CHECKS = Checks(PosKernelError)
+_BACKENDS = BackendSelector(
+    "PoS", codes_of(_pos, "BACKEND_"), _pos.backend_available, PosKernelError, _pos.best_backend
+)
+BACKENDS = _BACKENDS.names  # the names `backend=` takes ("reference" included), besides the old ones
+available_backends = _BACKENDS.available  # () -> every backend this CPU runs, "reference" last
+best_backend = _BACKENDS.best  # () -> the backend "auto" builds tables with
 
 
 def proof_size(k: int = DEFAULT_K) -> int:
@@ -56,7 +54,7 @@ def proof_size(k: int = DEFAULT_K) -> int:
     return 8 * k
 
 
-def find_proof(seed: _Buffer, challenge_index: int, k: int = DEFAULT_K, backend: str = "c") -> bytes | None:
+def find_proof(seed: _Buffer, challenge_index: int, k: int = DEFAULT_K, backend: str = "auto") -> bytes | None:
     """The chia proof for `challenge_index` under `seed`, or None.
 
     Builds the table (about 0.5 s at K = 20 in C); the last table of each thread is kept per (K,
@@ -64,89 +62,87 @@ def find_proof(seed: _Buffer, challenge_index: int, k: int = DEFAULT_K, backend:
     """
     seed = _check_seed(seed)
     challenge_index = _check_challenge(challenge_index)
-    table = _cached_table(_check_k(k), _check_backend(backend))
+    table = _cached_table(_check_k(k), _BACKENDS.name(backend))
     if table.seed != seed:
         table.generate(seed)
     return table.find_proof(challenge_index)
 
 
-def is_proof_valid(seed: _Buffer, challenge_index: int, proof: _Buffer, k: int = DEFAULT_K, backend: str = "c") -> bool:
+def is_proof_valid(
+    seed: _Buffer, challenge_index: int, proof: _Buffer, k: int = DEFAULT_K, backend: str = "auto"
+) -> bool:
     """True when `proof` is a valid chia proof for this seed and challenge (no table needed)."""
     seed = _check_seed(seed)
     k = _check_k(k)
     challenge_index = _check_challenge(challenge_index)
     proof = _check_proof(proof, k)
-    if _check_backend(backend) == "reference":
+    if _BACKENDS.code(backend) is None:
         return pos_reference.is_proof_valid(k, seed, challenge_index, proof)
     return _pos.is_proof_valid(k, seed, challenge_index, proof)
 
 
-def shim_find_proof(seed: _Buffer, challenge_index: int, backend: str = "c") -> bytes | None:
+def shim_find_proof(seed: _Buffer, challenge_index: int, backend: str = "auto") -> bytes | None:
     """The shim table's proof for `challenge_index`, or None (about a third of indices have none)."""
     seed = _check_seed(seed)
     challenge_index = _check_challenge(challenge_index)
-    if _check_backend(backend) == "reference":
+    if _BACKENDS.code(backend) is None:
         return pos_reference.shim_find_proof(seed, challenge_index)
     return _pos.shim_find_proof(seed, challenge_index)
 
 
-def shim_is_proof_valid(seed: _Buffer, challenge_index: int, proof: _Buffer, backend: str = "c") -> bool:
+def shim_is_proof_valid(seed: _Buffer, challenge_index: int, proof: _Buffer, backend: str = "auto") -> bool:
     """True when `proof` is the shim table's proof for this seed and challenge."""
-    return shim_find_proof(seed, challenge_index, backend) == bytes(proof)
+    return shim_find_proof(seed, challenge_index, backend) == _CHECKS.view("proof", proof)
 
 
-def compute_f1(k: int, seed: _Buffer, x: int, backend: str = "c") -> int:
+def compute_f1(k: int, seed: _Buffer, x: int, backend: str = "auto") -> int:
     """f1(x): the K + 6-bit y of table 1 (K up to 25 here)."""
     seed = _check_seed(seed)
-    if isinstance(k, bool) or not isinstance(k, int) or not K_MIN <= k <= F1_K_MAX:
-        msg = f"k={k!r} must be an int in {K_MIN}..{F1_K_MAX} for f1"
-        raise PosKernelError(msg)
-    if isinstance(x, bool) or not isinstance(x, int) or not 0 <= x < 2**k:
-        msg = f"x={x!r} must be an int in 0..2^{k}-1"
-        raise PosKernelError(msg)
-    if _check_backend(backend) == "reference":
+    # f1 alone reaches the chiapos vectors' K = 22 and 25
+    _CHECKS.integer("k", k, K_MIN, F1_K_MAX)
+    _CHECKS.unsigned("x", x, k)
+    if _BACKENDS.code(backend) is None:
         return pos_reference.compute_f1(k, seed, x)
     return _pos.f1(k, seed, x)
 
 
 def compute_fn(
-    k: int, table_number: int, y: int, left_metadata: int, right_metadata: int, backend: str = "c"
+    k: int, table_number: int, y: int, left_metadata: int, right_metadata: int, backend: str = "auto"
 ) -> tuple[int, int]:
     """(y, metadata) of table 2..7 from the left entry's y and both parents' metadata (0 for table 7)."""
     k = _check_k(k)
-    if isinstance(table_number, bool) or not isinstance(table_number, int) or not 2 <= table_number <= 7:
-        msg = f"table_number={table_number!r} must be an int in 2..7"
-        raise PosKernelError(msg)
-    _check_uint("y", y, pos_reference.y_bits(k))
+    _CHECKS.integer("table_number", table_number, 2, 7)
+    _CHECKS.unsigned("y", y, pos_reference.y_bits(k))
     bits = pos_reference.metadata_bits(k, table_number - 1)
-    _check_uint("left_metadata", left_metadata, bits)
-    _check_uint("right_metadata", right_metadata, bits)
-    if _check_backend(backend) == "reference":
+    _CHECKS.unsigned("left_metadata", left_metadata, bits)
+    _CHECKS.unsigned("right_metadata", right_metadata, bits)
+    if _BACKENDS.code(backend) is None:
         return pos_reference.compute_fn(k, table_number, y, left_metadata, right_metadata)
     y_out, metadata = _pos.fn(k, table_number, y, left_metadata.to_bytes(16, "big"), right_metadata.to_bytes(16, "big"))
     return y_out, int.from_bytes(metadata, "big")
 
 
-def has_match(left_y: int, right_y: int, backend: str = "c") -> bool:
+def has_match(left_y: int, right_y: int, backend: str = "auto") -> bool:
     """True when right_y is one of the 64 targets of left_y (bucket adjacency is not checked)."""
-    _check_uint("left_y", left_y, 32)
-    _check_uint("right_y", right_y, 32)
-    if _check_backend(backend) == "reference":
+    _CHECKS.unsigned("left_y", left_y, 32)
+    _CHECKS.unsigned("right_y", right_y, 32)
+    if _BACKENDS.code(backend) is None:
         return pos_reference.has_match(left_y, right_y)
     return _pos.has_match(left_y, right_y)
 
 
-def hashing_floor_seconds(k: int = DEFAULT_K, backend: str = "c") -> float:
+def hashing_floor_seconds(k: int = DEFAULT_K, backend: str = "auto") -> float:
     """Seconds of a table build's irreducible hashing on this CPU: the table-1 ChaCha8 keystream and
     6 * 2^K one-block BLAKE3 hashes, without matching, sorting or memory traffic (best of 3)."""
     k = _check_k(k)
-    if _check_backend(backend) == "reference":
+    code = _BACKENDS.code(backend)
+    if code is None:
         msg = "hashing_floor_seconds measures a C backend, not the reference"
         raise PosKernelError(msg)
     timings = []
     for _ in range(3):
         started = time.perf_counter()
-        _pos.hashing_work(k, _BACKEND_CODES[backend])
+        _pos.hashing_work(k, code)
         timings.append(time.perf_counter() - started)
     return min(timings)
 
@@ -160,15 +156,16 @@ class PosTable:
     threads are serialised); use one object per thread to build tables in parallel.
     """
 
-    def __init__(self, k: int = DEFAULT_K, kind: str = "chia", backend: str = "c") -> None:
+    def __init__(self, k: int = DEFAULT_K, kind: str = "chia", backend: str = "auto") -> None:
         if kind not in TABLE_KINDS:
             msg = f"table kind {kind!r} must be one of {', '.join(TABLE_KINDS)}"
             raise PosKernelError(msg)
         self.k = _check_k(k)
         self.kind = kind
-        self.backend = _check_backend(backend)
+        self.backend = _BACKENDS.name(backend)
+        code = _BACKENDS.code(backend)
         self._seed: bytes | None = None
-        self._native = _pos.ChiaTable(k, _BACKEND_CODES[backend]) if kind == "chia" and backend != "reference" else None
+        self._native = _pos.ChiaTable(k, code) if kind == "chia" and code is not None else None
         self._reference_tables: list[list[pos_reference.Entry]] | None = None
 
     @property
@@ -232,13 +229,8 @@ class PosTable:
     def proof_hashes(self, num_challenges: int) -> tuple[bytes, bytes]:
         """For challenges 0..n-1: one flag byte each (1 = a proof exists) and blake3(proof) (32 zero bytes if none)."""
         seed = self._generated_seed()
-        if (
-            isinstance(num_challenges, bool)
-            or not isinstance(num_challenges, int)
-            or not 0 <= num_challenges <= U32_LIMIT
-        ):
-            msg = f"num_challenges={num_challenges!r} must be an int in 0..2^32"
-            raise PosKernelError(msg)
+        # challenges are u32: at most all 2^32 of them
+        _CHECKS.integer("num_challenges", num_challenges, 0, 2**32)
         if self.backend != "reference":
             if self.kind == "shim":
                 return _pos.shim_proof_hashes(seed, num_challenges)
@@ -264,57 +256,19 @@ def _cached_table(k: int, backend: str) -> PosTable:
     return tables[(k, backend)]
 
 
-def _check_backend(backend: str) -> str:
-    if backend not in BACKENDS:
-        msg = f"unknown PoS backend {backend!r}; choose one of {', '.join(BACKENDS)}"
-        raise PosKernelError(msg)
-    if backend != "reference" and not _pos.backend_available(_BACKEND_CODES[backend]):
-        msg = f"PoS backend {backend!r} is not available on this CPU; available: {', '.join(available_backends())}"
-        raise PosKernelError(msg)
-    return backend
-
-
 def _check_k(k: int) -> int:
-    if isinstance(k, bool) or not isinstance(k, int) or not K_MIN <= k <= K_MAX:
-        msg = f"k={k!r} must be an int in {K_MIN}..{K_MAX}"
-        raise PosKernelError(msg)
-    return k
+    # table builds and verification are implemented for K_MIN..K_MAX
+    return _CHECKS.integer("k", k, K_MIN, K_MAX)
 
 
 def _check_seed(seed: _Buffer) -> bytes:
-    if not isinstance(seed, (bytes, bytearray, memoryview)):
-        msg = f"seed must be bytes, got {type(seed).__name__}"
-        raise PosKernelError(msg)
-    seed = bytes(seed)
-    if len(seed) != SEED_SIZE:
-        msg = f"seed must be {SEED_SIZE} bytes, got {len(seed)}"
-        raise PosKernelError(msg)
-    return seed
+    return _CHECKS.block("seed", seed, SEED_SIZE)
 
 
 def _check_challenge(challenge_index: int) -> int:
-    if (
-        isinstance(challenge_index, bool)
-        or not isinstance(challenge_index, int)
-        or not 0 <= challenge_index < U32_LIMIT
-    ):
-        msg = f"challenge_index={challenge_index!r} must be an int in 0..2^32-1"
-        raise PosKernelError(msg)
-    return challenge_index
+    # challenge indexes are u32
+    return _CHECKS.unsigned("challenge_index", challenge_index, 32)
 
 
 def _check_proof(proof: _Buffer, k: int) -> bytes:
-    if not isinstance(proof, (bytes, bytearray, memoryview)):
-        msg = f"proof must be bytes, got {type(proof).__name__}"
-        raise PosKernelError(msg)
-    proof = bytes(proof)
-    if len(proof) != proof_size(k):
-        msg = f"proof must be {proof_size(k)} bytes for k={k}, got {len(proof)}"
-        raise PosKernelError(msg)
-    return proof
-
-
-def _check_uint(name: str, value: int, bits: int) -> None:
-    if isinstance(value, bool) or not isinstance(value, int) or not 0 <= value < 2**bits:
-        msg = f"{name}={value!r} must be an int in 0..2^{bits}-1"
-        raise PosKernelError(msg)
+    return _CHECKS.block("proof", proof, proof_size(k), f" for k={k}")

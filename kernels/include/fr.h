@@ -8,7 +8,9 @@
  *
  * Every transform takes a scratch array of fr_element whose length is at least the matching
  * fr_*_scratch_count(); the output may be the same buffer as the input, but must not overlap it
- * partially. On error the output's contents are unspecified.
+ * partially. On error the output's contents are unspecified. Each transform's `backend` is one of
+ * FR_BACKEND_*: an unknown one is KERNEL_ERR_INVALID_ARGUMENT, one this CPU lacks
+ * KERNEL_ERR_BACKEND_UNAVAILABLE.
  */
 #ifndef AUTONOMYS_FR_H
 #define AUTONOMYS_FR_H
@@ -26,7 +28,20 @@ typedef struct fr_element {
     uint64_t limbs[4];
 } fr_element;
 
-/** @return the multiplication the transforms use on this CPU: "x86-64 BMI2/ADX" or "portable C". */
+/* Backends: which Montgomery multiplication the transform loops use. Every transform below takes one
+ * first; the results are the same bytes whichever runs. */
+#define FR_BACKEND_AUTO 0     /* the fastest of the two below this CPU runs */
+#define FR_BACKEND_PORTABLE 1 /* the 4-limb multiplication in C: any CPU */
+#define FR_BACKEND_BMI2_ADX 2 /* x86-64 mulx/adcx/adox assembly: needs BMI2 and ADX */
+#define FR_BACKEND_COUNT 3
+
+/** @return 1 when `backend` (FR_BACKEND_*) runs on this CPU, else 0. */
+int fr_backend_available(int backend);
+
+/** @return the backend AUTO resolves to on this CPU. */
+int fr_best_backend(void);
+
+/** @return the multiplication AUTO uses on this CPU: "x86-64 BMI2/ADX" or "portable C". */
 const char *fr_arithmetic(void);
 
 /**
@@ -45,14 +60,15 @@ size_t fr_ntt_scratch_count(size_t n);
 
 /**
  * Forward NTT: coefficients -> evaluations, out[i] = sum_j values[j] * omega_n^(i*j).
+ * @param backend one of FR_BACKEND_* (as every transform below)
  * @param values n scalars (n * 32 bytes); @param out n scalars
  * @param n a power of two, 1 <= n <= FR_MAX_SIZE
  * @return KERNEL_OK or KERNEL_ERR_INVALID_ARGUMENT (bad n, short scratch, non-canonical scalar)
  */
-int fr_ntt(const uint8_t *values, uint8_t *out, size_t n, fr_element *scratch, size_t scratch_count);
+int fr_ntt(int backend, const uint8_t *values, uint8_t *out, size_t n, fr_element *scratch, size_t scratch_count);
 
 /** Inverse NTT: evaluations -> coefficients; arguments and codes as fr_ntt. */
-int fr_intt(const uint8_t *values, uint8_t *out, size_t n, fr_element *scratch, size_t scratch_count);
+int fr_intt(int backend, const uint8_t *values, uint8_t *out, size_t n, fr_element *scratch, size_t scratch_count);
 
 /** @return the scratch elements fr_extend / fr_extend_batch need for columns of n (0 when invalid). */
 size_t fr_extend_scratch_count(size_t n);
@@ -64,14 +80,15 @@ size_t fr_extend_scratch_count(size_t n);
  * @param n a power of two, 1 <= n <= FR_MAX_SIZE
  * @return KERNEL_OK or KERNEL_ERR_INVALID_ARGUMENT
  */
-int fr_extend(const uint8_t *source, uint8_t *parity, size_t n, fr_element *scratch, size_t scratch_count);
+int fr_extend(int backend, const uint8_t *source, uint8_t *parity, size_t n, fr_element *scratch,
+              size_t scratch_count);
 
 /**
  * fr_extend on `column_count` columns stored one after another (column c is the n scalars at byte
  * offset c * n * 32); parity columns are written in the same layout. Roots are computed once.
  */
-int fr_extend_batch(const uint8_t *columns, uint8_t *parity, size_t n, size_t column_count, fr_element *scratch,
-                    size_t scratch_count);
+int fr_extend_batch(int backend, const uint8_t *columns, uint8_t *parity, size_t n, size_t column_count,
+                    fr_element *scratch, size_t scratch_count);
 
 /**
  * fr_extend of every chunk column of `num_records` records stored one after another (record-major:
@@ -83,8 +100,8 @@ int fr_extend_batch(const uint8_t *columns, uint8_t *parity, size_t n, size_t co
  * @param chunks_per_record >= 1
  * @return KERNEL_OK or KERNEL_ERR_INVALID_ARGUMENT
  */
-int fr_extend_records(const uint8_t *records, uint8_t *parity, size_t num_records, size_t chunks_per_record,
-                      fr_element *scratch, size_t scratch_count);
+int fr_extend_records(int backend, const uint8_t *records, uint8_t *parity, size_t num_records,
+                      size_t chunks_per_record, fr_element *scratch, size_t scratch_count);
 
 /** @return the scratch elements fr_recover, fr_recover_batch and fr_recover_records need for `shard_count`
  * shards (0 when invalid). */
@@ -100,15 +117,15 @@ size_t fr_recover_scratch_count(size_t shard_count);
  * @return KERNEL_OK, or KERNEL_ERR_INVALID_ARGUMENT when fewer than n shards are present, a present
  *         scalar is non-canonical, or the present shards are not evaluations of one polynomial of degree < n
  */
-int fr_recover(const uint8_t *shards, const uint8_t *present, size_t shard_count, uint8_t *out,
+int fr_recover(int backend, const uint8_t *shards, const uint8_t *present, size_t shard_count, uint8_t *out,
                fr_element *scratch, size_t scratch_count);
 
 /**
  * fr_recover on `column_count` columns of shard_count scalars stored one after another, all with the
  * same presence mask; the zero polynomial and its inverses are computed once for the batch.
  */
-int fr_recover_batch(const uint8_t *columns, const uint8_t *present, size_t shard_count, size_t column_count,
-                     uint8_t *out, fr_element *scratch, size_t scratch_count);
+int fr_recover_batch(int backend, const uint8_t *columns, const uint8_t *present, size_t shard_count,
+                     size_t column_count, uint8_t *out, fr_element *scratch, size_t scratch_count);
 
 /**
  * fr_recover of every chunk column of `num_records` (= shard_count) records stored one after another
@@ -118,8 +135,8 @@ int fr_recover_batch(const uint8_t *columns, const uint8_t *present, size_t shar
  * @param chunks_per_record >= 1
  * @return KERNEL_OK or KERNEL_ERR_INVALID_ARGUMENT (as fr_recover)
  */
-int fr_recover_records(const uint8_t *records, const uint8_t *present, size_t num_records, size_t chunks_per_record,
-                       uint8_t *out, fr_element *scratch, size_t scratch_count);
+int fr_recover_records(int backend, const uint8_t *records, const uint8_t *present, size_t num_records,
+                       size_t chunks_per_record, uint8_t *out, fr_element *scratch, size_t scratch_count);
 
 /**
  * The linear combination out[i] = sum_j coefficients[j] * records[j][i] over Fr (batch piece checks

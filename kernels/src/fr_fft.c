@@ -1,7 +1,7 @@
 /* Radix-2 NTT over the BLS12-381 scalar field and the erasure-code extension of Subspace archiving
  * (rust-kzg `das_fft_extension`). Public API in include/fr.h; shared cores declared in fr_ntt.h.
  * The hot loops (fr_ntt_cores.h) are built twice, with the portable multiplication and, on x86-64,
- * with the BMI2/ADX one; each call picks the second when the CPU has those instructions. */
+ * with the BMI2/ADX one; each call runs the set of its backend (fr_select_cores). */
 #include "errors.h"
 #include "fr_ntt.h"
 
@@ -27,7 +27,7 @@ static void invert_twiddles(fr_element *twiddles, size_t half) {
     }
 }
 
-void fr_fill_twiddles(fr_element *twiddles, size_t n, int inverse) {
+void fr_fill_twiddles(const fr_cores *cores, fr_element *twiddles, size_t n, int inverse) {
     unsigned log2_size = 0;
     if (n < 2 || fr_log2_of_size(n, FR_TWO_ADICITY, &log2_size) != 0) {
         return; /* a 1-point domain has no twiddles */
@@ -35,7 +35,7 @@ void fr_fill_twiddles(fr_element *twiddles, size_t n, int inverse) {
     fr_element one, root;
     fr_one(&one);
     fr_root_of_unity_element(&root, log2_size);
-    fr_fill_powers(twiddles, n / 2, &one, &root);
+    cores->fill_powers(twiddles, n / 2, &one, &root);
     if (inverse) {
         invert_twiddles(twiddles, n / 2);
     }
@@ -48,16 +48,22 @@ void fr_fill_twiddles(fr_element *twiddles, size_t n, int inverse) {
 #undef FR_CORE
 #undef FR_CORE_MULTIPLY
 
+static const fr_cores PORTABLE_CORES = {portable_natural_to_reversed, portable_reversed_to_natural,
+                                        portable_multiply_pointwise, portable_scale, portable_fill_powers};
+
 #if defined(FR_HAVE_X86_64_ASM)
 #define FR_CORE(name) adx_##name
 #define FR_CORE_MULTIPLY fr_multiply_adx
 #include "fr_ntt_cores.h"
 #undef FR_CORE
 #undef FR_CORE_MULTIPLY
+
+static const fr_cores ADX_CORES = {adx_natural_to_reversed, adx_reversed_to_natural, adx_multiply_pointwise,
+                                   adx_scale, adx_fill_powers};
 #endif
 
-/* 1 when this CPU runs the BMI2/ADX multiplication; checked per call (a load of a flag libgcc set up). */
-static int use_adx(void) {
+/* 1 when this CPU runs the BMI2/ADX multiplication (a load of a flag libgcc set up). */
+static int have_adx(void) {
 #if defined(FR_HAVE_X86_64_ASM)
     return __builtin_cpu_supports("bmi2") && __builtin_cpu_supports("adx");
 #else
@@ -65,56 +71,36 @@ static int use_adx(void) {
 #endif
 }
 
-const char *fr_arithmetic(void) { return use_adx() ? "x86-64 BMI2/ADX" : "portable C"; }
-
-void fr_ntt_natural_to_reversed(fr_element *values, size_t n, const fr_element *twiddles, size_t stride) {
-#if defined(FR_HAVE_X86_64_ASM)
-    if (use_adx()) {
-        adx_natural_to_reversed(values, n, twiddles, stride);
-        return;
+int fr_backend_available(int backend) {
+    switch (backend) {
+    case FR_BACKEND_AUTO:
+    case FR_BACKEND_PORTABLE:
+        return 1;
+    case FR_BACKEND_BMI2_ADX:
+        return have_adx();
+    default:
+        return 0;
     }
-#endif
-    portable_natural_to_reversed(values, n, twiddles, stride);
 }
 
-void fr_ntt_reversed_to_natural(fr_element *values, size_t n, const fr_element *twiddles, size_t stride) {
-#if defined(FR_HAVE_X86_64_ASM)
-    if (use_adx()) {
-        adx_reversed_to_natural(values, n, twiddles, stride);
-        return;
-    }
-#endif
-    portable_reversed_to_natural(values, n, twiddles, stride);
-}
+int fr_best_backend(void) { return have_adx() ? FR_BACKEND_BMI2_ADX : FR_BACKEND_PORTABLE; }
 
-void fr_multiply_pointwise(fr_element *values, const fr_element *factors, size_t n) {
-#if defined(FR_HAVE_X86_64_ASM)
-    if (use_adx()) {
-        adx_multiply_pointwise(values, factors, n);
-        return;
-    }
-#endif
-    portable_multiply_pointwise(values, factors, n);
-}
+const char *fr_arithmetic(void) { return have_adx() ? "x86-64 BMI2/ADX" : "portable C"; }
 
-void fr_scale(fr_element *values, size_t n, const fr_element *factor) {
+int fr_select_cores(int backend, const fr_cores **cores_out) {
+    if (backend < 0 || backend >= FR_BACKEND_COUNT) {
+        return KERNEL_ERR_INVALID_ARGUMENT;
+    }
+    if (!fr_backend_available(backend)) {
+        return KERNEL_ERR_BACKEND_UNAVAILABLE;
+    }
+    *cores_out = &PORTABLE_CORES;
 #if defined(FR_HAVE_X86_64_ASM)
-    if (use_adx()) {
-        adx_scale(values, n, factor);
-        return;
+    if (backend == FR_BACKEND_BMI2_ADX || (backend == FR_BACKEND_AUTO && have_adx())) {
+        *cores_out = &ADX_CORES;
     }
 #endif
-    portable_scale(values, n, factor);
-}
-
-void fr_fill_powers(fr_element *powers, size_t count, const fr_element *first, const fr_element *ratio) {
-#if defined(FR_HAVE_X86_64_ASM)
-    if (use_adx()) {
-        adx_fill_powers(powers, count, first, ratio);
-        return;
-    }
-#endif
-    portable_fill_powers(powers, count, first, ratio);
+    return KERNEL_OK;
 }
 
 void fr_bit_reverse_permute(fr_element *values, size_t n) {
@@ -168,35 +154,40 @@ size_t fr_ntt_scratch_count(size_t n) {
 }
 
 /* Scratch: n values, then n/2 twiddles. The inverse also divides by n. */
-static int transform(const uint8_t *values, uint8_t *out, size_t n, fr_element *scratch, size_t scratch_count,
-                     int inverse) {
+static int transform(int backend, const uint8_t *values, uint8_t *out, size_t n, fr_element *scratch,
+                     size_t scratch_count, int inverse) {
     unsigned log2_size;
     if (fr_log2_of_size(n, FR_MAX_LOG2_SIZE, &log2_size) != 0 || scratch_count < fr_ntt_scratch_count(n)) {
         return KERNEL_ERR_INVALID_ARGUMENT;
     }
-    fr_element *work = scratch, *twiddles = scratch + n;
-    int status = fr_load_scalars(work, values, n);
+    const fr_cores *cores;
+    int status = fr_select_cores(backend, &cores);
     if (status != KERNEL_OK) {
         return status;
     }
-    fr_fill_twiddles(twiddles, n, inverse);
-    fr_ntt_natural_to_reversed(work, n, twiddles, 1);
+    fr_element *work = scratch, *twiddles = scratch + n;
+    status = fr_load_scalars(work, values, n);
+    if (status != KERNEL_OK) {
+        return status;
+    }
+    fr_fill_twiddles(cores, twiddles, n, inverse);
+    cores->natural_to_reversed(work, n, twiddles, 1);
     fr_bit_reverse_permute(work, n);
     if (inverse) {
         fr_element inverse_n;
         fr_inverse_power_of_two(&inverse_n, log2_size);
-        fr_scale(work, n, &inverse_n);
+        cores->scale(work, n, &inverse_n);
     }
     fr_store_scalars(out, work, n);
     return KERNEL_OK;
 }
 
-int fr_ntt(const uint8_t *values, uint8_t *out, size_t n, fr_element *scratch, size_t scratch_count) {
-    return transform(values, out, n, scratch, scratch_count, 0);
+int fr_ntt(int backend, const uint8_t *values, uint8_t *out, size_t n, fr_element *scratch, size_t scratch_count) {
+    return transform(backend, values, out, n, scratch, scratch_count, 0);
 }
 
-int fr_intt(const uint8_t *values, uint8_t *out, size_t n, fr_element *scratch, size_t scratch_count) {
-    return transform(values, out, n, scratch, scratch_count, 1);
+int fr_intt(int backend, const uint8_t *values, uint8_t *out, size_t n, fr_element *scratch, size_t scratch_count) {
+    return transform(backend, values, out, n, scratch, scratch_count, 1);
 }
 
 /* ---- Extension: parity = NTT_n(INTT_n(source)[j] * omega_2n^j) ----
@@ -212,6 +203,7 @@ size_t fr_extend_scratch_count(size_t n) {
 }
 
 typedef struct extend_plan {
+    const fr_cores *cores;
     size_t n;
     fr_element *twiddles;         /* omega_n^j, j < n/2 */
     fr_element *inverse_twiddles; /* omega_n^-j, j < n/2 */
@@ -225,12 +217,12 @@ static void prepare_extend(extend_plan *plan, size_t n, unsigned log2_size, fr_e
     plan->inverse_twiddles = scratch + n / 2;
     plan->factors = plan->inverse_twiddles + n / 2; /* n / 2 is 0 for n = 1 */
     plan->work = plan->factors + n;
-    fr_fill_twiddles(plan->twiddles, n, 0);
-    fr_fill_twiddles(plan->inverse_twiddles, n, 1);
+    fr_fill_twiddles(plan->cores, plan->twiddles, n, 0);
+    fr_fill_twiddles(plan->cores, plan->inverse_twiddles, n, 1);
     fr_element inverse_n, shift;
     fr_inverse_power_of_two(&inverse_n, log2_size);
     fr_root_of_unity_element(&shift, log2_size + 1);
-    fr_fill_powers(plan->factors, n, &inverse_n, &shift);
+    plan->cores->fill_powers(plan->factors, n, &inverse_n, &shift);
     fr_bit_reverse_permute(plan->factors, n);
 }
 
@@ -241,28 +233,32 @@ static int extend_column(const extend_plan *plan, const uint8_t *source, uint8_t
     if (status != KERNEL_OK) {
         return status;
     }
-    fr_ntt_natural_to_reversed(plan->work, plan->n, plan->inverse_twiddles, 1);
-    fr_multiply_pointwise(plan->work, plan->factors, plan->n);
-    fr_ntt_reversed_to_natural(plan->work, plan->n, plan->twiddles, 1);
+    plan->cores->natural_to_reversed(plan->work, plan->n, plan->inverse_twiddles, 1);
+    plan->cores->multiply_pointwise(plan->work, plan->factors, plan->n);
+    plan->cores->reversed_to_natural(plan->work, plan->n, plan->twiddles, 1);
     fr_store_scalars_strided(parity, plan->work, plan->n, stride);
     return KERNEL_OK;
 }
 
 /* The checks shared by the batch and record layouts; on success the plan is ready. */
-static int start_extend(extend_plan *plan, size_t n, size_t column_count, fr_element *scratch, size_t scratch_count) {
+static int start_extend(extend_plan *plan, int backend, size_t n, size_t column_count, fr_element *scratch,
+                        size_t scratch_count) {
     unsigned log2_size;
     if (fr_log2_of_size(n, FR_MAX_LOG2_SIZE, &log2_size) != 0 || scratch_count < fr_extend_scratch_count(n) ||
         column_count > SIZE_MAX / (n * FR_SCALAR_BYTES)) {
         return KERNEL_ERR_INVALID_ARGUMENT;
     }
-    prepare_extend(plan, n, log2_size, scratch);
-    return KERNEL_OK;
+    int status = fr_select_cores(backend, &plan->cores);
+    if (status == KERNEL_OK) {
+        prepare_extend(plan, n, log2_size, scratch);
+    }
+    return status;
 }
 
-int fr_extend_batch(const uint8_t *columns, uint8_t *parity, size_t n, size_t column_count, fr_element *scratch,
-                    size_t scratch_count) {
+int fr_extend_batch(int backend, const uint8_t *columns, uint8_t *parity, size_t n, size_t column_count,
+                    fr_element *scratch, size_t scratch_count) {
     extend_plan plan;
-    int status = start_extend(&plan, n, column_count, scratch, scratch_count);
+    int status = start_extend(&plan, backend, n, column_count, scratch, scratch_count);
     const size_t column_bytes = n * FR_SCALAR_BYTES;
     for (size_t column = 0; status == KERNEL_OK && column < column_count; column++) {
         status = extend_column(&plan, columns + column * column_bytes, parity + column * column_bytes,
@@ -271,17 +267,18 @@ int fr_extend_batch(const uint8_t *columns, uint8_t *parity, size_t n, size_t co
     return status;
 }
 
-int fr_extend(const uint8_t *source, uint8_t *parity, size_t n, fr_element *scratch, size_t scratch_count) {
-    return fr_extend_batch(source, parity, n, 1, scratch, scratch_count);
+int fr_extend(int backend, const uint8_t *source, uint8_t *parity, size_t n, fr_element *scratch,
+              size_t scratch_count) {
+    return fr_extend_batch(backend, source, parity, n, 1, scratch, scratch_count);
 }
 
-int fr_extend_records(const uint8_t *records, uint8_t *parity, size_t num_records, size_t chunks_per_record,
-                      fr_element *scratch, size_t scratch_count) {
+int fr_extend_records(int backend, const uint8_t *records, uint8_t *parity, size_t num_records,
+                      size_t chunks_per_record, fr_element *scratch, size_t scratch_count) {
     if (chunks_per_record == 0) {
         return KERNEL_ERR_INVALID_ARGUMENT;
     }
     extend_plan plan;
-    int status = start_extend(&plan, num_records, chunks_per_record, scratch, scratch_count);
+    int status = start_extend(&plan, backend, num_records, chunks_per_record, scratch, scratch_count);
     const size_t record_bytes = chunks_per_record * FR_SCALAR_BYTES;
     for (size_t chunk = 0; status == KERNEL_OK && chunk < chunks_per_record; chunk++) {
         const size_t offset = chunk * FR_SCALAR_BYTES;

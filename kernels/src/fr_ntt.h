@@ -7,8 +7,8 @@
  *   reversed_to_natural (decimation in time):      bit-reversed input, natural output.
  * Chaining one into the other with a pointwise step in between needs no permutation at all.
  * `twiddles` holds w_N^j for j < N/2 of a domain N >= n; `stride` = N / n selects w_n = w_N^stride.
- * The loops below (all but fr_bit_reverse_permute and the loads) dispatch to the fastest
- * multiplication the CPU has (fr_fft.c). */
+ * The loops that multiply are built once per multiplication (fr_ntt_cores.h) and reached through the
+ * fr_cores of the caller's backend (fr_select_cores in fr_fft.c). */
 #ifndef AUTONOMYS_FR_NTT_H
 #define AUTONOMYS_FR_NTT_H
 
@@ -19,23 +19,27 @@
 /** @return 0 and s in *log2_size when n = 2^s with s <= max_log2, else -1. */
 int fr_log2_of_size(size_t n, unsigned max_log2, unsigned *log2_size);
 
-/** powers[j] = first * ratio^j for j < count. */
-void fr_fill_powers(fr_element *powers, size_t count, const fr_element *first, const fr_element *ratio);
+/** The loops that multiply, all with one multiplication (one FR_BACKEND_*). */
+typedef struct fr_cores {
+    void (*natural_to_reversed)(fr_element *values, size_t n, const fr_element *twiddles, size_t stride);
+    void (*reversed_to_natural)(fr_element *values, size_t n, const fr_element *twiddles, size_t stride);
+    /** values[i] *= factors[i] for i < n. */
+    void (*multiply_pointwise)(fr_element *values, const fr_element *factors, size_t n);
+    /** values[i] *= factor for i < n. */
+    void (*scale)(fr_element *values, size_t n, const fr_element *factor);
+    /** powers[j] = first * ratio^j for j < count. */
+    void (*fill_powers)(fr_element *powers, size_t count, const fr_element *first, const fr_element *ratio);
+} fr_cores;
+
+/** The cores of `backend` (FR_BACKEND_*, AUTO resolved) into *cores_out.
+ * @return KERNEL_OK, KERNEL_ERR_INVALID_ARGUMENT (unknown backend) or KERNEL_ERR_BACKEND_UNAVAILABLE */
+int fr_select_cores(int backend, const fr_cores **cores_out);
 
 /** The n/2 twiddles of the n-point domain: omega_n^j, or omega_n^-j when `inverse` is non-zero. */
-void fr_fill_twiddles(fr_element *twiddles, size_t n, int inverse);
-
-void fr_ntt_natural_to_reversed(fr_element *values, size_t n, const fr_element *twiddles, size_t stride);
-void fr_ntt_reversed_to_natural(fr_element *values, size_t n, const fr_element *twiddles, size_t stride);
+void fr_fill_twiddles(const fr_cores *cores, fr_element *twiddles, size_t n, int inverse);
 
 /** Swap values[i] and values[bit_reverse(i)] for every i of the n = 2^s points. */
 void fr_bit_reverse_permute(fr_element *values, size_t n);
-
-/** values[i] *= factors[i] for i < n. */
-void fr_multiply_pointwise(fr_element *values, const fr_element *factors, size_t n);
-
-/** values[i] *= factor for i < n. */
-void fr_scale(fr_element *values, size_t n, const fr_element *factor);
 
 /** Load `count` big-endian scalars as plain limbs. @return KERNEL_OK or KERNEL_ERR_INVALID_ARGUMENT (not < r). */
 int fr_load_scalars(fr_element *values, const uint8_t *bytes, size_t count);

@@ -25,6 +25,7 @@ size_t fr_recover_scratch_count(size_t shard_count) {
 }
 
 typedef struct recover_plan {
+    const fr_cores *cores;              /* the loops of the caller's backend */
     size_t shard_count;                 /* N = 2n */
     const uint8_t *present;             /* N flags */
     fr_element *twiddles;               /* omega_N^j, j < N/2 */
@@ -103,13 +104,13 @@ static void multiply_adjacent(const recover_plan *plan, fr_element *poly, size_t
     const size_t stride = plan->shard_count / size;
     expand_monic(left, poly, left_degree, size);
     expand_monic(right, poly + left_degree, right_degree, size);
-    fr_ntt_natural_to_reversed(left, size, plan->twiddles, stride);
-    fr_ntt_natural_to_reversed(right, size, plan->twiddles, stride);
-    fr_multiply_pointwise(left, right, size);
-    fr_ntt_reversed_to_natural(left, size, plan->inverse_twiddles, stride);
+    plan->cores->natural_to_reversed(left, size, plan->twiddles, stride);
+    plan->cores->natural_to_reversed(right, size, plan->twiddles, stride);
+    plan->cores->multiply_pointwise(left, right, size);
+    plan->cores->reversed_to_natural(left, size, plan->inverse_twiddles, stride);
     fr_element inverse_size, one;
     fr_inverse_power_of_two(&inverse_size, log2_size);
-    fr_scale(left, degree, &inverse_size);
+    plan->cores->scale(left, degree, &inverse_size);
     for (size_t j = 0; j < degree; j++) {
         poly[j] = left[j];
     }
@@ -152,7 +153,7 @@ static void evaluate_monic(const recover_plan *plan, const fr_element *poly, siz
         fr_multiply(&out[j], &out[j], &power);
         fr_multiply(&power, &power, scale);
     }
-    fr_ntt_natural_to_reversed(out, plan->shard_count, plan->twiddles, 1);
+    plan->cores->natural_to_reversed(out, plan->shard_count, plan->twiddles, 1);
     fr_bit_reverse_permute(out, plan->shard_count);
 }
 
@@ -160,15 +161,15 @@ static void evaluate_monic(const recover_plan *plan, const fr_element *poly, siz
 static void fill_shift(const recover_plan *plan, fr_element *shift, const fr_element *ratio, unsigned log2_size) {
     fr_element inverse_size;
     fr_inverse_power_of_two(&inverse_size, log2_size);
-    fr_fill_powers(shift, plan->shard_count, &inverse_size, ratio);
+    plan->cores->fill_powers(shift, plan->shard_count, &inverse_size, ratio);
     fr_bit_reverse_permute(shift, plan->shard_count);
 }
 
 /* Everything that depends on the mask only. Temporaries borrow the arrays filled last. */
 static void prepare_recover(recover_plan *plan, unsigned log2_size) {
     const size_t half = plan->shard_count / 2;
-    fr_fill_twiddles(plan->twiddles, plan->shard_count, 0);
-    fr_fill_twiddles(plan->inverse_twiddles, plan->shard_count, 1);
+    fr_fill_twiddles(plan->cores, plan->twiddles, plan->shard_count, 0);
+    fr_fill_twiddles(plan->cores, plan->inverse_twiddles, plan->shard_count, 1);
     fr_element *tree = plan->shift_up;
     size_t degree = build_zero_polynomial(plan, tree, plan->work, plan->work + half);
     fr_element one, generator, generator_inverse;
@@ -191,7 +192,7 @@ static int load_masked(const recover_plan *plan, const uint8_t *column, size_t s
             return KERNEL_ERR_INVALID_ARGUMENT;
         }
     }
-    fr_multiply_pointwise(plan->work, plan->zero_evaluations, plan->shard_count);
+    plan->cores->multiply_pointwise(plan->work, plan->zero_evaluations, plan->shard_count);
     return KERNEL_OK;
 }
 
@@ -203,19 +204,20 @@ static int recover_column(const recover_plan *plan, const uint8_t *column, uint8
     if (status != KERNEL_OK) {
         return status;
     }
-    fr_ntt_natural_to_reversed(work, size, plan->inverse_twiddles, 1); /* N * coefficients of D Z */
-    fr_multiply_pointwise(work, plan->shift_up, size);                   /* of (D Z)(kx) */
-    fr_ntt_reversed_to_natural(work, size, plan->twiddles, 1);           /* (D Z)(k omega^i) */
-    fr_multiply_pointwise(work, plan->coset_inverses, size);             /* D(k omega^i) */
-    fr_ntt_natural_to_reversed(work, size, plan->inverse_twiddles, 1);
-    fr_multiply_pointwise(work, plan->shift_down, size);                 /* coefficients of D */
+    const fr_cores *cores = plan->cores;
+    cores->natural_to_reversed(work, size, plan->inverse_twiddles, 1); /* N * coefficients of D Z */
+    cores->multiply_pointwise(work, plan->shift_up, size);             /* of (D Z)(kx) */
+    cores->reversed_to_natural(work, size, plan->twiddles, 1);         /* (D Z)(k omega^i) */
+    cores->multiply_pointwise(work, plan->coset_inverses, size);       /* D(k omega^i) */
+    cores->natural_to_reversed(work, size, plan->inverse_twiddles, 1);
+    cores->multiply_pointwise(work, plan->shift_down, size);           /* coefficients of D */
     for (size_t position = 1; position < size; position += 2) {
         /* odd positions hold the coefficients of degree >= n (bit-reversed order) */
         if (!fr_is_zero(&work[position])) {
             return KERNEL_ERR_INVALID_ARGUMENT;
         }
     }
-    fr_ntt_reversed_to_natural(work, size, plan->twiddles, 1);
+    cores->reversed_to_natural(work, size, plan->twiddles, 1);
     fr_store_scalars_strided(out, work, size, stride);
     return KERNEL_OK;
 }
@@ -229,8 +231,8 @@ static size_t count_present(const uint8_t *present, size_t shard_count) {
 }
 
 /* The checks shared by the batch and record layouts; on success the plan is ready. */
-static int start_recover(recover_plan *plan, const uint8_t *present, size_t shard_count, size_t column_count,
-                         fr_element *scratch, size_t scratch_count) {
+static int start_recover(recover_plan *plan, int backend, const uint8_t *present, size_t shard_count,
+                         size_t column_count, fr_element *scratch, size_t scratch_count) {
     unsigned log2_size;
     if (shard_count < 2 || fr_log2_of_size(shard_count, FR_MAX_LOG2_SIZE, &log2_size) != 0 ||
         scratch_count < fr_recover_scratch_count(shard_count) ||
@@ -238,15 +240,18 @@ static int start_recover(recover_plan *plan, const uint8_t *present, size_t shar
         count_present(present, shard_count) < shard_count / 2) {
         return KERNEL_ERR_INVALID_ARGUMENT;
     }
-    layout_plan(plan, shard_count, present, scratch);
-    prepare_recover(plan, log2_size);
-    return KERNEL_OK;
+    int status = fr_select_cores(backend, &plan->cores);
+    if (status == KERNEL_OK) {
+        layout_plan(plan, shard_count, present, scratch);
+        prepare_recover(plan, log2_size);
+    }
+    return status;
 }
 
-int fr_recover_batch(const uint8_t *columns, const uint8_t *present, size_t shard_count, size_t column_count,
-                     uint8_t *out, fr_element *scratch, size_t scratch_count) {
+int fr_recover_batch(int backend, const uint8_t *columns, const uint8_t *present, size_t shard_count,
+                     size_t column_count, uint8_t *out, fr_element *scratch, size_t scratch_count) {
     recover_plan plan;
-    int status = start_recover(&plan, present, shard_count, column_count, scratch, scratch_count);
+    int status = start_recover(&plan, backend, present, shard_count, column_count, scratch, scratch_count);
     const size_t column_bytes = shard_count * FR_SCALAR_BYTES;
     for (size_t column = 0; status == KERNEL_OK && column < column_count; column++) {
         status = recover_column(&plan, columns + column * column_bytes, out + column * column_bytes,
@@ -255,18 +260,18 @@ int fr_recover_batch(const uint8_t *columns, const uint8_t *present, size_t shar
     return status;
 }
 
-int fr_recover(const uint8_t *shards, const uint8_t *present, size_t shard_count, uint8_t *out,
+int fr_recover(int backend, const uint8_t *shards, const uint8_t *present, size_t shard_count, uint8_t *out,
                fr_element *scratch, size_t scratch_count) {
-    return fr_recover_batch(shards, present, shard_count, 1, out, scratch, scratch_count);
+    return fr_recover_batch(backend, shards, present, shard_count, 1, out, scratch, scratch_count);
 }
 
-int fr_recover_records(const uint8_t *records, const uint8_t *present, size_t num_records, size_t chunks_per_record,
-                       uint8_t *out, fr_element *scratch, size_t scratch_count) {
+int fr_recover_records(int backend, const uint8_t *records, const uint8_t *present, size_t num_records,
+                       size_t chunks_per_record, uint8_t *out, fr_element *scratch, size_t scratch_count) {
     if (chunks_per_record == 0) {
         return KERNEL_ERR_INVALID_ARGUMENT;
     }
     recover_plan plan;
-    int status = start_recover(&plan, present, num_records, chunks_per_record, scratch, scratch_count);
+    int status = start_recover(&plan, backend, present, num_records, chunks_per_record, scratch, scratch_count);
     const size_t record_bytes = chunks_per_record * FR_SCALAR_BYTES;
     for (size_t chunk = 0; status == KERNEL_OK && chunk < chunks_per_record; chunk++) {
         const size_t offset = chunk * FR_SCALAR_BYTES;

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import functools
 import random
 import threading
 
@@ -9,13 +10,9 @@ import pytest
 
 from autonomys.kernels import _kernels, fr, reference
 
+KERNEL = fr  # tests taking `backend` run once per fr.available_backends() (tests/kernels/conftest.py)
 MODULUS = fr.MODULUS
 SIZES = [2**log2_size for log2_size in range(1, 17)]
-
-
-@pytest.fixture(params=fr.BACKENDS)
-def backend(request: pytest.FixtureRequest) -> str:
-    return request.param
 
 
 def random_scalars(rng: random.Random, count: int) -> bytes:
@@ -51,9 +48,8 @@ def samples_for(size: int) -> int:
     ],
     ids=["omega_256", "omega_32768", "omega_65536"],
 )
-def test_known_roots_of_unity(n: int, expected: int) -> None:
-    assert fr.root_of_unity(n) == expected.to_bytes(32, "big")
-    assert reference.fr_root_of_unity(n) == expected
+def test_known_roots_of_unity(backend: str, n: int, expected: int) -> None:
+    assert fr.root_of_unity(n, backend) == expected.to_bytes(32, "big")
 
 
 @pytest.mark.parametrize("log2_size", range(33))
@@ -85,26 +81,32 @@ def test_ntt_is_evaluation_in_natural_order(size: int) -> None:
     assert reference.fr_ntt(coefficients) == expected
 
 
-@pytest.mark.parametrize("size", SIZES)
-def test_c_ntt_and_intt_match_reference(size: int) -> None:
+@functools.cache
+def reference_transforms(size: int) -> list[tuple[bytes, bytes, bytes]]:
+    """(values, ntt, intt) by the reference, computed once per size for every backend (up to 0.6 s each)."""
     rng = random.Random(size)
-    for _ in range(samples_for(size)):
-        values = random_scalars(rng, size)
-        assert fr.ntt(values) == fr.ntt(values, "reference")
-        assert fr.intt(values) == fr.intt(values, "reference")
+    samples = [random_scalars(rng, size) for _ in range(samples_for(size))]
+    return [(values, fr.ntt(values, "reference"), fr.intt(values, "reference")) for values in samples]
+
+
+@pytest.mark.parametrize("size", SIZES)
+def test_c_ntt_and_intt_match_reference(native_backend: str, size: int) -> None:
+    for values, expected_ntt, expected_intt in reference_transforms(size):
+        assert fr.ntt(values, native_backend) == expected_ntt
+        assert fr.intt(values, native_backend) == expected_intt
 
 
 @pytest.mark.parametrize("size", [1, *SIZES])
-def test_round_trip(size: int) -> None:
+def test_round_trip(native_backend: str, size: int) -> None:
     values = random_scalars(random.Random(-size), size)
-    assert fr.intt(fr.ntt(values)) == values
-    assert fr.ntt(fr.intt(values)) == values
+    assert fr.intt(fr.ntt(values, native_backend), native_backend) == values
+    assert fr.ntt(fr.intt(values, native_backend), native_backend) == values
 
 
 def test_extreme_scalars_round_trip(backend: str) -> None:
     values = fr.scalars_to_bytes([0, 1, MODULUS - 1, MODULUS - 2, 2**254, 2**128 - 1, 7, MODULUS // 2])
     assert fr.intt(fr.ntt(values, backend), backend) == values
-    assert fr.ntt(values) == fr.ntt(values, "reference")
+    assert fr.ntt(values, backend) == fr.ntt(values, "reference")
 
 
 def test_ntt_of_unit_impulse_is_all_ones(backend: str) -> None:
@@ -116,22 +118,22 @@ def test_ntt_of_unit_impulse_is_all_ones(backend: str) -> None:
 
 
 @pytest.mark.parametrize("size", [1, 2, 4, 16, 128, 1024, 4096])
-def test_c_extend_matches_reference(size: int) -> None:
+def test_c_extend_matches_reference(native_backend: str, size: int) -> None:
     source = random_scalars(random.Random(size), size)
-    assert fr.extend(source) == fr.extend(source, "reference")
+    assert fr.extend(source, native_backend) == fr.extend(source, "reference")
 
 
 @pytest.mark.parametrize("size", [1, 2, 8, 128, 2**12, 2**15])
-def test_interleaving_is_the_full_evaluation(size: int) -> None:
+def test_interleaving_is_the_full_evaluation(native_backend: str, size: int) -> None:
     source = random_scalars(random.Random(3 * size), size)
-    coefficients = fr.intt(source) + bytes(size * fr.SCALAR_SIZE)
-    assert interleave(source, fr.extend(source)) == fr.ntt(coefficients)
+    coefficients = fr.intt(source, native_backend) + bytes(size * fr.SCALAR_SIZE)
+    assert interleave(source, fr.extend(source, native_backend)) == fr.ntt(coefficients, native_backend)
 
 
-def test_extend_largest_column_is_on_the_polynomial() -> None:
+def test_extend_largest_column_is_on_the_polynomial(native_backend: str) -> None:
     size = fr.MAX_SIZE
     source = random_scalars(random.Random(5), size)
-    parity = fr.bytes_to_scalars(fr.extend(source))
+    parity = fr.bytes_to_scalars(fr.extend(source, native_backend))
     coefficients = fr.bytes_to_scalars(fr.intt(source))
     root = reference.fr_root_of_unity(2 * size)
     for index in (0, 1, size // 2 + 3, size - 1):
@@ -156,10 +158,10 @@ def test_extend_batch_matches_column_by_column(backend: str) -> None:
         assert fr.extend_batch(columns, column_size, backend) == expected
 
 
-def test_extend_batch_archiving_shape() -> None:
+def test_extend_batch_archiving_shape(native_backend: str) -> None:
     columns = random_scalars(random.Random(12), 128) * 512
-    parity = fr.extend_batch(columns, 128)
-    assert parity == fr.extend(columns[: 128 * 32]) * 512
+    parity = fr.extend_batch(columns, 128, native_backend)
+    assert parity == fr.extend(columns[: 128 * 32], "reference") * 512
 
 
 # ---- recover ----
@@ -176,7 +178,7 @@ def keep(shards: list[bytes], present: list[int]) -> list[bytes | None]:
 
 
 @pytest.mark.parametrize("shard_count", SIZES)
-def test_recover_from_random_halves(shard_count: int) -> None:
+def test_recover_from_random_halves(native_backend: str, shard_count: int) -> None:
     rng = random.Random(shard_count)
     shards = codeword(rng, shard_count)
     full = b"".join(shards)
@@ -192,7 +194,7 @@ def test_recover_from_random_halves(shard_count: int) -> None:
     if shard_count >= 2**15:
         masks = masks[:2]  # ~0.5 s per recovery at 2^16
     for present in masks:
-        assert fr.recover(keep(shards, present)) == full
+        assert fr.recover(keep(shards, present), native_backend) == full
 
 
 @pytest.mark.parametrize("shard_count", [2, 4, 16, 256])
@@ -264,12 +266,13 @@ def test_extend_records_equals_extend_of_each_chunk_column(
     assert fr.extend_records(records, num_records, backend) == expected
 
 
-def test_extend_records_at_the_archiving_shape() -> None:
+def test_extend_records_at_the_archiving_shape(native_backend: str) -> None:
     """128 records; chunk columns repeat every 16 chunks, so 16 reference columns pin all 1024."""
     rng = random.Random(16)
-    columns = [random_scalars(rng, 128) for _ in range(16)] * 64
-    expected = records_from_columns([fr.extend(column) for column in columns])
-    assert fr.extend_records(records_from_columns(columns), 128) == expected
+    columns = [random_scalars(rng, 128) for _ in range(16)]
+    parities = [fr.extend(column, "reference") for column in columns]
+    expected = records_from_columns(parities * 64)
+    assert fr.extend_records(records_from_columns(columns * 64), 128, native_backend) == expected
 
 
 def erase_records(records: bytes, present: list[bool]) -> bytes:
@@ -311,13 +314,13 @@ def split_columns_back(columns: bytes, column_size: int) -> list[bytes]:
     return [columns[offset : offset + step] for offset in range(0, len(columns), step)]
 
 
-def test_recover_records_equals_recover_batch_of_each_column() -> None:
+def test_recover_records_equals_recover_batch_of_each_column(backend: str) -> None:
     rng = random.Random(17)
     records = codeword_records(rng, 8, 5)
     present = [index % 3 != 0 for index in range(16)]
     columns = [gather_column(records, 16, chunk) for chunk in range(5)]
-    expected = records_from_columns(split_columns_back(fr.recover_batch(b"".join(columns), present), 16))
-    assert fr.recover_records(erase_records(records, present), present) == expected == records
+    expected = records_from_columns(split_columns_back(fr.recover_batch(b"".join(columns), present, backend), 16))
+    assert fr.recover_records(erase_records(records, present), present, backend) == expected == records
 
 
 def test_record_layouts_reject_bad_input(backend: str) -> None:
@@ -325,7 +328,7 @@ def test_record_layouts_reject_bad_input(backend: str) -> None:
     records = bytearray(codeword_records(rng, 4, 3))  # 8 records of 3 chunks
     with pytest.raises(fr.FrKernelError, match="num_records=3 must be a power of two"):
         fr.extend_records(bytes(32 * 6), 3, backend)
-    with pytest.raises(fr.FrKernelError, match=r"non-zero multiple of 4 scalars \(128 bytes\), got 160 bytes"):
+    with pytest.raises(fr.FrKernelError, match=r"non-zero multiple of 128 bytes \(4 records of .*\), got 160 bytes"):
         fr.extend_records(bytes(160), 4, backend)
     with pytest.raises(fr.FrKernelError, match="at least 4 of 8 shards present, got 3"):
         fr.recover_records(bytes(records), [True] * 3 + [False] * 5, backend)
@@ -341,12 +344,13 @@ def test_record_layouts_reject_bad_input(backend: str) -> None:
         fr.recover_records(bytes(records), [True] * 8, backend)
 
 
-def test_is_canonical() -> None:
-    assert fr.is_canonical(bytes(64))
-    assert fr.is_canonical(b"")
-    assert not fr.is_canonical(bytes(32) + MODULUS.to_bytes(32, "big"))
-    assert not fr.is_canonical(bytes(33))
-    assert not fr.is_canonical("00" * 32)  # type: ignore[arg-type]
+def test_is_canonical(backend: str) -> None:
+    assert fr.is_canonical(bytes(64), backend)
+    assert fr.is_canonical(b"", backend)
+    assert fr.is_canonical((MODULUS - 1).to_bytes(32, "big"), backend)
+    assert not fr.is_canonical(bytes(32) + MODULUS.to_bytes(32, "big"), backend)
+    assert not fr.is_canonical(bytes(33), backend)
+    assert not fr.is_canonical("00" * 32, backend)  # type: ignore[arg-type]
 
 
 # ---- argument checks ----
@@ -376,8 +380,8 @@ def test_non_canonical_scalars_are_named(backend: str, bad: int) -> None:
     ("length", "message"),
     [
         (0, r"got 0 \(0 bytes\)"),
-        (31, "multiple of 32 bytes, got 31"),
-        (33, "multiple of 32 bytes, got 33"),
+        (31, r"multiple of 32 bytes \(whole scalars\), got 31 bytes"),
+        (33, r"multiple of 32 bytes \(whole scalars\), got 33 bytes"),
         (3 * 32, r"got 3 \(96 bytes\)"),
         (2**17 * 32, r"in 1..65536, got 131072"),
     ],
@@ -391,7 +395,9 @@ def test_rejects_wrong_lengths(backend: str, length: int, message: str) -> None:
 def test_extend_batch_rejects_bad_shapes() -> None:
     with pytest.raises(fr.FrKernelError, match="column_size=12 must be a power of two in 1..65536"):
         fr.extend_batch(bytes(32 * 24), 12)
-    with pytest.raises(fr.FrKernelError, match=r"non-zero multiple of 8 scalars \(256 bytes\), got 288 bytes"):
+    with pytest.raises(
+        fr.FrKernelError, match=r"non-zero multiple of 256 bytes \(columns of 8 scalars\), got 288 bytes"
+    ):
         fr.extend_batch(bytes(32 * 9), 8)
     with pytest.raises(fr.FrKernelError, match="got 0 bytes"):
         fr.extend_batch(b"", 8)
@@ -402,49 +408,54 @@ def test_recover_rejects_bad_shapes(backend: str) -> None:
         fr.recover([bytes(32)] * 6, backend)
     with pytest.raises(fr.FrKernelError, match="number of shards=1 must be a power of two"):
         fr.recover([bytes(32)], backend)
-    with pytest.raises(fr.FrKernelError, match=r"shards\[2\] must be 32 bytes or None, got 31 bytes"):
+    with pytest.raises(fr.FrKernelError, match=r"shards\[2\] must be 32 bytes or None, got 31"):
         fr.recover([bytes(32), bytes(32), bytes(31), None], backend)
-    with pytest.raises(fr.FrKernelError, match=r"shards\[1\] must be 32 bytes or None, got int"):
+    with pytest.raises(fr.FrKernelError, match=r"shards\[1\] must be bytes-like .*, got int"):
         fr.recover([bytes(32), 7, None, None], backend)  # type: ignore[list-item]
-    with pytest.raises(fr.FrKernelError, match=r"non-zero multiple of 4 scalars \(128 bytes\), got 160 bytes"):
+    with pytest.raises(
+        fr.FrKernelError, match=r"non-zero multiple of 128 bytes \(columns of 4 shards\), got 160 bytes"
+    ):
         fr.recover_batch(bytes(160), [True] * 4, backend)
 
 
-def test_rejects_unknown_backend_and_non_bytes() -> None:
-    with pytest.raises(fr.FrKernelError, match="unknown Fr backend 'gpu'"):
-        fr.ntt(bytes(64), "gpu")
-    with pytest.raises(fr.FrKernelError, match="unknown Fr backend 'gpu'"):
-        fr.recover([bytes(32), None], "gpu")
-    with pytest.raises(fr.FrKernelError, match="values must be bytes, got str"):
+def test_rejects_non_bytes_and_non_scalars() -> None:
+    with pytest.raises(fr.FrKernelError, match="values must be bytes-like .*, got str"):
         fr.ntt("00" * 32)  # type: ignore[arg-type]
     with pytest.raises(fr.FrKernelError, match=r"values\[1\] = -1 is not a scalar"):
         fr.scalars_to_bytes([0, -1])
 
 
-def test_accepts_bytearray_and_memoryview() -> None:
+def test_accepts_bytearray_and_memoryview(backend: str) -> None:
     values = random_scalars(random.Random(14), 8)
-    assert fr.ntt(bytearray(values)) == fr.ntt(memoryview(values)) == fr.ntt(values)
+    expected = fr.ntt(values, backend)
+    assert fr.ntt(bytearray(values), backend) == fr.ntt(memoryview(values), backend) == expected
+    assert fr.ntt(memoryview(values).cast("Q"), backend) == expected
 
 
 def test_binding_checks_arguments_itself() -> None:
+    auto = _kernels.FR_BACKEND_AUTO
     with pytest.raises(ValueError, match="values must be a non-zero multiple of 32 bytes, got 3"):
-        _kernels.fr_ntt(b"abc")
+        _kernels.fr_ntt(auto, b"abc")
     with pytest.raises(ValueError, match="fr_ntt: invalid argument"):
-        _kernels.fr_ntt(bytes(3 * 32))
+        _kernels.fr_ntt(auto, bytes(3 * 32))
+    with pytest.raises(ValueError, match="fr_ntt: invalid argument"):
+        _kernels.fr_ntt(99, bytes(32))  # an unknown backend code
     with pytest.raises(ValueError, match="fr_intt: invalid argument"):
-        _kernels.fr_intt(MODULUS.to_bytes(32, "big"))
+        _kernels.fr_intt(auto, MODULUS.to_bytes(32, "big"))
     with pytest.raises(ValueError, match="fr_recover_batch: invalid argument"):
-        _kernels.fr_recover_batch(bytes(4 * 32), bytes([1, 0, 0, 0]))
+        _kernels.fr_recover_batch(auto, bytes(4 * 32), bytes([1, 0, 0, 0]))
     with pytest.raises(ValueError, match="column_size=0"):
-        _kernels.fr_extend_batch(bytes(32), 0)
+        _kernels.fr_extend_batch(auto, bytes(32), 0)
     with pytest.raises(ValueError, match="num_records=0"):
-        _kernels.fr_extend_records(bytes(32), 0)
+        _kernels.fr_extend_records(auto, bytes(32), 0)
     with pytest.raises(ValueError, match="fr_extend_records: invalid argument"):
-        _kernels.fr_extend_records(bytes(3 * 32), 3)
+        _kernels.fr_extend_records(auto, bytes(3 * 32), 3)
     with pytest.raises(ValueError, match="records must be a non-zero multiple of 128 bytes, got 96"):
-        _kernels.fr_recover_records(bytes(3 * 32), bytes([1, 1, 0, 0]))
+        _kernels.fr_recover_records(auto, bytes(3 * 32), bytes([1, 1, 0, 0]))
     with pytest.raises(ValueError, match="fr_recover_records: invalid argument"):
-        _kernels.fr_recover_records(bytes(4 * 32), bytes([1, 0, 0, 0]))
+        _kernels.fr_recover_records(auto, bytes(4 * 32), bytes([1, 0, 0, 0]))
+    assert not _kernels.fr_backend_available(99)
+    assert _kernels.fr_backend_available(_kernels.FR_BACKEND_PORTABLE)
     with pytest.raises(ValueError, match="fr_root_of_unity: invalid argument"):
         _kernels.fr_root_of_unity(2**33)
     assert _kernels.fr_first_noncanonical(bytes(64) + MODULUS.to_bytes(32, "big")) == 2

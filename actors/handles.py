@@ -335,6 +335,9 @@ class FarmerLinkHandle(_NamedActor):
     def solutions_after(self, slot: int) -> list:
         return self._call("solutions_after", slot, 0.0)
 
+    def read_piece(self, piece_index: int) -> bytes | None:
+        return self._call("read_piece", piece_index, timeout=DEFAULT_TIMEOUT * 2)
+
     def public_key(self) -> bytes:
         return self._call("public_key")
 
@@ -352,8 +355,17 @@ class TimekeeperLinkHandle(_NamedActor):
         return self._call("proofs_after", slot, 0.0)
 
 
-class PeerLinkHandle(_NamedActor):
-    """What a node needs of a peer node: gossip, its best block and the ancestry of a block (to catch up)."""
+class NodeLinkHandle(_NamedActor):
+    """A node as other roles see it: its history (farmers, cache peers) and gossip and sync (other nodes)."""
+
+    def history_size(self) -> int:
+        return self._call("history_size")
+
+    def segment_commitment(self, segment_index: int) -> bytes | None:
+        return self._call("segment_commitment", segment_index)
+
+    def segment_headers(self, first: int = 0) -> list:
+        return self._call("segment_headers", first)
 
     def on_block(self, block: bytes) -> None:
         self._push("on_block", block)
@@ -380,6 +392,9 @@ class ArchiverLinkHandle(_NamedActor):
     def object_mapping(self, object_hash: bytes) -> Any:
         return self._call("object_mapping", object_hash)
 
+    def get_piece(self, piece_index: int) -> bytes | None:
+        return self._call("get_piece", piece_index)
+
 
 class NodeClient(ActorClient):
     """Typed calls to a node actor."""
@@ -389,26 +404,6 @@ class NodeClient(ActorClient):
 
     def canonical_blocks(self, timeout: float = DEFAULT_TIMEOUT) -> list[bytes]:
         return call(self.handle.canonical_blocks, timeout=timeout)
-
-
-class ArchiverPiecesHandle(_NamedActor):
-    """The archiver as a farmer's PieceGetter (the pieces its plotting loop encodes)."""
-
-    def get_piece(self, piece_index: int) -> bytes | None:
-        return self._call("get_piece", piece_index)
-
-
-class NodeHistoryHandle(_NamedActor):
-    """A node as a farmer's HistorySource: how much history is archived and each segment's commitment."""
-
-    def history_size(self) -> int:
-        return self._call("history_size")
-
-    def segment_commitment(self, segment_index: int) -> bytes | None:
-        return self._call("segment_commitment", segment_index)
-
-    def segment_headers(self, first: int = 0) -> list:
-        return self._call("segment_headers", first)
 
 
 class CachePeerLinkHandle(_NamedActor):
@@ -443,13 +438,6 @@ class CachePeerClient(ActorClient):
         return call(self.handle.peer_id, timeout=timeout)
 
 
-class FarmerPiecesHandle(_NamedActor):
-    """Another farmer's plots as an L1 source: pieces decoded from its sectors."""
-
-    def get_piece(self, piece_index: int) -> bytes | None:
-        return self._call("read_piece", piece_index, timeout=DEFAULT_TIMEOUT * 2)
-
-
 class NodeObjectsHandle(_NamedActor):
     """A node as an object client sees it: transactions in, accounts and object locations out."""
 
@@ -467,3 +455,33 @@ class NodeObjectsHandle(_NamedActor):
 
     def object_location(self, object_hash: bytes) -> Any:
         return self._call("object_location", object_hash)
+
+
+class RayLinks:
+    """actors.links.Links inside a cluster: every link is a named actor of `namespace` (None: the namespace of the
+    job the caller runs in, which is the deployment's), resolved on first use and again after it died (a restarted
+    actor keeps its name). Picklable: roles take it as a constructor argument."""
+
+    def __init__(self, namespace: str | None = None) -> None:
+        self.namespace = namespace
+
+    def subscriber(self, name: str) -> ActorSubscriber:
+        return ActorSubscriber(name, self.namespace)
+
+    def timekeeper(self, name: str) -> TimekeeperLinkHandle:
+        return TimekeeperLinkHandle(name, self.namespace)
+
+    def archiver(self, name: str) -> ArchiverLinkHandle:
+        return ArchiverLinkHandle(name, self.namespace)
+
+    def node(self, name: str) -> NodeLinkHandle:
+        return NodeLinkHandle(name, self.namespace)
+
+    def farmer(self, name: str) -> FarmerLinkHandle:
+        return FarmerLinkHandle(name, self.namespace)
+
+    def cache_peer(self, name: str) -> CachePeerLinkHandle:
+        return CachePeerLinkHandle(name, self.namespace)
+
+    def farm_metrics(self, farm_id: str) -> FarmMetrics:
+        return RayFarmMetrics(farm_id)

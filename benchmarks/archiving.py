@@ -88,7 +88,7 @@ def main() -> None:
           f"  (commitments {commit_scaled:.1f} s, extension+witnesses+pieces {rest:.1f} s)")
 
     if not arguments.skip_ray:
-        from autonomys.network.launch import local_ray
+        from autonomys.network.runtime import local_ray
         from autonomys.network.spec import ClusterSpec
 
         with local_ray(ClusterSpec(), num_cpus=2):

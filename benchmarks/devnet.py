@@ -286,7 +286,7 @@ def report_run(result: RunResult, summary: Summary) -> None:
 def measure_ray(arguments: argparse.Namespace, farms: list[Path], encoded: list[float], headers: list,
                 scratch: Path, summary: Summary, work: float | None) -> None:  # fmt: skip
     """`work`: seconds of farmer and node work per slot measured in this process (None when not measured)."""
-    from autonomys.network.launch import local_ray
+    from autonomys.network.runtime import local_ray
     from autonomys.network.spec import ClusterSpec
 
     rate = measure_chain_rate(MonotonicClock())

@@ -55,7 +55,7 @@ from autonomys.actors.dsn.piece_cache import PieceCacheStore
 from autonomys.actors.dsn.piece_getter import NamedSource, PieceGetter, PieceSources
 from autonomys.actors.farming.farm import Farm
 from autonomys.actors.farming.plot_reader import PlotPieceReader
-from autonomys.actors.handles import CachePeerLinkHandle, call
+from autonomys.actors.handles import CachePeerLinkHandle, RayLinks, call
 from autonomys.actors.kzg_setup import load_kzg, setup_for
 from autonomys.actors.objects.client import ObjectClient, dev_account
 from autonomys.actors.plotting.plotter import LocalRecordEncoder, Plotter, thread_pos_table
@@ -211,7 +211,7 @@ def measure_l2(arguments, spec, params: Params, setup, kzg, history: ArchiveHist
         if piece is None or len(piece) != params.piece_size:
             raise SystemExit(f"cache peer {holder[index]} did not serve piece {index}")
         trivial.append(timed(lambda i=index: call(blob.get_piece, i))[0])
-    directory = DsnDirectory(names)
+    directory = DsnDirectory(names, RayLinks().cache_peer)
     getter = PieceGetter(params, kzg, history, PieceSources(l2=directory), reconstruct=False)
     getter.fetch(order[0])  # the directory's first refresh (bootstrap + lookup)
     count = len(order[: arguments.getter_fetches if params.piece_size >= MIB else arguments.fetches])
@@ -424,7 +424,7 @@ def measure_objects(arguments, spec, setup, kzg, scratch: Path, summary: Summary
             capacity = history.history_size() * params.num_pieces
             names, _, _ = start_cache_peers(spec, tag, scratch / "objects", params, setup, history, arguments.peers,
                                             capacity, scratch)  # fmt: skip
-            getter = PieceGetter(params, kzg, history, PieceSources(l2=DsnDirectory(names)), reconstruct=False)
+            getter = PieceGetter(params, kzg, history, PieceSources(l2=DsnDirectory(names, RayLinks().cache_peer)), reconstruct=False)
             get_l2, got = timed(lambda: ObjectClient(MappedNode(mappings), getter, params).get(plan.object_id))
             if got != data or getter.stats.by_tier["l2"] != len(fetched):
                 raise SystemExit(f"the object read back from L2 differs ({getter.stats.by_tier})")
@@ -482,7 +482,7 @@ def main() -> None:
             measure_reconstruction(arguments, kzg, history, summary)
         if arguments.skip_l2 and arguments.skip_objects:
             return
-        from autonomys.network.launch import local_ray
+        from autonomys.network.runtime import local_ray
         from autonomys.network.spec import ClusterSpec
         from autonomys.network.synth import synthesize_history
 

@@ -110,7 +110,7 @@ def measure_verify(history: ArchiveHistory, setup: KzgSetup) -> float:
 
 def measure_sector(history: ArchiveHistory, setup: KzgSetup, pieces: int, workers: int, work_dir: Path) -> float:
     from autonomys.network.compose import create_record_encoder
-    from autonomys.network.launch import local_ray
+    from autonomys.network.runtime import local_ray
     from autonomys.network.spec import ClusterSpec
 
     params = dataclasses.replace(PARAMS, max_pieces_in_sector=pieces)

@@ -9,12 +9,10 @@ from __future__ import annotations
 
 import json
 import os
-import re
 import socket
 import subprocess
 import sys
 import time
-from dataclasses import dataclass, field
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
@@ -24,14 +22,13 @@ from rich.live import Live
 from rich.text import Text
 
 from autonomys.actors.errors import ActorUnavailable
-from autonomys.cli import views as devnet_view
-from autonomys.network.spec import CACHE_PREFIX, NAMESPACE, PLOTTER_RESOURCE, TIMEKEEPER_NAME
+from autonomys.cli import views
+from autonomys.cli.connection import NetworkMissing, network_address
+from autonomys.network.spec import NAMESPACE, PLOTTER_RESOURCE, TIMEKEEPER_NAME
 
 if TYPE_CHECKING:  # Ray loads when a command runs, not with the CLI
-    from autonomys.actors.handles import FarmerClient, NodeClient, TimekeeperClient
+    from autonomys.network.client import Network
 
-FARMER_NAME = re.compile(r"farmer-(\d+)")
-STATUS_CALL_TIMEOUT = 5.0
 # `ray start` of a worker on this host: it registers within this many seconds on a loaded 2-core machine.
 WORKER_START_TIMEOUT = 120.0
 # Ports a second raylet on a host needs for itself (the head's defaults are taken on the head's host).
@@ -45,100 +42,54 @@ ADDRESS_OPTION = click.option(
 )
 
 
-@dataclass
-class AttachedNetwork:
-    """Clients of a deployment's running roles, found by name."""
-
-    timekeeper: TimekeeperClient
-    node: NodeClient | None
-    farmers: list[FarmerClient]
-    farmer_names: list[str]
-    caches: list[Any] = field(default_factory=list)
-
-
-class RoleMissing(Exception):
-    """The cluster runs no such role (not bootstrapped, or in another namespace)."""
-
-
-def attach(namespace: str, running: set[str]) -> AttachedNetwork:
-    """Handles on the deployment's timekeeper, node and farmers `farmer-<i>` (in index order)."""
-    from autonomys.actors.handles import CachePeerClient, FarmerClient, NodeClient, TimekeeperClient, get_actor
-    from autonomys.network.launch import NODE_NAME
-
-    if TIMEKEEPER_NAME not in running:
-        found = ", ".join(sorted(running)) or "none"
-        msg = f"no {TIMEKEEPER_NAME!r} actor in namespace {namespace!r} (named actors there: {found}); run the bootstrap job"
-        raise RoleMissing(msg)
-    names = sorted((name for name in running if FARMER_NAME.fullmatch(name)), key=_farmer_index)
-    node = NodeClient(get_actor(NODE_NAME, namespace)) if NODE_NAME in running else None
-    farmers = [FarmerClient(get_actor(name, namespace)) for name in names]
-    caches = [CachePeerClient(get_actor(name, namespace)) for name in sorted(running) if name.startswith(CACHE_PREFIX)]
-    return AttachedNetwork(TimekeeperClient(get_actor(TIMEKEEPER_NAME, namespace)), node, farmers, names, caches)
-
-
-def _farmer_index(name: str) -> int:
-    match = FARMER_NAME.fullmatch(name)
-    return int(match.group(1)) if match is not None else -1
-
-
-def poll(network: AttachedNetwork) -> devnet_view.Snapshot:
-    """One status call per role; a role that does not answer in time shows as None (the timekeeper must)."""
-    node = _quiet(network.node.status) if network.node is not None else None
-    farmers = [_quiet(farmer.status) for farmer in network.farmers]
-    caches = [_quiet(cache.status) for cache in network.caches]
-    return devnet_view.Snapshot(network.timekeeper.status(timeout=STATUS_CALL_TIMEOUT), node, farmers, caches)
-
-
-def _quiet(status: Any) -> Any:
-    try:
-        return status(timeout=STATUS_CALL_TIMEOUT)
-    except ActorUnavailable:
-        return None
-
-
-def render(address: str, network: AttachedNetwork, snapshot: devnet_view.Snapshot) -> list[Text]:
+def render(address: str, network: Network, snapshot: views.Snapshot) -> list[Text]:
     roles = [TIMEKEEPER_NAME, *(["node"] if network.node is not None else []), f"{len(network.farmers)} farmers"]
     header = Text(f"cluster {address}: {', '.join(roles)}")
     if network.node is None:
         header.append("  (no node: no blocks)", style="yellow")
-    lines = [header, devnet_view.slot_line(snapshot)]
+    lines = [header, views.slot_line(snapshot)]
     lines += [
-        devnet_view.farmer_line(name, farmer, snapshot.node)
-        for name, farmer in zip(network.farmer_names, snapshot.farmers, strict=True)
+        views.farmer_line(name, farmer, snapshot.node)
+        for name, farmer in zip(network.farmers, snapshot.farmers, strict=True)
     ]
-    lines.append(devnet_view.dsn_line(snapshot.caches))
+    lines.append(views.dsn_line(snapshot.caches))
     return lines
 
 
 @click.command()
-@ADDRESS_OPTION
+@click.option(
+    "--data-dir", type=click.Path(path_type=Path), default=Path(".autonomys"), show_default=True,
+    help="A running devnet's data directory (its Ray address is published there).",
+)  # fmt: skip
+@click.option("--address", default=None, help="A cluster instead: auto, HOST:PORT of the head's GCS, or ray://…")
 @click.option("--namespace", default=NAMESPACE, show_default=True, help="The deployment's Ray namespace.")
 @click.option("--watch", is_flag=True, help="Refresh until Ctrl-C.")
 @click.option("--interval", type=click.FloatRange(min=0.1), default=1.0, show_default=True, help="Seconds per refresh.")
-def status(address: str, namespace: str, watch: bool, interval: float) -> None:
+def status(data_dir: Path, address: str | None, namespace: str, watch: bool, interval: float) -> None:
     """Print the running network's status: timekeeper slot and rate, node best block, each farmer."""
-    from autonomys.network.launch import ClusterUnreachable, cluster_connection, named_actors
+    from autonomys.network.client import Network, RoleMissing
+    from autonomys.network.runtime import ClusterUnreachable, cluster_connection, named_actors
 
     console = Console()
     try:
-        with cluster_connection(address, namespace) as resolved:
-            network = attach(namespace, named_actors(namespace))
-            lines = render(resolved, network, poll(network))
+        with cluster_connection(network_address(data_dir, address), namespace) as resolved:
+            network = Network.attach(namespace, named_actors(namespace))
+            lines = render(resolved, network, views.poll(network))
             if not watch:
                 for line in lines:
                     console.print(line, soft_wrap=True)
                 return
             _watch(console, resolved, network, interval)
-    except (ClusterUnreachable, RoleMissing, ActorUnavailable) as error:
+    except (ClusterUnreachable, RoleMissing, ActorUnavailable, NetworkMissing) as error:
         click.echo(f"status: {error}", err=True)
         sys.exit(1)
 
 
-def _watch(console: Console, address: str, network: AttachedNetwork, interval: float) -> None:
+def _watch(console: Console, address: str, network: Network, interval: float) -> None:
     if not console.is_terminal:
         try:
             while True:
-                for line in render(address, network, poll(network)):
+                for line in render(address, network, views.poll(network)):
                     console.print(line, soft_wrap=True)
                 time.sleep(interval)
         except KeyboardInterrupt:
@@ -146,7 +97,7 @@ def _watch(console: Console, address: str, network: AttachedNetwork, interval: f
     with Live(Text(""), console=console, auto_refresh=False) as live:
         try:
             while True:
-                live.update(Text("\n").join(render(address, network, poll(network))), refresh=True)
+                live.update(Text("\n").join(render(address, network, views.poll(network))), refresh=True)
                 time.sleep(interval)
         except KeyboardInterrupt:
             return
@@ -166,7 +117,7 @@ def plotters() -> None:
 )  # fmt: skip
 def plotters_scale(count: int, address: str, mode: str) -> None:
     """Make the cluster's `plotter` total reach COUNT (farmers use new capacity from their next sector)."""
-    from autonomys.network.launch import (
+    from autonomys.network.runtime import (
         ClusterUnreachable,
         autoscaler_launches_nodes,
         cluster_connection,

@@ -101,7 +101,7 @@ def _encoder(params: Params, kzg_path: str | None, workers: int | None) -> Itera
         yield LocalRecordEncoder(params, setup)
         return
     from autonomys.network.compose import create_record_encoder  # Ray loads only when needed
-    from autonomys.network.launch import local_ray
+    from autonomys.network.runtime import local_ray
     from autonomys.network.spec import ClusterSpec
 
     count = workers if workers is not None else max(1, os.cpu_count() or 1)

@@ -20,9 +20,9 @@ from rich.progress import BarColumn, DownloadColumn, Progress, TransferSpeedColu
 
 from autonomys.actors.errors import ActorUnavailable
 from autonomys.actors.farming.identity import IdentityError, load_identity
-from autonomys.cli.cluster import FARMER_NAME
+from autonomys.cli.connection import NetworkMissing, network_address
 from autonomys.cli.signals import stop_on_signals
-from autonomys.network.spec import ARCHIVER_NAME, CACHE_PREFIX, NAMESPACE
+from autonomys.network.spec import ARCHIVER_NAME, CACHE_PREFIX, NAMESPACE, NODE_NAME
 from autonomys.protocol.errors import ProtocolError
 from autonomys.protocol.objects.mappings import ObjectError, parse_object_id
 
@@ -49,23 +49,17 @@ def connection_options(command: click.decorators.FC) -> click.decorators.FC:
     return command
 
 
-class NetworkMissing(Exception):
-    """No node to talk to: nothing running at the address, or not a network."""
-
-
 @contextlib.contextmanager
 def object_client(data_dir: Path, address: str | None, namespace: str, kzg_path: Path | None) -> Iterator[ObjectClient]:
     """An ObjectClient on the running network: its node, and a piece getter over every DSN tier."""
     from autonomys.actors.dsn.directory import DsnNames, build_piece_getter
-    from autonomys.actors.handles import NodeHistoryHandle, NodeObjectsHandle
+    from autonomys.actors.handles import NodeObjectsHandle, RayLinks
     from autonomys.actors.kzg_setup import load_kzg, setup_for
     from autonomys.actors.objects.client import ObjectClient
-    from autonomys.network.launch import NODE_NAME, cluster_connection, devnet_address, named_actors
+    from autonomys.network.client import FARMER_NAME
+    from autonomys.network.runtime import cluster_connection, named_actors
 
-    published = devnet_address(data_dir) if address is None else None
-    if published is not None:
-        os.environ.setdefault("RAY_AUTH_MODE", "disabled")  # the devnet's private instance runs without tokens
-    with cluster_connection(address or published or "auto", namespace):
+    with cluster_connection(network_address(data_dir, address), namespace):
         running = named_actors(namespace)
         if NODE_NAME not in running:
             msg = f"no {NODE_NAME!r} actor in namespace {namespace!r}: is a network running there?"
@@ -78,13 +72,14 @@ def object_client(data_dir: Path, address: str | None, namespace: str, kzg_path:
             archiver=ARCHIVER_NAME if ARCHIVER_NAME in running else None,
             farmers=tuple(sorted(name for name in running if FARMER_NAME.fullmatch(name))),
         )
-        pieces = build_piece_getter(params, kzg, NodeHistoryHandle(NODE_NAME), names)
+        links = RayLinks(namespace)
+        pieces = build_piece_getter(params, kzg, links.node(NODE_NAME), names, links)
         yield ObjectClient(node, pieces, params)
 
 
 def _errors() -> contextlib.AbstractContextManager:
     from autonomys.actors.consensus.node_objects import RejectedTransaction
-    from autonomys.network.launch import ClusterUnreachable
+    from autonomys.network.runtime import ClusterUnreachable
 
     return _translate((ObjectError, ProtocolError, RejectedTransaction, ClusterUnreachable, ActorUnavailable,
                        NetworkMissing, IdentityError, OSError))  # fmt: skip

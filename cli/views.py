@@ -14,9 +14,13 @@ from rich.text import Text
 from autonomys.actors.messages import TimekeeperStatus
 
 if TYPE_CHECKING:
-    from autonomys.network.launch import Devnet
+    from pathlib import Path
+
+    from autonomys.network.client import Network
 
 STATUS_INTERVAL_SECONDS = 0.25
+STATUS_TIMEOUT = 5.0
+"""Seconds a role has to answer a status call before the view shows it as not answering."""
 
 
 @dataclass
@@ -29,16 +33,17 @@ class Snapshot:
     caches: list[Any] = field(default_factory=list)
 
 
-def poll(network: Devnet) -> Snapshot:
-    node = _quiet(network.node.status)
-    farmers = [_quiet(farmer.status) for farmer in network.farmers]
-    caches = [_quiet(cache.status) for cache in network.caches]
-    return Snapshot(network.timekeeper.status(), node, farmers, caches)
+def poll(network: Network) -> Snapshot:
+    """One status call per role; a role that does not answer in time shows as None (the timekeeper must answer)."""
+    node = _quiet(network.node.status) if network.node is not None else None
+    farmers = [_quiet(farmer.status) for farmer in network.farmers.values()]
+    caches = [_quiet(cache.status) for cache in network.caches.values()]
+    return Snapshot(network.timekeeper.status(timeout=STATUS_TIMEOUT), node, farmers, caches)
 
 
 def _quiet(status: Any) -> Any:
     try:
-        return status(timeout=5)
+        return status(timeout=STATUS_TIMEOUT)
     except Exception:  # noqa: BLE001 - a busy or restarting role shows as unknown, the view goes on
         return None
 
@@ -93,6 +98,7 @@ def dsn_line(caches: list[Any]) -> Text:
 
 
 def view(snapshot: Snapshot, names: list[str]) -> Group:
+    """The devnet's live view: the slot line, a line per farmer, the DSN and any node warning."""
     lines = [slot_line(snapshot)]
     lines += [farmer_line(name, farmer, snapshot.node) for name, farmer in zip(names, snapshot.farmers, strict=True)]
     lines.append(dsn_line(snapshot.caches))
@@ -102,8 +108,9 @@ def view(snapshot: Snapshot, names: list[str]) -> Group:
     return Group(*lines)
 
 
-def watch(console: Console, network: Devnet, slots: int | None, names: list[str]) -> Snapshot:
+def watch(console: Console, network: Network, slots: int | None) -> Snapshot:
     """Refresh the live view on a terminal; print a line per new slot otherwise (logs, CI)."""
+    names = list(network.farmers)
     snapshot = poll(network)
     printed_slot = snapshot.timekeeper.next_slot
     live = Live(view(snapshot, names), console=console, auto_refresh=False) if console.is_terminal else None
@@ -119,11 +126,12 @@ def watch(console: Console, network: Devnet, slots: int | None, names: list[str]
     return snapshot
 
 
-def summarise(console: Console, network: Devnet, last: TimekeeperStatus, snapshot: Snapshot, names: list[str]) -> None:
+def summarise(console: Console, data_dir: Path, last: TimekeeperStatus, snapshot: Snapshot, names: list[str]) -> None:
+    """What the run did: slots proven, the chain's best block, blocks by farmer, segments and pieces."""
     proven = last.slots_proven_since_start
     console.print(
         f"summary: {proven} slots proven this run (chain at slot {last.next_slot - 1}), "
-        f"{last.slots_per_second:.2f} slots/s, last output {last.last_output or '-'}; data in {network.data_dir}",
+        f"{last.slots_per_second:.2f} slots/s, last output {last.last_output or '-'}; data in {data_dir}",
         soft_wrap=True,
     )
     node = snapshot.node

@@ -1,8 +1,7 @@
-"""Start a network's DSN: standalone cache peers `cache-<i>` and each farmer's cache share `cache-farmer-<i>`.
+"""A network's DSN plan: standalone cache peers `cache-<i>` and each farmer's cache share `cache-farmer-<i>`.
 
-Every cache peer is a named actor (created once, get_if_exists), subscribed to the archiver's segment
-headers, and joined to the others through the standalone peers as bootstrap. Farmers' caches live in
-their farm directory (`<farm>/cache`) and are pinned to the farm's host.
+Standalone peers live under the data directory; a farmer's cache share lives in its farm directory
+(`<farm>/cache`) on the farm's host, sized as a share of the farm. network.compose starts what this plans.
 """
 
 from __future__ import annotations
@@ -11,16 +10,9 @@ from collections.abc import Sequence
 from dataclasses import dataclass
 from pathlib import Path
 
-from autonomys.actors.dsn.cache_peer import CachePeerConfig
-from autonomys.actors.dsn.cache_peer_service import CachePeerServiceConfig
 from autonomys.actors.dsn.directory import DsnNames
-from autonomys.actors.handles import CachePeerClient
-from autonomys.actors.kzg_setup import KzgSetup
-from autonomys.network.compose import create_cache_peer
 from autonomys.network.spec import ARCHIVER_NAME, CACHE_PREFIX, ClusterSpec
 from autonomys.protocol.params import Params
-
-CALL_TIMEOUT = 120.0
 
 
 @dataclass(frozen=True)
@@ -65,32 +57,3 @@ def plan_caches(
 def dsn_names(plans: Sequence[CachePlan], farmers: Sequence[str], local_cache: str | None = None) -> DsnNames:
     """What a role's piece getter reaches: every cache peer as bootstrap, the archiver, the farmers."""
     return DsnNames(tuple(plan.name for plan in plans), local_cache, ARCHIVER_NAME, tuple(farmers))
-
-
-def start_caches(
-    spec: ClusterSpec,
-    params: Params,
-    setup: KzgSetup,
-    plans: Sequence[CachePlan],
-    farmers: Sequence[str],
-    node: str,
-    *,
-    detached: bool = False,
-) -> list[CachePeerClient]:
-    """Create (or attach to) every planned cache peer; call `join_caches` once the node and archiver run."""
-    names = [plan.name for plan in plans]
-    peers = []
-    for plan in plans:
-        bootstrap = tuple(name for name in names if name != plan.name)
-        peer = CachePeerConfig(plan.name, plan.directory, params, setup, plan.capacity_pieces, bootstrap)
-        config = CachePeerServiceConfig(peer, node, dsn_names(plans, farmers))
-        peers.append(create_cache_peer(spec, config, detached=detached, node_id=plan.node_id))
-    for peer in peers:
-        peer.ready(timeout=CALL_TIMEOUT)
-    return peers
-
-
-def join_caches(peers: Sequence[CachePeerClient]) -> None:
-    """Each peer contacts its bootstrap peers and fills its routing table (idempotent)."""
-    for peer in peers:
-        peer.join(timeout=CALL_TIMEOUT)

@@ -1,15 +1,27 @@
-"""Composition root: the only place ray.remote is applied to the plain role classes."""
+"""The composition root: the one module that creates and wires every actor of a network.
+
+`start_network(plan)` reads top to bottom as the network starts: the archiver, which archives the genesis block
+into the first segments (so farmers have history to plot at once); the farms on their hosts; the DSN cache peers;
+one farmer (plot shard) per farm; the node; the subscriptions; the timekeeper last, so no slot is missed. Each
+role is a plain class of actors/ made a named Ray actor here (`create_*`, the only `ray.remote` of roles), given
+its config record and `RayLinks`, through which it reaches the other roles by name; Ray restarts it from the same
+arguments. Every role is created with get_if_exists, so starting again attaches to what runs.
+"""
 
 from __future__ import annotations
 
-from collections.abc import Callable
+from collections.abc import Callable, Sequence
+from dataclasses import dataclass
+from pathlib import Path
 from typing import Any
 
 import ray
+from ray.exceptions import RayTaskError
 from ray.util.scheduling_strategies import NodeAffinitySchedulingStrategy
 
 from autonomys.actors.archiving.archiver import ArchiverConfig, ArchiverService, commit_raw_records
 from autonomys.actors.consensus.node_service import NodeConfig, NodeService
+from autonomys.actors.dsn.cache_peer import CachePeerConfig
 from autonomys.actors.dsn.cache_peer_service import CachePeerService, CachePeerServiceConfig
 from autonomys.actors.farming.farmer import FarmerConfig, FarmerService
 from autonomys.actors.handles import (
@@ -17,16 +29,23 @@ from autonomys.actors.handles import (
     CachePeerClient,
     FarmerClient,
     NodeClient,
+    RayLinks,
     RayRecordCommitter,
     RayRecordEncoder,
     TimekeeperClient,
     plotting_capacity,
 )
-from autonomys.actors.kzg_setup import KzgSetup
+from autonomys.actors.kzg_setup import KzgSetup, setup_for
 from autonomys.actors.plotting.plotter import encode_record_jobs
 from autonomys.actors.timekeeper.service import TimekeeperConfig, TimekeeperService
+from autonomys.network.caches import CachePlan, dsn_names, farmer_cache_name, plan_caches
+from autonomys.network.client import Network
+from autonomys.network.farms import FarmPlan, create_farm, farmer_name
+from autonomys.network.genesis import GenesisConfig, archive_genesis, chain_genesis
+from autonomys.network.runtime import current_node_id, named_actors
 from autonomys.network.spec import (
     ARCHIVER_NAME,
+    NODE_NAME,
     PLOTTER_RESOURCE,
     SMALL_RECORD_CHUNKS,
     TIMEKEEPER_NAME,
@@ -69,7 +88,7 @@ def create_timekeeper(
 ) -> TimekeeperClient:
     """Create (or attach to) the named timekeeper actor with the spec's options."""
     options = _named_options(spec, spec.timekeeper, name, detached=detached, node_id=node_id)
-    handle = ray.remote(TimekeeperService).options(**options).remote(config)
+    handle = ray.remote(TimekeeperService).options(**options).remote(config, RayLinks())
     return TimekeeperClient(handle)
 
 
@@ -91,7 +110,7 @@ def create_archiver(
     """Create (or attach to) the named archiver; its record commitments fan out to `workers` tasks."""
     committer = create_record_committer(config.kzg_setup, config.params, workers) if workers > 0 else None
     options = _named_options(spec, spec.archiver, name, detached=detached, node_id=node_id)
-    handle = ray.remote(ArchiverService).options(**options).remote(config, committer)
+    handle = ray.remote(ArchiverService).options(**options).remote(config, RayLinks(), committer)
     return ArchiverClient(handle)
 
 
@@ -120,7 +139,7 @@ def create_farmer(
     With `node_id` the shard is pinned to that Ray node (the one holding its disk): it restarts there.
     """
     options = _named_options(spec, spec.farmer, name, detached=detached, node_id=node_id)
-    handle = ray.remote(FarmerService).options(**options).remote(config, encoder=encoder)
+    handle = ray.remote(FarmerService).options(**options).remote(config, RayLinks(), encoder=encoder)
     return FarmerClient(handle)
 
 
@@ -129,7 +148,7 @@ def create_node(
 ) -> NodeClient:
     """Create (or attach to) the named consensus node actor; it restores its chain from its data_dir."""
     options = _named_options(spec, spec.node, name, detached=detached, node_id=node_id)
-    handle = ray.remote(NodeService).options(**options).remote(config)
+    handle = ray.remote(NodeService).options(**options).remote(config, RayLinks())
     return NodeClient(handle)
 
 
@@ -142,5 +161,125 @@ def create_cache_peer(
 ) -> CachePeerClient:
     """Create (or attach to) the named DSN cache peer; pinned to `node_id` when its directory lives there."""
     options = _named_options(spec, spec.cache_peer, config.peer.name, detached=detached, node_id=node_id)
-    handle = ray.remote(CachePeerService).options(**options).remote(config)
+    handle = ray.remote(CachePeerService).options(**options).remote(config, RayLinks())
     return CachePeerClient(handle)
+
+
+# ---- the network ----
+
+SLOW_CALL_TIMEOUT = 900.0
+"""Seconds a role may take to start or to archive the genesis block (a MAINNET segment on a small machine)."""
+
+
+@dataclass(frozen=True)
+class NetworkPlan:
+    """What start_network creates: the roles' options and namespace, the data directory holding genesis.json
+    and the service roles' stores, the farms, and where and how the service roles run."""
+
+    spec: ClusterSpec
+    data_dir: Path
+    genesis: GenesisConfig
+    farms: tuple[FarmPlan, ...]
+    detached: bool = False
+    """Roles outlive the driver that created them (the bootstrap job exits at once)."""
+    service_node: str | None = None
+    """The Ray node the archiver, the node and the standalone cache peers are pinned to: the host whose data_dir
+    holds genesis.json (the bootstrap's own host). None: wherever Ray places them."""
+    pin_cpu: int | None = None
+    """Pin the timekeeper's prover to this CPU."""
+    archiver_workers: int = 1
+    """Record-commitment tasks in flight while archiving."""
+    kzg_path: str | None = None
+    """The KZG ceremony file; None: the insecure dev setup."""
+
+
+def start_network(plan: NetworkPlan, on_stage: Callable[[str], None] = lambda stage: None) -> Network:
+    """Create (or attach to) every role of the network in dependency order; returns their clients."""
+    spec, data_dir = plan.spec, plan.data_dir
+    params = plan.genesis.params()
+    setup = setup_for(params.record_num_chunks, plan.kzg_path)
+    archiver = create_archiver(
+        spec, ArchiverConfig(str(data_dir), params, setup), workers=plan.archiver_workers, detached=plan.detached,
+        node_id=plan.service_node,
+    )  # fmt: skip
+    archiver.ready(timeout=SLOW_CALL_TIMEOUT)
+    sizes = [farm.size_bytes for farm in plan.farms]
+    genesis = archive_genesis(archiver, plan.genesis, data_dir, sizes, on_stage, SLOW_CALL_TIMEOUT)
+    chain = chain_genesis(genesis, archiver.segment_headers())
+    on_stage(f"genesis state {chain.state_root().hex()[:16]}…, solution range {genesis.solution_range:,}")
+    names = [farmer_name(index) for index in range(len(plan.farms))]
+    running = named_actors(spec.namespace)
+    create_farms(params, [farm for name, farm in zip(names, plan.farms, strict=True) if name not in running])
+    disks = [(name, farm.path, farm.size_bytes, farm.node_id) for name, farm in zip(names, plan.farms, strict=True)]
+    cache_plans = plan_caches(spec, params, data_dir, disks, plan.service_node)
+    caches = {cache.name: _start_cache_peer(plan, params, setup, cache, cache_plans, names) for cache in cache_plans}
+    farmers = {name: _start_farmer(plan, params, setup, name, farm, cache_plans, names) for name, farm in zip(names, plan.farms, strict=True)}
+    node_config = NodeConfig(
+        str(data_dir), params, chain.to_bytes(), name=NODE_NAME, farmers=tuple(names), archiver=ARCHIVER_NAME,
+        kzg_setup=setup, timekeeper=TIMEKEEPER_NAME,
+    )  # fmt: skip
+    node = create_node(spec, node_config, name=NODE_NAME, detached=plan.detached, node_id=plan.service_node)
+    for client in (*caches.values(), *farmers.values(), node):
+        client.ready(timeout=SLOW_CALL_TIMEOUT)
+    for name in (*names, *caches):
+        archiver.subscribe(name)
+    on_stage(f"DSN: {len(caches)} cache peers ({', '.join(caches) or 'none'})")
+    for cache in caches.values():
+        cache.join(timeout=SLOW_CALL_TIMEOUT)
+    timekeeper_config = TimekeeperConfig(str(data_dir), params, genesis.genesis_seed(), pin_cpu=plan.pin_cpu)
+    timekeeper = create_timekeeper(spec, timekeeper_config, detached=plan.detached)
+    timekeeper.ready(timeout=SLOW_CALL_TIMEOUT)
+    timekeeper.subscribe(NODE_NAME)
+    return Network(timekeeper, archiver, node, farmers, caches, genesis)
+
+
+def create_farms(params: Params, farms: Sequence[FarmPlan]) -> None:
+    """Create (or check) each farm on its own host: here, or by a task pinned to the node holding its disk."""
+    here = current_node_id()
+    pending = []
+    for farm in farms:
+        if farm.node_id is None or farm.node_id == here:
+            create_farm(farm.path, farm.size_bytes, params)
+        else:
+            task = create_pinned_task(create_farm, node_id=farm.node_id)
+            pending.append(task.remote(farm.path, farm.size_bytes, params))
+    if len(pending) > 0:
+        try:
+            ray.get(pending, timeout=SLOW_CALL_TIMEOUT)
+        except RayTaskError as error:
+            # The farm's own error (FarmError: wrong size or preset, StorageError: the disk) without Ray's wrapper.
+            raise error.cause from None
+
+
+def _start_cache_peer(
+    plan: NetworkPlan,
+    params: Params,
+    setup: KzgSetup,
+    cache: CachePlan,
+    caches: Sequence[CachePlan],
+    farmers: Sequence[str],
+) -> CachePeerClient:
+    bootstrap = tuple(other.name for other in caches if other.name != cache.name)
+    peer = CachePeerConfig(cache.name, cache.directory, params, setup, cache.capacity_pieces, bootstrap)
+    config = CachePeerServiceConfig(peer, NODE_NAME, dsn_names(caches, farmers))
+    return create_cache_peer(plan.spec, config, detached=plan.detached, node_id=cache.node_id)
+
+
+def _start_farmer(
+    plan: NetworkPlan,
+    params: Params,
+    setup: KzgSetup,
+    name: str,
+    farm: FarmPlan,
+    caches: Sequence[CachePlan],
+    farmers: Sequence[str],
+) -> FarmerClient:
+    local = farmer_cache_name(name) if farmer_cache_name(name) in {cache.name for cache in caches} else None
+    dsn = dsn_names(caches, [other for other in farmers if other != name], local)
+    config = FarmerConfig(
+        farm.path, farm_id=name, archiver=ARCHIVER_NAME, node=NODE_NAME, reward_address=farm.reward_address,
+        cache_peers=dsn.cache_peers, local_cache=local, farmers=dsn.farmers, solution_sinks=(NODE_NAME,),
+        kzg_setup=setup,
+    )  # fmt: skip
+    encoder = create_record_encoder(params, setup)
+    return create_farmer(plan.spec, config, name=name, encoder=encoder, node_id=farm.node_id, detached=plan.detached)

@@ -1,16 +1,25 @@
-"""The local network's genesis config: written once when a network is created, read on every start."""
+"""A network's genesis: the config written once when the network is created (genesis.json, read on every
+start), block 0 and its archiving into the first segments, and the consensus chain's genesis state."""
 
 from __future__ import annotations
 
 import json
 import secrets
+from collections.abc import Callable, Sequence
+from dataclasses import dataclass
 from pathlib import Path
-from typing import Literal
+from typing import Literal, Protocol
 
+import blake3
 from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_validator
 
+from autonomys.actors.farming.farm import plan_farm
+from autonomys.actors.objects.client import dev_account
 from autonomys.actors.timekeeper.calibration import calibrate_slot_iterations
+from autonomys.protocol.archiving.segments import SegmentHeader
+from autonomys.protocol.consensus.chain_state import ChainState, genesis_state
 from autonomys.protocol.errors import InvalidParams
+from autonomys.protocol.farming.solution_range import pieces_to_solution_range
 from autonomys.protocol.params import Params, get_preset, validate_slot_iterations
 from autonomys.protocol.timekeeper.pot import PotSeed
 
@@ -119,3 +128,73 @@ def load_or_create_genesis(data_dir: Path, preset: str) -> tuple[GenesisConfig, 
         msg = f"{data_dir} holds a {existing.preset!r} network, not {preset!r}; use another --data-dir"
         raise ConfigError(msg)
     return existing, False
+
+
+@dataclass(frozen=True)
+class PreparedNetwork:
+    """A data directory checked and its genesis loaded or created, before any Ray starts."""
+
+    data_dir: Path
+    genesis: GenesisConfig
+    created: bool
+
+
+def prepare_network(preset: str, data_dir: Path) -> PreparedNetwork:
+    """Check the directory and load or create (calibrating the slot time) the genesis of a `preset` network."""
+    data_dir = prepare_data_dir(data_dir)
+    genesis, created = load_or_create_genesis(data_dir, preset)
+    return PreparedNetwork(data_dir, genesis, created)
+
+
+def genesis_block(genesis: GenesisConfig, params: Params) -> bytes:
+    """Block 0: deterministic bytes from the genesis hash, exactly one recorded segment long, so archiving it
+    yields the first segment (the history farmers plot before block 1 can be won)."""
+    seed = bytes.fromhex(genesis.genesis_hash)
+    return blake3.blake3(b"autonomys devnet genesis history" + seed).digest(length=params.recorded_history_segment_size)
+
+
+class GenesisArchive(Protocol):
+    """What archiving the genesis needs of the archiver."""
+
+    def on_confirmed_block(self, number: int, block: bytes, timeout: float = ...) -> list: ...
+
+    def segment_headers(self, first: int = 0, timeout: float = ...) -> list: ...
+
+
+def archive_genesis(
+    archiver: GenesisArchive,
+    genesis: GenesisConfig,
+    data_dir: Path,
+    farm_sizes: Sequence[int],
+    on_stage: Callable[[str], None],
+    timeout: float,
+) -> GenesisConfig:
+    """Archive block 0 once (the archiver answers a replay with the same headers) and record in genesis.json what
+    it fixed: the genesis segments, and the solution range sized to the sectors of farms of `farm_sizes` bytes."""
+    params = genesis.params()
+    if genesis.genesis_segments is not None and genesis.solution_range is not None:
+        if len(archiver.segment_headers()) < genesis.genesis_segments:
+            # A joined genesis.json and an empty archive: block 0 is derived from the genesis hash alone.
+            on_stage("archiving the genesis block of the joined network…")
+            archiver.on_confirmed_block(0, genesis_block(genesis, params), timeout=timeout)
+        return genesis
+    on_stage(f"archiving the genesis block ({params.recorded_history_segment_size:,} bytes) into the first segment…")
+    archiver.on_confirmed_block(0, genesis_block(genesis, params), timeout=timeout)
+    segments = len(archiver.segment_headers())
+    sectors = sum(plan_farm(size_bytes, params)[0] for size_bytes in farm_sizes)
+    solution_range = pieces_to_solution_range(sectors * params.max_pieces_in_sector, params.slot_probability, params)
+    updated = genesis.model_copy(update={"genesis_segments": segments, "solution_range": solution_range})
+    write_genesis(data_dir, updated)
+    return updated
+
+
+def chain_genesis(genesis: GenesisConfig, segment_headers: Sequence[SegmentHeader]) -> ChainState:
+    """The chain's state before block 1: the dev account's endowment, the genesis range and segments."""
+    if genesis.solution_range is None or genesis.genesis_segments is None:
+        msg = "the genesis block is not archived yet (genesis.json has no solution range or genesis segments)"
+        raise ConfigError(msg)
+    endowments = {dev_account().public_key: genesis.dev_account_endowment} if genesis.dev_account_endowment else {}
+    return genesis_state(
+        genesis.params(), endowments=endowments, solution_range=genesis.solution_range,
+        pot_slot_iterations=genesis.pot_slot_iterations, segment_headers=segment_headers[: genesis.genesis_segments],
+    )  # fmt: skip

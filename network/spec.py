@@ -11,6 +11,7 @@ from typing import Any
 NAMESPACE = "autonomys"
 TIMEKEEPER_NAME = "timekeeper"
 ARCHIVER_NAME = "archiver"
+NODE_NAME = "node"
 CACHE_PREFIX = "cache-"
 """Cache peers are named `cache-<i>` (standalone) and `cache-farmer-<i>` (a farmer's share of its disk)."""
 # Custom resource a host advertises when it may run the timekeeper (its fastest core).

@@ -44,7 +44,7 @@ def _committer(params: Params, setup: KzgSetup) -> Iterator[RecordCommitter | No
         yield None
         return
     from autonomys.network.compose import create_record_committer
-    from autonomys.network.launch import local_ray
+    from autonomys.network.runtime import local_ray
 
     workers = max(1, os.cpu_count() or 1)
     with local_ray(ClusterSpec(preset=params.name), num_cpus=workers):

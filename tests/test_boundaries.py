@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import ast
+import re
 from pathlib import Path
 
 import pytest
@@ -77,18 +78,96 @@ def test_protocol_calls_no_io_builtins() -> None:
                 assert node.func.id not in FORBIDDEN_PROTOCOL_CALLS, f"{path.name} calls {node.func.id}()"
 
 
-def test_ray_calls_live_in_handles_and_build_only() -> None:
-    allowed = {ROOT / "actors" / "handles.py", ROOT / "network" / "compose.py", ROOT / "network" / "launch.py"}
-    for layer in ("actors", "network", "cli", "clusters"):
-        for path in layer_files(layer):
-            if path in allowed:
-                continue
-            source = path.read_text()
-            for needle in ("ray.get(", "ray.remote(", ".remote(", "ray.get_actor(", "ray.init("):
-                assert needle not in source, f"{path.relative_to(ROOT)} calls {needle}"
+RAY_MODULES = {ROOT / "actors" / "handles.py", ROOT / "network" / "compose.py", ROOT / "network" / "runtime.py"}
+"""The only modules that may import Ray: the handles (every call on an actor), the composition root (every
+ray.remote) and the runtime (starting or attaching Ray). Any import counts, aliased or from-imported, so
+ray.get, ray.wait, ray.kill and ray.put cannot hide elsewhere."""
+
+
+def imports_ray(tree: ast.AST) -> bool:
+    return any(violates(module, {"ray"}) for module in imported_modules(tree))
+
+
+def test_ray_is_imported_only_by_the_handles_the_composition_root_and_the_runtime() -> None:
+    offenders = [
+        str(path.relative_to(ROOT))
+        for layer in PROJECT_LAYERS
+        for path in layer_files(layer)
+        if path not in RAY_MODULES and imports_ray(ast.parse(path.read_text()))
+    ]
+    assert offenders == []
+
+
+def test_the_ray_check_sees_aliases_and_local_imports() -> None:
+    for source in ("import ray as r\n", "from ray import wait\n", "def f():\n    import ray.util.state\n"):
+        assert imports_ray(ast.parse(source)), source
 
 
 def test_the_checker_catches_a_violation() -> None:
     tree = ast.parse("import time\nfrom ray import get\nfrom autonomys.actors import x\n")
     found = [m for m in imported_modules(tree) if violates(m, FORBIDDEN["protocol"])]
     assert found == ["time", "ray", "autonomys.actors"]
+
+
+ROLES = ("timekeeper", "archiving", "plotting", "farming", "consensus", "dsn", "objects")
+SHARED = {
+    "protocol": ("constants", "codec", "errors", "params", "types", "kzg"),
+    "actors": ("storage", "clock", "errors", "kzg_setup", "messages"),
+}
+"""Each layer's shared core, which every role package builds on and which itself knows no role."""
+
+
+@pytest.mark.parametrize("layer", sorted(SHARED))
+def test_the_shared_core_of_a_layer_imports_no_role_package(layer: str) -> None:
+    role_packages = {f"autonomys.{layer}.{role}" for role in ROLES}
+    problems = [
+        f"{layer}/{name}.py imports {module}"
+        for name in SHARED[layer]
+        for module in imported_modules(ast.parse((ROOT / layer / f"{name}.py").read_text()))
+        if violates(module, role_packages)
+    ]
+    assert problems == []
+
+
+@pytest.mark.parametrize("layer", ["protocol", "actors"])
+def test_every_module_of_a_layer_is_shared_or_in_a_role_package(layer: str) -> None:
+    top_level = {path.stem for path in (ROOT / layer).glob("*.py")} - {"__init__"}
+    packages = {path.name for path in (ROOT / layer).iterdir() if (path / "__init__.py").exists()}
+    extra = {"actors": {"handles", "links"}}.get(layer, set())
+    assert top_level <= set(SHARED[layer]) | extra, "a new module belongs in a role package (or the shared core)"
+    assert packages <= set(ROLES), "a new role package: add it to ROLES here and to pyproject.toml"
+
+
+IMPORT_NAMES = {
+    "ray": "ray", "pycryptodome": "Crypto", "rocksdict": "rocksdict", "pydantic": "pydantic", "blake3": "blake3",
+    "py-arkworks-bls12381": "py_arkworks_bls12381", "click": "click", "rich": "rich", "pyyaml": "yaml",
+    "py-sr25519-bindings": "sr25519", "cryptography": "cryptography",
+}  # fmt: skip
+"""The module each runtime dependency installs (a new dependency needs its line here)."""
+
+
+def declared_dependencies() -> set[str]:
+    import tomllib
+
+    project = tomllib.loads((ROOT / "pyproject.toml").read_text())["project"]
+    return {re.split(r"[\[<>=!~ ]", requirement, maxsplit=1)[0] for requirement in project["dependencies"]}
+
+
+def product_imports() -> set[str]:
+    return {
+        module.split(".")[0]
+        for layer in PROJECT_LAYERS
+        for path in layer_files(layer)
+        for module in imported_modules(ast.parse(path.read_text()))
+    }
+
+
+def test_every_runtime_dependency_is_imported_and_every_import_declared() -> None:
+    import sys
+
+    declared = declared_dependencies()
+    assert declared <= set(IMPORT_NAMES), f"map the import name of {declared - set(IMPORT_NAMES)} in IMPORT_NAMES"
+    imported = product_imports()
+    assert {name for name in declared if IMPORT_NAMES[name] not in imported} == set(), "declared, never imported"
+    third_party = imported - set(sys.stdlib_module_names) - {"autonomys"}
+    assert third_party <= {IMPORT_NAMES[name] for name in declared}, "imported, not declared"

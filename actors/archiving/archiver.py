@@ -23,6 +23,7 @@ from typing import Protocol
 from autonomys.actors.archiving.piece_store import SegmentPieceFiles
 from autonomys.actors.errors import CorruptStore, describe_error
 from autonomys.actors.kzg_setup import KzgSetup, load_kzg
+from autonomys.actors.links import Links
 from autonomys.actors.storage import KVStore, RocksKVStore, StoreCorrupted
 from autonomys.protocol.archiving.archived_segment import (
     ArchivedSegment,
@@ -298,11 +299,13 @@ class ArchiverService:
     def __init__(
         self,
         config: ArchiverConfig,
+        links: Links,
         commit_records: RecordCommitter | None = None,
-        subscriber_resolver: Callable[[str], SegmentHeaderSubscriber] | None = None,
     ) -> None:
+        """`links` turns a subscriber's name into the link segment headers are pushed to; `commit_records` fans
+        record commitments out (to Ray tasks in a cluster), else they are computed here."""
         root = Path(config.data_dir) / "archiver"
-        self._resolver = subscriber_resolver if subscriber_resolver is not None else _default_resolver
+        self._resolver: Callable[[str], SegmentHeaderSubscriber] = links.subscriber
         self.archiver = _open_archiver(root, config, commit_records)
         for key, _ in self.archiver.store.items_with_prefix(SUBSCRIBER_PREFIX):
             self.archiver.subscribers.append(self._resolver(key[len(SUBSCRIBER_PREFIX) :].decode(errors="replace")))
@@ -352,9 +355,3 @@ def _open_archiver(root: Path, config: ArchiverConfig, commit_records: RecordCom
             "again in a fresh --data-dir"
         )
         raise CorruptStore("archiver state", root, describe_error(error), fix) from error
-
-
-def _default_resolver(name: str) -> SegmentHeaderSubscriber:
-    from autonomys.actors.handles import ActorSubscriber  # Ray is only needed inside a cluster
-
-    return ActorSubscriber(name)

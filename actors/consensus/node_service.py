@@ -29,7 +29,8 @@ from autonomys.actors.consensus.node import ConfirmedBlockSink, ImportOutcome, N
 from autonomys.actors.consensus.node_objects import decode_submitted_transaction
 from autonomys.actors.consensus.node_store import NodeStore
 from autonomys.actors.errors import CorruptStore, describe_error
-from autonomys.actors.kzg_setup import load_kzg, setup_for
+from autonomys.actors.kzg_setup import KzgSetup, load_kzg, setup_for
+from autonomys.actors.links import Links
 from autonomys.actors.messages import FarmerSolution, FarmingSlot, SlotNotification
 from autonomys.actors.storage import RocksKVStore, StoreCorrupted
 from autonomys.protocol.consensus.chain_state import ChainState
@@ -53,6 +54,8 @@ class FarmerLink(Protocol):
     def sign_reward(self, message: bytes) -> bytes: ...
 
     def solutions_after(self, slot: int) -> list[FarmerSolution]: ...
+
+    def read_piece(self, piece_index: int) -> bytes | None: ...
 
 
 class TimekeeperLink(Protocol):
@@ -79,11 +82,16 @@ class NodeConfig:
     farmers: tuple[str, ...] = ()
     peers: tuple[str, ...] = ()
     archiver: str | None = None
-    kzg_path: str | None = None
+    kzg_setup: KzgSetup | None = None
+    """The KZG setup blocks are verified with; None: the insecure dev setup sized for `params`."""
     timekeeper: str | None = None
     """The timekeeper this node takes slots from: subscribed to on start, and asked for the slots it missed."""
     slot_silence_seconds: float = 5.0
     """Without a slot for this long, the node subscribes to its timekeeper again and asks for what it missed."""
+    sync_batch: int = SYNC_BATCH
+    """Blocks of a missing ancestry asked of a peer at a time (and the most this node serves at once)."""
+    max_sync_blocks: int = MAX_SYNC_BLOCKS
+    """The deepest missing ancestry fetched for one orphan."""
 
 
 @dataclass(frozen=True, slots=True)
@@ -107,29 +115,17 @@ class NodeStatus:
 class NodeService:
     """See the module docstring."""
 
-    def __init__(
-        self,
-        config: NodeConfig,
-        farmer_resolver: Callable[[str], FarmerLink] | None = None,
-        peer_resolver: Callable[[str], PeerLink] | None = None,
-        archiver_resolver: Callable[[str], ConfirmedBlockSink] | None = None,
-        timekeeper_resolver: Callable[[str], TimekeeperLink] | None = None,
-    ) -> None:
+    def __init__(self, config: NodeConfig, links: Links) -> None:
+        """`links` reaches the config's farmers, peers, archiver and timekeeper by name (actors.links)."""
         self.config = config
-        self._resolve_farmer = farmer_resolver or _default_farmer_resolver
-        self._resolve_peer = peer_resolver or _default_peer_resolver
-        archiver = None
-        self._archiver_name = config.archiver
-        self._resolve_archiver_headers = archiver_resolver or _default_archiver_resolver
-        if config.archiver is not None:
-            archiver = (archiver_resolver or _default_archiver_resolver)(config.archiver)
-        kzg = load_kzg(setup_for(config.params.record_num_chunks, config.kzg_path))
+        self._links = links
+        self._archiver = None if config.archiver is None else links.archiver(config.archiver)
+        setup = config.kzg_setup if config.kzg_setup is not None else setup_for(config.params.record_num_chunks)
         genesis = ChainState.from_bytes(config.genesis_state)
-        self._store, self.node = _open_node(config, genesis, kzg, archiver, self._sign)
-        self._farmers = {name: self._resolve_farmer(name) for name in config.farmers}
-        self._peers = {name: self._resolve_peer(name) for name in config.peers}
-        resolve_timekeeper = timekeeper_resolver or _default_timekeeper_resolver
-        self._timekeeper = None if config.timekeeper is None else resolve_timekeeper(config.timekeeper)
+        self._store, self.node = _open_node(config, genesis, load_kzg(setup), self._archiver, self._sign)
+        self._farmers = {name: links.farmer(name) for name in config.farmers}
+        self._peers: dict[str, PeerLink] = {name: links.node(name) for name in config.peers}
+        self._timekeeper = None if config.timekeeper is None else links.timekeeper(config.timekeeper)
         self._subscribed = False
         self._keys: dict[bytes, FarmerLink] = {}
         self._syncing: set[bytes] = set()
@@ -210,7 +206,7 @@ class NodeService:
 
     def block_ancestry(self, block_hash: bytes, count: int = SYNC_BATCH) -> list[bytes]:
         """A stored block and up to count − 1 of its ancestors, newest first (for a peer resolving an orphan)."""
-        count = max(0, min(int(count), SYNC_BATCH))
+        count = max(0, min(int(count), self.config.sync_batch))
         with self._lock:
             return self.node.block_ancestry(bytes(block_hash), count)
 
@@ -242,9 +238,9 @@ class NodeService:
 
     def segment_headers(self, first: int = 0) -> list:
         """Segment headers from `first`, as this node's archiver produced them (for farmers' replotting)."""
-        if self._archiver_name is None:
+        if self._archiver is None:
             return []
-        return list(self._resolve_archiver_headers(self._archiver_name).segment_headers(first))
+        return list(self._archiver.segment_headers(first))
 
     def segment_commitment(self, segment_index: int) -> bytes | None:
         """The commitment of a recorded segment (for farmers' piece checks and replotting)."""
@@ -355,7 +351,7 @@ class NodeService:
 
     def _set_peers(self, names: tuple[str, ...]) -> None:
         """Gossip to these peers from now on, and sync each one's best chain (only the blocks this node lacks)."""
-        self._peers = {name: self._resolve_peer(name) for name in names}
+        self._peers = {name: self._links.node(name) for name in names}
         for name, peer in self._peers.items():
             best = self._call(f"peer {name}", peer.best_block_hash)
             if best is not None:
@@ -382,10 +378,10 @@ class NodeService:
     def _fetch_ancestry(self, name: str, peer: PeerLink, missing: bytes) -> list[bytes]:
         chain: list[bytes] = []
         cursor: bytes | None = missing
-        while cursor is not None and len(chain) < MAX_SYNC_BLOCKS:
-            batch = self._call(f"peer {name}", peer.block_ancestry, cursor, SYNC_BATCH) or []
+        while cursor is not None and len(chain) < self.config.max_sync_blocks:
+            batch = self._call(f"peer {name}", peer.block_ancestry, cursor, self.config.sync_batch) or []
             chain.extend(batch)
-            if len(batch) < SYNC_BATCH:
+            if len(batch) < self.config.sync_batch:
                 break
             with self._lock:
                 cursor = self.node.unknown_parent(batch[-1])
@@ -426,27 +422,3 @@ def _open_node(
             "a new network in a fresh --data-dir)"
         )
         raise CorruptStore("node chain", path, describe_error(error), fix) from error
-
-
-def _default_farmer_resolver(name: str) -> FarmerLink:
-    from autonomys.actors.handles import FarmerLinkHandle  # Ray is only needed inside a cluster
-
-    return FarmerLinkHandle(name)
-
-
-def _default_peer_resolver(name: str) -> PeerLink:
-    from autonomys.actors.handles import PeerLinkHandle
-
-    return PeerLinkHandle(name)
-
-
-def _default_timekeeper_resolver(name: str) -> TimekeeperLink:
-    from autonomys.actors.handles import TimekeeperLinkHandle
-
-    return TimekeeperLinkHandle(name)
-
-
-def _default_archiver_resolver(name: str) -> ConfirmedBlockSink:
-    from autonomys.actors.handles import ArchiverLinkHandle
-
-    return ArchiverLinkHandle(name)

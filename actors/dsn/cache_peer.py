@@ -107,26 +107,20 @@ class JoinReport:
     routing_table_size: int
 
 
-def default_link_resolver(name: str) -> CachePeerLink:
-    from autonomys.actors.handles import CachePeerLinkHandle  # Ray is only needed inside a cluster
-
-    return CachePeerLinkHandle(name)
-
-
 class CachePeer:
     def __init__(
         self,
         config: CachePeerConfig,
         pieces: PieceGetter,
         headers: Callable[[int], list[SegmentHeader]],
-        link_resolver: Callable[[str], CachePeerLink] | None = None,
+        link_resolver: Callable[[str], CachePeerLink],
     ) -> None:
         self.config = config
         self.name = config.name
         self.params = config.params
         self.pieces = pieces
         self.headers = headers
-        self._resolver = link_resolver if link_resolver is not None else default_link_resolver
+        self._resolver = link_resolver
         directory = Path(config.directory)
         directory.mkdir(parents=True, exist_ok=True)
         key_file = directory / IDENTITY_FILE

@@ -10,7 +10,6 @@ from __future__ import annotations
 
 import logging
 import os
-from collections.abc import Callable
 from dataclasses import dataclass
 
 from autonomys.actors.archiving.archiver import SegmentHeaderNotification
@@ -18,6 +17,7 @@ from autonomys.actors.archiving.history import HeadersHistory
 from autonomys.actors.dsn.cache_peer import CachePeer, CachePeerConfig, CachePeerStatus, JoinReport
 from autonomys.actors.dsn.directory import DsnNames, build_piece_getter
 from autonomys.actors.kzg_setup import load_kzg
+from autonomys.actors.links import Links
 from autonomys.protocol.archiving.segments import SegmentHeader
 
 logger = logging.getLogger(__name__)
@@ -40,12 +40,14 @@ class CachePeerServiceConfig:
 class CachePeerService:
     """A cache peer actor: DSN routing and pieces for others, and a sync loop filling its own cache."""
 
-    def __init__(self, config: CachePeerServiceConfig, history: HeadersHistory | None = None) -> None:
+    def __init__(self, config: CachePeerServiceConfig, links: Links) -> None:
+        """`links` reaches the node (history), the other peers and every tier of the piece getter."""
         self.config = config
         params = config.peer.params
-        self.history = history if history is not None else HeadersHistory(_headers_source(config.node))
-        pieces = build_piece_getter(params, load_kzg(config.peer.kzg_setup), self.history, config.dsn, exclude=[config.peer.name])
-        self.peer = CachePeer(config.peer, pieces, self._segment_headers)
+        self.history = HeadersHistory(links.node(config.node).segment_headers)
+        kzg = load_kzg(config.peer.kzg_setup)
+        pieces = build_piece_getter(params, kzg, self.history, config.dsn, links, exclude=[config.peer.name])
+        self.peer = CachePeer(config.peer, pieces, self._segment_headers, links.cache_peer)
         self.join_report: JoinReport | None = None
         if config.background_priority:
             # Filling a cache checks every piece (one MSM each): background work that must not slow slots.
@@ -85,9 +87,3 @@ class CachePeerService:
 
     def _segment_headers(self, first: int) -> list[SegmentHeader]:
         return list(self.history.fetch(first))
-
-
-def _headers_source(name: str) -> Callable[[int], list[SegmentHeader]]:
-    from autonomys.actors.handles import NodeHistoryHandle  # Ray is only needed inside a cluster
-
-    return NodeHistoryHandle(name).segment_headers

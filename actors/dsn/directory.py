@@ -18,6 +18,8 @@ from dataclasses import dataclass
 
 from autonomys.actors.dsn.cache_peer import CachePeerLink
 from autonomys.actors.dsn.piece_getter import LastSegmentSource, NamedSource, PieceGetter, PieceSource, PieceSources
+from autonomys.actors.links import Links
+from autonomys.actors.plotting.plotter import HistorySource
 from autonomys.protocol.dsn.kademlia import LookupState, PeerRecord, RoutingTable
 from autonomys.protocol.dsn.piece_cache import compute_kademlia_key, compute_piece_record_key
 from autonomys.protocol.kzg import Kzg
@@ -51,7 +53,7 @@ class DsnDirectory:
     def __init__(
         self,
         bootstrap: Sequence[str],
-        resolver: Callable[[str], CachePeerLink] | None = None,
+        resolver: Callable[[str], CachePeerLink],
         *,
         exclude: Sequence[str] = (),
         providers_per_piece: int = PROVIDERS_PER_PIECE,
@@ -59,7 +61,7 @@ class DsnDirectory:
         clock: Callable[[], float] = time.monotonic,
     ) -> None:
         self.bootstrap = tuple(bootstrap)
-        self.resolver = resolver if resolver is not None else _default_resolver
+        self.resolver = resolver
         self.exclude = frozenset(exclude)
         self.providers_per_piece = providers_per_piece
         self.refresh_seconds = refresh_seconds
@@ -125,12 +127,6 @@ class DsnDirectory:
             self.table.add(record)
 
 
-def _default_resolver(name: str) -> CachePeerLink:
-    from autonomys.actors.handles import CachePeerLinkHandle  # Ray is only needed inside a cluster
-
-    return CachePeerLinkHandle(name)
-
-
 @dataclass(frozen=True)
 class DsnNames:
     """Named actors a piece getter reaches: the DSN bootstrap peers, the archiver and the farmers."""
@@ -146,40 +142,40 @@ class DsnNames:
 def build_piece_getter(
     params: Params,
     kzg: Kzg,
-    history: object,
+    history: HistorySource,
     names: DsnNames,
+    links: Links,
     *,
     plots: PieceSource | None = None,
     exclude: Sequence[str] = (),
     retries: int = 1,
 ) -> PieceGetter:
-    """The PieceGetter of a role inside a cluster: every tier reached through named actors.
+    """The PieceGetter of a role inside a cluster: every tier reached through named roles (`links`).
 
-    `history` gives segment commitments and the history size (a node handle); `plots` is the caller's
-    own L1 reader (a farmer), `exclude` names the caller itself (a cache peer never asks itself).
+    `history` gives segment commitments and the history size (a node); `plots` is the caller's own L1 reader
+    (a farmer), `exclude` names the caller itself (a cache peer never asks itself).
     """
-    from autonomys.actors.handles import ArchiverPiecesHandle, CachePeerLinkHandle, FarmerPiecesHandle
-
     skip = set(exclude)
-    local = [] if names.local_cache is None or names.local_cache in skip else [_linked(CachePeerLinkHandle(names.local_cache))]
+    local: list[PieceSource] = []
+    if names.local_cache is not None and names.local_cache not in skip:
+        local.append(NamedSource(names.local_cache, links.cache_peer(names.local_cache).get_piece))
     node: list[PieceSource] = []
     archive: list[PieceSource] = []
     if names.archiver is not None:
-        archiver = ArchiverPiecesHandle(names.archiver)
-        node.append(LastSegmentSource("node", params, archiver.get_piece, history.history_size))  # type: ignore[attr-defined]
+        archiver = links.archiver(names.archiver)
+        node.append(LastSegmentSource("node", params, archiver.get_piece, history.history_size))
         archive += [NamedSource("archive", archiver.get_piece)] if names.archive else []
-    farmers = [_linked(FarmerPiecesHandle(name)) for name in names.farmers if name not in skip]
+    farmers: list[PieceSource] = [
+        NamedSource(name, links.farmer(name).read_piece) for name in names.farmers if name not in skip
+    ]
     bootstrap = [name for name in names.cache_peers if name not in skip]
+    excluded = [*skip, *([names.local_cache] if names.local_cache else [])]
     sources = PieceSources(
         local=local,
-        l2=DsnDirectory(bootstrap, exclude=[*skip, *([names.local_cache] if names.local_cache else [])]) if bootstrap else None,
+        l2=DsnDirectory(bootstrap, links.cache_peer, exclude=excluded) if bootstrap else None,
         node=node,
         plots=[] if plots is None else [plots],
         farmers=farmers,
         archive=archive,
     )
     return PieceGetter(params, kzg, history, sources, retries=retries)  # type: ignore[arg-type]
-
-
-def _linked(handle: object) -> PieceSource:
-    return NamedSource(handle.name, handle.get_piece)  # type: ignore[attr-defined]

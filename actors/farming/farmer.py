@@ -22,7 +22,6 @@ import os
 import queue
 import threading
 import time
-from collections.abc import Callable
 from dataclasses import asdict, dataclass
 from pathlib import Path
 from typing import Protocol
@@ -32,15 +31,14 @@ from autonomys.actors.clock import Clock, MonotonicClock
 from autonomys.actors.dsn.directory import DsnNames, build_piece_getter
 from autonomys.actors.farming.farm import Farm
 from autonomys.actors.farming.farmer_core import AuditReport, FarmerCore, SectorCandidates
-from autonomys.actors.farming.metrics import FarmMetrics
 from autonomys.actors.farming.plot_reader import PlotPieceReader
-from autonomys.actors.kzg_setup import load_kzg, setup_for
+from autonomys.actors.kzg_setup import KzgSetup, load_kzg, setup_for
+from autonomys.actors.links import Links
 from autonomys.actors.messages import FarmerSolution, FarmerStatus, FarmingSlot, SlotNotification
 from autonomys.actors.plotting.plotter import HistorySource, Plotter, PlottingLoop, RecordEncoder, SectorProgress
 from autonomys.protocol.errors import InvalidSector
 from autonomys.protocol.farming.solution_range import compute_voting_solution_range, pieces_to_solution_range
 from autonomys.protocol.farming.solutions import AuditCandidate
-from autonomys.protocol.kzg import Kzg
 
 STATUS_FILE = "farmer-status.json"
 SINKS_FILE = "solution-sinks.json"
@@ -60,8 +58,8 @@ class SolutionSink(Protocol):
 @dataclass(frozen=True, slots=True)
 class FarmerConfig:
     farm_path: str
-    kzg_path: str | None = None
-    """The ceremony file; None uses the insecure dev setup sized for the farm's preset."""
+    kzg_setup: KzgSetup | None = None
+    """The KZG setup (the ceremony file, or the dev setup); None: the insecure dev setup sized for the farm's preset."""
     reward_address: bytes | None = None
     """Who block rewards pay; None pays the farm's own public key."""
     solution_range: int | None = None
@@ -101,33 +99,36 @@ class FarmerService:
     def __init__(
         self,
         config: FarmerConfig,
-        sink_resolver: Callable[[str], SolutionSink] | None = None,
-        history: HistorySource | None = None,
-        clock: Clock | None = None,
-        metrics: FarmMetrics | None = None,
+        links: Links,
         *,
+        clock: Clock | None = None,
         encoder: RecordEncoder | None = None,
         pieces: PieceGetter | None = None,
-        plotting_history: HistorySource | None = None,
+        history: HistorySource | None = None,
     ) -> None:
-        """`pieces` and `plotting_history` default to handles on the config's archiver and node actors."""
+        """`links` reaches the solution sinks, the node (history) and every DSN tier by name; `history` and
+        `pieces` replace the node's history and the DSN piece getter (a farm plotted from a local archive)."""
         self.config = config
+        self._links = links
         self.farm = Farm.open(Path(config.farm_path))
         self.farm_id = config.farm_id or self.farm.description.farm_id
-        kzg = load_kzg(setup_for(self.farm.params.record_num_chunks, config.kzg_path))
+        setup = config.kzg_setup if config.kzg_setup is not None else setup_for(self.farm.params.record_num_chunks)
+        kzg = load_kzg(setup)
         reward_address = config.reward_address or self.farm.identity.public_key
         self.clock = clock if clock is not None else MonotonicClock()
         self.core = FarmerCore(self.farm, kzg, reward_address, self.farm_id, self.clock)
-        self.metrics = metrics if metrics is not None else _default_metrics(self.farm_id)
+        self.metrics = links.farm_metrics(self.farm_id)
         self.plots = PlotPieceReader(self.farm, f"{self.farm_id}-plots", self._is_sector_readable)
-        if plotting_history is None and config.node is not None:
-            plotting_history = _default_history(config.node)
-        if pieces is None and config.archiver is not None and plotting_history is not None:
-            pieces = _default_pieces(config, kzg, plotting_history, self.plots)
-        self.history = history if history is not None else plotting_history
-        self._resolver = sink_resolver if sink_resolver is not None else _default_resolver
+        if history is None and config.node is not None:
+            history = links.node(config.node)
+        if pieces is None and config.archiver is not None and history is not None:
+            names = DsnNames(config.cache_peers, config.local_cache, config.archiver, config.farmers)
+            pieces = build_piece_getter(
+                self.plots.params, kzg, history, names, links, plots=self.plots, exclude=[self.plots.name]
+            )
+        self.history = history
         self._sinks: dict[str, SolutionSink] = {
-            name: self._resolver(name) for name in (*config.solution_sinks, *read_sinks_file(self.farm.path))
+            name: links.subscriber(name) for name in (*config.solution_sinks, *read_sinks_file(self.farm.path))
         }
         self._solution_range_fixed = config.solution_range is not None
         self._solution_range = config.solution_range or self._default_solution_range()
@@ -148,8 +149,8 @@ class FarmerService:
         self._plotting: SectorProgress | None = None
         self._plotter: _FarmPlotter | None = None
         self._plotting_loop: PlottingLoop | None = None
-        if encoder is not None and pieces is not None and plotting_history is not None:
-            self._plotter = _FarmPlotter(self.farm, pieces, plotting_history, encoder, self._on_own_plotting_progress)
+        if encoder is not None and pieces is not None and history is not None:
+            self._plotter = _FarmPlotter(self.farm, pieces, history, encoder, self._on_own_plotting_progress)
             self._plotting_loop = PlottingLoop(self._plotter)
         for thread in self._threads:
             thread.start()
@@ -202,7 +203,7 @@ class FarmerService:
         """Send every future solution to the named actor too; remembered in the farm across restarts."""
         if name in self._sinks:
             return
-        self._sinks[name] = self._resolver(name)
+        self._sinks[name] = self._links.subscriber(name)
         extra = [sink for sink in self._sinks if sink not in self.config.solution_sinks]
         write_sinks_file(Path(self.farm.path), extra)
 
@@ -404,27 +405,3 @@ def read_status_file(path: Path) -> dict | None:
         return json.loads((Path(path) / STATUS_FILE).read_text())
     except (OSError, json.JSONDecodeError):
         return None
-
-
-def _default_resolver(name: str) -> SolutionSink:
-    from autonomys.actors.handles import ActorSubscriber  # Ray is only needed inside a cluster
-
-    return ActorSubscriber(name)
-
-
-def _default_pieces(config: FarmerConfig, kzg: Kzg, history: HistorySource, plots: PlotPieceReader) -> PieceGetter:
-    """Plotting's pieces through the DSN: own cache, cache peers, the node's last segment, L1, reconstruction."""
-    names = DsnNames(config.cache_peers, config.local_cache, config.archiver, config.farmers)
-    return build_piece_getter(plots.params, kzg, history, names, plots=plots, exclude=[plots.name])
-
-
-def _default_history(name: str) -> HistorySource:
-    from autonomys.actors.handles import NodeHistoryHandle  # Ray is only needed inside a cluster
-
-    return NodeHistoryHandle(name)
-
-
-def _default_metrics(farm_id: str) -> FarmMetrics:
-    from autonomys.actors.handles import farm_metrics  # Ray's metrics agent exists only inside a cluster
-
-    return farm_metrics(farm_id)

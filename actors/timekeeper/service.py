@@ -19,6 +19,7 @@ from typing import Protocol
 
 from autonomys.actors.clock import Clock, MonotonicClock
 from autonomys.actors.errors import CorruptStore, describe_error
+from autonomys.actors.links import Links
 from autonomys.actors.messages import (
     ScheduleParametersChangeRequest,
     ScheduleParametersChangeResponse,
@@ -131,10 +132,11 @@ class TimekeeperService:
     def __init__(
         self,
         config: TimekeeperConfig,
-        subscriber_resolver: Callable[[str], SlotSubscriber] | None = None,
+        links: Links,
         store: KVStore | None = None,
         clock: Clock | None = None,
     ) -> None:
+        """`links` turns a subscriber's name into the link slots are pushed to."""
         self.config = config
         self._store = store if store is not None else _open_store(Path(config.data_dir) / "timekeeper")
         self._clock = clock if clock is not None else MonotonicClock()
@@ -146,7 +148,7 @@ class TimekeeperService:
             if store is None:
                 self._store.close()  # release the lock: nothing was written
             raise
-        self._resolver = subscriber_resolver if subscriber_resolver is not None else _default_resolver
+        self._resolver: Callable[[str], SlotSubscriber] = links.subscriber
         self._subscribers: dict[str, SlotSubscriber] = {}
         self._failures: dict[str, int] = {}
         self._slot_proven = threading.Condition()
@@ -286,9 +288,3 @@ def _subscriber_names(store: KVStore) -> list[str]:
         return [key[len(SUBSCRIBER_PREFIX) :].decode() for key, _ in store.items_with_prefix(SUBSCRIBER_PREFIX)]
     except (StoreCorrupted, UnicodeDecodeError) as error:
         raise corrupt_timekeeper_store(store, error) from error
-
-
-def _default_resolver(name: str) -> SlotSubscriber:
-    from autonomys.actors.handles import ActorSubscriber  # Ray is only needed inside a cluster
-
-    return ActorSubscriber(name)

@@ -6,7 +6,7 @@
 It connects (`--address auto` inside a job is the job's own cluster), checks that the cluster advertises
 the resources the topology needs (a request nobody can satisfy would hang silently), places each farm on a
 node, then starts the roles as named, detached actors in the spec's namespace (get_if_exists) through
-`launch.start_roles`, the same code the devnet runs, prints one summary line and exits. The roles outlive
+`network.compose.start_network`, the same code the devnet runs, prints one summary line and exits. The roles outlive
 the job; running it again attaches to them: no duplicates, the genesis block is not archived twice.
 
 Placement: a farm with a `host` is created on, and its farmer pinned to, the alive node whose IP, `host`
@@ -40,6 +40,8 @@ from autonomys.clusters.topology import (
     load_topology,
     required_resources,
 )
+from autonomys.network.compose import NetworkPlan, start_network
+from autonomys.network.farms import FarmPlan
 from autonomys.network.genesis import (
     ConfigError,
     GenesisConfig,
@@ -48,18 +50,15 @@ from autonomys.network.genesis import (
     prepare_data_dir,
     write_genesis,
 )
-from autonomys.network.launch import (
-    NODE_NAME,
+from autonomys.network.runtime import (
     ClusterUnreachable,
-    FarmPlan,
     alive_nodes,
     cluster_connection,
     cluster_resources,
     current_node_id,
     named_actors,
-    start_roles,
 )
-from autonomys.network.spec import ARCHIVER_NAME, CACHE_PREFIX, SSD_RESOURCE, TIMEKEEPER_NAME, ClusterSpec
+from autonomys.network.spec import ARCHIVER_NAME, NODE_NAME, SSD_RESOURCE, TIMEKEEPER_NAME, ClusterSpec
 from autonomys.protocol.errors import ProtocolError
 from autonomys.protocol.params import get_preset
 
@@ -165,31 +164,30 @@ def bootstrap(topology: Topology, say: Callable[[str], None]) -> str:
     cache_pieces = max(1, topology.cache_peers.capacity // piece_size)
     spec = ClusterSpec(preset=topology.network.preset, cache_peers=topology.cache_peers.count, cache_pieces=cache_pieces)
     if topology.nodes != 1:
-        # start_roles runs one consensus node (several nodes per network are not deployed by the bootstrap yet).
+        # start_network runs one consensus node (several nodes per network are not deployed by the bootstrap yet).
         say(f"note: deploying 1 node (the topology asks for {topology.nodes})")
     nodes = [NodeInfo.from_ray(node) for node in alive_nodes()]
     farm_nodes = compute_farm_nodes(topology.farms, nodes)
     data_dir = prepare_data_dir(Path(topology.network.data_dir))
     genesis, created = load_network_genesis(topology, data_dir)
-    farms = [
+    farms = tuple(
         FarmPlan(str(farm.path), farm.size, node_id=node_id, reward_address=farm.reward_address)
         for farm, node_id in zip(topology.farms, farm_nodes, strict=True)
-    ]
+    )
     before = named_actors(spec.namespace)
     workers = max(1, int(cluster_resources().get("CPU", 1)) - 1)
-    roles = start_roles(
-        spec, data_dir, genesis, farms, detached=True, service_node=current_node_id(), archiver_workers=workers,
-        on_stage=say,
-    )  # fmt: skip
-    caches = [name for name in named_actors(spec.namespace) if name.startswith(CACHE_PREFIX)]
-    names = [TIMEKEEPER_NAME, ARCHIVER_NAME, NODE_NAME, *roles.farmer_names, *caches]
+    plan = NetworkPlan(
+        spec, data_dir, genesis, farms, detached=True, service_node=current_node_id(), archiver_workers=workers
+    )
+    network = start_network(plan, on_stage=say)
+    caches = list(network.caches)
+    names = [TIMEKEEPER_NAME, ARCHIVER_NAME, NODE_NAME, *network.farmers, *caches]
     attached = sum(1 for name in names if name in before)
     addresses = {node.node_id: node.address for node in nodes}
-    placed = ", ".join(
-        f"{name}@{addresses[node_id]}" for name, node_id in zip(roles.farmer_names, farm_nodes, strict=True)
-    )
+    placed = ", ".join(f"{name}@{addresses[node_id]}" for name, node_id in zip(network.farmers, farm_nodes, strict=True))
+    final = network.genesis if network.genesis is not None else genesis
     return (
-        f"bootstrap: network {roles.genesis.genesis_hash[:16]} ({roles.genesis.preset}, "
+        f"bootstrap: network {final.genesis_hash[:16]} ({final.preset}, "
         f"{'created' if created else 'resumed'}) in {data_dir}; {len(names)} roles in namespace {spec.namespace!r}: "
         f"timekeeper, archiver, node, {placed}, {len(caches)} cache peers; {len(names) - attached} created, {attached} already running"
     )

@@ -15,11 +15,13 @@ import pytest
 import ray
 
 from autonomys.actors.dsn.directory import DsnNames, build_piece_getter
-from autonomys.actors.handles import NodeHistoryHandle, NodeObjectsHandle
+from autonomys.actors.handles import NodeObjectsHandle, RayLinks
 from autonomys.actors.kzg_setup import load_kzg, setup_for
 from autonomys.actors.objects.client import ObjectClient, dev_account
-from autonomys.network.launch import NODE_NAME, Devnet, prepare_network
-from autonomys.network.spec import ARCHIVER_NAME, ClusterSpec
+from autonomys.network.compose import NetworkPlan, start_network
+from autonomys.network.farms import devnet_farms
+from autonomys.network.genesis import prepare_network
+from autonomys.network.spec import ARCHIVER_NAME, NODE_NAME, ClusterSpec
 from autonomys.protocol.consensus.chain_blocks import Block
 from autonomys.protocol.farming.solutions import compute_proof_of_space_size
 
@@ -76,13 +78,16 @@ def block_hashes(blocks: list[bytes], proof_size: int) -> list[bytes]:
 
 def test_no_single_crash_stops_the_chain_or_loses_data(ray_session: str, tmp_path: Path) -> None:
     spec = ClusterSpec(preset="minimal", namespace=ray_session, cache_peers=1)
-    devnet = Devnet.start(spec, prepare_network(spec, tmp_path / "net"), on_stage=print)
-    params = devnet.genesis.params()
+    prepared = prepare_network(spec.preset, tmp_path / "net")
+    devnet = start_network(NetworkPlan(spec, prepared.data_dir, prepared.genesis, devnet_farms(prepared.genesis, prepared.data_dir)), print)
+    params = prepared.genesis.params()
     proof_size = compute_proof_of_space_size(params)
     kzg = load_kzg(setup_for(params.record_num_chunks))
-    getter = build_piece_getter(params, kzg, NodeHistoryHandle(NODE_NAME), DsnNames((), None, ARCHIVER_NAME, ()))
+    links = RayLinks(ray_session)
+    getter = build_piece_getter(params, kzg, links.node(NODE_NAME), DsnNames((), None, ARCHIVER_NAME, ()), links)
     client = ObjectClient(NodeObjectsHandle(NODE_NAME), getter, params)
-    victims = {f"farmer-{i}": farmer.handle for i, farmer in enumerate(devnet.farmers)}
+    assert devnet.archiver is not None and devnet.node is not None
+    victims = {name: farmer.handle for name, farmer in devnet.farmers.items()}
     victims |= {"archiver": devnet.archiver.handle, "node": devnet.node.handle, "timekeeper": devnet.timekeeper.handle}
     objects: dict[bytes, bytes] = {}
     snapshots: list[Snapshot] = []

@@ -20,7 +20,7 @@ from autonomys.actors.dsn.cache_peer_service import CachePeerServiceConfig
 from autonomys.actors.dsn.directory import DsnDirectory, DsnNames
 from autonomys.actors.dsn.peer_identity import write_seed_durably
 from autonomys.actors.dsn.piece_getter import LastSegmentSource, NamedSource, PieceGetter, PieceSources
-from autonomys.actors.handles import ArchiverPiecesHandle, CachePeerClient, CachePeerLinkHandle
+from autonomys.actors.handles import CachePeerClient, RayLinks
 from autonomys.actors.kzg_setup import KzgSetup, load_kzg
 from autonomys.network.compose import create_archiver, create_cache_peer
 from autonomys.network.spec import ClusterSpec
@@ -98,9 +98,10 @@ class Network:
 
     def getter(self) -> PieceGetter:
         history = HeadersHistory(lambda first: self.archiver.segment_headers(first, timeout=TIMEOUT))
-        archiver = ArchiverPiecesHandle(self.archiver_name)
+        links = RayLinks()
+        archiver = links.archiver(self.archiver_name)
         node = LastSegmentSource("node", MINIMAL, archiver.get_piece, history.history_size)
-        sources = PieceSources(l2=DsnDirectory(self.names), node=[node])
+        sources = PieceSources(l2=DsnDirectory(self.names, links.cache_peer), node=[node])
         return PieceGetter(MINIMAL, load_kzg(self.setup), history, sources)
 
 
@@ -166,7 +167,7 @@ def test_cache_peers_survive_losses_resync_and_reject_corruption(ray_session: st
     assert network.peers[victim].get_piece(index) != good
     getter = network.getter()
     victim_first = PieceSources(
-        local=[NamedSource(victim, CachePeerLinkHandle(victim).get_piece)], l2=getter.sources.l2
+        local=[NamedSource(victim, RayLinks().cache_peer(victim).get_piece)], l2=getter.sources.l2
     )
     getter = PieceGetter(MINIMAL, getter.kzg, getter.commitments, victim_first)
     assert getter.fetch(index) == good

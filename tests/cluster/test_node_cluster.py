@@ -60,7 +60,7 @@ def test_two_nodes_converge_after_a_partition_heals(ray_session: str, tmp_path: 
     farmer_names = [f"farmer{i}-{run}" for i in range(2)]
     farmers = []
     for i, path in enumerate(farms):
-        farmers.append(create_farmer(spec, FarmerConfig(str(path), kzg_path=None), name=farmer_names[i]))
+        farmers.append(create_farmer(spec, FarmerConfig(str(path)), name=farmer_names[i]))
     nodes = [
         create_node(
             spec,

@@ -24,6 +24,7 @@ from autonomys.protocol.archiving.archived_segment import is_piece_valid
 from autonomys.protocol.dsn.piece_cache import compute_kademlia_key, compute_piece_distance, select_closest_pieces
 from autonomys.protocol.params import MINIMAL
 from helpers.history import ArchivedHistory, archived_history
+from helpers.links import LocalLinks
 
 PIECE_SIZE = MINIMAL.piece_size
 CAPACITY = 8
@@ -186,7 +187,7 @@ def make_peer(
         directory.mkdir(parents=True, exist_ok=True)
         write_seed_durably(key, bytes([seed]) * 32)
     config = CachePeerConfig(name, str(directory), MINIMAL, setup, capacity, bootstrap)
-    return CachePeer(config, pieces, headers, resolver)  # type: ignore[arg-type]
+    return CachePeer(config, pieces, headers, resolver if resolver is not None else LocalLinks().cache_peer)  # type: ignore[arg-type]
 
 
 def test_sync_stores_exactly_the_closest_valid_pieces(
@@ -272,7 +273,7 @@ def test_restart_keeps_identity_and_pieces_and_fetches_only_what_is_missing(
     first.shutdown()
     getter = CountingGetter(history)
     config = CachePeerConfig("cache-0", str(tmp_path), MINIMAL, setup, CAPACITY)
-    second = CachePeer(config, getter, history.archiver.segment_headers)
+    second = CachePeer(config, getter, history.archiver.segment_headers, LocalLinks().cache_peer)
     assert second.peer_id() == peer_id
     assert set(second.store.contents()) == set(contents) - {lost}
     assert second.sync_once() == 1

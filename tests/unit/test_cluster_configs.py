@@ -403,3 +403,12 @@ def test_the_model_is_frozen() -> None:
     with pytest.raises(ValueError, match="frozen"):
         topology.nodes = 2  # type: ignore[misc]
     assert isinstance(topology, Topology)
+
+
+def test_only_the_autoscaling_config_labels_its_head_as_launching_nodes() -> None:
+    from autonomys.network.runtime import AUTOSCALER_LABEL
+
+    configs = {path.name: load_yaml(path) for path in ray_up_configs()}
+    aws_head = configs["aws.yaml"]["available_node_types"][configs["aws.yaml"]["head_node_type"]]
+    assert aws_head["labels"][AUTOSCALER_LABEL] == "launches"  # `plotters scale` asks its autoscaler
+    assert AUTOSCALER_LABEL not in str(configs["onprem.yaml"])  # fixed hosts: a local worker raylet instead

@@ -19,6 +19,7 @@ from autonomys.protocol.params import MINIMAL
 from autonomys.protocol.plotting.sectors import compute_sector_layout
 from helpers.farms import plotted_farm
 from helpers.history import ArchivedHistory
+from helpers.links import LocalLinks
 
 PARAMS = MINIMAL
 SECTORS = 3
@@ -46,12 +47,11 @@ class RecordingSink:
         self.solutions.append(solution)
 
 
-def start(farm_path: Path, setup: KzgSetup, monkeypatch: pytest.MonkeyPatch, **kwargs) -> FarmerService:
-    monkeypatch.setattr("autonomys.actors.farming.farmer.setup_for", lambda chunks, path: setup)
-    config = FarmerConfig(str(farm_path), solution_range=kwargs.pop("solution_range", U64_MAX))
+def start(farm_path: Path, setup: KzgSetup, links: LocalLinks | None = None, **kwargs) -> FarmerService:
+    config = FarmerConfig(str(farm_path), solution_range=kwargs.pop("solution_range", U64_MAX), kzg_setup=setup)
     # Frozen time: the MINIMAL farming deadline (0.2 s) must not expire on a loaded test machine.
     kwargs.setdefault("clock", ManualClock())
-    return FarmerService(config, **kwargs)
+    return FarmerService(config, links if links is not None else LocalLinks(), **kwargs)
 
 
 def wide_slot(slot: int) -> FarmingSlot:
@@ -77,9 +77,9 @@ def any_candidate(by_sector: dict[int, int]) -> bool:
     return sum(by_sector.values()) > 0
 
 
-def test_solutions_for_each_slot_verify_and_reach_sinks(farm_path, setup, monkeypatch) -> None:
+def test_solutions_for_each_slot_verify_and_reach_sinks(farm_path, setup) -> None:
     sinks: dict[str, RecordingSink] = {}
-    farmer = start(farm_path, setup, monkeypatch, sink_resolver=lambda name: sinks.setdefault(name, RecordingSink(name)))
+    farmer = start(farm_path, setup, LocalLinks(lambda name: sinks.setdefault(name, RecordingSink(name))))
     try:
         farmer.subscribe_solutions("node")
         [slot] = slots_where(farmer, 1, any_candidate)
@@ -105,22 +105,21 @@ def test_solutions_for_each_slot_verify_and_reach_sinks(farm_path, setup, monkey
     assert read_status_file(farm_path)["slots_audited"] == 1
 
 
-def test_a_restarted_farmer_submits_to_its_sinks_again(farm_path, setup, monkeypatch) -> None:
+def test_a_restarted_farmer_submits_to_its_sinks_again(farm_path, setup) -> None:
     """A farmer Ray restarts re-runs __init__: its sinks come back from its config and its farm, not from memory."""
     sinks: dict[str, RecordingSink] = {}
 
     def resolve(name: str) -> RecordingSink:
         return sinks.setdefault(name, RecordingSink(name))
 
-    monkeypatch.setattr("autonomys.actors.farming.farmer.setup_for", lambda chunks, path: setup)
-    config = FarmerConfig(str(farm_path), solution_range=U64_MAX, solution_sinks=("node",))
-    first = FarmerService(config, sink_resolver=resolve, clock=ManualClock())
+    config = FarmerConfig(str(farm_path), solution_range=U64_MAX, solution_sinks=("node",), kzg_setup=setup)
+    first = FarmerService(config, LocalLinks(resolve), clock=ManualClock())
     try:
         first.subscribe_solutions("explorer")
         first.subscribe_solutions("explorer")  # idempotent
     finally:
         first.shutdown()
-    restarted = FarmerService(config, sink_resolver=resolve, clock=ManualClock())
+    restarted = FarmerService(config, LocalLinks(resolve), clock=ManualClock())
     try:
         [slot] = slots_where(restarted, 1, any_candidate)
         restarted.on_farming_slot(wide_slot(slot))
@@ -134,7 +133,7 @@ def test_a_restarted_farmer_submits_to_its_sinks_again(farm_path, setup, monkeyp
 
 
 def test_a_slot_waiting_behind_a_running_audit_is_skipped_when_a_newer_one_arrives(farm_path, setup, monkeypatch) -> None:
-    farmer = start(farm_path, setup, monkeypatch)
+    farmer = start(farm_path, setup)
     entered, release = threading.Event(), threading.Event()
     audited: list[int] = []
     real_audit = farmer.core.audit
@@ -163,7 +162,7 @@ def test_a_slot_waiting_behind_a_running_audit_is_skipped_when_a_newer_one_arriv
 
 def test_candidates_past_the_farming_deadline_are_counted_as_timed_out(farm_path, setup, monkeypatch) -> None:
     clock = ManualClock()
-    farmer = start(farm_path, setup, monkeypatch, clock=clock)
+    farmer = start(farm_path, setup, clock=clock)
     real_prove = farmer.core.prove
     calls: list[int] = []
 
@@ -207,9 +206,9 @@ def corrupt_sector(farm_path: Path, sector_index: int) -> None:
         plot.write(bytes(range(256)) * (length // 256) + bytes(length % 256))
 
 
-def test_a_corrupt_sector_is_reported_and_skipped_while_the_others_farm(farm_path, setup, monkeypatch) -> None:
+def test_a_corrupt_sector_is_reported_and_skipped_while_the_others_farm(farm_path, setup) -> None:
     corrupt_sector(farm_path, 1)
-    farmer = start(farm_path, setup, monkeypatch)
+    farmer = start(farm_path, setup)
     try:
         # Slots where the corrupt sector and another one both have chunks to prove.
         slots = slots_where(farmer, 5, lambda by_sector: 1 in by_sector and len(by_sector) > 1)
@@ -226,8 +225,8 @@ def test_a_corrupt_sector_is_reported_and_skipped_while_the_others_farm(farm_pat
         farmer.shutdown()
 
 
-def test_plotting_takes_a_sector_out_of_audits_and_waits_for_proofs(farm_path, setup, monkeypatch) -> None:
-    farmer = start(farm_path, setup, monkeypatch)
+def test_plotting_takes_a_sector_out_of_audits_and_waits_for_proofs(farm_path, setup) -> None:
+    farmer = start(farm_path, setup)
     try:
         core = farmer.core
         with core.gate.proving():
@@ -244,11 +243,10 @@ def test_plotting_takes_a_sector_out_of_audits_and_waits_for_proofs(farm_path, s
         farmer.shutdown()
 
 
-def test_the_default_range_expects_one_block_per_slot_probability(farm_path, setup, monkeypatch) -> None:
+def test_the_default_range_expects_one_block_per_slot_probability(farm_path, setup) -> None:
     from autonomys.protocol.farming.solution_range import pieces_to_solution_range
 
-    monkeypatch.setattr("autonomys.actors.farming.farmer.setup_for", lambda chunks, path: setup)
-    farmer = FarmerService(FarmerConfig(str(farm_path)))
+    farmer = FarmerService(FarmerConfig(str(farm_path), kzg_setup=setup), LocalLinks())
     try:
         expected = pieces_to_solution_range(SECTORS * PARAMS.max_pieces_in_sector, PARAMS.slot_probability, PARAMS)
         assert farmer._solution_range == expected
@@ -256,8 +254,8 @@ def test_the_default_range_expects_one_block_per_slot_probability(farm_path, set
         farmer.shutdown()
 
 
-def test_a_slot_arriving_after_a_newer_one_is_counted_as_skipped(farm_path, setup, monkeypatch) -> None:
-    farmer = start(farm_path, setup, monkeypatch)
+def test_a_slot_arriving_after_a_newer_one_is_counted_as_skipped(farm_path, setup) -> None:
+    farmer = start(farm_path, setup)
     try:
         farmer.on_farming_slot(wide_slot(5))
         wait_for(farmer, lambda s: s.slots_audited == 1)

@@ -19,6 +19,7 @@ from autonomys.protocol.constants import U64_MAX
 from autonomys.protocol.farming.solutions import Solution, verify_solution
 from autonomys.protocol.params import MINIMAL
 from helpers.farms import farm_size
+from helpers.links import LocalLinks
 
 PARAMS = MINIMAL
 SECTORS = 2
@@ -54,12 +55,12 @@ class GatedEncoder(LocalRecordEncoder):
             yield result
 
 
-def start(farm_path: Path, setup: KzgSetup, monkeypatch: pytest.MonkeyPatch, **kwargs) -> FarmerService:
-    monkeypatch.setattr("autonomys.actors.farming.farmer.setup_for", lambda chunks, path: setup)
+def start(farm_path: Path, setup: KzgSetup, **kwargs) -> FarmerService:
     # Frozen time: the MINIMAL farming deadline (0.2 s) must not expire on a loaded test machine.
     kwargs.setdefault("clock", ManualClock())
     kwargs.setdefault("encoder", LocalRecordEncoder(PARAMS, setup))
-    return FarmerService(FarmerConfig(str(farm_path), solution_range=U64_MAX), **kwargs)
+    config = FarmerConfig(str(farm_path), solution_range=U64_MAX, kzg_setup=setup)
+    return FarmerService(config, LocalLinks(), **kwargs)
 
 
 def wait_for(farmer: FarmerService, predicate) -> FarmerStatus:
@@ -95,8 +96,8 @@ def assert_solutions_verify(solutions, slot: int, setup: KzgSetup) -> set[int]:
     return {Solution.from_bytes(found.solution).sector_index for found in solutions}
 
 
-def test_the_farmer_plots_its_empty_farm_and_farms_the_new_sectors(farm_path, history, setup, monkeypatch) -> None:
-    farmer = start(farm_path, setup, monkeypatch, pieces=history, plotting_history=history)
+def test_the_farmer_plots_its_empty_farm_and_farms_the_new_sectors(farm_path, history, setup) -> None:
+    farmer = start(farm_path, setup, pieces=history, history=history)
     try:
         status = wait_for(farmer, lambda s: s.sectors_plotted == SECTORS and s.plotting.startswith("idle"))
         assert status.plotting == f"idle ({SECTORS}/{SECTORS} plotted)"
@@ -116,9 +117,9 @@ def test_the_farmer_plots_its_empty_farm_and_farms_the_new_sectors(farm_path, hi
         farmer.shutdown()
 
 
-def test_status_shows_the_sector_being_plotted(farm_path, history, setup, monkeypatch) -> None:
+def test_status_shows_the_sector_being_plotted(farm_path, history, setup) -> None:
     encoder = GatedEncoder(setup)
-    farmer = start(farm_path, setup, monkeypatch, encoder=encoder, pieces=history, plotting_history=history)
+    farmer = start(farm_path, setup, encoder=encoder, pieces=history, history=history)
     try:
         status = wait_for(farmer, lambda s: s.plotting.startswith("sector 0: encoding 1/"))
         assert status.plotting == f"sector 0: encoding 1/{PARAMS.max_pieces_in_sector}"
@@ -131,11 +132,11 @@ def test_status_shows_the_sector_being_plotted(farm_path, history, setup, monkey
 
 
 def test_a_plotting_error_shows_in_status_while_plotted_sectors_keep_farming(
-    farm_path, history, setup, monkeypatch
+    farm_path, history, setup
 ) -> None:
     with Farm.open(farm_path) as farm:  # sector 0 plotted beforehand; sector 1 cannot be (no pieces)
         Plotter(farm, history, history, LocalRecordEncoder(PARAMS, setup)).plot_sector(0, history.history_size())
-    farmer = start(farm_path, setup, monkeypatch, pieces=MissingPieces(), plotting_history=history)
+    farmer = start(farm_path, setup, pieces=MissingPieces(), history=history)
     try:
         status = wait_for(farmer, lambda s: s.plotting.startswith("error:"))
         assert "not available" in status.plotting
@@ -153,8 +154,8 @@ def test_a_plotting_error_shows_in_status_while_plotted_sectors_keep_farming(
         farmer.shutdown()
 
 
-def test_without_an_encoder_the_farmer_does_not_plot(farm_path, history, setup, monkeypatch) -> None:
-    farmer = start(farm_path, setup, monkeypatch, encoder=None, pieces=history, plotting_history=history)
+def test_without_an_encoder_the_farmer_does_not_plot(farm_path, history, setup) -> None:
+    farmer = start(farm_path, setup, encoder=None, pieces=history, history=history)
     try:
         status = farmer.status()
         assert status.plotting == ""

@@ -22,6 +22,7 @@ from autonomys.protocol.constants import U64_MAX
 from autonomys.protocol.params import MINIMAL
 from helpers.farms import plotted_farm
 from helpers.history import ArchivedHistory
+from helpers.links import LocalLinks
 
 PARAMS = dataclasses.replace(MINIMAL, confirmation_depth_k=3)
 ENDOWMENT = 10**18
@@ -279,10 +280,9 @@ def test_the_node_service_serves_segment_headers_and_commitments(tmp_path: Path,
         def segment_headers(self, first: int = 0) -> list:
             return history.archiver.segment_headers(first)
 
-    monkeypatch.setattr("autonomys.actors.consensus.node_service.setup_for", lambda chunks, path: setup)
     genesis = genesis_for(history, farmers)
-    config = NodeConfig(str(tmp_path), PARAMS, genesis.to_bytes(), archiver="archiver")
-    service = NodeService(config, archiver_resolver=lambda name: Archive())
+    config = NodeConfig(str(tmp_path), PARAMS, genesis.to_bytes(), archiver="archiver", kzg_setup=setup)
+    service = NodeService(config, LocalLinks({"archiver": Archive()}))
     try:
         headers = history.archiver.segment_headers()
         assert service.segment_headers(1) == headers[1:]
@@ -306,11 +306,8 @@ def test_a_gossiped_orphan_makes_the_service_fetch_its_ancestry_from_peers(tmp_p
     """A block whose parents this node missed (a partition, a lost push) is not stranded: the node walks the
     ancestry back from a peer that has it, in batches, skipping a peer that has nothing."""
 
-    from autonomys.actors.consensus import node_service
     from autonomys.actors.consensus.node_service import NodeConfig, NodeService
 
-    monkeypatch.setattr(node_service, "setup_for", lambda chunks, path: setup)
-    monkeypatch.setattr(node_service, "SYNC_BATCH", 2)
     author = new_node(history, farmers, setup)
     authored = run_slots(author, farmers, range(1, 30))
     assert len(authored) >= 5
@@ -330,10 +327,13 @@ def test_a_gossiped_orphan_makes_the_service_fetch_its_ancestry_from_peers(tmp_p
             self.requests.append(block_hash)
             return self.service.block_ancestry(block_hash, count) if self.service else []
 
-    holder = NodeService(NodeConfig(str(tmp_path), PARAMS, genesis, name="holder"))
+    def config(name: str, peers: tuple[str, ...] = ()) -> NodeConfig:
+        return NodeConfig(str(tmp_path), PARAMS, genesis, name=name, peers=peers, kzg_setup=setup, sync_batch=2)
+
+    holder = NodeService(config("holder"), LocalLinks())
     empty, full = Peer(None), Peer(holder)
-    peers = {"empty": empty, "holder": full}
-    follower = NodeService(NodeConfig(str(tmp_path), PARAMS, genesis, name="follower", peers=("empty", "holder")), peer_resolver=peers.get)
+    peers = LocalLinks({"empty": empty, "holder": full})
+    follower = NodeService(config("follower", ("empty", "holder")), peers)
     try:
         for service in (holder, follower):
             for slot in range(1, 30):
@@ -352,7 +352,7 @@ def test_a_gossiped_orphan_makes_the_service_fetch_its_ancestry_from_peers(tmp_p
         assert full.requests == expected
         assert holder.block_ancestry(b"\x00" * 32) == []
         # A node given its peers syncs their best chains the same way: only the blocks it lacks.
-        late = NodeService(NodeConfig(str(tmp_path), PARAMS, genesis, name="late"), peer_resolver=peers.get)
+        late = NodeService(config("late"), peers)
         for slot in range(1, 30):
             late.node.on_proof_of_time(slot, output_of(slot))
         late.node.import_block(authored[0].to_bytes())

@@ -10,13 +10,20 @@ from pathlib import Path
 import pytest
 
 from autonomys.actors.consensus.node_service import NodeConfig, NodeService
+from autonomys.actors.kzg_setup import KzgSetup
 from autonomys.actors.messages import FarmerSolution, FarmingSlot, SlotNotification
 from autonomys.protocol.timekeeper.pot import GossipProof, PotSeed, prove_slot
 from autonomys.protocol.timekeeper.pot_state import apply_proof, initialize_pot_state
 from helpers.chain import ChainSetup, make_chain_setup
+from helpers.links import LocalLinks
 from helpers.node_world import PARAMS, Chain
 
 WAIT = 10.0
+
+
+def kzg_setup_in(tmp_path: Path) -> KzgSetup:
+    """The dev setup the chain tests commit with (Kzg.dev_setup of MINIMAL's record size), cached in tmp_path."""
+    return KzgSetup(num_g1_powers=PARAMS.record_num_chunks, cache_dir=str(tmp_path / "kzg"))
 
 
 @pytest.fixture(scope="module")
@@ -78,27 +85,24 @@ def wait_until(predicate, message: str) -> None:  # noqa: ANN001
         time.sleep(0.02)
 
 
-def start_service(
-    chain: ChainSetup, tmp_path: Path, monkeypatch, timekeeper: Timekeeper, farmer: Farmer
-) -> NodeService:  # noqa: ANN001
-    monkeypatch.setattr("autonomys.actors.consensus.node_service.load_kzg", lambda setup: chain.kzg)
+def start_service(chain: ChainSetup, tmp_path: Path, timekeeper: Timekeeper, farmer: Farmer) -> NodeService:
     world = Chain(chain)
     config = NodeConfig(
         str(tmp_path), PARAMS, world.genesis.to_bytes(), farmers=("farmer",), timekeeper="timekeeper",
-        slot_silence_seconds=0.2,
+        slot_silence_seconds=0.2, kzg_setup=kzg_setup_in(tmp_path),
     )  # fmt: skip
-    return NodeService(config, farmer_resolver=lambda name: farmer, timekeeper_resolver=lambda name: timekeeper)
+    return NodeService(config, LocalLinks({"farmer": farmer, "timekeeper": timekeeper}))
 
 
 def test_a_started_node_subscribes_learns_missed_slots_and_takes_farmers_solutions(
-    chain: ChainSetup, tmp_path: Path, monkeypatch
+    chain: ChainSetup, tmp_path: Path
 ) -> None:
     held = proofs(6)
     timekeeper = Timekeeper(held, fail_first=2)  # not up yet when the node starts: retried on silence
     solution = FarmerSolution(3, "farmer", b"\x00" * 8, 1, False)
     farmer = Farmer([solution])
     taken: list[FarmerSolution] = []
-    service = start_service(chain, tmp_path, monkeypatch, timekeeper, farmer)
+    service = start_service(chain, tmp_path, timekeeper, farmer)
     original = service.node.on_solution
     service.node.on_solution = lambda found: (taken.append(found), original(found))  # type: ignore[method-assign]
     try:
@@ -110,10 +114,10 @@ def test_a_started_node_subscribes_learns_missed_slots_and_takes_farmers_solutio
         service.shutdown()
 
 
-def test_a_gap_in_pushed_slots_is_filled_from_the_timekeeper(chain: ChainSetup, tmp_path: Path, monkeypatch) -> None:
+def test_a_gap_in_pushed_slots_is_filled_from_the_timekeeper(chain: ChainSetup, tmp_path: Path) -> None:
     held = proofs(8)
     timekeeper = Timekeeper(held[:1])
-    service = start_service(chain, tmp_path, monkeypatch, timekeeper, Farmer([]))
+    service = start_service(chain, tmp_path, timekeeper, Farmer([]))
     try:
         wait_until(lambda: service.status().current_slot == 1, "slot 1 was not learned")
         timekeeper.held = held
@@ -124,9 +128,9 @@ def test_a_gap_in_pushed_slots_is_filled_from_the_timekeeper(chain: ChainSetup, 
         service.shutdown()
 
 
-def test_a_silent_timekeeper_is_subscribed_to_again(chain: ChainSetup, tmp_path: Path, monkeypatch) -> None:
+def test_a_silent_timekeeper_is_subscribed_to_again(chain: ChainSetup, tmp_path: Path) -> None:
     timekeeper = Timekeeper([])
-    service = start_service(chain, tmp_path, monkeypatch, timekeeper, Farmer([]))
+    service = start_service(chain, tmp_path, timekeeper, Farmer([]))
     try:
         # A restarted timekeeper that lost (or never had) the subscription gets it again.
         wait_until(lambda: len(timekeeper.subscribed) >= 3, "no re-subscription during silence")
@@ -138,11 +142,11 @@ def test_a_silent_timekeeper_is_subscribed_to_again(chain: ChainSetup, tmp_path:
 # ---- stored state that cannot be loaded ----
 
 
-def test_a_damaged_node_store_names_the_file_and_the_fix(chain: ChainSetup, tmp_path: Path, monkeypatch) -> None:
+def test_a_damaged_node_store_names_the_file_and_the_fix(chain: ChainSetup, tmp_path: Path) -> None:
     from autonomys.actors.errors import CorruptStore
     from autonomys.actors.storage import RocksKVStore
 
-    service = start_service(chain, tmp_path, monkeypatch, Timekeeper(proofs(3)), Farmer([]))
+    service = start_service(chain, tmp_path, Timekeeper(proofs(3)), Farmer([]))
     wait_until(lambda: service.status().current_slot == 3, "the slots to be stored")
     service.shutdown()
     path = tmp_path / "node-node"
@@ -151,7 +155,7 @@ def test_a_damaged_node_store_names_the_file_and_the_fix(chain: ChainSetup, tmp_
     store.close()
     before = sorted(item for item in RocksKVStore(path, read_only=True).items_with_prefix(b""))
     with pytest.raises(CorruptStore) as caught:
-        start_service(chain, tmp_path, monkeypatch, Timekeeper([]), Farmer([]))
+        start_service(chain, tmp_path, Timekeeper([]), Farmer([]))
     assert str(path) in str(caught.value) and "restore" in caught.value.fix and "delete" in caught.value.fix
     assert sorted(item for item in RocksKVStore(path, read_only=True).items_with_prefix(b"")) == before
 
@@ -165,12 +169,12 @@ def test_a_damaged_archive_names_the_file_and_the_fix(tmp_path: Path) -> None:
     config = ArchiverConfig(
         str(tmp_path), PARAMS, KzgSetup(num_g1_powers=PARAMS.record_num_chunks, cache_dir=str(tmp_path / "kzg"))
     )
-    service = ArchiverService(config)
+    service = ArchiverService(config, LocalLinks())
     assert len(service.on_confirmed_block(0, bytes(3 * PARAMS.recorded_history_segment_size))) == 3
     service.shutdown()
     store = RocksKVStore(tmp_path / "archiver" / "db")
     store.put(segment_header_key(2), b"\x07 not a segment header")
     store.close()
     with pytest.raises(CorruptStore) as caught:
-        ArchiverService(config)
+        ArchiverService(config, LocalLinks())
     assert str(tmp_path / "archiver") in str(caught.value) and "backup" in caught.value.fix

@@ -25,6 +25,7 @@ from autonomys.actors.consensus.node_objects import (
     decode_submitted_transaction,
 )
 from autonomys.actors.consensus.transaction_pool import TransactionPool
+from autonomys.actors.kzg_setup import KzgSetup
 from autonomys.actors.objects.client import (
     ObjectClient,
     ObjectInfo,
@@ -47,6 +48,7 @@ from helpers.chain import (
     store,
     transfer,
 )
+from helpers.links import LocalLinks
 from helpers.node_world import DEV, PARAMS, SOLUTION_RANGE, Chain
 
 
@@ -346,7 +348,7 @@ def test_the_dev_account_is_deterministic_and_signs() -> None:
     assert len(DEV.sign(b"message")) == 64
 
 
-def test_the_node_service_submits_and_locates(chain: ChainSetup, tmp_path: Path, monkeypatch) -> None:
+def test_the_node_service_submits_and_locates(chain: ChainSetup, tmp_path: Path) -> None:
     from autonomys.actors.consensus.node_service import NodeConfig, NodeService
 
     mapped = GlobalObject(hash_of(b"archived"), 0, 3)
@@ -361,11 +363,10 @@ def test_the_node_service_submits_and_locates(chain: ChainSetup, tmp_path: Path,
         def object_mapping(self, object_hash: bytes) -> GlobalObject | None:
             return mapped if object_hash == mapped.hash else None
 
-    monkeypatch.setattr("autonomys.actors.consensus.node_service.setup_for", lambda chunks, path: None)
-    monkeypatch.setattr("autonomys.actors.consensus.node_service.load_kzg", lambda setup: chain.kzg)
     genesis = make_genesis(chain.headers, [ALICE.public_key], solution_range=SOLUTION_RANGE)
-    config = NodeConfig(str(tmp_path), PARAMS, genesis.to_bytes(), archiver="archiver")
-    service = NodeService(config, archiver_resolver=lambda name: Archive())
+    setup = KzgSetup(num_g1_powers=PARAMS.record_num_chunks, cache_dir=str(tmp_path / "kzg"))
+    config = NodeConfig(str(tmp_path), PARAMS, genesis.to_bytes(), archiver="archiver", kzg_setup=setup)
+    service = NodeService(config, LocalLinks({"archiver": Archive()}))
     try:
         with pytest.raises(RejectedTransaction) as caught:
             service.submit_transaction(b"junk")

@@ -35,6 +35,7 @@ from autonomys.protocol.dsn.piece_cache import compute_piece_distance
 from autonomys.protocol.params import MINIMAL
 from autonomys.protocol.plotting.sectors import SectorMetadata, compute_sector_metadata_size, compute_sector_size
 from autonomys.protocol.timekeeper.pot import PotSeed
+from helpers.links import LocalLinks
 
 GENESIS = PotSeed(bytes([5]) * 16)
 ROCKSDB_BOOKKEEPING = re.compile(r"^(LOG(\.old\.\d+)?|LOCK|CURRENT|MANIFEST-\d+|OPTIONS-\d+)$")
@@ -147,7 +148,7 @@ def test_an_undecodable_timekeeper_state_names_the_store_and_the_fix(tmp_path: P
     before = snapshot(tmp_path)
     config = TimekeeperConfig(str(tmp_path), MINIMAL, bytes(GENESIS), autostart=False)
     with pytest.raises(CorruptStore, match="DecodeError") as raised:
-        TimekeeperService(config, subscriber_resolver=lambda name: None)  # type: ignore[arg-type,return-value]
+        TimekeeperService(config, LocalLinks())
     assert_names_path_and_fix(raised.value, directory, f"restore {directory}", f"delete {directory}", "genesis")
     assert raised.value.what == "timekeeper state"
     assert snapshot(tmp_path) == before
@@ -166,7 +167,7 @@ def test_damaged_timekeeper_database_files_name_the_store_and_the_fix(tmp_path: 
         flip_bit(table, bit)
         before = snapshot(tmp_path)
         with pytest.raises(CorruptStore, match="StoreCorrupted: cannot (open|read) RocksDB store") as raised:
-            TimekeeperService(config, subscriber_resolver=lambda name: None)  # type: ignore[arg-type,return-value]
+            TimekeeperService(config, LocalLinks())
         assert_names_path_and_fix(raised.value, directory, f"delete {directory}")
         assert snapshot(tmp_path) == before
         flip_bit(table, bit)
@@ -184,7 +185,7 @@ def test_a_damaged_write_ahead_log_record_is_an_error_not_a_silent_restart(tmp_p
     flip_bit(log, 8 * (log.stat().st_size // 2))
     config = TimekeeperConfig(str(tmp_path), MINIMAL, bytes(GENESIS), autostart=False)
     with pytest.raises(CorruptStore, match="Corruption") as raised:
-        TimekeeperService(config, subscriber_resolver=lambda name: None)  # type: ignore[arg-type,return-value]
+        TimekeeperService(config, LocalLinks())
     assert_names_path_and_fix(raised.value, tmp_path / "timekeeper", "restore")
 
 
@@ -207,7 +208,7 @@ def test_a_torn_last_log_record_is_still_dropped_as_a_crash(tmp_path: Path) -> N
 
 def open_peer(directory: Path, setup: KzgSetup, capacity: int = 4) -> CachePeer:
     config = CachePeerConfig("cache-0", str(directory), MINIMAL, setup, capacity)
-    return CachePeer(config, object(), lambda first: [])  # type: ignore[arg-type]
+    return CachePeer(config, object(), lambda first: [], LocalLinks().cache_peer)  # type: ignore[arg-type]
 
 
 def cache_peer_dir(tmp_path: Path, pieces: tuple[int, ...] = (3, 17, 40)) -> tuple[Path, PeerIdentity]:

@@ -17,6 +17,7 @@ from autonomys.protocol.errors import InvalidProofOfTime, PotInputMismatch
 from autonomys.protocol.params import MINIMAL
 from autonomys.protocol.timekeeper.pot import GossipProof, PotParametersChange, PotSeed
 from autonomys.protocol.timekeeper.pot_state import PotUpdateOutcome
+from helpers.links import LocalLinks
 from helpers.recording import RecordingSubscriber
 
 GENESIS = PotSeed(bytes([5]) * 16)
@@ -110,7 +111,7 @@ class Recorder:
 def test_service_publishes_and_remembers_subscribers(tmp_path) -> None:
     recorders = {"a": Recorder("a"), "broken": Recorder("broken", fail=True)}
     config = TimekeeperConfig(str(tmp_path), MINIMAL, GENESIS, autostart=False)
-    service = TimekeeperService(config, subscriber_resolver=recorders.__getitem__)
+    service = TimekeeperService(config, LocalLinks(recorders))
     service.subscribe("a")
     service.subscribe("broken")
     service.start()
@@ -127,7 +128,7 @@ def test_service_publishes_and_remembers_subscribers(tmp_path) -> None:
     assert len(broken.slots) > 0
     assert recorders["a"].slots == list(range(1, len(recorders["a"].slots) + 1))
     assert len(recorders["a"].slots) >= 101
-    restored = TimekeeperService(config, subscriber_resolver=recorders.__getitem__)
+    restored = TimekeeperService(config, LocalLinks(recorders))
     assert restored.status().subscribers == 2
     assert restored.status().next_slot == service.status().next_slot
     restored.shutdown()
@@ -142,7 +143,7 @@ def test_a_restarted_service_sends_the_recent_slots_again(tmp_path) -> None:
     for proof in proofs[:7]:  # the pushes of slots 8-10 died with it
         subscriber.on_slot(SlotNotification(proof))
     config = TimekeeperConfig(str(tmp_path), MINIMAL, GENESIS, autostart=False)
-    restarted = TimekeeperService(config, subscriber_resolver=lambda name: subscriber, store=store)
+    restarted = TimekeeperService(config, LocalLinks(lambda name: subscriber), store=store)
     restarted.subscribe("verifier")
     restarted.start()
     restarted.proofs_after(13, timeout=20)

@@ -1,0 +1,86 @@
+"""`autonomys devnet`: the whole network on an embedded Ray instance, with a live view and a summary.
+
+The command prepares the data directory and the genesis (network.genesis), plans the farms, starts Ray
+(network.runtime) and every role (network.compose.start_network), then watches until `--slots` or Ctrl-C.
+"""
+
+from __future__ import annotations
+
+import os
+from pathlib import Path
+
+import click
+from rich.console import Console
+
+from autonomys.actors.errors import ActorUnavailable, CorruptStore
+from autonomys.actors.storage import StorageError
+from autonomys.cli.signals import stop_on_signals
+from autonomys.network.farms import devnet_farms
+from autonomys.network.genesis import ConfigError, PreparedNetwork, prepare_network
+from autonomys.network.spec import ClusterSpec
+from autonomys.protocol.errors import ProtocolError
+
+
+@click.command()
+@click.option("--data-dir", type=click.Path(path_type=Path), default=Path(".autonomys"), show_default=True)
+@click.option("--slots", type=click.IntRange(min=1), default=None, help="Stop after N slots and print a summary.")
+@click.option("--preset", type=click.Choice(["dev", "minimal"]), default="dev", show_default=True)
+@click.option("--pin-cpu", type=click.IntRange(min=0), default=None, help="Pin the timekeeper's prover to this CPU.")
+@click.option(
+    "--plotting-workers", type=click.IntRange(min=1), default=None, help="Plotting worker units (default: CPUs - 1)."
+)
+@click.option("--cache-peers", type=click.IntRange(min=0), default=2, show_default=True, help="Standalone DSN cache peers.")
+@click.option(
+    "--cache-percentage", type=click.FloatRange(min=0, max=50), default=1.0, show_default=True,
+    help="Share of each farm its farmer dedicates to a cache peer (none when it is below one piece).",
+)  # fmt: skip
+def devnet(
+    data_dir: Path,
+    slots: int | None,
+    preset: str,
+    pin_cpu: int | None,
+    plotting_workers: int | None,
+    cache_peers: int,
+    cache_percentage: float,
+) -> None:
+    """Run a local network on an embedded Ray instance (Ctrl-C stops it; restart continues the chain)."""
+    from autonomys.cli import views  # Ray loads when the command runs, not with the CLI
+    from autonomys.network.compose import NetworkPlan, start_network
+    from autonomys.network.runtime import local_ray, published_address
+
+    console = Console(stderr=False)
+    spec = ClusterSpec(preset=preset, cache_peers=cache_peers, cache_percentage=cache_percentage)
+    cpus = os.cpu_count() or 2
+    workers = plotting_workers if plotting_workers is not None else max(1, cpus - 1)
+    try:
+        prepared = prepare_network(preset, data_dir)
+        plan = NetworkPlan(
+            spec, prepared.data_dir, prepared.genesis, devnet_farms(prepared.genesis, prepared.data_dir), pin_cpu=pin_cpu,
+            archiver_workers=max(1, cpus - 1),
+        )  # fmt: skip
+        with local_ray(spec, plotting_workers=workers, farms=len(plan.farms)):
+            network = start_network(plan, on_stage=lambda stage: console.print(stage, soft_wrap=True))
+            _describe(console, prepared)
+            snapshot = None
+            try:
+                stop_on_signals()
+                with published_address(prepared.data_dir):
+                    snapshot = views.watch(console, network, slots)
+            except KeyboardInterrupt:
+                console.print("stopping…")
+            snapshot = views.poll(network) if snapshot is None else snapshot
+            views.summarise(console, prepared.data_dir, network.stop(), snapshot, list(network.farmers))
+    except (ConfigError, StorageError, ActorUnavailable, ProtocolError, CorruptStore) as error:
+        raise click.ClickException(str(error)) from error
+
+
+def _describe(console: Console, prepared: PreparedNetwork) -> None:
+    genesis = prepared.genesis
+    action = "created" if prepared.created else "resumed"
+    rate = genesis.calibrated_iterations_per_second
+    calibrated = f", calibrated at {rate / 1e6:.1f} M AES/s" if rate is not None else ""
+    console.print(
+        f"devnet {action} in {prepared.data_dir} (preset {genesis.preset}, "
+        f"{genesis.pot_slot_iterations:,} iterations/slot{calibrated})",
+        soft_wrap=True,
+    )

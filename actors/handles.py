@@ -2,39 +2,91 @@
 
 Every blocking call takes a timeout (a request for resources nobody has hangs silently otherwise).
 Tests replace these wrappers with plain objects that have the same methods.
+
+Typing: a wrapper sees its Ray handle through the role class it was created from (`ActorClient[FarmerService]`,
+`_NamedActor[NodeService]`; one `cast` where the handle is taken), and every call is written out as
+`remote(actor.<method>).remote(...)`: `remote` turns the role's method into the Ray actor method it is at run
+time, so mypy checks each call's arguments and result against the method itself (messages from
+actors.messages, bytes, list[SegmentHeader], ...). Never call `actor.<method>(...)` without `remote(...)`: Ray
+refuses it at run time.
 """
 
 from __future__ import annotations
 
-from collections.abc import Iterator, Sequence
-from typing import Any
+from collections.abc import Callable, Iterator, Sequence
+from typing import TYPE_CHECKING, Generic, ParamSpec, Protocol, TypeVar, cast
 
 import ray
+from ray import ObjectRef
+from ray.actor import ActorHandle
 from ray.exceptions import GetTimeoutError, RayActorError
 from ray.util import metrics as ray_metrics
 
+from autonomys.actors.archiving.archiver import ArchiverService
+from autonomys.actors.consensus.node_service import NodeService, NodeStatus
+from autonomys.actors.dsn.cache_peer_service import CachePeerService
 from autonomys.actors.errors import ActorUnavailable
-from autonomys.actors.farming.metrics import FarmMetrics
+from autonomys.actors.farming.farmer import FarmerService
+from autonomys.actors.farming.metrics import FarmMetrics, ProofOutcome, SectorState
+from autonomys.actors.links import Subscriber
 from autonomys.actors.messages import (
+    CachePeerStatus,
+    FarmerSolution,
+    FarmerStatus,
+    FarmingSlot,
+    JoinReport,
+    ObjectLocation,
+    PeerContact,
     ScheduleParametersChangeRequest,
     ScheduleParametersChangeResponse,
+    SegmentHeaderNotification,
     SlotNotification,
     TimekeeperStatus,
 )
+from autonomys.actors.timekeeper.service import TimekeeperService
+from autonomys.protocol.archiving.segments import SegmentHeader
+from autonomys.protocol.objects.mappings import GlobalObject
+from autonomys.protocol.params import Params
 from autonomys.protocol.timekeeper.pot import GossipProof
+
+if TYPE_CHECKING:
+    from autonomys.actors.kzg_setup import KzgSetup
+    from autonomys.actors.plotting.plotter import RecordJob, RecordResult
 
 DEFAULT_TIMEOUT = 30.0
 
+P = ParamSpec("P")
+R = TypeVar("R")
+ActorT = TypeVar("ActorT")
 
-def call(method: Any, *args: Any, timeout: float = DEFAULT_TIMEOUT) -> Any:
-    """Invoke an actor method and wait for its result, mapping Ray failures to ActorUnavailable."""
+
+class RemoteFunction(Protocol[P, R]):
+    """A Ray remote function or actor method: `.remote(...)` submits one call and returns its result's ObjectRef."""
+
+    def remote(self, *args: P.args, **kwargs: P.kwargs) -> ObjectRef[R]: ...
+
+
+def remote(method: Callable[P, R]) -> RemoteFunction[P, R]:
+    """The Ray actor method behind `method`, a method of a handle seen through its role class (see the module
+    docstring): same parameters, and `.remote(...)` returns an ObjectRef of the method's result."""
+    return cast("RemoteFunction[P, R]", method)
+
+
+def result(ref: ObjectRef[R], timeout: float = DEFAULT_TIMEOUT) -> R:
+    """Wait for one call's result, mapping Ray failures to ActorUnavailable."""
     try:
-        return ray.get(method.remote(*args), timeout=timeout)
+        return ray.get(ref, timeout=timeout)
     except (RayActorError, GetTimeoutError) as error:
         raise ActorUnavailable(str(error)) from error
 
 
-def get_actor(name: str, namespace: str | None = None) -> Any:
+def call(method: RemoteFunction[..., R], *args: object, timeout: float = DEFAULT_TIMEOUT) -> R:
+    """`method.remote(*args)` and its result, for scripts holding a raw handle (benchmarks/dsn.py); the wrappers
+    below call typed methods through `result(remote(...).remote(...))`."""
+    return result(method.remote(*args), timeout)
+
+
+def get_actor(name: str, namespace: str | None = None) -> ActorHandle:
     try:
         return ray.get_actor(name, namespace=namespace)
     except ValueError as error:
@@ -42,33 +94,59 @@ def get_actor(name: str, namespace: str | None = None) -> Any:
         raise ActorUnavailable(msg) from error
 
 
-class ActorSubscriber:
-    """Pushes broadcasts (slots, segment headers) to a named actor, fire-and-forget and in order.
+class _NamedActor(Generic[ActorT]):
+    """A named actor resolved on first use and again after it died (it may have been restarted), seen as ActorT."""
+
+    def __init__(self, name: str, namespace: str | None = None) -> None:
+        self.name = name
+        self.namespace = namespace
+        self._handle: ActorT | None = None
+
+    def _actor(self) -> ActorT:
+        if self._handle is None:
+            self._handle = cast(ActorT, get_actor(self.name, self.namespace))
+        return self._handle
+
+    def _call(self, invoke: Callable[[ActorT], ObjectRef[R]], timeout: float = DEFAULT_TIMEOUT) -> R:
+        """The result of the call `invoke` submits to the actor, waited for up to `timeout` seconds."""
+        try:
+            return result(invoke(self._actor()), timeout)
+        except ActorUnavailable:
+            self._handle = None
+            raise
+
+    def _push(self, invoke: Callable[[ActorT], ObjectRef[None]]) -> ObjectRef[None]:
+        """Fire and forget (ordered per caller); a dead actor is re-resolved on the next push."""
+        try:
+            return invoke(self._actor())
+        except RayActorError:
+            self._handle = None
+            raise
+
+
+class ActorSubscriber(_NamedActor[Subscriber]):
+    """Pushes broadcasts (slots, segment headers, solutions) to a named actor, fire-and-forget and in order.
 
     The previous push is checked (without waiting) before the next: a dead subscriber raises
     ActorUnavailable, which the timekeeper counts. The handle is re-resolved after a failure.
     """
 
     def __init__(self, name: str, namespace: str | None = None) -> None:
-        self.name = name
-        self.namespace = namespace
-        self._handle: Any = None
-        self._pending: Any = None
+        super().__init__(name, namespace)
+        self._pending: ObjectRef[None] | None = None
 
     def on_slot(self, notification: SlotNotification) -> None:
-        self._push("on_slot", notification)
+        self._send(lambda subscriber: remote(subscriber.on_slot).remote(notification))
 
-    def on_segment_header(self, notification: Any) -> None:
-        self._push("on_segment_header", notification)
+    def on_segment_header(self, notification: SegmentHeaderNotification) -> None:
+        self._send(lambda subscriber: remote(subscriber.on_segment_header).remote(notification))
 
-    def on_solution(self, notification: Any) -> None:
-        self._push("on_solution", notification)
+    def on_solution(self, solution: FarmerSolution) -> None:
+        self._send(lambda subscriber: remote(subscriber.on_solution).remote(solution))
 
-    def _push(self, method: str, notification: Any) -> None:
+    def _send(self, invoke: Callable[[Subscriber], ObjectRef[None]]) -> None:
         self._raise_if_previous_failed()
-        if self._handle is None:
-            self._handle = get_actor(self.name, self.namespace)
-        self._pending = getattr(self._handle, method).remote(notification)
+        self._pending = self._push(invoke)
 
     def _raise_if_previous_failed(self) -> None:
         if self._pending is None:
@@ -84,37 +162,54 @@ class ActorSubscriber:
             raise ActorUnavailable(f"subscriber {self.name}: {error}") from error
 
 
-class TimekeeperClient:
-    """Typed calls to a TimekeeperService actor."""
+class _Role(Protocol):
+    """What every role class serves: readiness and shutdown."""
 
-    def __init__(self, handle: Any) -> None:
+    def ready(self) -> bool: ...
+
+    def shutdown(self) -> None: ...
+
+
+RoleT = TypeVar("RoleT", bound=_Role)
+
+
+class ActorClient(Generic[RoleT]):
+    """Typed calls to one role's actor (created by network.compose, or attached by name): readiness, shutdown and
+    kill here, the role's own calls in its subclass. `handle` is the Ray handle (tests kill and call it directly)."""
+
+    def __init__(self, handle: ActorHandle[RoleT]) -> None:
         self.handle = handle
+        self._actor = cast(RoleT, handle)
 
     def ready(self, timeout: float = DEFAULT_TIMEOUT) -> bool:
-        return bool(call(self.handle.ready, timeout=timeout))
+        return result(remote(self._actor.ready).remote(), timeout)
+
+    def shutdown(self, timeout: float = DEFAULT_TIMEOUT) -> None:
+        result(remote(self._actor.shutdown).remote(), timeout)
+
+    def kill(self, *, restart: bool) -> None:
+        ray.kill(self.handle, no_restart=not restart)
+
+
+class TimekeeperClient(ActorClient[TimekeeperService]):
+    """Typed calls to a TimekeeperService actor."""
 
     def status(self, timeout: float = DEFAULT_TIMEOUT) -> TimekeeperStatus:
-        return call(self.handle.status, timeout=timeout)
+        return result(remote(self._actor.status).remote(), timeout)
 
     def subscribe(self, name: str, timeout: float = DEFAULT_TIMEOUT) -> None:
-        call(self.handle.subscribe, name, timeout=timeout)
+        result(remote(self._actor.subscribe).remote(name), timeout)
 
     def schedule_parameters_change(
         self, request: ScheduleParametersChangeRequest, timeout: float = DEFAULT_TIMEOUT
     ) -> ScheduleParametersChangeResponse:
-        return call(self.handle.schedule_parameters_change, request, timeout=timeout)
+        return result(remote(self._actor.schedule_parameters_change).remote(request), timeout)
 
     def proofs_after(self, slot: int, wait: float = 0.0, timeout: float = DEFAULT_TIMEOUT) -> list[GossipProof]:
-        return call(self.handle.proofs_after, slot, wait, timeout=timeout + wait)
+        return result(remote(self._actor.proofs_after).remote(slot, wait), timeout + wait)
 
     def stop(self, timeout: float = DEFAULT_TIMEOUT) -> None:
-        call(self.handle.stop, timeout=timeout)
-
-    def shutdown(self, timeout: float = DEFAULT_TIMEOUT) -> None:
-        call(self.handle.shutdown, timeout=timeout)
-
-    def kill(self, *, restart: bool) -> None:
-        ray.kill(self.handle, no_restart=not restart)
+        result(remote(self._actor.stop).remote(), timeout)
 
 
 class RayRecordCommitter:
@@ -124,14 +219,20 @@ class RayRecordCommitter:
     actors.archiving.archiver.commit_raw_records; `max_in_flight` bounds the records submitted at once.
     """
 
-    def __init__(self, remote_commit: Any, setup: Any, params: Any, max_in_flight: int = 4) -> None:
+    def __init__(
+        self,
+        remote_commit: RemoteFunction[[KzgSetup, Params, list[bytes]], list[bytes]],
+        setup: KzgSetup,
+        params: Params,
+        max_in_flight: int = 4,
+    ) -> None:
         self.remote_commit = remote_commit
         self.setup = setup
         self.params = params
         self.max_in_flight = max_in_flight
 
     def __call__(self, raw_records: Sequence[bytes]) -> list[bytes]:
-        pending: dict[Any, int] = {}
+        pending: dict[ObjectRef[list[bytes]], int] = {}
         results: list[bytes | None] = [None] * len(raw_records)
         for index, record in enumerate(raw_records):
             if len(pending) >= self.max_in_flight:
@@ -146,70 +247,46 @@ class RayRecordCommitter:
         return [commitment for commitment in results if commitment is not None]
 
     @staticmethod
-    def _collect_one(pending: dict[Any, int], results: list[bytes | None]) -> None:
+    def _collect_one(pending: dict[ObjectRef[list[bytes]], int], results: list[bytes | None]) -> None:
         ready, _ = ray.wait(list(pending), num_returns=1, timeout=DEFAULT_TIMEOUT * 10)
         if len(ready) == 0:
             msg = "record commitment workers did not answer"
             raise ActorUnavailable(msg)
-        index = pending.pop(ready[0])
-        results[index] = ray.get(ready[0])[0]
+        done = cast("ObjectRef[list[bytes]]", ready[0])  # ray.wait answers with the refs it was given
+        index = pending.pop(done)
+        results[index] = ray.get(done)[0]
 
 
-class ArchiverClient:
+class ArchiverClient(ActorClient[ArchiverService]):
     """Typed calls to an ArchiverService actor."""
 
-    def __init__(self, handle: Any) -> None:
-        self.handle = handle
-
-    def ready(self, timeout: float = DEFAULT_TIMEOUT) -> bool:
-        return bool(call(self.handle.ready, timeout=timeout))
-
-    def on_confirmed_block(self, number: int, block: bytes, timeout: float = DEFAULT_TIMEOUT * 10) -> list:
-        return call(self.handle.on_confirmed_block, number, block, timeout=timeout)
+    def on_confirmed_block(self, number: int, block: bytes, timeout: float = DEFAULT_TIMEOUT * 10) -> list[SegmentHeader]:
+        return result(remote(self._actor.on_confirmed_block).remote(number, block), timeout)
 
     def subscribe(self, name: str, timeout: float = DEFAULT_TIMEOUT) -> None:
-        call(self.handle.subscribe, name, timeout=timeout)
+        result(remote(self._actor.subscribe).remote(name), timeout)
 
-    def segment_headers(self, first: int = 0, timeout: float = DEFAULT_TIMEOUT) -> list:
-        return call(self.handle.segment_headers, first, timeout=timeout)
+    def segment_headers(self, first: int = 0, timeout: float = DEFAULT_TIMEOUT) -> list[SegmentHeader]:
+        return result(remote(self._actor.segment_headers).remote(first), timeout)
 
     def get_piece(self, piece_index: int, timeout: float = DEFAULT_TIMEOUT) -> bytes | None:
-        return call(self.handle.get_piece, piece_index, timeout=timeout)
-
-    def shutdown(self, timeout: float = DEFAULT_TIMEOUT) -> None:
-        call(self.handle.shutdown, timeout=timeout)
+        return result(remote(self._actor.get_piece).remote(piece_index), timeout)
 
 
-class ActorClient:
-    """Typed calls shared by role clients: readiness, status, shutdown and kill."""
-
-    def __init__(self, handle: Any) -> None:
-        self.handle = handle
-
-    def ready(self, timeout: float = DEFAULT_TIMEOUT) -> bool:
-        return call(self.handle.ready, timeout=timeout)
-
-    def status(self, timeout: float = DEFAULT_TIMEOUT) -> Any:
-        return call(self.handle.status, timeout=timeout)
-
-    def shutdown(self, timeout: float = DEFAULT_TIMEOUT) -> None:
-        call(self.handle.shutdown, timeout=timeout)
-
-    def kill(self, *, restart: bool) -> None:
-        ray.kill(self.handle, no_restart=not restart)
-
-
-class FarmerClient(ActorClient):
+class FarmerClient(ActorClient[FarmerService]):
     """Typed calls to a Farmer (plot-shard) actor."""
 
-    def on_farming_slot(self, slot: Any, timeout: float = DEFAULT_TIMEOUT) -> None:
-        call(self.handle.on_farming_slot, slot, timeout=timeout)
+    def status(self, timeout: float = DEFAULT_TIMEOUT) -> FarmerStatus:
+        return result(remote(self._actor.status).remote(), timeout)
+
+    def on_farming_slot(self, slot: FarmingSlot, timeout: float = DEFAULT_TIMEOUT) -> None:
+        result(remote(self._actor.on_farming_slot).remote(slot), timeout)
 
     def subscribe_solutions(self, name: str, timeout: float = DEFAULT_TIMEOUT) -> None:
-        call(self.handle.subscribe_solutions, name, timeout=timeout)
+        result(remote(self._actor.subscribe_solutions).remote(name), timeout)
 
-    def solutions_after(self, slot: int, wait: float = 0.0, timeout: float = DEFAULT_TIMEOUT) -> list:
-        return call(self.handle.solutions_after, slot, wait, timeout=timeout + wait)
+    def solutions_after(self, slot: int, wait: float = 0.0, timeout: float = DEFAULT_TIMEOUT) -> list[FarmerSolution]:
+        return result(remote(self._actor.solutions_after).remote(slot, wait), timeout + wait)
 
 
 class RayRecordEncoder:
@@ -219,17 +296,24 @@ class RayRecordEncoder:
     (or machines advertising the plotting resource) added to a running cluster are used at once.
     """
 
-    def __init__(self, remote_encode: Any, params: Any, setup: Any, capacity: Any, records_per_task: int = 1) -> None:
+    def __init__(
+        self,
+        remote_encode: RemoteFunction[[list[RecordJob], Params, KzgSetup], list[RecordResult]],
+        params: Params,
+        setup: KzgSetup,
+        capacity: Callable[[], int],
+        records_per_task: int = 1,
+    ) -> None:
         self.remote_encode = remote_encode
         self.params = params
         self.setup = setup
         self.capacity = capacity
         self.records_per_task = records_per_task
 
-    def encode(self, jobs: Sequence[Any]) -> Iterator[Any]:
+    def encode(self, jobs: Sequence[RecordJob]) -> Iterator[RecordResult]:
         window = max(1, 2 * int(self.capacity()))
         batches = [jobs[start : start + self.records_per_task] for start in range(0, len(jobs), self.records_per_task)]
-        pending: list[Any] = []
+        pending: list[ObjectRef[list[RecordResult]]] = []
         for batch in batches:
             if len(pending) >= window:
                 ready, pending = self._wait_one(pending)
@@ -240,12 +324,15 @@ class RayRecordEncoder:
             yield from ray.get(ready)
 
     @staticmethod
-    def _wait_one(pending: list[Any]) -> tuple[Any, list[Any]]:
-        ready, rest = ray.wait(pending, num_returns=1, timeout=DEFAULT_TIMEOUT * 20)
+    def _wait_one(
+        pending: list[ObjectRef[list[RecordResult]]],
+    ) -> tuple[ObjectRef[list[RecordResult]], list[ObjectRef[list[RecordResult]]]]:
+        ready, rest = ray.wait(list(pending), num_returns=1, timeout=DEFAULT_TIMEOUT * 20)
         if len(ready) == 0:
             msg = "plotting workers did not answer (is any node advertising the plotter resource?)"
             raise ActorUnavailable(msg)
-        return ready[0], rest
+        # ray.wait answers with the refs it was given (typed as any ref).
+        return cast("ObjectRef[list[RecordResult]]", ready[0]), cast("list[ObjectRef[list[RecordResult]]]", rest)
 
 
 def plotting_capacity(resource: str) -> int:
@@ -280,16 +367,16 @@ class RayFarmMetrics(FarmMetrics):
         super().record_skip()
         self._skipped.inc()
 
-    def record_proof(self, outcome: str, seconds: float = 0.0) -> None:
+    def record_proof(self, outcome: ProofOutcome, seconds: float = 0.0) -> None:
         super().record_proof(outcome, seconds)
-        self._proofs.inc(tags={"outcome": outcome})
-        if outcome in ("succeeded", "failed"):
+        self._proofs.inc(tags={"outcome": outcome.value})
+        if outcome.is_timed:
             self._proving.observe(seconds)
 
-    def record_sector_states(self, states: dict[str, int]) -> None:
+    def record_sector_states(self, states: dict[SectorState, int]) -> None:
         super().record_sector_states(states)
         for state, count in states.items():
-            self._sectors.set(count, tags={"state": state})
+            self._sectors.set(count, tags={"state": state.value})
 
 
 def farm_metrics(farm_id: str) -> FarmMetrics:
@@ -297,164 +384,143 @@ def farm_metrics(farm_id: str) -> FarmMetrics:
     return RayFarmMetrics(farm_id) if ray.is_initialized() else FarmMetrics()
 
 
-class _NamedActor:
-    """A named actor resolved on first use and again after it died (it may have been restarted)."""
-
-    def __init__(self, name: str, namespace: str | None = None) -> None:
-        self.name = name
-        self.namespace = namespace
-        self._handle: Any = None
-
-    def _actor(self) -> Any:
-        if self._handle is None:
-            self._handle = get_actor(self.name, self.namespace)
-        return self._handle
-
-    def _call(self, method: str, *args: Any, timeout: float = DEFAULT_TIMEOUT) -> Any:
-        try:
-            return call(getattr(self._actor(), method), *args, timeout=timeout)
-        except ActorUnavailable:
-            self._handle = None
-            raise
-
-    def _push(self, method: str, *args: Any) -> None:
-        """Fire and forget (ordered per caller); a dead actor is re-resolved on the next push."""
-        try:
-            getattr(self._actor(), method).remote(*args)
-        except RayActorError:
-            self._handle = None
-            raise
-
-
-class FarmerLinkHandle(_NamedActor):
+class FarmerLinkHandle(_NamedActor[FarmerService]):
     """What a node needs of a farmer actor: slots pushed to it, its key, block seals and its recent solutions."""
 
-    def on_farming_slot(self, slot: Any) -> None:
-        self._push("on_farming_slot", slot)
+    def on_farming_slot(self, slot: FarmingSlot) -> None:
+        self._push(lambda farmer: remote(farmer.on_farming_slot).remote(slot))
 
-    def solutions_after(self, slot: int) -> list:
-        return self._call("solutions_after", slot, 0.0)
+    def solutions_after(self, slot: int) -> list[FarmerSolution]:
+        return self._call(lambda farmer: remote(farmer.solutions_after).remote(slot, 0.0))
 
     def read_piece(self, piece_index: int) -> bytes | None:
-        return self._call("read_piece", piece_index, timeout=DEFAULT_TIMEOUT * 2)
+        return self._call(lambda farmer: remote(farmer.read_piece).remote(piece_index), timeout=DEFAULT_TIMEOUT * 2)
 
     def public_key(self) -> bytes:
-        return self._call("public_key")
+        return self._call(lambda farmer: remote(farmer.public_key).remote())
 
     def sign_reward(self, message: bytes) -> bytes:
-        return self._call("sign_reward", message)
+        return self._call(lambda farmer: remote(farmer.sign_reward).remote(message))
 
 
-class TimekeeperLinkHandle(_NamedActor):
+class TimekeeperLinkHandle(_NamedActor[TimekeeperService]):
     """What a node needs of its timekeeper: a (durable, idempotent) subscription and the recent proofs."""
 
     def subscribe(self, name: str) -> None:
-        self._call("subscribe", name)
+        self._call(lambda timekeeper: remote(timekeeper.subscribe).remote(name))
 
     def proofs_after(self, slot: int) -> list[GossipProof]:
-        return self._call("proofs_after", slot, 0.0)
+        return self._call(lambda timekeeper: remote(timekeeper.proofs_after).remote(slot, 0.0))
 
 
-class NodeLinkHandle(_NamedActor):
+class NodeLinkHandle(_NamedActor[NodeService]):
     """A node as other roles see it: its history (farmers, cache peers) and gossip and sync (other nodes)."""
 
     def history_size(self) -> int:
-        return self._call("history_size")
+        return self._call(lambda node: remote(node.history_size).remote())
 
     def segment_commitment(self, segment_index: int) -> bytes | None:
-        return self._call("segment_commitment", segment_index)
+        return self._call(lambda node: remote(node.segment_commitment).remote(segment_index))
 
-    def segment_headers(self, first: int = 0) -> list:
-        return self._call("segment_headers", first)
+    def segment_headers(self, first: int = 0) -> list[SegmentHeader]:
+        return self._call(lambda node: remote(node.segment_headers).remote(first))
 
     def on_block(self, block: bytes) -> None:
-        self._push("on_block", block)
+        self._push(lambda node: remote(node.on_block).remote(block))
 
     def best_block_hash(self) -> bytes:
-        return self._call("best_block_hash")
+        return self._call(lambda node: remote(node.best_block_hash).remote())
 
     def block_ancestry(self, block_hash: bytes, count: int) -> list[bytes]:
-        return self._call("block_ancestry", block_hash, count, timeout=DEFAULT_TIMEOUT * 4)
+        return self._call(lambda node: remote(node.block_ancestry).remote(block_hash, count), timeout=DEFAULT_TIMEOUT * 4)
 
 
-class ArchiverLinkHandle(_NamedActor):
+class ArchiverLinkHandle(_NamedActor[ArchiverService]):
     """The archiver as a node's ConfirmedBlockSink."""
 
-    def on_confirmed_block(self, number: int, block: bytes) -> list:
-        return self._call("on_confirmed_block", number, block, timeout=DEFAULT_TIMEOUT * 10)
+    def on_confirmed_block(self, number: int, block: bytes) -> list[SegmentHeader]:
+        return self._call(
+            lambda archiver: remote(archiver.on_confirmed_block).remote(number, block), timeout=DEFAULT_TIMEOUT * 10
+        )
 
-    def segment_headers_for_block(self, number: int) -> list:
-        return self._call("segment_headers_for_block", number)
+    def segment_headers_for_block(self, number: int) -> list[SegmentHeader]:
+        return self._call(lambda archiver: remote(archiver.segment_headers_for_block).remote(number))
 
-    def segment_headers(self, first: int = 0) -> list:
-        return self._call("segment_headers", first)
+    def segment_headers(self, first: int = 0) -> list[SegmentHeader]:
+        return self._call(lambda archiver: remote(archiver.segment_headers).remote(first))
 
-    def object_mapping(self, object_hash: bytes) -> Any:
-        return self._call("object_mapping", object_hash)
+    def object_mapping(self, object_hash: bytes) -> GlobalObject | None:
+        return self._call(lambda archiver: remote(archiver.object_mapping).remote(object_hash))
 
     def get_piece(self, piece_index: int) -> bytes | None:
-        return self._call("get_piece", piece_index)
+        return self._call(lambda archiver: remote(archiver.get_piece).remote(piece_index))
 
 
-class NodeClient(ActorClient):
+class NodeClient(ActorClient[NodeService]):
     """Typed calls to a node actor."""
 
+    def status(self, timeout: float = DEFAULT_TIMEOUT) -> NodeStatus:
+        return result(remote(self._actor.status).remote(), timeout)
+
     def set_peers(self, names: list[str], timeout: float = DEFAULT_TIMEOUT) -> None:
-        call(self.handle.set_peers, names, timeout=timeout)
+        result(remote(self._actor.set_peers).remote(names), timeout)
 
     def canonical_blocks(self, timeout: float = DEFAULT_TIMEOUT) -> list[bytes]:
-        return call(self.handle.canonical_blocks, timeout=timeout)
+        return result(remote(self._actor.canonical_blocks).remote(), timeout)
 
 
-class CachePeerLinkHandle(_NamedActor):
+class CachePeerLinkHandle(_NamedActor[CachePeerService]):
     """A cache peer as another peer (or a piece getter) sees it: its id, its routing answers and its pieces."""
 
     def peer_id(self) -> bytes:
-        return self._call("peer_id")
+        return self._call(lambda peer: remote(peer.peer_id).remote())
 
-    def find_closest(self, kademlia_key: bytes, count: int) -> list[tuple[str, bytes]]:
-        return self._call("find_closest", kademlia_key, count)
+    def find_closest(self, kademlia_key: bytes, count: int) -> list[PeerContact]:
+        return self._call(lambda peer: remote(peer.find_closest).remote(kademlia_key, count))
 
     def get_piece(self, piece_index: int) -> bytes | None:
-        return self._call("get_piece", piece_index)
+        return self._call(lambda peer: remote(peer.get_piece).remote(piece_index))
 
     def add_peer(self, name: str, peer_id: bytes) -> None:
-        self._call("add_peer", name, peer_id)
+        self._call(lambda peer: remote(peer.add_peer).remote(name, peer_id))
 
 
-class CachePeerClient(ActorClient):
+class CachePeerClient(ActorClient[CachePeerService]):
     """Typed calls to a cache peer actor."""
 
-    def join(self, timeout: float = DEFAULT_TIMEOUT * 4) -> Any:
-        return call(self.handle.join, timeout=timeout)
+    def status(self, timeout: float = DEFAULT_TIMEOUT) -> CachePeerStatus:
+        return result(remote(self._actor.status).remote(), timeout)
+
+    def join(self, timeout: float = DEFAULT_TIMEOUT * 4) -> JoinReport:
+        return result(remote(self._actor.join).remote(), timeout)
 
     def sync_once(self, timeout: float = DEFAULT_TIMEOUT * 20) -> int:
-        return call(self.handle.sync_once, timeout=timeout)
+        return result(remote(self._actor.sync_once).remote(), timeout)
 
     def get_piece(self, piece_index: int, timeout: float = DEFAULT_TIMEOUT) -> bytes | None:
-        return call(self.handle.get_piece, piece_index, timeout=timeout)
+        return result(remote(self._actor.get_piece).remote(piece_index), timeout)
 
     def peer_id(self, timeout: float = DEFAULT_TIMEOUT) -> bytes:
-        return call(self.handle.peer_id, timeout=timeout)
+        return result(remote(self._actor.peer_id).remote(), timeout)
 
 
-class NodeObjectsHandle(_NamedActor):
+class NodeObjectsHandle(_NamedActor[NodeService]):
     """A node as an object client sees it: transactions in, accounts and object locations out."""
 
     def submit_transaction(self, transaction: bytes) -> bytes:
-        return self._call("submit_transaction", transaction)
+        return self._call(lambda node: remote(node.submit_transaction).remote(transaction))
 
     def genesis_hash(self) -> bytes:
-        return self._call("genesis_hash")
+        return self._call(lambda node: remote(node.genesis_hash).remote())
 
-    def params(self) -> Any:
-        return self._call("params")
+    def params(self) -> Params:
+        return self._call(lambda node: remote(node.params).remote())
 
     def account(self, public_key: bytes) -> tuple[int, int]:
-        return self._call("account", public_key)
+        return self._call(lambda node: remote(node.account).remote(public_key))
 
-    def object_location(self, object_hash: bytes) -> Any:
-        return self._call("object_location", object_hash)
+    def object_location(self, object_hash: bytes) -> ObjectLocation:
+        return self._call(lambda node: remote(node.object_location).remote(object_hash))
 
 
 class RayLinks:

@@ -1,19 +1,32 @@
-"""Typed messages between roles. Each is frozen; requests pair with a response type.
+"""Typed messages between roles, grouped by the role that produces them. Each is frozen (or an alias of frozen
+protocol values); a request pairs with its response type.
 
-Kinds: broadcast (pushed to every subscriber, no reply) and request (one reply).
-Ownership: the Timekeeper is the only producer of SlotNotification; subscribers never reply to it.
+Kinds: broadcast (pushed to every subscriber, no reply), request and response (one reply to one call), stream
+(a long-poll a caller repeats to follow a sequence: slots, solutions). Calls whose arguments or results are one
+plain value (a piece index, a name, piece bytes) pass that value itself, typed in actors.handles.
+Ownership: the Timekeeper is the only producer of SlotNotification; the Archiver the only producer of
+SegmentHeaderNotification; a Farmer the only producer of its FarmerSolutions. Subscribers never reply to a
+broadcast. The node's own status record (NodeStatus) lives with the node (actors.consensus.node_service).
 """
 
 from __future__ import annotations
 
 from dataclasses import dataclass
+from typing import TypeAlias
 
+from autonomys.protocol.archiving.segments import SegmentHeader
+from autonomys.protocol.objects.mappings import GlobalObject
 from autonomys.protocol.timekeeper.pot import GossipProof, PotParametersChange
+from autonomys.protocol.timekeeper.pot_state import PotUpdateOutcome
+
+# ---- timekeeper ----
 
 
 @dataclass(frozen=True, slots=True)
 class SlotNotification:
-    """broadcast: a newly proven slot (slot, seed, iterations, checkpoints) from the timekeeper."""
+    """broadcast: a newly proven slot (slot, seed, iterations, checkpoints) from the timekeeper.
+
+    stream: `proofs_after(slot, wait)` returns the GossipProofs of the slots after `slot` (a subscriber fills a gap)."""
 
     proof: GossipProof
 
@@ -27,13 +40,18 @@ class ScheduleParametersChangeRequest:
 
 @dataclass(frozen=True, slots=True)
 class ScheduleParametersChangeResponse:
+    """response to ScheduleParametersChangeRequest."""
+
     accepted: bool
     reason: str
+    """Why the change was refused; empty when accepted."""
+    outcome: PotUpdateOutcome | None = None
+    """What accepting it did to the PoT chain (NO_CHANGE or REORG of the next slot's input); None when refused."""
 
 
 @dataclass(frozen=True, slots=True)
 class TimekeeperStatus:
-    """request/response: what `autonomys status` and the devnet view show."""
+    """response to `status()`: what `autonomys status` and the devnet view show."""
 
     next_slot: int
     slot_iterations: int
@@ -45,6 +63,20 @@ class TimekeeperStatus:
     running: bool
     backend: str
     last_error: str
+
+
+# ---- archiving ----
+
+
+@dataclass(frozen=True, slots=True)
+class SegmentHeaderNotification:
+    """broadcast (archiver → subscribers: farmers, cache peers): a newly archived segment's header. A wake-up only:
+    a subscriber pulls the headers it lacks by index (`segment_headers(first)`, a list[SegmentHeader] response)."""
+
+    header: SegmentHeader
+
+
+# ---- farming ----
 
 
 @dataclass(frozen=True, slots=True)
@@ -61,7 +93,9 @@ class FarmingSlot:
 
 @dataclass(frozen=True, slots=True)
 class FarmerSolution:
-    """broadcast (farmer → whoever subscribed): a proven solution for `slot`; `solution` is its SCALE bytes."""
+    """broadcast (farmer → whoever subscribed): a proven solution for `slot`; `solution` is its SCALE bytes.
+
+    stream: `solutions_after(slot, wait)` returns the solutions a farmer keeps for the slots after `slot`."""
 
     slot: int
     farm_id: str
@@ -73,13 +107,16 @@ class FarmerSolution:
 
 @dataclass(frozen=True, slots=True)
 class CorruptSector:
+    """Part of FarmerStatus: a sector the farmer stopped auditing, and why."""
+
     sector_index: int
     reason: str
 
 
 @dataclass(frozen=True, slots=True)
 class FarmerStatus:
-    """request/response: one farm's farming metrics (`autonomys farm summary`, the devnet view)."""
+    """response to `status()`: one farm's farming metrics (`autonomys farm summary`, the devnet view, and
+    `farmer-status.json` in the farm)."""
 
     farm_id: str
     path: str
@@ -106,3 +143,48 @@ class FarmerStatus:
     """The farm's own plotting: "sector 1: encoding 12/32", "idle (2/2 plotted)", "error: …"; empty when it does not plot."""
     pieces_plotted: int = 0
     """Plotted sectors × pieces per sector."""
+
+
+# ---- dsn ----
+
+PeerContact: TypeAlias = tuple[str, bytes]
+"""response item of `find_closest(kademlia_key, count)`: a peer's actor name and its PeerId bytes."""
+
+
+@dataclass(frozen=True, slots=True)
+class CachePeerStatus:
+    """response to a cache peer's `status()`."""
+
+    name: str
+    peer_id: str
+    """Hex of the PeerId bytes."""
+    capacity: int
+    stored: int
+    wanted: int
+    segments_known: int
+    synced: float
+    """Fraction of the wanted pieces that are stored (1.0 when nothing is wanted)."""
+    failed: int
+    """Piece fetches that found no piece or an invalid one, since start."""
+    served: int
+    """Pieces handed out by get_piece, since start."""
+    routing_table_size: int
+
+
+@dataclass(frozen=True, slots=True)
+class JoinReport:
+    """response to a cache peer's `join()`: how joining the DSN through its bootstrap peers went."""
+
+    reached: tuple[str, ...]
+    """Bootstrap peers that answered."""
+    unreachable: tuple[str, ...]
+    """Bootstrap peers (and lookup peers) that failed; skipped."""
+    routing_table_size: int
+
+
+# ---- objects ----
+
+ObjectLocation: TypeAlias = GlobalObject | bytes | None
+"""response to a node's `object_location(object_hash)`: where data stored under that hash is. The archiver's
+mapping once its segment is archived (read the pieces it names), the bytes themselves while their block is not
+wholly archived, None when unknown (or only pooled). The archiver's `object_mapping` answers GlobalObject | None."""

@@ -1,20 +1,26 @@
 """`autonomys devnet`: the whole network on an embedded Ray instance, with a live view and a summary.
 
 The command prepares the data directory and the genesis (network.genesis), plans the farms, starts Ray
-(network.runtime) and every role (network.compose.start_network), then watches until `--slots` or Ctrl-C.
+(network.runtime) and every role (network.compose.start_network), then watches until `--slots` or Ctrl-C. Its
+output may be a pipe whose reader dies with the same Ctrl-C: the network still stops cleanly and the summary is
+still saved in the data directory (cli.views.SUMMARY_FILE).
 """
 
 from __future__ import annotations
 
+import contextlib
 import os
+import sys
+from collections.abc import Iterator
 from pathlib import Path
+from typing import TextIO, cast
 
 import click
 from rich.console import Console
 
 from autonomys.actors.errors import ActorUnavailable, CorruptStore
 from autonomys.actors.storage import StorageError
-from autonomys.cli.signals import stop_on_signals
+from autonomys.cli.signals import PipeSafeStream, stop_on_signals
 from autonomys.network.farms import devnet_farms
 from autonomys.network.genesis import ConfigError, PreparedNetwork, prepare_network
 from autonomys.network.spec import ClusterSpec
@@ -46,9 +52,10 @@ def devnet(
     """Run a local network on an embedded Ray instance (Ctrl-C stops it; restart continues the chain)."""
     from autonomys.cli import views  # Ray loads when the command runs, not with the CLI
     from autonomys.network.compose import NetworkPlan, start_network
-    from autonomys.network.runtime import local_ray, published_address
+    from autonomys.network.runtime import local_ray
 
-    console = Console(stderr=False)
+    # An io.TextIOBase, which typeshed does not count as the IO[str] rich asks for.
+    console = Console(file=cast(TextIO, PipeSafeStream(sys.stdout)))
     spec = ClusterSpec(preset=preset, cache_peers=cache_peers, cache_percentage=cache_percentage)
     cpus = os.cpu_count() or 2
     workers = plotting_workers if plotting_workers is not None else max(1, cpus - 1)
@@ -61,17 +68,19 @@ def devnet(
         with local_ray(spec, plotting_workers=workers, farms=len(plan.farms)):
             network = start_network(plan, on_stage=lambda stage: console.print(stage, soft_wrap=True))
             _describe(console, prepared)
-            snapshot = None
-            try:
-                stop_on_signals()
-                with published_address(prepared.data_dir):
-                    snapshot = views.watch(console, network, slots)
-            except KeyboardInterrupt:
-                console.print("stopping…")
-            snapshot = views.poll(network) if snapshot is None else snapshot
-            views.summarise(console, prepared.data_dir, network.stop(), snapshot, list(network.farmers))
+            views.run(console, network, slots, prepared.data_dir, _watching(prepared.data_dir))
     except (ConfigError, StorageError, ActorUnavailable, ProtocolError, CorruptStore) as error:
         raise click.ClickException(str(error)) from error
+
+
+@contextlib.contextmanager
+def _watching(data_dir: Path) -> Iterator[None]:
+    """While the view watches: Ctrl-C and SIGTERM stop the run, and other commands find the devnet by data_dir."""
+    from autonomys.network.runtime import published_address
+
+    stop_on_signals()
+    with published_address(data_dir):
+        yield
 
 
 def _describe(console: Console, prepared: PreparedNetwork) -> None:

@@ -9,12 +9,13 @@ from __future__ import annotations
 import contextlib
 import os
 import re
-from collections.abc import Iterator
+import time
+from collections.abc import Callable, Iterator
 from pathlib import Path
 
 import click
 from rich.console import Console
-from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeElapsedColumn
+from rich.progress import BarColumn, MofNCompleteColumn, Progress, TaskID, TextColumn, TimeElapsedColumn
 
 from autonomys.actors.archiving.history import ArchiveHistory
 from autonomys.actors.errors import ActorUnavailable
@@ -24,6 +25,7 @@ from autonomys.actors.plotting.plotter import (
     LocalRecordEncoder,
     Plotter,
     PlottingError,
+    RecordEncoder,
     SectorProgress,
     is_plotted_sector_expired,
 )
@@ -39,6 +41,8 @@ SIZE_UNITS = {
     "kib": 1024, "mib": 1024**2, "gib": 1024**3, "tib": 1024**4,
 }  # fmt: skip
 USER_ERRORS = (FarmError, PlottingError, StorageError, ConfigError, ActorUnavailable, ProtocolError)
+PLAIN_OVERALL_SECONDS = 30.0
+"""Without a terminal, `plot` prints its overall progress after each sector and at least this often."""
 
 
 class ByteSize(click.ParamType):
@@ -62,7 +66,10 @@ def network_params(archive: Path) -> Params:
     """The preset of the network whose data directory is `archive` (from its genesis config)."""
     genesis = load_genesis(archive)
     if genesis is None:
-        msg = f"{archive} holds no network (no genesis.json): run `autonomys devnet` or `autonomys history synth` first"
+        msg = (
+            f"{archive} holds no network (no genesis.json): run `autonomys devnet` first, or `autonomys history synth` "
+            "and give --archive synthetic-history"
+        )
         raise ConfigError(msg)
     return genesis.params()
 
@@ -84,17 +91,26 @@ def plot(farm_path: Path, size: int, workers: int | None, archive: Path, kzg_pat
         with Farm.create_or_open(farm_path, size, params) as farm, _encoder(params, kzg_path, workers) as encoder:
             console.print(
                 f"farm {farm_path}: {farm.max_sectors} sectors of {farm.sector_size:,} bytes "
-                f"({farm.description.pieces_in_sector} pieces, preset {params.name}); history: {history.history_size()} segments"
+                f"({farm.description.pieces_in_sector} pieces, preset {params.name}); history: {history.history_size()} segments",
+                soft_wrap=True,
             )
-            with _progress(console) as on_progress:
-                plotted = Plotter(farm, history, history, encoder, on_progress).plot_pending()
-            console.print(f"plotted {plotted} sectors; {len(farm.plotted_sectors())}/{farm.max_sectors} sectors are plotted")
+            plotter = Plotter(farm, history, history, encoder)
+            pending = len(plotter.sectors_to_plot(history.history_size()))
+            overall = OverallProgress(pending, farm.description.pieces_in_sector)
+            with _progress(console, overall) as on_progress:
+                plotter.on_progress = on_progress
+                plotted = plotter.plot_pending()
+            console.print(
+                f"plotted {plotted} sectors in {format_seconds(overall.elapsed())}; "
+                f"{len(farm.plotted_sectors())}/{farm.max_sectors} sectors are plotted",
+                soft_wrap=True,
+            )
     except USER_ERRORS as error:
         raise click.ClickException(str(error)) from error
 
 
 @contextlib.contextmanager
-def _encoder(params: Params, kzg_path: str | None, workers: int | None) -> Iterator[object]:
+def _encoder(params: Params, kzg_path: str | None, workers: int | None) -> Iterator[RecordEncoder]:
     """In-process encoding for --workers 0; otherwise plotting tasks on an embedded Ray instance."""
     setup = setup_for(params.record_num_chunks, kzg_path)
     if workers == 0:
@@ -109,28 +125,110 @@ def _encoder(params: Params, kzg_path: str | None, workers: int | None) -> Itera
         yield create_record_encoder(params, setup)
 
 
+class OverallProgress:
+    """Progress of a whole `plot` run: sectors written, records encoded, elapsed time and an ETA.
+
+    Downloading a sector's pieces and encoding its records are each counted as half of its work, so the ETA
+    (elapsed time scaled by the work left) holds through both stages."""
+
+    def __init__(self, sectors_total: int, pieces_in_sector: int, clock: Callable[[], float] = time.monotonic) -> None:
+        self.sectors_total = sectors_total
+        self.pieces_in_sector = pieces_in_sector
+        self.clock = clock
+        self.started = clock()
+        self.sectors_done = 0
+        self._downloaded = 0
+        self._encoded = 0
+
+    def on_event(self, event: SectorProgress) -> None:
+        if event.stage == "written":
+            self.sectors_done += 1
+            self._downloaded = self._encoded = 0
+        elif event.stage in ("downloading", "downloaded"):
+            self._downloaded, self._encoded = event.records_done, 0
+        elif event.stage in ("encoding", "encoded"):
+            self._downloaded, self._encoded = self.pieces_in_sector, event.records_done
+        else:  # writing: every record is encoded
+            self._downloaded = self._encoded = self.pieces_in_sector
+
+    @property
+    def records_total(self) -> int:
+        return self.sectors_total * self.pieces_in_sector
+
+    @property
+    def records_done(self) -> int:
+        return min(self.records_total, self.sectors_done * self.pieces_in_sector + self._encoded)
+
+    def fraction(self) -> float:
+        if self.sectors_total == 0:
+            return 1.0
+        in_flight = (self._downloaded + self._encoded) / (2 * self.pieces_in_sector)
+        return min(1.0, (self.sectors_done + in_flight) / self.sectors_total)
+
+    def elapsed(self) -> float:
+        return self.clock() - self.started
+
+    def eta(self) -> float | None:
+        """Seconds left at the rate so far; None before any work is done."""
+        done = self.fraction()
+        return self.elapsed() * (1 - done) / done if done > 0 else None
+
+    def describe(self, *, elapsed: bool = True) -> str:
+        """'2/5 sectors, 64/160 records, 1:12 elapsed, ETA 1:48' (without the elapsed time next to a bar)."""
+        eta = self.eta()
+        spent = f"{format_seconds(self.elapsed())} elapsed, " if elapsed else ""
+        return (
+            f"{self.sectors_done}/{self.sectors_total} sectors, {self.records_done}/{self.records_total} records, "
+            f"{spent}ETA {'-' if eta is None else format_seconds(eta)}"
+        )
+
+
+def format_seconds(seconds: float) -> str:
+    """1:02:03 above an hour, 2:03 above a minute, else 4.5 s."""
+    if seconds < 60:
+        return f"{seconds:.1f} s"
+    minutes, secs = divmod(round(seconds), 60)
+    hours, minutes = divmod(minutes, 60)
+    return f"{hours}:{minutes:02d}:{secs:02d}" if hours else f"{minutes}:{secs:02d}"
+
+
 @contextlib.contextmanager
-def _progress(console: Console) -> Iterator[object]:
-    """A progress bar per sector on a terminal; one line per stage otherwise."""
+def _progress(console: Console, overall: OverallProgress) -> Iterator[Callable[[SectorProgress], None]]:
+    """On a terminal, a bar for the whole run (sectors, records, ETA) above one per sector in flight. Otherwise a
+    line per stage of each sector, and an `overall:` line after each sector and at most PLAIN_OVERALL_SECONDS apart."""
     if not console.is_terminal:
         last: dict[int, str] = {}
+        printed_at = [overall.clock()]
 
         def print_stage(event: SectorProgress) -> None:
+            overall.on_event(event)
             if last.get(event.sector_index) != event.stage:
                 last[event.sector_index] = event.stage
                 console.print(f"sector {event.sector_index}: {event.stage}")
+            now = overall.clock()
+            if event.stage == "written" or now - printed_at[0] >= PLAIN_OVERALL_SECONDS:
+                printed_at[0] = now
+                console.print(f"overall: {overall.describe()}", soft_wrap=True)
 
         yield print_stage
         return
-    columns = (TextColumn("{task.description}"), BarColumn(), MofNCompleteColumn(), TimeElapsedColumn())
+    columns = (TextColumn("{task.description}"), BarColumn(), TextColumn("{task.fields[detail]}"), TimeElapsedColumn())
     with Progress(*columns, console=console) as progress:
-        tasks: dict[int, object] = {}
+        whole = progress.add_task("all sectors", total=1.0, detail=overall.describe(elapsed=False))
+        tasks: dict[int, TaskID] = {}
 
         def update(event: SectorProgress) -> None:
+            overall.on_event(event)
+            progress.update(whole, completed=overall.fraction(), detail=overall.describe(elapsed=False))
             if event.sector_index not in tasks:
-                tasks[event.sector_index] = progress.add_task(f"sector {event.sector_index}", total=event.records_total)
-            description = f"sector {event.sector_index}: {event.stage}"
-            progress.update(tasks[event.sector_index], completed=event.records_done, description=description)
+                tasks[event.sector_index] = progress.add_task("", total=event.records_total, detail="")
+            progress.update(
+                tasks[event.sector_index], completed=event.records_done,
+                description=f"sector {event.sector_index}: {event.stage}",
+                detail=f"{event.records_done}/{event.records_total} records",
+            )  # fmt: skip
+            if event.stage == "written":  # the overall bar counts it: only sectors in flight keep a bar
+                progress.remove_task(tasks.pop(event.sector_index))
 
         yield update
 
@@ -155,7 +253,9 @@ def farm_info(farm_path: Path, archive: Path | None) -> None:
             expired = {
                 index
                 for index, metadata in plotted.items()
-                if history is not None and is_plotted_sector_expired(metadata, public_key_hash, history, current, opened.params)
+                if history is not None
+                and current is not None
+                and is_plotted_sector_expired(metadata, public_key_hash, history, current, opened.params)
             }
     except USER_ERRORS as error:
         raise click.ClickException(str(error)) from error
@@ -180,15 +280,19 @@ def history() -> None:
 
 
 @history.command("synth")
-@click.option("--data-dir", type=click.Path(path_type=Path), default=Path(".autonomys"), show_default=True)
+@click.option(
+    "--data-dir", type=click.Path(path_type=Path), default=Path("synthetic-history"), show_default=True,
+    help="A directory of its own (never a devnet's: refused); a later run extends it.",
+)  # fmt: skip
 @click.option("--segments", type=click.IntRange(min=1), required=True, help="Archive until this many segments exist.")
 @click.option("--preset", type=click.Choice(["dev", "minimal"]), default="minimal", show_default=True)
 @click.option("--kzg", "kzg_path", type=click.Path(dir_okay=False), default=None, help="KZG ceremony file (default: dev setup).")
 def history_synth(data_dir: Path, segments: int, preset: str, kzg_path: str | None) -> None:
-    """Fill a network directory's archive with deterministic synthetic blocks (benchmarks, plotting trials)."""
-    from autonomys.network.synth import synthesize_history
+    """Archive deterministic synthetic blocks into a directory of their own (benchmarks, plotting trials)."""
+    from autonomys.network.synth import check_synthetic_dir, synthesize_history
 
     try:
+        check_synthetic_dir(data_dir)  # before the progress bar: a refused directory prints only the error
         params = get_preset(preset)
         with Progress(TextColumn("archiving"), BarColumn(), MofNCompleteColumn(), TimeElapsedColumn()) as progress:
             task = progress.add_task("segments", total=segments)
@@ -198,4 +302,4 @@ def history_synth(data_dir: Path, segments: int, preset: str, kzg_path: str | No
             )  # fmt: skip
     except USER_ERRORS as error:
         raise click.ClickException(str(error)) from error
-    click.echo(f"{data_dir}: {count} segments archived")
+    click.echo(f"{data_dir}: {count} segment{'' if count == 1 else 's'} archived")

@@ -13,7 +13,7 @@ import os
 import time
 from collections.abc import Iterator
 from pathlib import Path
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, BinaryIO
 
 import click
 from rich.progress import BarColumn, DownloadColumn, Progress, TransferSpeedColumn
@@ -133,22 +133,66 @@ def get(object_id: str, output: Path, data_dir: Path, address: str | None, names
         identifier = parse_object_id(object_id)
     except ProtocolError as error:
         raise click.BadParameter(str(error), param_hint="OBJECT_ID") from error
-    temporary = output.with_name(output.name + ".part")
-    with _errors():
-        try:
-            with object_client(data_dir, address, namespace, kzg_path) as client:
-                info = client.stat(identifier)
-                with _progress(info.size) as progress, open(temporary, "wb") as sink:
-                    task = progress.add_task("fetching", total=info.size)
-                    for chunk in client.iter_object(identifier):
-                        sink.write(chunk)
-                        progress.advance(task, len(chunk))
-                    sink.flush()
-                    os.fsync(sink.fileno())
-            temporary.replace(output)
-        finally:
-            temporary.unlink(missing_ok=True)
+    check_output_dir(output)
+    with _errors(), OutputFile(output) as sink:
+        with object_client(data_dir, address, namespace, kzg_path) as client:
+            info = client.stat(identifier)
+            with _progress(info.size) as progress:
+                task = progress.add_task("fetching", total=info.size)
+                for chunk in client.iter_object(identifier):
+                    sink.write(chunk)
+                    progress.advance(task, len(chunk))
+        sink.commit()
     click.echo(f"{output}: {info.size:,} bytes, object {object_id}")
+
+
+def check_output_dir(output: Path) -> None:
+    """Fail before connecting when OUTPUT's directory is missing (the error names the path the user gave)."""
+    directory = output.parent
+    if not directory.exists():
+        raise click.ClickException(f"cannot write {output}: the directory {directory} does not exist")
+    if not directory.is_dir():
+        raise click.ClickException(f"cannot write {output}: {directory} is not a directory")
+
+
+class OutputFile:
+    """The object's bytes go to OUTPUT.part, renamed to OUTPUT once complete and synced; nothing is left on failure.
+    A failure to write names OUTPUT, never the internal .part file."""
+
+    def __init__(self, output: Path) -> None:
+        self.output = output
+        self.temporary = output.with_name(output.name + ".part")
+        self._sink: BinaryIO | None = None
+
+    def __enter__(self) -> OutputFile:
+        with self._naming_output():
+            self._sink = open(self.temporary, "wb")  # closed by commit() or __exit__
+        return self
+
+    def write(self, chunk: bytes) -> None:
+        assert self._sink is not None
+        with self._naming_output():
+            self._sink.write(chunk)
+
+    def commit(self) -> None:
+        assert self._sink is not None
+        with self._naming_output():
+            self._sink.flush()
+            os.fsync(self._sink.fileno())
+            self._sink.close()
+            self.temporary.replace(self.output)
+
+    def __exit__(self, *exc_info: object) -> None:
+        if self._sink is not None:
+            self._sink.close()
+        self.temporary.unlink(missing_ok=True)
+
+    @contextlib.contextmanager
+    def _naming_output(self) -> Iterator[None]:
+        try:
+            yield
+        except OSError as error:
+            raise click.ClickException(f"cannot write {self.output}: {error.strerror or error}") from error
 
 
 @click.command()

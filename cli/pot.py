@@ -12,6 +12,7 @@ from autonomys.kernels import pot as pot_kernel
 from autonomys.protocol.errors import ProtocolError
 from autonomys.protocol.params import PRESETS
 from autonomys.protocol.timekeeper.pot import GossipProof, PotCheckpoints, PotSeed, prove, verify
+from autonomys.protocol.types import SlotIterations, SlotNumber
 
 
 class HexBytes(click.ParamType):
@@ -78,7 +79,7 @@ def pot_prove(
     except (ProtocolError, pot_kernel.PotKernelError) as error:
         raise click.ClickException(str(error)) from error
     if as_gossip:
-        click.echo(GossipProof(slot, pot_seed, slot_iterations, checkpoints).to_bytes().hex())
+        click.echo(GossipProof(SlotNumber(slot), pot_seed, SlotIterations(slot_iterations), checkpoints).to_bytes().hex())
         return
     result = {
         "seed": pot_seed.hex(),
@@ -92,8 +93,8 @@ def pot_prove(
         click.echo(json.dumps(result, indent=2))
         return
     click.echo(f"seed {result['seed']}  key {result['key']}  iterations {slot_iterations:,}")
-    for index, checkpoint in enumerate(result["checkpoints"]):
-        click.echo(f"checkpoint {index}: {checkpoint}")
+    for index, checkpoint in enumerate(checkpoints.checkpoints):
+        click.echo(f"checkpoint {index}: {checkpoint.hex()}")
     click.echo(f"output {result['output']}  ({elapsed:.3f} s)")
 
 

@@ -1,10 +1,18 @@
-"""The devnet's live status view and its summary (rich on a terminal, one line per slot otherwise)."""
+"""The devnet's live status view and its summary.
+
+On a terminal the view refreshes in place (rich). Otherwise (a file, a pipe, CI) it prints a line per new slot, and
+the farmer, DSN and node-warning lines every DETAIL_EVERY_SLOTS slots and whenever one changes materially. The
+summary is printed and saved in the data directory (SUMMARY_FILE), so a run whose output went nowhere still has one.
+"""
 
 from __future__ import annotations
 
 import contextlib
+import dataclasses
+import re
 import time
 from dataclasses import dataclass, field
+from types import TracebackType
 from typing import TYPE_CHECKING, Any
 
 from rich.console import Console, Group
@@ -21,6 +29,10 @@ if TYPE_CHECKING:
 STATUS_INTERVAL_SECONDS = 0.25
 STATUS_TIMEOUT = 5.0
 """Seconds a role has to answer a status call before the view shows it as not answering."""
+DETAIL_EVERY_SLOTS = 10
+"""Without a terminal, the farmer, DSN and node-warning lines follow a slot line at least this many slots apart."""
+SUMMARY_FILE = "last-run.txt"
+"""The last run's summary, in the data directory (replaced atomically at the end of each run)."""
 
 
 @dataclass
@@ -71,7 +83,9 @@ def farmer_line(name: str, farmer: Any, node: Any) -> Text:
     if farmer is None:
         return line.append("not answering", style="yellow")
     blocks = node.authored_by_farm.get(name, 0) if node is not None else 0
-    line.append(f"{farmer.sectors_plotted}/{farmer.max_sectors} sectors, plotting {getattr(farmer, 'plotting', '') or '-'}")
+    line.append(
+        f"{farmer.sectors_plotted}/{farmer.max_sectors} sectors, plotting {getattr(farmer, 'plotting', '') or '-'}"
+    )
     line.append(f"; audit {farmer.last_audit_seconds * 1e3:.2f} ms, proving {farmer.mean_proving_seconds:.2f} s")
     line.append(f", {farmer.proofs_succeeded} proofs, {blocks} blocks, {farmer.slots_skipped} skipped")
     if farmer.last_error:
@@ -91,56 +105,176 @@ def dsn_line(caches: list[Any]) -> Text:
     synced = sum(min(cache.stored, cache.wanted) for cache in answering)
     line.append(f"{len(answering)}/{len(caches)} cache peers, {stored}/{capacity} pieces")
     line.append(f", synced {synced}/{wanted}" + (f" ({100 * synced / wanted:.0f}%)" if wanted else ""))
-    line.append(f", served {sum(cache.served for cache in answering)}, failed fetches {sum(cache.failed for cache in answering)}")
+    line.append(
+        f", served {sum(cache.served for cache in answering)}, failed fetches {sum(cache.failed for cache in answering)}"
+    )
     if len(answering) < len(caches):
         line.append(f"  {len(caches) - len(answering)} not answering", style="yellow")
     return line
 
 
-def view(snapshot: Snapshot, names: list[str]) -> Group:
-    """The devnet's live view: the slot line, a line per farmer, the DSN and any node warning."""
-    lines = [slot_line(snapshot)]
-    lines += [farmer_line(name, farmer, snapshot.node) for name, farmer in zip(names, snapshot.farmers, strict=True)]
+def detail_lines(snapshot: Snapshot, names: list[str]) -> list[Text]:
+    """A line per farmer, the DSN's, and the node's warning if it has one."""
+    lines = [farmer_line(name, farmer, snapshot.node) for name, farmer in zip(names, snapshot.farmers, strict=True)]
     lines.append(dsn_line(snapshot.caches))
     node = snapshot.node
     if node is not None and node.last_error:
         lines.append(Text(f"  node warning: {node.last_error}", style="yellow"))
-    return Group(*lines)
+    return lines
 
 
-def watch(console: Console, network: Network, slots: int | None) -> Snapshot:
-    """Refresh the live view on a terminal; print a line per new slot otherwise (logs, CI)."""
-    names = list(network.farmers)
+def view(snapshot: Snapshot, names: list[str]) -> Group:
+    """The devnet's live view: the slot line, a line per farmer, the DSN and any node warning."""
+    return Group(slot_line(snapshot), *detail_lines(snapshot, names))
+
+
+def material_state(snapshot: Snapshot) -> tuple:
+    """What prints the detail lines at once when it changes: each farmer's sectors, plotting phase (not its record
+    counts) and warning; which cache peers answer and whether each is synced; the node's warning."""
+    farmers = tuple(
+        None if farmer is None else (farmer.sectors_plotted, plotting_phase(farmer.plotting), farmer.last_error)
+        for farmer in snapshot.farmers
+    )
+    caches = tuple(None if cache is None else cache.stored >= cache.wanted for cache in snapshot.caches)
+    node = snapshot.node
+    return farmers, caches, None if node is None else node.last_error
+
+
+def plotting_phase(plotting: str) -> str:
+    """'sector 1: encoding 12/32' -> 'sector 1'; 'idle (2/2 plotted)' -> 'idle'; anything else as it is."""
+    match = re.match(r"(sector \d+|idle)\b", plotting or "")
+    return match.group(1) if match is not None else plotting or ""
+
+
+class PlainLog:
+    """The view as lines, for output that is not a terminal (see the module docstring)."""
+
+    def __init__(self, console: Console, names: list[str]) -> None:
+        self.console = console
+        self.names = names
+        self._slot: int | None = None
+        self._detail_slot: int | None = None
+        self._detail_state: tuple | None = None
+
+    def show(self, snapshot: Snapshot) -> None:
+        slot = snapshot.timekeeper.next_slot - 1
+        if slot != self._slot:
+            self._slot = slot
+            self.console.print(slot_line(snapshot), soft_wrap=True)
+        state = material_state(snapshot)
+        due = self._detail_slot is None or slot - self._detail_slot >= DETAIL_EVERY_SLOTS
+        if due or state != self._detail_state:
+            self._detail_slot, self._detail_state = slot, state
+            for line in detail_lines(snapshot, self.names):
+                self.console.print(line, soft_wrap=True)
+
+
+class Display:
+    """Where snapshots go: the live view on a terminal, a PlainLog otherwise. Remembers the last one shown."""
+
+    def __init__(self, console: Console, names: list[str]) -> None:
+        self.names = names
+        self.last: Snapshot | None = None
+        self._live = Live(Text(""), console=console, auto_refresh=False) if console.is_terminal else None
+        self._log = PlainLog(console, names) if self._live is None else None
+
+    def __enter__(self) -> Display:
+        if self._live is not None:
+            self._live.__enter__()
+        return self
+
+    def __exit__(
+        self, kind: type[BaseException] | None, error: BaseException | None, traceback: TracebackType | None
+    ) -> None:
+        if self._live is not None:
+            self._live.__exit__(kind, error, traceback)
+
+    def show(self, snapshot: Snapshot) -> None:
+        self.last = snapshot
+        if self._live is not None:
+            self._live.update(view(snapshot, self.names), refresh=True)
+        elif self._log is not None:
+            self._log.show(snapshot)
+
+
+def watch(display: Display, network: Network, slots: int | None) -> Snapshot:
+    """Poll every role and show each snapshot until `slots` slots were proven this run (or forever)."""
     snapshot = poll(network)
-    printed_slot = snapshot.timekeeper.next_slot
-    live = Live(view(snapshot, names), console=console, auto_refresh=False) if console.is_terminal else None
-    with live if live is not None else contextlib.nullcontext():
-        while slots is None or snapshot.timekeeper.slots_proven_since_start < slots:
-            time.sleep(STATUS_INTERVAL_SECONDS)
-            snapshot = poll(network)
-            if live is not None:
-                live.update(view(snapshot, names), refresh=True)
-            elif snapshot.timekeeper.next_slot != printed_slot:
-                printed_slot = snapshot.timekeeper.next_slot
-                console.print(slot_line(snapshot), soft_wrap=True)
+    display.show(snapshot)
+    while slots is None or snapshot.timekeeper.slots_proven_since_start < slots:
+        time.sleep(STATUS_INTERVAL_SECONDS)
+        snapshot = poll(network)
+        display.show(snapshot)
     return snapshot
 
 
-def summarise(console: Console, data_dir: Path, last: TimekeeperStatus, snapshot: Snapshot, names: list[str]) -> None:
-    """What the run did: slots proven, the chain's best block, blocks by farmer, segments and pieces."""
-    proven = last.slots_proven_since_start
-    console.print(
-        f"summary: {proven} slots proven this run (chain at slot {last.next_slot - 1}), "
-        f"{last.slots_per_second:.2f} slots/s, last output {last.last_output or '-'}; data in {data_dir}",
-        soft_wrap=True,
-    )
+def run(
+    console: Console,
+    network: Network,
+    slots: int | None,
+    data_dir: Path,
+    watching: contextlib.AbstractContextManager[object] | None = None,
+) -> Snapshot:
+    """The devnet's run once its roles are up: watch (inside `watching`) until `slots` or Ctrl-C, stop every role,
+    show the final state, then print and save the summary. Returns the final snapshot."""
+    names = list(network.farmers)
+    with Display(console, names) as display:
+        try:
+            with watching if watching is not None else contextlib.nullcontext():
+                watch(display, network, slots)
+        except KeyboardInterrupt:
+            console.print("stopping…")
+        last = display.last if display.last is not None else poll(network)
+        final = final_snapshot(last, network.stop())
+        display.show(final)  # the last frame and the summary describe the same moment
+    summarise(console, data_dir, final, names)
+    return final
+
+
+def final_snapshot(snapshot: Snapshot, stopped: TimekeeperStatus) -> Snapshot:
+    """The last snapshot with the timekeeper's status once it stopped: the slot proving when the run was asked to
+    stop still completes, so the last frame and the summary both show it (and agree on every count)."""
+    return dataclasses.replace(snapshot, timekeeper=stopped)
+
+
+def summary_lines(data_dir: Path, snapshot: Snapshot, names: list[str]) -> list[str]:
+    """What the run did: slots proven, the chain's best block, blocks by farmer, segments and pieces.
+
+    `slots_proven_since_start` counts the proofs of this run, and the chain's slot is the last one proven
+    (`next_slot - 1`), as in the view; after a restart the chain's slot is ahead of this run's count."""
+    last = snapshot.timekeeper
+    lines = [
+        f"summary: {last.slots_proven_since_start} slots proven this run (chain at slot {last.next_slot - 1}), "
+        f"{last.slots_per_second:.2f} slots/s, last output {last.last_output or '-'}; data in {data_dir}"
+    ]
     node = snapshot.node
-    if node is None:
-        return
-    blocks = ", ".join(f"{name} {node.authored_by_farm.get(name, 0)}" for name in names)
-    pieces = sum(getattr(farmer, "pieces_plotted", 0) for farmer in snapshot.farmers if farmer is not None)
-    console.print(
-        f"chain: best block #{node.best_number} at slot {node.best_slot}; blocks authored: {blocks}; "
-        f"segments archived {node.history_size}; pieces plotted {pieces}",
-        soft_wrap=True,
-    )
+    if node is not None:
+        blocks = ", ".join(f"{name} {node.authored_by_farm.get(name, 0)}" for name in names)
+        pieces = sum(getattr(farmer, "pieces_plotted", 0) for farmer in snapshot.farmers if farmer is not None)
+        lines.append(
+            f"chain: best block #{node.best_number} at slot {node.best_slot}; blocks authored: {blocks}; "
+            f"segments archived {node.history_size}; pieces plotted {pieces}"
+        )
+    return lines
+
+
+def summarise(console: Console, data_dir: Path, snapshot: Snapshot, names: list[str]) -> Path | None:
+    """Save the summary as DATA_DIR/SUMMARY_FILE (atomically) and print it; returns the file, None if unwritable."""
+    lines = summary_lines(data_dir, snapshot, names)
+    saved = save_summary(data_dir, lines)
+    for line in lines:
+        console.print(line, soft_wrap=True)
+    where = f"saved in {saved}" if saved is not None else f"could not be saved in {data_dir}"
+    console.print(f"(this summary is {where})", soft_wrap=True)
+    return saved
+
+
+def save_summary(data_dir: Path, lines: list[str]) -> Path | None:
+    path = data_dir / SUMMARY_FILE
+    temporary = data_dir / (SUMMARY_FILE + ".tmp")
+    try:
+        temporary.write_text(f"run ended {time.strftime('%Y-%m-%d %H:%M:%S %z')}\n" + "\n".join(lines) + "\n")
+        temporary.replace(path)
+    except OSError:
+        return None
+    return path

@@ -66,7 +66,8 @@ class Network:
         """Stop slots first, then every role (each store is already durable); returns the final PoT status."""
         self.timekeeper.stop(timeout=STOP_TIMEOUT)
         final = self.timekeeper.status()
-        roles = [*self.farmers.values(), *self.caches.values(), *([self.node] if self.node is not None else [])]
+        roles: list[FarmerClient | CachePeerClient | NodeClient] = [*self.farmers.values(), *self.caches.values()]
+        roles += [self.node] if self.node is not None else []
         for role in roles:
             with contextlib.suppress(Exception):
                 role.shutdown(timeout=STOP_TIMEOUT)

@@ -13,9 +13,11 @@ from __future__ import annotations
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Any
+from typing import Any, ParamSpec, TypeVar, cast
 
 import ray
+from ray import ObjectRef
+from ray.actor import ActorHandle
 from ray.exceptions import RayTaskError
 from ray.util.scheduling_strategies import NodeAffinitySchedulingStrategy
 
@@ -54,6 +56,23 @@ from autonomys.network.spec import (
 )
 from autonomys.protocol.params import Params
 
+P = ParamSpec("P")
+R = TypeVar("R")
+RoleT = TypeVar("RoleT")
+
+
+def create_actor(
+    role: Callable[P, RoleT], options: dict[str, Any], *args: P.args, **kwargs: P.kwargs
+) -> ActorHandle[RoleT]:
+    """The Ray actor of the plain role class `role`, created with `options` (the only `ray.remote` of roles);
+    its constructor arguments are checked against the role's own."""
+    created = ray.remote(cast("type[RoleT]", role)).options(**options).remote(*args, **kwargs)
+    # Ray types the result as the handle or the class itself (for @ray.method-typed classes); it is the handle.
+    if not isinstance(created, ActorHandle):
+        msg = f"ray.remote({role!r}) returned {type(created).__name__}, not an actor handle"
+        raise TypeError(msg)
+    return created
+
 
 def _named_options(
     spec: ClusterSpec, role: RoleOptions, name: str, *, detached: bool, node_id: str | None
@@ -72,10 +91,12 @@ def _named_options(
     return options
 
 
-def create_pinned_task(function: Callable[..., Any], *, node_id: str) -> Any:
-    """A one-shot Ray task of `function` on that node (no CPU reserved, no retries): work on the node's own disk."""
+def run_pinned(function: Callable[P, R], node_id: str, *args: P.args, **kwargs: P.kwargs) -> ObjectRef[R]:
+    """Start `function(*args)` as a one-shot Ray task on that node (no CPU reserved, no retries): work on the node's
+    own disk. Returns the ref of its result."""
     strategy = NodeAffinitySchedulingStrategy(node_id, soft=False)
-    return ray.remote(num_cpus=0, max_retries=0, scheduling_strategy=strategy)(function)
+    task = ray.remote(num_cpus=0, max_retries=0)(function).options(scheduling_strategy=strategy)
+    return task.remote(*args, **kwargs)
 
 
 def create_timekeeper(
@@ -88,8 +109,7 @@ def create_timekeeper(
 ) -> TimekeeperClient:
     """Create (or attach to) the named timekeeper actor with the spec's options."""
     options = _named_options(spec, spec.timekeeper, name, detached=detached, node_id=node_id)
-    handle = ray.remote(TimekeeperService).options(**options).remote(config, RayLinks())
-    return TimekeeperClient(handle)
+    return TimekeeperClient(create_actor(TimekeeperService, options, config, RayLinks()))
 
 
 def create_record_committer(setup: KzgSetup, params: Params, workers: int) -> RayRecordCommitter:
@@ -110,8 +130,7 @@ def create_archiver(
     """Create (or attach to) the named archiver; its record commitments fan out to `workers` tasks."""
     committer = create_record_committer(config.kzg_setup, config.params, workers) if workers > 0 else None
     options = _named_options(spec, spec.archiver, name, detached=detached, node_id=node_id)
-    handle = ray.remote(ArchiverService).options(**options).remote(config, RayLinks(), committer)
-    return ArchiverClient(handle)
+    return ArchiverClient(create_actor(ArchiverService, options, config, RayLinks(), committer))
 
 
 def create_record_encoder(params: Params, setup: KzgSetup) -> RayRecordEncoder:
@@ -139,8 +158,7 @@ def create_farmer(
     With `node_id` the shard is pinned to that Ray node (the one holding its disk): it restarts there.
     """
     options = _named_options(spec, spec.farmer, name, detached=detached, node_id=node_id)
-    handle = ray.remote(FarmerService).options(**options).remote(config, RayLinks(), encoder=encoder)
-    return FarmerClient(handle)
+    return FarmerClient(create_actor(FarmerService, options, config, RayLinks(), encoder=encoder))
 
 
 def create_node(
@@ -148,8 +166,7 @@ def create_node(
 ) -> NodeClient:
     """Create (or attach to) the named consensus node actor; it restores its chain from its data_dir."""
     options = _named_options(spec, spec.node, name, detached=detached, node_id=node_id)
-    handle = ray.remote(NodeService).options(**options).remote(config, RayLinks())
-    return NodeClient(handle)
+    return NodeClient(create_actor(NodeService, options, config, RayLinks()))
 
 
 def create_cache_peer(
@@ -161,8 +178,7 @@ def create_cache_peer(
 ) -> CachePeerClient:
     """Create (or attach to) the named DSN cache peer; pinned to `node_id` when its directory lives there."""
     options = _named_options(spec, spec.cache_peer, config.peer.name, detached=detached, node_id=node_id)
-    handle = ray.remote(CachePeerService).options(**options).remote(config, RayLinks())
-    return CachePeerClient(handle)
+    return CachePeerClient(create_actor(CachePeerService, options, config, RayLinks()))
 
 
 # ---- the network ----
@@ -219,7 +235,8 @@ def start_network(plan: NetworkPlan, on_stage: Callable[[str], None] = lambda st
         kzg_setup=setup, timekeeper=TIMEKEEPER_NAME,
     )  # fmt: skip
     node = create_node(spec, node_config, name=NODE_NAME, detached=plan.detached, node_id=plan.service_node)
-    for client in (*caches.values(), *farmers.values(), node):
+    clients: list[CachePeerClient | FarmerClient | NodeClient] = [*caches.values(), *farmers.values(), node]
+    for client in clients:
         client.ready(timeout=SLOW_CALL_TIMEOUT)
     for name in (*names, *caches):
         archiver.subscribe(name)
@@ -236,13 +253,12 @@ def start_network(plan: NetworkPlan, on_stage: Callable[[str], None] = lambda st
 def create_farms(params: Params, farms: Sequence[FarmPlan]) -> None:
     """Create (or check) each farm on its own host: here, or by a task pinned to the node holding its disk."""
     here = current_node_id()
-    pending = []
+    pending: list[ObjectRef[str]] = []
     for farm in farms:
         if farm.node_id is None or farm.node_id == here:
             create_farm(farm.path, farm.size_bytes, params)
         else:
-            task = create_pinned_task(create_farm, node_id=farm.node_id)
-            pending.append(task.remote(farm.path, farm.size_bytes, params))
+            pending.append(run_pinned(create_farm, farm.node_id, farm.path, farm.size_bytes, params))
     if len(pending) > 0:
         try:
             ray.get(pending, timeout=SLOW_CALL_TIMEOUT)

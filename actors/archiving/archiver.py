@@ -24,6 +24,7 @@ from autonomys.actors.archiving.piece_store import SegmentPieceFiles
 from autonomys.actors.errors import CorruptStore, describe_error
 from autonomys.actors.kzg_setup import KzgSetup, load_kzg
 from autonomys.actors.links import Links
+from autonomys.actors.messages import SegmentHeaderNotification
 from autonomys.actors.storage import KVStore, RocksKVStore, StoreCorrupted
 from autonomys.protocol.archiving.archived_segment import (
     ArchivedSegment,
@@ -68,13 +69,6 @@ RecordCommitter = Callable[[Sequence[bytes]], list[bytes]]
 
 class OutOfOrderBlock(InvalidBlock):
     """A confirmed block that does not follow the last one received."""
-
-
-@dataclass(frozen=True, slots=True)
-class SegmentHeaderNotification:
-    """broadcast: a newly archived segment's header."""
-
-    header: SegmentHeader
 
 
 class SegmentHeaderSubscriber(Protocol):
@@ -135,7 +129,7 @@ class Archiver:
         return None if data is None else SegmentHeader.from_bytes(data)
 
     def segment_headers(self, first: int = 0) -> list[SegmentHeader]:
-        headers = []
+        headers: list[SegmentHeader] = []
         while (header := self.segment_header(first + len(headers))) is not None:
             headers.append(header)
         return headers

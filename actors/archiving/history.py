@@ -51,7 +51,7 @@ class ArchiveHistory(HeadersHistory):
 
     def _read_headers(self, first: int) -> list[SegmentHeader]:
         """Headers from `first` on, as stored when the directory was opened (a read-only snapshot)."""
-        headers = []
+        headers: list[SegmentHeader] = []
         while (data := self.store.get(segment_header_key(first + len(headers)))) is not None:
             headers.append(SegmentHeader.from_bytes(data))
         return headers

@@ -23,11 +23,11 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Protocol
 
-from autonomys.actors.archiving.archiver import SegmentHeaderNotification
 from autonomys.actors.archiving.piece_store import PieceGetter, get_pieces_from
 from autonomys.actors.dsn.peer_identity import PeerIdentity
 from autonomys.actors.dsn.piece_cache import PieceCacheStore
 from autonomys.actors.kzg_setup import KzgSetup, load_kzg
+from autonomys.actors.messages import CachePeerStatus, JoinReport, PeerContact, SegmentHeaderNotification
 from autonomys.protocol.archiving.archived_segment import is_piece_valid
 from autonomys.protocol.archiving.pieces import (
     compute_piece_position,
@@ -64,7 +64,7 @@ class CachePeerLink(Protocol):
     """What one cache peer asks of another (a Ray handle wrapper in a cluster)."""
 
     def peer_id(self) -> bytes: ...
-    def find_closest(self, kademlia_key: bytes, count: int) -> list[tuple[str, bytes]]: ...
+    def find_closest(self, kademlia_key: bytes, count: int) -> list[PeerContact]: ...
     def get_piece(self, piece_index: int) -> bytes | None: ...
     def add_peer(self, name: str, peer_id: bytes) -> None: ...
 
@@ -78,33 +78,6 @@ class CachePeerConfig:
     capacity_pieces: int
     bootstrap: tuple[str, ...] = ()
     """Names of peers to contact on join."""
-
-
-@dataclass(frozen=True, slots=True)
-class CachePeerStatus:
-    name: str
-    peer_id: str
-    """Hex of the PeerId bytes."""
-    capacity: int
-    stored: int
-    wanted: int
-    segments_known: int
-    synced: float
-    """Fraction of the wanted pieces that are stored (1.0 when nothing is wanted)."""
-    failed: int
-    """Piece fetches that found no piece or an invalid one, since start."""
-    served: int
-    """Pieces handed out by get_piece, since start."""
-    routing_table_size: int
-
-
-@dataclass(frozen=True, slots=True)
-class JoinReport:
-    reached: tuple[str, ...]
-    """Bootstrap peers that answered."""
-    unreachable: tuple[str, ...]
-    """Bootstrap peers (and lookup peers) that failed; skipped."""
-    routing_table_size: int
 
 
 class CachePeer:
@@ -157,7 +130,7 @@ class CachePeer:
     def peer_id(self) -> bytes:
         return self.identity.peer_id
 
-    def find_closest(self, kademlia_key: bytes, count: int) -> list[tuple[str, bytes]]:
+    def find_closest(self, kademlia_key: bytes, count: int) -> list[PeerContact]:
         """Up to `count` peers of the routing table, and this peer, nearest `kademlia_key` first."""
         with self._lock:
             candidates = [*self.routing.closest(kademlia_key, count), self._record()]
@@ -227,7 +200,7 @@ class CachePeer:
                 logger.warning("cache peer %s: cannot announce to %s: %s", self.name, peer.name, error)
                 self._forget(peer)
 
-    def lookup(self, kademlia_key: bytes, count: int = DEFAULT_BUCKET_SIZE) -> list[tuple[str, bytes]]:
+    def lookup(self, kademlia_key: bytes, count: int = DEFAULT_BUCKET_SIZE) -> list[PeerContact]:
         """The `count` peers nearest `kademlia_key` that answered an iterative lookup (this peer included)."""
         found, _ = self._iterate_lookup(kademlia_key, count)
         return [(peer.name, peer.peer_id) for peer in found]

@@ -12,12 +12,12 @@ import logging
 import os
 from dataclasses import dataclass
 
-from autonomys.actors.archiving.archiver import SegmentHeaderNotification
 from autonomys.actors.archiving.history import HeadersHistory
-from autonomys.actors.dsn.cache_peer import CachePeer, CachePeerConfig, CachePeerStatus, JoinReport
+from autonomys.actors.dsn.cache_peer import CachePeer, CachePeerConfig
 from autonomys.actors.dsn.directory import DsnNames, build_piece_getter
 from autonomys.actors.kzg_setup import load_kzg
 from autonomys.actors.links import Links
+from autonomys.actors.messages import CachePeerStatus, JoinReport, PeerContact, SegmentHeaderNotification
 from autonomys.protocol.archiving.segments import SegmentHeader
 
 logger = logging.getLogger(__name__)
@@ -60,7 +60,7 @@ class CachePeerService:
     def peer_id(self) -> bytes:
         return self.peer.peer_id()
 
-    def find_closest(self, kademlia_key: bytes, count: int) -> list[tuple[str, bytes]]:
+    def find_closest(self, kademlia_key: bytes, count: int) -> list[PeerContact]:
         return self.peer.find_closest(kademlia_key, count)
 
     def add_peer(self, name: str, peer_id: bytes) -> None:

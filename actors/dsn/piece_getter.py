@@ -19,6 +19,7 @@ serves an invalid piece is demoted: it is tried after the sources of its tier th
 
 from __future__ import annotations
 
+import enum
 import logging
 import threading
 import time
@@ -41,7 +42,19 @@ from autonomys.protocol.types import PieceIndex, SegmentIndex
 
 logger = logging.getLogger(__name__)
 
-TIERS = ("local", "l2", "node", "plots", "farmers", "archive", "reconstruction")
+
+
+class PieceTier(enum.StrEnum):
+    """Where a piece came from, in the order the getter tries (GetterStats.by_tier; the names benchmarks report)."""
+
+    LOCAL = "local"
+    L2 = "l2"
+    NODE = "node"
+    PLOTS = "plots"
+    FARMERS = "farmers"
+    ARCHIVE = "archive"
+    RECONSTRUCTION = "reconstruction"
+
 BAN_AFTER = 3
 BATCH_SIZE = 32
 """Pieces `get_pieces` checks together: one MSM per batch instead of one per piece (32 DEV pieces: 32 MiB)."""
@@ -50,7 +63,8 @@ BATCH_SIZE = 32
 class PieceSource(Protocol):
     """A named place that may hold a piece (None: it does not)."""
 
-    name: str
+    @property
+    def name(self) -> str: ...
 
     def get_piece(self, piece_index: int) -> bytes | None: ...
 
@@ -80,7 +94,7 @@ class SourceRecord:
 class GetterStats:
     """Where pieces came from (by tier) and how each source behaved."""
 
-    by_tier: dict[str, int] = field(default_factory=lambda: dict.fromkeys(TIERS, 0))
+    by_tier: dict[PieceTier, int] = field(default_factory=lambda: dict.fromkeys(PieceTier, 0))
     sources: dict[str, SourceRecord] = field(default_factory=dict)
     unavailable: int = 0
 
@@ -90,7 +104,7 @@ class _Hit:
     """A piece as a source of a tier gave it."""
 
     piece: bytes
-    tier: str
+    tier: PieceTier
     source: PieceSource
 
 
@@ -123,6 +137,7 @@ class PieceGetter:
         retry_delay_seconds: float = 0.5,
         reconstruct: bool = True,
         ban_after: int = BAN_AFTER,
+        batch_size: int = BATCH_SIZE,
         sleep: Callable[[float], None] = time.sleep,
     ) -> None:
         self.params = params
@@ -133,6 +148,7 @@ class PieceGetter:
         self.retry_delay_seconds = retry_delay_seconds
         self.reconstruct = reconstruct
         self.ban_after = ban_after
+        self.batch_size = batch_size
         self.sleep = sleep
         self.stats = GetterStats()
         self._failures = 0
@@ -148,15 +164,15 @@ class PieceGetter:
             return None
 
     def get_pieces(self, piece_indexes: Sequence[int]) -> list[bytes | None]:
-        """Verified pieces in order (None where nothing produced one), checked BATCH_SIZE at a time.
+        """Verified pieces in order (None where nothing produced one), checked `batch_size` at a time.
 
         Each piece comes unchecked from the first tier that has it, and `are_pieces_valid` checks a batch with
         one MSM instead of one per piece. If a batch fails, its pieces are fetched again as `get_piece` does,
         each checked on its own, so the bad source is found and demoted. Pieces no tier has go the same way
         (retries, reconstruction)."""
         pieces: list[bytes | None] = []
-        for start in range(0, len(piece_indexes), BATCH_SIZE):
-            pieces += self._get_batch([PieceIndex(index) for index in piece_indexes[start : start + BATCH_SIZE]])
+        for start in range(0, len(piece_indexes), self.batch_size):
+            pieces += self._get_batch([PieceIndex(index) for index in piece_indexes[start : start + self.batch_size]])
         return pieces
 
     def fetch(self, piece_index: int) -> bytes:
@@ -169,7 +185,7 @@ class PieceGetter:
         if self.reconstruct:
             piece = self._reconstruct(index)
             if piece is not None:
-                self._count_tier("reconstruction")
+                self._count_tier(PieceTier.RECONSTRUCTION)
                 return piece
         with self._lock:
             self.stats.unavailable += 1
@@ -226,7 +242,12 @@ class PieceGetter:
             if attempt > 0:
                 self.sleep(self.retry_delay_seconds * 2 ** (attempt - 1))
             failures = self._failures
-            for tier, listed in (("local", self.sources.local), ("l2", None), ("node", self.sources.node)):
+            fast: tuple[tuple[PieceTier, Sequence[PieceSource] | None], ...] = (
+                (PieceTier.LOCAL, self.sources.local),
+                (PieceTier.L2, None),
+                (PieceTier.NODE, self.sources.node),
+            )
+            for tier, listed in fast:
                 sources = self._l2(index) if listed is None else listed
                 hit = self._from_sources(tier, sources, index, commitment, checked=checked)
                 if hit is not None:
@@ -235,7 +256,7 @@ class PieceGetter:
                 break  # every source answered that it has no copy: asking again would not change that
         if not with_plots:
             return None
-        for tier, sources in (("plots", self.sources.plots), ("farmers", self.sources.farmers), ("archive", self.sources.archive)):
+        for tier, sources in self._l1_and_archive():
             hit = self._from_sources(tier, sources, index, commitment, checked=checked)
             if hit is not None:
                 return hit
@@ -252,7 +273,7 @@ class PieceGetter:
             return ()
 
     def _from_sources(
-        self, tier: str, sources: Iterable[PieceSource], index: PieceIndex, commitment: bytes, *, checked: bool
+        self, tier: PieceTier, sources: Iterable[PieceSource], index: PieceIndex, commitment: bytes, *, checked: bool
     ) -> _Hit | None:
         for source in self._ranked(sources):
             piece = self._ask(source, index)
@@ -341,16 +362,24 @@ class PieceGetter:
         with self._lock:
             return self.stats.sources.setdefault(source.name, SourceRecord())
 
-    def _count_tier(self, tier: str) -> None:
+    def _count_tier(self, tier: PieceTier) -> None:
         with self._lock:
             self.stats.by_tier[tier] += 1
 
-    def _tiers_tried(self) -> list[str]:
-        tried = [name for name, sources in (("local", self.sources.local), ("node", self.sources.node)) if sources]
-        tried += ["l2"] if self.sources.l2 is not None else []
-        later = (("plots", self.sources.plots), ("farmers", self.sources.farmers), ("archive", self.sources.archive))
-        tried += [name for name, sources in later if sources]
-        return [*tried, "reconstruction"] if self.reconstruct else tried
+    def _l1_and_archive(self) -> tuple[tuple[PieceTier, Sequence[PieceSource]], ...]:
+        """The tiers asked after the fast ones (local, L2, node) said they have no copy."""
+        return (
+            (PieceTier.PLOTS, self.sources.plots),
+            (PieceTier.FARMERS, self.sources.farmers),
+            (PieceTier.ARCHIVE, self.sources.archive),
+        )
+
+    def _tiers_tried(self) -> list[PieceTier]:
+        fast = ((PieceTier.LOCAL, self.sources.local), (PieceTier.NODE, self.sources.node))
+        tried = [tier for tier, sources in fast if sources]
+        tried += [PieceTier.L2] if self.sources.l2 is not None else []
+        tried += [tier for tier, sources in self._l1_and_archive() if sources]
+        return [*tried, PieceTier.RECONSTRUCTION] if self.reconstruct else tried
 
 
 class LastSegmentSource:

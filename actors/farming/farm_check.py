@@ -10,6 +10,7 @@ The benchmarks time the farmer's own audit and proving paths (FarmerCore) on the
 from __future__ import annotations
 
 import dataclasses
+import enum
 import random
 import statistics
 import time
@@ -44,6 +45,7 @@ from autonomys.protocol.plotting.sectors import (
     compute_sector_id,
     derive_expiration_history_size,
 )
+from autonomys.protocol.types import SectorIndex, SegmentCommitment
 
 CHECKSUM_READ_SIZE = 8 * 2**20
 """Bytes read per pread while hashing a sector (a MAINNET sector is about 1 GB: never held whole)."""
@@ -57,11 +59,20 @@ class FarmCheckError(Exception):
     """A check or benchmark cannot run on this farm (nothing plotted, a bad count, no provable chunk)."""
 
 
+class CheckStage(enum.StrEnum):
+    """The stages of a farm check, in order (shown by `plots check`)."""
+
+    CHECKSUM = "checksum"
+    """Sectors hashed against their checksums."""
+    PROVING = "proving"
+    """Proof trials done."""
+
+
 @dataclass(frozen=True, slots=True)
 class CheckProgress:
-    """How far a check is: `stage` is "checksum" (sectors hashed) or "proving" (proof trials done)."""
+    """How far a check is: `done` of `total` sectors hashed, or proof trials done."""
 
-    stage: str
+    stage: CheckStage
     done: int
     total: int
 
@@ -169,7 +180,7 @@ def check_farm(
     started = time.perf_counter()
     for done, check in enumerate(checks.values(), 1):
         check.checksum_error = find_sector_checksum_error(farm, check.sector_index)
-        report(CheckProgress("checksum", done, len(checks)))
+        report(CheckProgress(CheckStage.CHECKSUM, done, len(checks)))
     verifier = SolutionVerifier(farm, kzg, history)
     core = FarmerCore(farm, kzg, farm.identity.public_key, farm.description.farm_id)
     _run_trials(core, checks, trials, random.Random(seed), verifier, report)
@@ -218,10 +229,10 @@ def _run_trials(
         for found in audit.found:
             if found.entry.sector_index in pending:
                 _prove_nearest(core, slot, found, checks[found.entry.sector_index], verifier)
-        report(CheckProgress("proving", sum(min(check.trials, trials) for check in checks.values()), total))
+        report(CheckProgress(CheckStage.PROVING, sum(min(check.trials, trials) for check in checks.values()), total))
     for corrupt in core.registry.corrupt():
         checks[corrupt.sector_index].corrupt_reason = corrupt.reason
-    report(CheckProgress("proving", total, total))
+    report(CheckProgress(CheckStage.PROVING, total, total))
 
 
 def _prove_nearest(
@@ -321,8 +332,10 @@ def count_expiring_sectors(farm: Farm, history: HistorySource) -> tuple[int, int
         )
         if commitment is None:
             continue
-        sector_id = compute_sector_id(public_key_hash, index, metadata.history_size)
-        expiration = derive_expiration_history_size(sector_id, metadata.history_size, commitment, farm.params)
+        sector_id = compute_sector_id(public_key_hash, SectorIndex(index), metadata.history_size)
+        expiration = derive_expiration_history_size(
+            sector_id, metadata.history_size, SegmentCommitment(commitment), farm.params
+        )
         expired += expiration <= current
         about += expiration == current + 1
     return about, expired

@@ -29,13 +29,28 @@ from typing import Protocol
 from autonomys.actors.archiving.piece_store import PieceGetter
 from autonomys.actors.clock import Clock, MonotonicClock
 from autonomys.actors.dsn.directory import DsnNames, build_piece_getter
+from autonomys.actors.errors import ActorUnavailable
 from autonomys.actors.farming.farm import Farm
 from autonomys.actors.farming.farmer_core import AuditReport, FarmerCore, SectorCandidates
+from autonomys.actors.farming.metrics import ProofOutcome, SectorState
 from autonomys.actors.farming.plot_reader import PlotPieceReader
 from autonomys.actors.kzg_setup import KzgSetup, load_kzg, setup_for
 from autonomys.actors.links import Links
-from autonomys.actors.messages import FarmerSolution, FarmerStatus, FarmingSlot, SlotNotification
-from autonomys.actors.plotting.plotter import HistorySource, Plotter, PlottingLoop, RecordEncoder, SectorProgress
+from autonomys.actors.messages import (
+    FarmerSolution,
+    FarmerStatus,
+    FarmingSlot,
+    SegmentHeaderNotification,
+    SlotNotification,
+)
+from autonomys.actors.plotting.plotter import (
+    HistorySource,
+    Plotter,
+    PlottingLoop,
+    PlottingStage,
+    RecordEncoder,
+    SectorProgress,
+)
 from autonomys.protocol.errors import InvalidSector
 from autonomys.protocol.farming.solution_range import compute_voting_solution_range, pieces_to_solution_range
 from autonomys.protocol.farming.solutions import AuditCandidate
@@ -211,7 +226,7 @@ class FarmerService:
         """Hook for a Plotter writing this farm: sectors leave audits while rewritten; writes wait for proofs."""
         self.core.on_plotting_progress(progress)
 
-    def on_segment_header(self, notification: object) -> None:
+    def on_segment_header(self, notification: SegmentHeaderNotification) -> None:
         """Archiver broadcast: history grew, so plot free sectors and re-plot expired ones (when this farmer plots)."""
         if self._plotting_loop is not None:
             self._plotting_loop.on_segment_header(notification)
@@ -227,10 +242,14 @@ class FarmerService:
     def status(self) -> FarmerStatus:
         try:
             history_size, plotted, about, expired = self.core.sector_states(self.history)
+        except ActorUnavailable:  # the node not up yet, or restarting: no error (plotting says it waits for it)
+            history_size, plotted, about, expired = self.core.sector_states(None)
         except Exception as error:  # noqa: BLE001 - a history source gone (a node restarting) must not break status
             self._last_error = f"sector states: {error}"
             history_size, plotted, about, expired = self.core.sector_states(None)
-        self.metrics.record_sector_states({"plotted": plotted, "about_to_expire": about, "expired": expired})
+        self.metrics.record_sector_states(
+            {SectorState.PLOTTED: plotted, SectorState.ABOUT_TO_EXPIRE: about, SectorState.EXPIRED: expired}
+        )
         metrics = self.metrics
         return FarmerStatus(
             farm_id=self.farm_id,
@@ -246,9 +265,9 @@ class FarmerService:
             last_audit_seconds=metrics.last_audit_seconds,
             mean_audit_seconds=metrics.mean_audit_seconds,
             candidates_found=metrics.candidates_found,
-            proofs_succeeded=metrics.proofs["succeeded"],
-            proofs_failed=metrics.proofs["failed"],
-            proofs_timed_out=metrics.proofs["timed_out"],
+            proofs_succeeded=metrics.proofs[ProofOutcome.SUCCEEDED],
+            proofs_failed=metrics.proofs[ProofOutcome.FAILED],
+            proofs_timed_out=metrics.proofs[ProofOutcome.TIMED_OUT],
             mean_proving_seconds=metrics.mean_proving_seconds,
             last_proving_seconds=metrics.last_proving_seconds,
             solutions_submitted=metrics.solutions_submitted,
@@ -298,7 +317,7 @@ class FarmerService:
             report, deadline = job
             for sector, candidate in report.ranked():
                 if self.clock.monotonic() >= deadline:
-                    self.metrics.record_proof("timed_out")
+                    self.metrics.record_proof(ProofOutcome.TIMED_OUT)
                     continue
                 self._prove_one(report.slot, sector, candidate)
 
@@ -308,16 +327,16 @@ class FarmerService:
             solution = self.core.prove(slot, sector, candidate)
         except InvalidSector as error:
             self._last_error = f"sector {sector.entry.sector_index} is corrupt: {error}"
-            self.metrics.record_proof("failed", self.clock.monotonic() - started)
+            self.metrics.record_proof(ProofOutcome.FAILED, self.clock.monotonic() - started)
             return
         except Exception as error:  # noqa: BLE001 - a failed proof is counted, farming goes on
             self._last_error = f"proving slot {slot.slot}: {error}"
-            self.metrics.record_proof("failed", self.clock.monotonic() - started)
+            self.metrics.record_proof(ProofOutcome.FAILED, self.clock.monotonic() - started)
             return
         if solution is None:
-            self.metrics.record_proof("unencoded")
+            self.metrics.record_proof(ProofOutcome.UNENCODED)
             return
-        self.metrics.record_proof("succeeded", self.clock.monotonic() - started)
+        self.metrics.record_proof(ProofOutcome.SUCCEEDED, self.clock.monotonic() - started)
         self._submit(solution)
 
     def _submit(self, solution: FarmerSolution) -> None:
@@ -340,16 +359,19 @@ class FarmerService:
     def _on_own_plotting_progress(self, progress: SectorProgress) -> None:
         self.core.on_plotting_progress(progress)
         self._plotting = progress
-        if progress.stage == "written" and not self._solution_range_fixed:
+        if progress.stage is PlottingStage.WRITTEN and not self._solution_range_fixed:
             self._solution_range = self._default_solution_range()
 
     def _plotting_summary(self, plotted: int) -> str:
-        """'sector 1: encoding 12/32' while a sector is in progress, else 'error: …' or 'idle (2/2 plotted)'."""
+        """'sector 1: encoding 12/32' while a sector is in progress, else 'waiting for the node' (history unavailable),
+        'error: …' or 'idle (2/2 plotted)'."""
         if self._plotting_loop is None or self._plotter is None:
             return ""
         progress = self._plotting
-        if self._plotter.running and progress is not None and progress.stage != "written":
+        if self._plotter.running and progress is not None and progress.stage is not PlottingStage.WRITTEN:
             return f"sector {progress.sector_index}: {progress.stage} {progress.records_done}/{progress.records_total}"
+        if self._plotting_loop.waiting_for_history:
+            return "waiting for the node"
         if self._plotting_loop.last_error is not None:
             return f"error: {self._plotting_loop.last_error}"
         return f"idle ({plotted}/{self.farm.max_sectors} plotted)"

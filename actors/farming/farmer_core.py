@@ -17,7 +17,7 @@ from dataclasses import dataclass, field
 from autonomys.actors.clock import Clock, MonotonicClock
 from autonomys.actors.farming.farm import Farm, FarmError
 from autonomys.actors.messages import CorruptSector, FarmerSolution, FarmingSlot
-from autonomys.actors.plotting.plotter import HistorySource, SectorProgress
+from autonomys.actors.plotting.plotter import HistorySource, PlottingStage, SectorProgress
 from autonomys.protocol.errors import InvalidSector
 from autonomys.protocol.farming.proving import FarmerKeys, prove_candidate
 from autonomys.protocol.farming.solution_range import is_within_solution_range
@@ -38,7 +38,7 @@ from autonomys.protocol.plotting.sectors import (
     compute_sector_id,
     derive_expiration_history_size,
 )
-from autonomys.protocol.types import SectorId
+from autonomys.protocol.types import SBucket, SectorId, SegmentCommitment
 
 
 @dataclass(frozen=True, eq=False)
@@ -211,17 +211,24 @@ class FarmerCore:
         view = self.farm.sector_view(sector.entry.sector_index)
         try:
             return prove_candidate(
-                view, sector.entry.metadata, self.keys, sector.s_bucket, candidate, self._table, self.kzg, self.params
+                view,
+                sector.entry.metadata,
+                self.keys,
+                SBucket(sector.s_bucket),
+                candidate,
+                self._table,
+                self.kzg,
+                self.params,
             )
         finally:
             view.release()
 
     def on_plotting_progress(self, progress: SectorProgress) -> None:
         """Plotter hook: stop auditing a sector before it is rewritten (after any proof), audit it again once written."""
-        if progress.stage == "writing":
+        if progress.stage is PlottingStage.WRITING:
             self.registry.remove(progress.sector_index)
             self.gate.wait_idle()
-        elif progress.stage == "written":
+        elif progress.stage is PlottingStage.WRITTEN:
             metadata = self.farm.sector_metadata(progress.sector_index)
             if metadata is not None:
                 self.registry.add(progress.sector_index, metadata)
@@ -252,4 +259,5 @@ class FarmerCore:
             if commitment is None:
                 return None
             self._commitments[segment] = commitment
-        return derive_expiration_history_size(entry.sector_id, entry.metadata.history_size, commitment, self.params)
+        plotted_at = entry.metadata.history_size
+        return derive_expiration_history_size(entry.sector_id, plotted_at, SegmentCommitment(commitment), self.params)

@@ -6,10 +6,36 @@ cluster's Prometheus endpoint shows every plot shard.
 
 from __future__ import annotations
 
+import enum
 import threading
 from dataclasses import dataclass, field
 
-PROOF_OUTCOMES = ("succeeded", "unencoded", "failed", "timed_out")
+
+class ProofOutcome(enum.StrEnum):
+    """What proving one audit candidate came to (the `outcome` tag of autonomys_farm_proofs_total)."""
+
+    SUCCEEDED = "succeeded"
+    """A solution was proven and submitted."""
+    UNENCODED = "unencoded"
+    """The candidate's chunk is not encoded in its record: it cannot win (not timed)."""
+    FAILED = "failed"
+    """Proving raised (a corrupt sector, a read error)."""
+    TIMED_OUT = "timed_out"
+    """The slot's farming deadline passed before the candidate's turn (not timed)."""
+
+    @property
+    def is_timed(self) -> bool:
+        """Whether the attempt ran the prover (its seconds count towards the proving times)."""
+        return self in (ProofOutcome.SUCCEEDED, ProofOutcome.FAILED)
+
+
+class SectorState(enum.StrEnum):
+    """The expiry state of a plotted sector (the `state` tag of autonomys_farm_sectors)."""
+
+    PLOTTED = "plotted"
+    ABOUT_TO_EXPIRE = "about_to_expire"
+    """Expires when the next segment lands."""
+    EXPIRED = "expired"
 
 
 @dataclass
@@ -21,11 +47,11 @@ class FarmMetrics:
     last_audit_seconds: float = 0.0
     total_audit_seconds: float = 0.0
     candidates_found: int = 0
-    proofs: dict[str, int] = field(default_factory=lambda: dict.fromkeys(PROOF_OUTCOMES, 0))
+    proofs: dict[ProofOutcome, int] = field(default_factory=lambda: dict.fromkeys(ProofOutcome, 0))
     last_proving_seconds: float = 0.0
     total_proving_seconds: float = 0.0
     solutions_submitted: int = 0
-    sector_states: dict[str, int] = field(default_factory=dict)
+    sector_states: dict[SectorState, int] = field(default_factory=dict)
     _lock: threading.Lock = field(default_factory=threading.Lock, repr=False)
 
     @property
@@ -34,7 +60,7 @@ class FarmMetrics:
 
     @property
     def mean_proving_seconds(self) -> float:
-        attempts = self.proofs["succeeded"] + self.proofs["failed"]
+        attempts = self.proofs[ProofOutcome.SUCCEEDED] + self.proofs[ProofOutcome.FAILED]
         return self.total_proving_seconds / attempts if attempts else 0.0
 
     def record_audit(self, seconds: float, candidates: int) -> None:
@@ -48,10 +74,10 @@ class FarmMetrics:
         with self._lock:
             self.slots_skipped += 1
 
-    def record_proof(self, outcome: str, seconds: float = 0.0) -> None:
+    def record_proof(self, outcome: ProofOutcome, seconds: float = 0.0) -> None:
         with self._lock:
             self.proofs[outcome] += 1
-            if outcome in ("succeeded", "failed"):
+            if outcome.is_timed:
                 self.last_proving_seconds = seconds
                 self.total_proving_seconds += seconds
 
@@ -59,6 +85,6 @@ class FarmMetrics:
         with self._lock:
             self.solutions_submitted += 1
 
-    def record_sector_states(self, states: dict[str, int]) -> None:
+    def record_sector_states(self, states: dict[SectorState, int]) -> None:
         with self._lock:
             self.sector_states = dict(states)

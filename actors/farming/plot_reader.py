@@ -22,6 +22,7 @@ from autonomys.protocol.plotting.sectors import (
     compute_sector_id,
     derive_piece_index,
 )
+from autonomys.protocol.types import PieceOffset
 
 
 @dataclass(frozen=True, slots=True)
@@ -72,7 +73,8 @@ class PlotPieceReader:
         sector_id = compute_sector_id(self.public_key_hash, metadata.sector_index, metadata.history_size)
         try:
             sector = self.farm.sector_view(location.sector_index)
-            return extract_piece(sector, metadata, sector_id, location.piece_offset, thread_pos_table(self.params), self.params)
+            offset = PieceOffset(location.piece_offset)
+            return extract_piece(sector, metadata, sector_id, offset, thread_pos_table(self.params), self.params)
         except (FarmError, InvalidSector):  # a corrupt or rewritten sector: another copy may do
             self.failures += 1
             return None
@@ -90,7 +92,7 @@ class PlotPieceReader:
     def _index(self, metadata: SectorMetadata) -> None:
         sector_id = compute_sector_id(self.public_key_hash, metadata.sector_index, metadata.history_size)
         for piece_offset in range(metadata.pieces_in_sector):
-            piece_index = int(derive_piece_index(sector_id, piece_offset, metadata.history_size, self.params))
+            piece_index = int(derive_piece_index(sector_id, PieceOffset(piece_offset), metadata.history_size, self.params))
             self._locations.setdefault(piece_index, []).append(PieceLocation(int(metadata.sector_index), piece_offset))
         self._indexed[int(metadata.sector_index)] = _key(metadata)
 

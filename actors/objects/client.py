@@ -27,6 +27,7 @@ from autonomys.actors.archiving.piece_store import PieceGetter, get_pieces_from
 from autonomys.actors.clock import Clock, MonotonicClock
 from autonomys.actors.consensus.node_objects import REJECT_POOL_FULL, REJECT_SENDER_FULL, RejectedTransaction
 from autonomys.actors.farming.identity import FarmerIdentity
+from autonomys.actors.messages import ObjectLocation
 from autonomys.protocol.archiving.pieces import compute_next_source_piece_index
 from autonomys.protocol.consensus.chain_blocks import StoreData, sign_transaction
 from autonomys.protocol.errors import DecodeError
@@ -94,7 +95,7 @@ class ObjectNodeLink(Protocol):
 
     def account(self, public_key: bytes) -> tuple[int, int]: ...
 
-    def object_location(self, object_hash: bytes) -> GlobalObject | bytes | None: ...
+    def object_location(self, object_hash: bytes) -> ObjectLocation: ...
 
 
 class Signer(Protocol):
@@ -207,7 +208,7 @@ class ObjectClient:
         done = 0
         pieces: dict[int, bytes | None] = {}  # consecutive chunks share boundary pieces: fetch (and check) each once
         chunk_bound = _chunk_size_bound(root, self.chunk_size)
-        locations: dict[bytes, GlobalObject | bytes | None] = {}
+        locations: dict[bytes, ObjectLocation] = {}
         for number, chunk_id in enumerate(root.chunk_ids):
             if number % LOOKAHEAD_CHUNKS == 0:
                 locations = self._prefetch_chunks(root.chunk_ids[number : number + LOOKAHEAD_CHUNKS], chunk_bound, pieces)
@@ -246,7 +247,7 @@ class ObjectClient:
         object_id: bytes,
         remaining: int,
         pieces: dict[int, bytes | None],
-        location: GlobalObject | bytes | None,
+        location: ObjectLocation,
     ) -> bytes:
         """The chunk's data; `location` as the node gave it while prefetching (None: ask the node again)."""
         payload = self._payload(chunk_id, min(self.chunk_size, remaining) + 1, pieces, location)  # + the chunk tag
@@ -265,7 +266,7 @@ class ObjectClient:
         payload_id: bytes,
         max_length: int = 0,
         pieces: dict[int, bytes | None] | None = None,
-        location: GlobalObject | bytes | None = None,
+        location: ObjectLocation = None,
     ) -> bytes | None:
         """The payload stored under this id (hash-checked), None when the node cannot locate it.
 
@@ -302,7 +303,7 @@ class ObjectClient:
 
     def _prefetch_chunks(
         self, chunk_ids: Sequence[bytes], chunk_bound: int, fetched: dict[int, bytes | None]
-    ) -> dict[bytes, GlobalObject | bytes | None]:
+    ) -> dict[bytes, ObjectLocation]:
         """The pieces the next archived chunks (of at most `chunk_bound` bytes) lie in, fetched together;
         returns each chunk's location as the node gave it (a mapping, or the bytes of an unarchived chunk)."""
         locations = {bytes(chunk_id): self.node.object_location(bytes(chunk_id)) for chunk_id in chunk_ids}

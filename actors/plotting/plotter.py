@@ -9,6 +9,7 @@ fans the records out to a `RecordEncoder`, assembles the sector and stores it in
 
 from __future__ import annotations
 
+import enum
 import threading
 from collections.abc import Callable, Iterator, Sequence
 from concurrent.futures import ThreadPoolExecutor
@@ -16,8 +17,10 @@ from dataclasses import dataclass
 from typing import Protocol
 
 from autonomys.actors.archiving.piece_store import PieceGetter, get_pieces_from
+from autonomys.actors.errors import ActorUnavailable
 from autonomys.actors.farming.farm import Farm
 from autonomys.actors.kzg_setup import KzgSetup, load_kzg
+from autonomys.actors.messages import SegmentHeaderNotification
 from autonomys.kernels.pos import PosTable
 from autonomys.protocol.archiving.archived_segment import is_piece_valid
 from autonomys.protocol.archiving.pieces import compute_piece_position, compute_piece_segment_index
@@ -33,9 +36,38 @@ from autonomys.protocol.plotting.sectors import (
     derive_piece_index,
     is_sector_expired,
 )
-from autonomys.protocol.types import PieceIndex
+from autonomys.protocol.types import (
+    Blake3Hash,
+    HistorySize,
+    PieceIndex,
+    PieceOffset,
+    SectorId,
+    SectorIndex,
+    SegmentCommitment,
+)
 
-STAGES = ("downloading", "downloaded", "encoding", "encoded", "writing", "written")
+
+class PlottingStage(enum.StrEnum):
+    """Where plotting one sector is, in this order (SectorProgress.stage; shown by the farmer's status and the CLI)."""
+
+    DOWNLOADING = "downloading"
+    DOWNLOADED = "downloaded"
+    ENCODING = "encoding"
+    ENCODED = "encoded"
+    WRITING = "writing"
+    """The sector is about to be rewritten: it leaves audits (after any proof reading it) until WRITTEN."""
+    WRITTEN = "written"
+    """The sector is stored in the farm and can be audited."""
+
+
+class PlotReason(enum.Enum):
+    """Why a sector is (re)plotted."""
+
+    NEW = "new"
+    """A free sector slot of the farm."""
+    EXPIRED = "expired"
+    """A plotted sector whose history expired."""
+
 DOWNLOAD_BATCH = 32
 """Pieces asked for at once: a getter with `get_pieces` checks them together (one MSM, not one per piece)."""
 
@@ -67,10 +99,10 @@ class RecordResult:
 
 @dataclass(frozen=True, slots=True)
 class SectorProgress:
-    """A plotting event: `stage` is one of STAGES; records count within the sector."""
+    """A plotting event; records count within the sector."""
 
     sector_index: int
-    stage: str
+    stage: PlottingStage
     records_done: int
     records_total: int
 
@@ -113,7 +145,7 @@ def encode_record_jobs(jobs: Sequence[RecordJob], params: Params, setup: KzgSetu
         if not job.verified and not is_piece_valid(kzg, job.piece, job.segment_commitment, position, params):
             results.append(RecordResult(job.piece_offset, None, None, f"piece {job.piece_index} failed is_piece_valid"))
             continue
-        encoded, metadata = encode_piece(job.piece, job.sector_id, job.piece_offset, table, params)
+        encoded, metadata = encode_piece(job.piece, SectorId(job.sector_id), PieceOffset(job.piece_offset), table, params)
         results.append(RecordResult(job.piece_offset, encoded, metadata))
     return results
 
@@ -145,9 +177,9 @@ def is_plotted_sector_expired(
     commitment = history.segment_commitment(deciding_segment)
     if commitment is None:
         return False
-    sector_id = compute_sector_id(public_key_hash, metadata.sector_index, metadata.history_size)
-    expiration = derive_expiration_history_size(sector_id, metadata.history_size, commitment, params)
-    return is_sector_expired(expiration, history_size)
+    sector_id = compute_sector_id(Blake3Hash(public_key_hash), metadata.sector_index, metadata.history_size)
+    expiration = derive_expiration_history_size(sector_id, metadata.history_size, SegmentCommitment(commitment), params)
+    return is_sector_expired(expiration, HistorySize(history_size))
 
 
 class Plotter:
@@ -169,11 +201,13 @@ class Plotter:
         self.on_progress = on_progress if on_progress is not None else (lambda progress: None)
         self.public_key_hash = compute_public_key_hash(farm.identity.public_key)
 
-    def sectors_to_plot(self, history_size: int) -> list[tuple[int, str]]:
-        """(sector index, "new" | "expired") in plotting order: free slots first, then expired sectors."""
+    def sectors_to_plot(self, history_size: int) -> list[tuple[int, PlotReason]]:
+        """(sector index, why) in plotting order: free slots first, then expired sectors."""
         plotted = self.farm.plotted_sectors()
-        new = [(index, "new") for index in range(self.farm.max_sectors) if index not in plotted]
-        expired = [(index, "expired") for index, metadata in plotted.items() if self.is_expired(metadata, history_size)]
+        new = [(index, PlotReason.NEW) for index in range(self.farm.max_sectors) if index not in plotted]
+        expired = [
+            (index, PlotReason.EXPIRED) for index, metadata in plotted.items() if self.is_expired(metadata, history_size)
+        ]
         return new + expired
 
     def is_expired(self, metadata: SectorMetadata, history_size: int) -> bool:
@@ -194,29 +228,34 @@ class Plotter:
 
     def plot_sector(self, sector_index: int, history_size: int) -> SectorMetadata:
         """Plot one sector at `history_size` (segments of history) and store it; the farm is unchanged on error."""
-        sector_id = compute_sector_id(self.public_key_hash, sector_index, history_size)
+        sector_id = compute_sector_id(self.public_key_hash, SectorIndex(sector_index), HistorySize(history_size))
         jobs = self._download(sector_index, sector_id, history_size)
         records = self._encode(sector_index, jobs)
-        self._emit(sector_index, "writing", len(jobs))
+        self._emit(sector_index, PlottingStage.WRITING, len(jobs))
         sector, metadata = compute_sector(
-            [encoded for encoded, _ in records], [meta for _, meta in records], sector_index, history_size, self.params
+            [encoded for encoded, _ in records],
+            [meta for _, meta in records],
+            SectorIndex(sector_index),
+            HistorySize(history_size),
+            self.params,
         )
         self.farm.write_sector(sector_index, sector, metadata)
-        self._emit(sector_index, "written", len(jobs))
+        self._emit(sector_index, PlottingStage.WRITTEN, len(jobs))
         return metadata
 
-    def _download(self, sector_index: int, sector_id: bytes, history_size: int) -> list[RecordJob]:
+    def _download(self, sector_index: int, sector_id: SectorId, history_size: int) -> list[RecordJob]:
         """The sector's pieces, DOWNLOAD_BATCH at a time (a PieceGetter checks each batch with one MSM)."""
         total = self.farm.description.pieces_in_sector
-        indexes = [derive_piece_index(sector_id, offset, history_size, self.params) for offset in range(total)]
+        size = HistorySize(history_size)
+        indexes = [derive_piece_index(sector_id, PieceOffset(offset), size, self.params) for offset in range(total)]
         jobs = []
         for start in range(0, total, DOWNLOAD_BATCH):
-            self._emit(sector_index, "downloading", start)
+            self._emit(sector_index, PlottingStage.DOWNLOADING, start)
             batch = indexes[start : start + DOWNLOAD_BATCH]
             pieces = get_pieces_from(self.pieces, batch)
             for offset, (piece_index, piece) in enumerate(zip(batch, pieces, strict=True), start):
                 jobs.append(self._job(sector_id, offset, piece_index, piece))
-        self._emit(sector_index, "downloaded", total)
+        self._emit(sector_index, PlottingStage.DOWNLOADED, total)
         return jobs
 
     def _job(self, sector_id: bytes, piece_offset: int, piece_index: int, piece: bytes | None) -> RecordJob:
@@ -230,18 +269,18 @@ class Plotter:
 
     def _encode(self, sector_index: int, jobs: list[RecordJob]) -> list[tuple[EncodedRecord, RecordMetadata]]:
         done: dict[int, tuple[EncodedRecord, RecordMetadata]] = {}
-        self._emit(sector_index, "encoding", 0)
+        self._emit(sector_index, PlottingStage.ENCODING, 0)
         for result in self.encoder.encode(jobs):
             if result.error is not None or result.encoded is None or result.metadata is None:
                 raise PlottingError(f"sector {sector_index}, offset {result.piece_offset}: {result.error}")
             done[result.piece_offset] = (result.encoded, result.metadata)
-            self._emit(sector_index, "encoding", len(done))
+            self._emit(sector_index, PlottingStage.ENCODING, len(done))
         if len(done) != len(jobs):
             raise PlottingError(f"sector {sector_index}: {len(jobs) - len(done)} records were not encoded")
-        self._emit(sector_index, "encoded", len(done))
+        self._emit(sector_index, PlottingStage.ENCODED, len(done))
         return [done[offset] for offset in range(len(jobs))]
 
-    def _emit(self, sector_index: int, stage: str, records_done: int) -> None:
+    def _emit(self, sector_index: int, stage: PlottingStage, records_done: int) -> None:
         self.on_progress(SectorProgress(sector_index, stage, records_done, self.farm.description.pieces_in_sector))
 
 
@@ -250,14 +289,18 @@ class PlottingLoop:
 
     `on_segment_header` (a segment-header subscriber) wakes it; a farmer keeps auditing the plotted
     sectors meanwhile, since a sector being re-plotted has its slot cleared first. Errors are kept
-    in `last_error` and retried on the next wake-up, never raised into the caller's thread.
+    in `last_error` and retried on the next wake-up, never raised into the caller's thread. A history source
+    that is unavailable (the node not started yet, or restarting) is no error: `waiting_for_history` says so,
+    and the loop tries again every `waiting_poll_seconds`.
     """
 
-    def __init__(self, plotter: Plotter, poll_seconds: float = 5.0) -> None:
+    def __init__(self, plotter: Plotter, poll_seconds: float = 5.0, waiting_poll_seconds: float = 1.0) -> None:
         self.plotter = plotter
         self.poll_seconds = poll_seconds
+        self.waiting_poll_seconds = waiting_poll_seconds
         self.sectors_plotted = 0
         self.last_error: str | None = None
+        self.waiting_for_history = False
         self._wake = threading.Event()
         self._stop = threading.Event()
         self._thread = threading.Thread(target=self._run, name="plotting-loop", daemon=True)
@@ -266,7 +309,7 @@ class PlottingLoop:
         self._wake.set()
         self._thread.start()
 
-    def on_segment_header(self, notification: object) -> None:
+    def on_segment_header(self, notification: SegmentHeaderNotification) -> None:
         self._wake.set()
 
     def stop(self, timeout: float | None = None) -> None:
@@ -276,12 +319,24 @@ class PlottingLoop:
 
     def _run(self) -> None:
         while not self._stop.is_set():
-            self._wake.wait(self.poll_seconds)
+            self._wake.wait(self.waiting_poll_seconds if self.waiting_for_history else self.poll_seconds)
             self._wake.clear()
             if self._stop.is_set():
                 break
             try:
                 self.sectors_plotted += self.plotter.plot_pending(self._stop)
-                self.last_error = None
+                self.last_error, self.waiting_for_history = None, False
+            except ActorUnavailable as error:
+                self._on_unavailable(error)
             except Exception as error:  # noqa: BLE001 - reported through last_error, retried on the next wake-up
-                self.last_error = f"{type(error).__name__}: {error}"
+                self.last_error, self.waiting_for_history = f"{type(error).__name__}: {error}", False
+
+    def _on_unavailable(self, error: ActorUnavailable) -> None:
+        """Waiting when the history source itself does not answer; another actor unavailable is an error."""
+        try:
+            self.plotter.history.history_size()
+        except Exception as probe_error:  # noqa: BLE001 - only the history's own unavailability means waiting
+            if isinstance(probe_error, ActorUnavailable):
+                self.last_error, self.waiting_for_history = None, True
+                return
+        self.last_error, self.waiting_for_history = f"{type(error).__name__}: {error}", False

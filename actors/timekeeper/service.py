@@ -98,7 +98,7 @@ class Timekeeper:
                 return ScheduleParametersChangeResponse(accepted=False, reason=str(error))
             self.store.put(STATE_KEY, encode_pot_state(update.state))
             self._state = update.state
-        return ScheduleParametersChangeResponse(accepted=True, reason=update.outcome.value)
+        return ScheduleParametersChangeResponse(accepted=True, reason="", outcome=update.outcome)
 
 
 def corrupt_timekeeper_store(store: KVStore | Path, error: Exception) -> CorruptStore:
@@ -235,8 +235,8 @@ class TimekeeperService:
         # After a restart, the pushes of the last slots may have died with the old process (they are fire and
         # forget): each proving run starts by sending every recent proof again, oldest first. A repeat is
         # NO_CHANGE for a subscriber; a gap ("slot 12 arrived before slot 11") would not be.
-        for proof in self.timekeeper.state.recent_proofs:
-            self._publish(SlotNotification(proof))
+        for recent in self.timekeeper.state.recent_proofs:
+            self._publish(SlotNotification(recent))
         while not self._stop.is_set():
             started = self._clock.monotonic()
             proof = self.timekeeper.prove_next_slot()

@@ -11,7 +11,6 @@ from __future__ import annotations
 import json
 import os
 import sys
-import time
 from pathlib import Path
 
 os.environ.setdefault("RAY_AUTH_MODE", "disabled")
@@ -32,20 +31,20 @@ from autonomys.protocol.timekeeper.pot import PotSeed  # noqa: E402
 sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 from helpers.farms import plotted_farm  # noqa: E402
 from helpers.history import archived_history  # noqa: E402
+from helpers.waiting import wait_until  # noqa: E402
 
 TIMEOUT = 60
 
 
-def actor_node(name: str, namespace: str) -> tuple[str, str]:
-    """(node id, state) of the named actor from Ray's actor table."""
-    deadline = time.monotonic() + TIMEOUT
-    while time.monotonic() < deadline:
-        found = [a for a in list_actors(filters=[("name", "=", name)]) if a.ray_namespace == namespace]
-        alive = [a for a in found if a.state == "ALIVE"]
-        if alive:
-            return alive[0].node_id, alive[0].state
-        time.sleep(0.2)
-    raise SystemExit(f"actor {name} never became ALIVE")
+def actor_node(name: str, namespace: str, restarts: int = 0) -> str:
+    """The node id of the named actor once Ray's actor table shows it ALIVE after at least `restarts` restarts
+    (a failure exits with the reason: this is a script, not a test)."""
+
+    def alive_node() -> str | None:
+        found = [a for a in list_actors(filters=[("name", "=", name)], detail=True) if a.ray_namespace == namespace]
+        return next((a.node_id for a in found if a.state == "ALIVE" and a.num_restarts >= restarts), None)
+
+    return wait_until(alive_node, TIMEOUT, f"actor {name} ALIVE after {restarts} restarts", fail=sys.exit)
 
 
 def main(work: Path) -> None:
@@ -69,19 +68,20 @@ def run(work: Path, cluster: Cluster, disks: dict[str, str]) -> dict:
     timekeeper = create_timekeeper(spec, TimekeeperConfig(str(work / "tk"), MINIMAL, PotSeed(bytes(16)), autostart=False))
     timekeeper.ready(timeout=TIMEOUT)
     head_id = cluster.head_node.node_id
-    placement = {"timekeeper": actor_node("timekeeper", "multinode")[0] == head_id}
+    placement = {"timekeeper": actor_node("timekeeper", "multinode") == head_id}
     farmers = {}
     for label, path in zip(("a", "b"), farms, strict=True):
         node_id = next(node for node, disk in disks.items() if disk == label)
         farmers[label] = create_farmer(spec, FarmerConfig(str(path)), name=f"farmer-{label}", node_id=node_id)
         farmers[label].ready(timeout=TIMEOUT)
-        placement[f"farmer-{label}"] = actor_node(f"farmer-{label}", "multinode")[0] == node_id
+        placement[f"farmer-{label}"] = actor_node(f"farmer-{label}", "multinode") == node_id
     before = farmers["a"].status(timeout=TIMEOUT).sectors_plotted
-    node_before = actor_node("farmer-a", "multinode")[0]
+    node_before = actor_node("farmer-a", "multinode")
     farmers["a"].kill(restart=True)
-    time.sleep(1.0)
-    node_after = actor_node("farmer-a", "multinode")[0]
-    after = wait_status(farmers["a"])
+    node_after = actor_node("farmer-a", "multinode", restarts=1)
+    after = wait_until(
+        lambda: farmers["a"].status(timeout=10), TIMEOUT, "farmer-a to answer after its restart", fail=sys.exit
+    )
     with Farm.open(farms[0]) as farm:
         on_disk = len(farm.plotted_sectors())
     return {
@@ -91,17 +91,6 @@ def run(work: Path, cluster: Cluster, disks: dict[str, str]) -> dict:
         "sectors_after": after.sectors_plotted,
         "sectors_on_disk": on_disk,
     }
-
-
-def wait_status(farmer):  # noqa: ANN001, ANN201 - a FarmerClient and its FarmerStatus
-    deadline = time.monotonic() + TIMEOUT
-    while True:
-        try:
-            return farmer.status(timeout=10)
-        except Exception:
-            if time.monotonic() > deadline:
-                raise
-            time.sleep(0.5)
 
 
 if __name__ == "__main__":

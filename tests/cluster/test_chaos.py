@@ -7,7 +7,6 @@ from __future__ import annotations
 import os
 import random
 import signal
-import time
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -24,6 +23,7 @@ from autonomys.network.genesis import prepare_network
 from autonomys.network.spec import ARCHIVER_NAME, NODE_NAME, ClusterSpec
 from autonomys.protocol.consensus.chain_blocks import Block
 from autonomys.protocol.farming.solutions import compute_proof_of_space_size
+from helpers.waiting import ACTOR_POLL_SECONDS, wait_until
 
 pytestmark = [pytest.mark.cluster, pytest.mark.slow]
 TIMEOUT = 240.0
@@ -45,20 +45,6 @@ class Snapshot:
     canonical: list[bytes]
     segment_headers: list
     objects: dict[bytes, bytes]
-
-
-def wait_until(predicate, message: str, timeout: float = TIMEOUT):  # noqa: ANN001, ANN201 - any truthy value
-    deadline = time.monotonic() + timeout
-    last_error = None
-    while time.monotonic() < deadline:
-        try:
-            value = predicate()
-            if value:
-                return value
-        except Exception as error:  # noqa: BLE001 - a role restarting answers with errors for a while
-            last_error = error
-        time.sleep(0.25)
-    pytest.fail(f"timed out waiting for {message} (last error: {last_error})")
 
 
 def process_id(handle) -> int:  # noqa: ANN001 - a Ray actor handle
@@ -93,7 +79,9 @@ def test_no_single_crash_stops_the_chain_or_loses_data(ray_session: str, tmp_pat
     snapshots: list[Snapshot] = []
     recoveries: dict[str, int] = {}
     try:
-        wait_until(lambda: devnet.node.status().best_number >= 3, "the first blocks")
+        wait_until(
+            lambda: devnet.node.status().best_number >= 3, TIMEOUT, "the first blocks", interval=ACTOR_POLL_SECONDS
+        )
         for index, (name, handle) in enumerate(victims.items()):
             data = random.Random(index).randbytes(OBJECT_SIZE)
             objects[client.put(data, dev_account(), wait_seconds=TIMEOUT)] = data
@@ -109,12 +97,19 @@ def test_no_single_crash_stops_the_chain_or_loses_data(ray_session: str, tmp_pat
                 lambda before=status.best_number: (
                     (s := devnet.node.status()).best_number >= before + RECOVERY_BLOCKS and s
                 ),
+                TIMEOUT,
                 f"{RECOVERY_BLOCKS} blocks after killing {name}",
+                interval=ACTOR_POLL_SECONDS,
             )
             recoveries[name] = after.current_slot - status.current_slot
             print(f"killed {name}: {RECOVERY_BLOCKS} new blocks {recoveries[name]} slots later", flush=True)
             assert recoveries[name] <= RECOVERY_SLOTS, recoveries
-            wait_until(lambda handle=handle: ray.get(handle.ready.remote(), timeout=30), f"{name} to answer again")
+            wait_until(
+                lambda handle=handle: ray.get(handle.ready.remote(), timeout=30),
+                TIMEOUT,
+                f"{name} to answer again",
+                interval=ACTOR_POLL_SECONDS,
+            )
         final = devnet.node.status()
         canonical = block_hashes(devnet.node.canonical_blocks(), proof_size)
         headers = list(devnet.archiver.segment_headers())

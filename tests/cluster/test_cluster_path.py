@@ -18,7 +18,6 @@ import socket
 import subprocess
 import sys
 import tempfile
-import time
 import uuid
 from collections.abc import Iterator
 from dataclasses import dataclass
@@ -29,6 +28,7 @@ import pytest
 from autonomys.actors.farming.farm import compute_farm_size
 from autonomys.cli.cluster import free_ports
 from autonomys.protocol.params import MINIMAL
+from helpers.waiting import wait_until
 
 pytestmark = pytest.mark.cluster
 BIN = Path(sys.executable).parent
@@ -106,11 +106,12 @@ def private_head() -> Iterator[Head]:
         )
     try:
         address_file = Path(temp_dir) / "ray_current_cluster"
-        deadline = time.monotonic() + START_TIMEOUT
-        while "Ray runtime started" not in log.read_text() or not address_file.exists():
-            assert head.poll() is None, log.read_text()
-            assert time.monotonic() < deadline, f"the head did not start in {START_TIMEOUT} s:\n{log.read_text()}"
-            time.sleep(0.5)
+
+        def started() -> bool:
+            assert head.poll() is None, log.read_text()  # the head exited: fail at once
+            return "Ray runtime started" in log.read_text() and address_file.exists()
+
+        wait_until(started, START_TIMEOUT, lambda: f"the head to start:\n{log.read_text()}", ignoring=())
         yield Head(address_file.read_text().strip(), f"http://127.0.0.1:{ports[0]}", environment)
     finally:
         stop_head(head, marker)
@@ -173,13 +174,17 @@ def test_bootstrap_status_and_scale_on_a_private_head(private_head: Head, tmp_pa
         plotted = "farmer-0: 1/1 sectors" in text and "farmer-1: 1/1 sectors" in text
         return match is not None and int(match.group(1)) >= 1 and plotted
 
-    deadline, status_output = time.monotonic() + 60, ""
-    while not settled(status_output) and time.monotonic() < deadline:
+    def settled_status() -> str | None:
         status = run(head, str(BIN / "autonomys"), "status", "--address", head.gcs_address)
-        status_output = status.stdout + status.stderr
-        assert status.returncode == 0, status_output
-        time.sleep(1)
-    assert settled(status_output), status_output
+        output = status.stdout + status.stderr
+        assert status.returncode == 0, output  # a failing status command: fail at once
+        outputs.append(output)
+        return output if settled(output) else None
+
+    outputs: list[str] = []
+    status_output = wait_until(
+        settled_status, 60, lambda: f"a block and both farms plotted:\n{outputs[-1]}", interval=0.5, ignoring=()
+    )
     assert "timekeeper, node, 2 farmers" in status_output
 
     # Idempotent: a second bootstrap (run directly this time) attaches and archives nothing.

@@ -5,9 +5,7 @@ on one peer is detected, served from elsewhere, and the peer demoted."""
 
 from __future__ import annotations
 
-import time
 import uuid
-from collections.abc import Callable
 from hashlib import sha256
 from pathlib import Path
 
@@ -25,6 +23,7 @@ from autonomys.actors.kzg_setup import KzgSetup, load_kzg
 from autonomys.network.compose import create_archiver, create_cache_peer
 from autonomys.network.spec import ClusterSpec
 from autonomys.protocol.params import MINIMAL
+from helpers.waiting import ACTOR_POLL_SECONDS, wait_until
 
 pytestmark = pytest.mark.cluster
 TIMEOUT = 120
@@ -35,13 +34,6 @@ CAPACITY = 24  # of 48 pieces in three segments: each piece is on ~3 peers
 # alone hold two pieces of segment 1: those must be rebuilt from the rest of their segment.
 IDENTITY_SALT = 9
 BLOCK_SIZE = MINIMAL.recorded_history_segment_size // 4
-
-
-def wait_for(condition: Callable[[], bool], timeout: float = TIMEOUT) -> None:
-    deadline = time.monotonic() + timeout
-    while not condition():
-        assert time.monotonic() < deadline, "timed out"
-        time.sleep(0.2)
 
 
 class Network:
@@ -94,7 +86,10 @@ class Network:
             statuses = [self.peers[name].status(timeout=TIMEOUT) for name in names]
             return all(s.segments_known == segments and s.synced == 1.0 for s in statuses)
 
-        wait_for(synced)
+        def progress() -> str:
+            return f"{names} to sync {segments} segments: {[self.peers[n].status(timeout=TIMEOUT) for n in names]}"
+
+        wait_until(synced, TIMEOUT, progress, interval=ACTOR_POLL_SECONDS)
 
     def getter(self) -> PieceGetter:
         history = HeadersHistory(lambda first: self.archiver.segment_headers(first, timeout=TIMEOUT))

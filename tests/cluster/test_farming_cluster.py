@@ -7,7 +7,6 @@ one verifies, with the piece checks against the archived segment commitments.
 from __future__ import annotations
 
 import math
-import time
 import uuid
 from pathlib import Path
 
@@ -25,6 +24,7 @@ from autonomys.protocol.timekeeper.pot import PotSeed
 from helpers.farms import encoded_chunks_per_s_bucket, plotted_farm
 from helpers.history import archived_history
 from helpers.recording import PARAMS
+from helpers.waiting import wait_until
 
 pytestmark = pytest.mark.cluster
 TIMEOUT = 60
@@ -59,16 +59,23 @@ def test_two_plot_shards_farm_timekeeper_slots(ray_session: str, tmp_path: Path)
     for i in range(2):
         timekeeper.subscribe(f"farmer{i}-{suffix}", timeout=TIMEOUT)
     proofs = {}
+
+    def slots_handled() -> int:
+        """Slots each farmer has audited or skipped, after collecting the proofs of time made meanwhile (up to 1 s)."""
+        for proof in timekeeper.proofs_after(max(proofs, default=0), wait=1.0):
+            proofs[int(proof.slot)] = proof
+        return min(f.status().slots_audited + f.status().slots_skipped for f in farmers)
+
     try:
         timekeeper.handle.start.remote()
-        deadline = time.monotonic() + TIMEOUT
-        while time.monotonic() < deadline and min(f.status().slots_audited + f.status().slots_skipped for f in farmers) < SLOTS:
-            for proof in timekeeper.proofs_after(max(proofs, default=0), wait=1.0):
-                proofs[int(proof.slot)] = proof
+        wait_until(lambda: slots_handled() >= SLOTS, TIMEOUT, f"each farmer to handle {SLOTS} slots", interval=0)
         timekeeper.stop()
         for proof in timekeeper.proofs_after(max(proofs, default=0)):
             proofs[int(proof.slot)] = proof
-        time.sleep(PARAMS.slot_duration_ms / 1000 * PARAMS.block_authoring_delay + 0.5)  # let proofs finish
+        # Let the proofs in progress finish: shutdown joins each farmer's audit and proving threads (a proof under
+        # way completes, slots still queued are dropped), so the counts and solutions read below are final.
+        for farmer in farmers:
+            farmer.shutdown(timeout=TIMEOUT)
         statuses = [farmer.status() for farmer in farmers]
         found = [solution for farmer in farmers for solution in farmer.solutions_after(0)]
     finally:

@@ -3,7 +3,6 @@ partitioned, then converge on one chain once the partition heals (and keep it wh
 
 from __future__ import annotations
 
-import time
 import uuid
 from pathlib import Path
 
@@ -21,23 +20,13 @@ from autonomys.protocol.timekeeper.pot import PotSeed
 from helpers.farms import encoded_chunks_per_s_bucket, plotted_farm
 from helpers.history import archived_history
 from helpers.recording import PARAMS
+from helpers.waiting import ACTOR_POLL_SECONDS, wait_until
 
 pytestmark = pytest.mark.cluster
 TIMEOUT = 90
 SECTORS = 3
 # Block-eligible chunks per slot and farm on average (a block every ~3 slots per partition).
 WINS_PER_SLOT = 0.3
-
-
-def wait_until(predicate, what: str, nodes=()):  # noqa: ANN001, ANN201 - NodeClients; the predicate's value
-    deadline = time.monotonic() + TIMEOUT
-    while time.monotonic() < deadline:
-        value = predicate()
-        if value:
-            return value
-        time.sleep(0.2)
-    statuses = [node.status() for node in nodes]  # what each node saw, so a failure on CI explains itself
-    pytest.fail(f"timed out waiting for {what}: {statuses}")
 
 
 def test_two_nodes_converge_after_a_partition_heals(ray_session: str, tmp_path: Path) -> None:
@@ -79,20 +68,38 @@ def test_two_nodes_converge_after_a_partition_heals(ray_session: str, tmp_path: 
     )  # fmt: skip
     for node_name in node_names:
         timekeeper.subscribe(node_name, timeout=TIMEOUT)
+
+    def seen(what: str) -> str:
+        """What each node saw, so a failure on CI explains itself."""
+        return f"{what}: {[node.status() for node in nodes]}"
+
     try:
         timekeeper.handle.start.remote()
         # Partitioned: each node builds on its own farmer's solutions.
-        statuses = wait_until(lambda: all(n.status().blocks_authored >= 3 for n in nodes) and [n.status() for n in nodes], "3 blocks each", nodes)
+        statuses = wait_until(
+            lambda: all(n.status().blocks_authored >= 3 for n in nodes) and [n.status() for n in nodes],
+            TIMEOUT,
+            lambda: seen("3 blocks each"),
+            interval=ACTOR_POLL_SECONDS,
+        )
         assert statuses[0].best_hash != statuses[1].best_hash
         # Heal: each node fetches the other's chain and gossips from now on.
         nodes[0].set_peers([node_names[1]])
         nodes[1].set_peers([node_names[0]])
         # While slots go on, both heads move several times a second, so they are compared only once the clock stops.
         before = max(s.best_number for s in statuses)
-        wait_until(lambda: min(n.status().best_number for n in nodes) >= before + 3, "3 more blocks after healing", nodes)
+        wait_until(
+            lambda: min(n.status().best_number for n in nodes) >= before + 3,
+            TIMEOUT,
+            lambda: seen("3 more blocks after healing"),
+            interval=ACTOR_POLL_SECONDS,
+        )
         timekeeper.stop()
         final = wait_until(
-            lambda: (s := [n.status() for n in nodes])[0].best_hash == s[1].best_hash and s, "the nodes to agree at the end", nodes
+            lambda: (s := [n.status() for n in nodes])[0].best_hash == s[1].best_hash and s,
+            TIMEOUT,
+            lambda: seen("the nodes to agree at the end"),
+            interval=ACTOR_POLL_SECONDS,
         )
     finally:
         timekeeper.kill(restart=False)

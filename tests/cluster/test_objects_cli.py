@@ -10,7 +10,6 @@ import re
 import signal
 import subprocess
 import sys
-import time
 import urllib.error
 import urllib.request
 from collections.abc import Iterator
@@ -18,11 +17,28 @@ from pathlib import Path
 
 import pytest
 
+from helpers.waiting import wait_until
+
 pytestmark = [pytest.mark.cluster, pytest.mark.slow]
 SCRIPT = Path(sys.executable).parent / "autonomys"
 OBJECT_ID = re.compile(r"^[0-9a-f]{64}$", re.MULTILINE)
 GATEWAY = re.compile(r"gateway on http://127\.0\.0\.1:(\d+)/")
 TIMEOUT = 240
+ARCHIVED_PROBE = """
+import sys
+from pathlib import Path
+
+from autonomys.actors.handles import NodeObjectsHandle
+from autonomys.cli.connection import network_address
+from autonomys.network.runtime import cluster_connection
+from autonomys.network.spec import NAMESPACE, NODE_NAME
+from autonomys.protocol.objects.mappings import GlobalObject
+
+with cluster_connection(network_address(Path(sys.argv[1]), None), NAMESPACE):
+    location = NodeObjectsHandle(NODE_NAME).object_location(bytes.fromhex(sys.argv[2]))
+print("archived" if isinstance(location, GlobalObject) else f"not archived: {type(location).__name__}")
+"""
+"""Asks the devnet's node where an object is: in archived history (pieces), or still only in a block."""
 
 
 def environment() -> dict[str, str]:
@@ -44,11 +60,12 @@ def devnet(tmp_path: Path) -> Iterator[Path]:
         stdout=log, stderr=subprocess.STDOUT, env=environment(),
     )  # fmt: skip
     try:
-        deadline = time.monotonic() + TIMEOUT
-        while not (data_dir / "ray-address").exists():
-            assert process.poll() is None, (tmp_path / "devnet.log").read_text()
-            assert time.monotonic() < deadline, (tmp_path / "devnet.log").read_text()
-            time.sleep(0.5)
+
+        def published() -> bool:
+            assert process.poll() is None, (tmp_path / "devnet.log").read_text()  # the devnet exited: fail at once
+            return (data_dir / "ray-address").exists()
+
+        wait_until(published, TIMEOUT, lambda: (tmp_path / "devnet.log").read_text(), ignoring=())
         yield data_dir
     finally:
         process.send_signal(signal.SIGTERM)
@@ -61,6 +78,17 @@ def devnet(tmp_path: Path) -> Iterator[Path]:
     # Two standalone cache peers and each farmer's 40 % share (3 MINIMAL pieces) joined the DSN.
     output = (tmp_path / "devnet.log").read_text()
     assert "DSN: 4 cache peers (cache-0, cache-1, cache-farmer-0, cache-farmer-1)" in output, output
+
+
+def is_archived(data_dir: Path, object_id: str) -> bool:
+    """Whether the devnet's node locates the object in archived history (it is then read from pieces)."""
+    probe = subprocess.run(
+        [sys.executable, "-c", ARCHIVED_PROBE, str(data_dir), object_id],
+        capture_output=True, text=True, timeout=TIMEOUT, env=environment(), check=False,
+    )  # fmt: skip
+    if probe.returncode != 0:
+        raise RuntimeError(probe.stderr.strip().splitlines()[-1] if probe.stderr.strip() else probe.returncode)
+    return probe.stdout.strip() == "archived"
 
 
 def test_put_get_and_gateway(devnet: Path, tmp_path: Path) -> None:
@@ -77,7 +105,7 @@ def test_put_get_and_gateway(devnet: Path, tmp_path: Path) -> None:
     assert fetched.read_bytes() == data
 
     # Once the node has archived it (confirmation depth + a few segments), pieces serve it.
-    time.sleep(15)
+    wait_until(lambda: is_archived(devnet, object_id), TIMEOUT, f"the node to archive object {object_id}", interval=0.5)
     fetched.unlink()
     result = run("get", object_id, "-o", str(fetched), "--data-dir", str(devnet))
     assert result.returncode == 0, result.stdout + result.stderr

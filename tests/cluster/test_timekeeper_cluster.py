@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import time
 import uuid
 from pathlib import Path
 
@@ -15,6 +14,7 @@ from autonomys.network.compose import create_timekeeper
 from autonomys.network.spec import ClusterSpec
 from autonomys.protocol.timekeeper.pot import PotParametersChange
 from helpers.recording import GENESIS, PARAMS, RecordingSubscriber
+from helpers.waiting import wait_until
 
 pytestmark = pytest.mark.cluster
 TIMEOUT = 60
@@ -34,20 +34,16 @@ def network(ray_session: str, tmp_path: Path):
     ray.kill(subscriber)
 
 
-def wait_for_proofs(subscriber, count: int) -> tuple[list, list[str], list[str]]:
-    deadline = time.monotonic() + TIMEOUT
-    while time.monotonic() < deadline:
-        proofs, outcomes, errors = ray.get(subscriber.report.remote(), timeout=TIMEOUT)
-        if len(proofs) >= count or len(errors) > 0:
-            return proofs, outcomes, errors
-        time.sleep(0.05)
-    pytest.fail(f"fewer than {count} slots arrived within {TIMEOUT} s")
+def report_holding(subscriber, count: int) -> tuple[list, list[str], list[str]] | None:
+    """The subscriber's (proofs, outcomes, errors) once it holds `count` proofs or any error; None before."""
+    proofs, outcomes, errors = ray.get(subscriber.report.remote(), timeout=TIMEOUT)
+    return (proofs, outcomes, errors) if len(proofs) >= count or len(errors) > 0 else None
 
 
 def test_subscribers_get_consecutive_verified_slots(network) -> None:
     timekeeper, subscriber = network
     ray.get(timekeeper.handle.start.remote(), timeout=TIMEOUT)
-    proofs, outcomes, errors = wait_for_proofs(subscriber, 20)
+    proofs, outcomes, errors = wait_until(lambda: report_holding(subscriber, 20), TIMEOUT, "20 slots to arrive")
     assert errors == []
     assert [int(p.slot) for p in proofs] == list(range(1, len(proofs) + 1))
     assert set(outcomes) == {"extension"}
@@ -66,7 +62,9 @@ def test_injection_changes_seed_at_its_target_slot(network) -> None:
     # The subscriber's verifier follows the same schedule, as a node's would from the chain.
     ray.get(subscriber.learn_parameters_change.remote(change), timeout=TIMEOUT)
     ray.get(timekeeper.handle.start.remote(), timeout=TIMEOUT)
-    proofs, _, errors = wait_for_proofs(subscriber, target + 3)
+    proofs, _, errors = wait_until(
+        lambda: report_holding(subscriber, target + 3), TIMEOUT, f"{target + 3} slots to arrive"
+    )
     by_slot = {int(p.slot): p for p in proofs}
     assert by_slot[target].seed == by_slot[target - 1].output.seed_with_entropy(entropy)
     assert by_slot[target + 1].seed == by_slot[target].output.seed()
@@ -77,9 +75,11 @@ def test_injection_changes_seed_at_its_target_slot(network) -> None:
 def test_restarted_timekeeper_continues_without_gap_or_fork(network) -> None:
     timekeeper, subscriber = network
     ray.get(timekeeper.handle.start.remote(), timeout=TIMEOUT)
-    before, _, _ = wait_for_proofs(subscriber, 10)
+    before, _, _ = wait_until(lambda: report_holding(subscriber, 10), TIMEOUT, "10 slots to arrive")
     timekeeper.kill(restart=True)  # Ray re-runs __init__, which restores from RocksDB and autostarts
-    proofs, outcomes, errors = wait_for_proofs(subscriber, len(before) + 30)
+    proofs, outcomes, errors = wait_until(
+        lambda: report_holding(subscriber, len(before) + 30), TIMEOUT, f"{len(before) + 30} slots, across the restart"
+    )
     assert errors == []
     slots = [int(p.slot) for p in proofs]
     assert slots == list(range(1, len(slots) + 1))  # consecutive: no gap, nothing re-proven differently

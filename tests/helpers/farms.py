@@ -1,8 +1,10 @@
-"""Plotted farms for farming tests: a MINIMAL farm plotted from real archived history."""
+"""Plotted farms for farming tests: a MINIMAL farm plotted from real archived history; a farmer's status awaited."""
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 from autonomys.actors.farming.farm import Farm, compute_farm_size
 from autonomys.actors.farming.farm_check import compute_encoded_chunks_per_s_bucket
@@ -10,6 +12,11 @@ from autonomys.actors.kzg_setup import KzgSetup
 from autonomys.actors.plotting.plotter import LocalRecordEncoder, Plotter
 from autonomys.protocol.params import Params
 from helpers.history import ArchivedHistory
+from helpers.waiting import wait_until
+
+if TYPE_CHECKING:
+    from autonomys.actors.farming.farmer import FarmerService
+    from autonomys.actors.messages import FarmerStatus
 
 
 def farm_size(sectors: int, params: Params) -> int:
@@ -29,3 +36,13 @@ def encoded_chunks_per_s_bucket(farm_path: Path, params: Params) -> float:
     with Farm.open(farm_path) as farm:
         assert farm.params.num_s_buckets == params.num_s_buckets
         return compute_encoded_chunks_per_s_bucket(farm)
+
+
+def farmer_status_where(farmer: FarmerService, holds: Callable[[FarmerStatus], bool], deadline: float) -> FarmerStatus:
+    """The farmer's first status that `holds` accepts (wait_until: the test fails after `deadline` seconds)."""
+
+    def matching() -> FarmerStatus | None:
+        status = farmer.status()
+        return status if holds(status) else None
+
+    return wait_until(matching, deadline, lambda: f"farmer status never matched: {farmer.status()}")

@@ -7,8 +7,9 @@ from pathlib import Path
 
 import pytest
 
-from autonomys.actors.archiving.archiver import Archiver, OutOfOrderBlock, SegmentHeaderNotification
+from autonomys.actors.archiving.archiver import Archiver, OutOfOrderBlock
 from autonomys.actors.archiving.piece_store import SegmentPieceFiles
+from autonomys.actors.messages import SegmentHeaderNotification
 from autonomys.actors.storage import RocksKVStore
 from autonomys.protocol.archiving.archived_segment import is_piece_valid
 from autonomys.protocol.archiving.pieces import compute_first_piece_index

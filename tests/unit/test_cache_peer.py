@@ -4,13 +4,11 @@ from __future__ import annotations
 
 import os
 import stat
-import time
 from collections.abc import Callable
 from pathlib import Path
 
 import pytest
 
-from autonomys.actors.archiving.archiver import SegmentHeaderNotification
 from autonomys.actors.dsn.cache_peer import CachePeer, CachePeerConfig
 from autonomys.actors.dsn.peer_identity import (
     PeerIdentity,
@@ -20,14 +18,17 @@ from autonomys.actors.dsn.peer_identity import (
 )
 from autonomys.actors.dsn.piece_cache import CACHE_FILE, CacheFull, PieceCacheStore, WrongPieceSize
 from autonomys.actors.kzg_setup import KzgSetup, load_kzg
+from autonomys.actors.messages import SegmentHeaderNotification
 from autonomys.protocol.archiving.archived_segment import is_piece_valid
 from autonomys.protocol.dsn.piece_cache import compute_kademlia_key, compute_piece_distance, select_closest_pieces
 from autonomys.protocol.params import MINIMAL
 from helpers.history import ArchivedHistory, archived_history
 from helpers.links import LocalLinks
+from helpers.waiting import wait_until
 
 PIECE_SIZE = MINIMAL.piece_size
 CAPACITY = 8
+WAIT = 10.0
 
 
 def piece_of(byte: int) -> bytes:
@@ -286,19 +287,16 @@ def test_background_sync_runs_and_wakes_on_a_segment_header(tmp_path: Path, setu
     growing = archived_history(tmp_path / "archive", MINIMAL, load_kzg(setup), segments=2)
     peer = make_peer(tmp_path / "peer", setup, growing, growing.archiver.segment_headers, seed=3)
     peer.start(interval_seconds=60)
-    wait_for(lambda: peer.status().stored == CAPACITY)
+    wait_until(lambda: peer.status().stored == CAPACITY, WAIT, lambda: f"the first background sync: {peer.status()}")
     growing.extend_to(3)
     peer.on_segment_header(SegmentHeaderNotification(growing.archiver.segment_header(2)))
-    wait_for(lambda: peer.status().segments_known == 3 and peer.status().synced == 1.0)
+    wait_until(
+        lambda: (s := peer.status()).segments_known == 3 and s.synced == 1.0,
+        WAIT,
+        lambda: f"the sync of the third segment: {peer.status()}",
+    )
     peer.shutdown()
     assert set(select_closest_pieces(peer.peer_id(), range(48), CAPACITY)) == set(peer.store.contents())
-
-
-def wait_for(condition: Callable[[], bool], timeout: float = 10.0) -> None:
-    deadline = time.monotonic() + timeout
-    while not condition():
-        assert time.monotonic() < deadline, "condition not reached in time"
-        time.sleep(0.01)
 
 
 class BrokenLink:
@@ -368,6 +366,10 @@ def test_a_restarted_peer_rejoins_the_dsn_by_itself(tmp_path: Path, setup: KzgSe
     network["cache-b"] = restarted
     assert restarted.status().routing_table_size == 0
     restarted.start(interval_seconds=60)  # the first round at once
-    wait_for(lambda: restarted.status().routing_table_size == 1 and first.status().routing_table_size == 1)
+    wait_until(
+        lambda: restarted.status().routing_table_size == 1 and first.status().routing_table_size == 1,
+        WAIT,
+        lambda: f"the restarted peer to rejoin: {restarted.status()}, {first.status()}",
+    )
     for peer in (first, restarted):
         peer.shutdown()

@@ -86,3 +86,9 @@ def test_genesis_is_created_once_and_checked(tmp_path: Path) -> None:
     (tmp_path / "genesis.json").write_text("{")
     with pytest.raises(ConfigError, match="not a valid genesis config"):
         load_or_create_genesis(tmp_path, "minimal")
+
+
+def test_version_names_the_installed_package() -> None:
+    from importlib.metadata import version
+
+    assert run("--version") == (0, f"autonomys, version {version('autonomys')}\n")

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import os
 import shutil
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from pathlib import Path
 
 import pytest
@@ -12,13 +12,14 @@ from click.testing import CliRunner
 
 from autonomys.actors.archiving.history import ArchiveHistory
 from autonomys.actors.farming.farm import PLOT_FILE, Farm
+from autonomys.actors.farming.farm_check import AuditBenchmark
 from autonomys.actors.farming.farmer import STATUS_FILE, write_status_file
 from autonomys.actors.kzg_setup import KzgSetup
 from autonomys.actors.messages import CorruptSector, FarmerStatus
 from autonomys.cli.main import main
-from autonomys.cli.plots import describe_farmer_status, format_age, format_duration
-from autonomys.protocol.params import MINIMAL
-from autonomys.protocol.plotting.sectors import compute_sector_layout
+from autonomys.cli.plots import describe_farmer_status, describe_per_tib, format_age, format_duration
+from autonomys.protocol.params import DEV, MAINNET, MINIMAL
+from autonomys.protocol.plotting.sectors import compute_sector_layout, compute_sector_size
 from helpers.farms import farm_size, plotted_farm
 
 SECTORS = 3
@@ -228,7 +229,16 @@ def test_benchmark_audit(network: Network) -> None:
     assert code == 0, output
     assert "3 sectors of 17,600 bytes audited per slot, 10 slots" in output
     assert "per slot" in output and "per sector" in output and "bytes read per slot" in output
-    assert "per TiB of such sectors (62,472,252 sectors)" in output
+    assert "per TiB: not extrapolated, minimal is a test preset" in output  # 62,472,252 tiny sectors say nothing
+    assert "per TiB of such sectors" not in output
+
+
+def test_benchmark_audit_extrapolates_realistic_sectors_only() -> None:
+    dev_sector = compute_sector_size(DEV.max_pieces_in_sector, DEV)
+    result = AuditBenchmark(slots=10, sectors_audited=2, sector_size=dev_sector, seconds_per_slot=2e-3, bytes_read_per_slot=0)
+    assert describe_per_tib(result, DEV).startswith(f"per TiB of such sectors ({2**40 / dev_sector:,.0f} sectors): ")
+    assert describe_per_tib(result, MAINNET).startswith("per TiB of such sectors")
+    assert describe_per_tib(replace(result, sector_size=17_600), MINIMAL).startswith("per TiB: not extrapolated")
 
 
 def test_benchmark_prove(network: Network) -> None:

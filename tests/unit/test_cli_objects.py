@@ -20,6 +20,20 @@ def test_get_rejects_a_malformed_id_before_connecting(tmp_path: Path) -> None:
     assert not output.exists()
 
 
+def test_get_into_a_missing_directory_names_the_path_given(tmp_path: Path, monkeypatch) -> None:
+    """Checked before connecting: the error names OUTPUT as given (no internal .part file), nothing is written."""
+    monkeypatch.chdir(tmp_path)
+    result = CliRunner().invoke(main, ["get", "ab" * 32, "-o", "missing_dir/x", "--address", "127.0.0.1:1"])
+    assert result.exit_code == 1
+    assert "cannot write missing_dir/x: the directory missing_dir does not exist" in result.output
+    assert ".part" not in result.output and "Traceback" not in result.output
+    assert list(tmp_path.iterdir()) == []
+    (tmp_path / "file").write_text("")
+    result = CliRunner().invoke(main, ["get", "ab" * 32, "-o", "file/x", "--address", "127.0.0.1:1"])
+    assert result.exit_code == 1
+    assert "cannot write file/x: file is not a directory" in result.output
+
+
 def test_put_needs_an_existing_file(tmp_path: Path) -> None:
     result = CliRunner().invoke(main, ["put", str(tmp_path / "missing.bin")])
     assert result.exit_code == 2

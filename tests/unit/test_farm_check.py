@@ -12,6 +12,7 @@ import pytest
 from autonomys.actors.farming.farm import PLOT_FILE, Farm, FarmError
 from autonomys.actors.farming.farm_check import (
     TIB,
+    CheckStage,
     FarmCheckError,
     benchmark_audit,
     benchmark_prove,
@@ -89,9 +90,9 @@ def test_progress_reaches_the_end_of_each_stage(plotted: PlottedFarm) -> None:
     events = []
     with Farm.open(plotted.path) as farm:
         check_farm(farm, plotted.kzg, 2, seed=3, on_progress=events.append)
-    checksum = [event for event in events if event.stage == "checksum"]
+    checksum = [event for event in events if event.stage is CheckStage.CHECKSUM]
     assert [(event.done, event.total) for event in checksum] == [(index, SECTORS) for index in range(1, SECTORS + 1)]
-    assert events[-1].stage == "proving" and events[-1].done == events[-1].total == 2 * SECTORS
+    assert events[-1].stage is CheckStage.PROVING and events[-1].done == events[-1].total == 2 * SECTORS
 
 
 def test_a_flipped_byte_makes_only_that_sector_corrupt(plotted: PlottedFarm, tmp_path: Path) -> None:

@@ -12,12 +12,12 @@ from autonomys.actors.farming.farm import Farm
 from autonomys.actors.farming.farmer import FarmerConfig, FarmerService, read_status_file
 from autonomys.actors.kzg_setup import KzgSetup, load_kzg
 from autonomys.actors.messages import FarmerSolution, FarmingSlot
-from autonomys.actors.plotting.plotter import SectorProgress
+from autonomys.actors.plotting.plotter import PlottingStage, SectorProgress
 from autonomys.protocol.constants import U64_MAX
 from autonomys.protocol.farming.solutions import Solution, verify_solution
 from autonomys.protocol.params import MINIMAL
 from autonomys.protocol.plotting.sectors import compute_sector_layout
-from helpers.farms import plotted_farm
+from helpers.farms import farmer_status_where, plotted_farm
 from helpers.history import ArchivedHistory
 from helpers.links import LocalLinks
 
@@ -177,23 +177,13 @@ def test_candidates_past_the_farming_deadline_are_counted_as_timed_out(farm_path
     try:
         farmer.on_farming_slot(wide_slot(slot))
         farmer.solutions_after(0, timeout=WAIT)
-        status = wait_for(farmer, lambda s: s.candidates_found > 1 and s.proofs_timed_out == s.candidates_found - 1)
+        status = farmer_status_where(
+            farmer, lambda s: s.candidates_found > 1 and s.proofs_timed_out == s.candidates_found - 1, WAIT
+        )
         assert len(calls) == 1
         assert status.proofs_failed == 0
     finally:
         farmer.shutdown()
-
-
-def wait_for(farmer: FarmerService, predicate):
-    import time
-
-    deadline = time.monotonic() + WAIT
-    while time.monotonic() < deadline:
-        status = farmer.status()
-        if predicate(status):
-            return status
-        time.sleep(0.01)
-    pytest.fail(f"farmer status never matched: {farmer.status()}")
 
 
 def corrupt_sector(farm_path: Path, sector_index: int) -> None:
@@ -214,8 +204,12 @@ def test_a_corrupt_sector_is_reported_and_skipped_while_the_others_farm(farm_pat
         slots = slots_where(farmer, 5, lambda by_sector: 1 in by_sector and len(by_sector) > 1)
         for count, slot in enumerate(slots, start=1):
             farmer.on_farming_slot(wide_slot(slot))
-            wait_for(farmer, lambda s, count=count: s.slots_audited == count and s.proofs_failed + s.proofs_succeeded > 0)
-        status = wait_for(farmer, lambda s: len(s.corrupt_sectors) == 1)
+            farmer_status_where(
+                farmer,
+                lambda s, count=count: s.slots_audited == count and s.proofs_failed + s.proofs_succeeded > 0,
+                WAIT,
+            )
+        status = farmer_status_where(farmer, lambda s: len(s.corrupt_sectors) == 1, WAIT)
         assert status.corrupt_sectors[0].sector_index == 1
         assert "proving failed" in status.corrupt_sectors[0].reason
         assert status.sectors_plotted == SECTORS - 1
@@ -230,14 +224,15 @@ def test_plotting_takes_a_sector_out_of_audits_and_waits_for_proofs(farm_path, s
     try:
         core = farmer.core
         with core.gate.proving():
-            writer = threading.Thread(target=core.on_plotting_progress, args=(SectorProgress(0, "writing", 8, 8),))
+            writing = SectorProgress(0, PlottingStage.WRITING, 8, 8)
+            writer = threading.Thread(target=core.on_plotting_progress, args=(writing,))
             writer.start()
             writer.join(0.2)
             assert writer.is_alive()  # the write waits for the proof in progress
         writer.join(WAIT)
         assert not writer.is_alive()
         assert 0 not in {entry.sector_index for entry in core.registry.snapshot()}
-        core.on_plotting_progress(SectorProgress(0, "written", 8, 8))
+        core.on_plotting_progress(SectorProgress(0, PlottingStage.WRITTEN, 8, 8))
         assert 0 in {entry.sector_index for entry in core.registry.snapshot()}
     finally:
         farmer.shutdown()
@@ -258,10 +253,10 @@ def test_a_slot_arriving_after_a_newer_one_is_counted_as_skipped(farm_path, setu
     farmer = start(farm_path, setup)
     try:
         farmer.on_farming_slot(wide_slot(5))
-        wait_for(farmer, lambda s: s.slots_audited == 1)
+        farmer_status_where(farmer, lambda s: s.slots_audited == 1, WAIT)
         farmer.on_farming_slot(wide_slot(3))  # late: a concurrent call delivered it after slot 5
         farmer.on_farming_slot(wide_slot(5))  # a repeat: ignored
-        status = wait_for(farmer, lambda s: s.slots_skipped == 1)
+        status = farmer_status_where(farmer, lambda s: s.slots_skipped == 1, WAIT)
         assert status.slots_audited == 1
     finally:
         farmer.shutdown()

@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import threading
-import time
 from collections.abc import Iterator, Sequence
 from pathlib import Path
 
@@ -13,12 +12,12 @@ from autonomys.actors.clock import ManualClock
 from autonomys.actors.farming.farm import Farm
 from autonomys.actors.farming.farmer import FarmerConfig, FarmerService
 from autonomys.actors.kzg_setup import KzgSetup, load_kzg
-from autonomys.actors.messages import FarmerStatus, FarmingSlot
+from autonomys.actors.messages import FarmingSlot
 from autonomys.actors.plotting.plotter import LocalRecordEncoder, Plotter, RecordJob, RecordResult
 from autonomys.protocol.constants import U64_MAX
 from autonomys.protocol.farming.solutions import Solution, verify_solution
 from autonomys.protocol.params import MINIMAL
-from helpers.farms import farm_size
+from helpers.farms import farm_size, farmer_status_where
 from helpers.links import LocalLinks
 
 PARAMS = MINIMAL
@@ -63,16 +62,6 @@ def start(farm_path: Path, setup: KzgSetup, **kwargs) -> FarmerService:
     return FarmerService(config, LocalLinks(), **kwargs)
 
 
-def wait_for(farmer: FarmerService, predicate) -> FarmerStatus:
-    deadline = time.monotonic() + WAIT
-    while time.monotonic() < deadline:
-        status = farmer.status()
-        if predicate(status):
-            return status
-        time.sleep(0.01)
-    pytest.fail(f"farmer status never matched: {farmer.status()}")
-
-
 def wide_slot(slot: int) -> FarmingSlot:
     return FarmingSlot(slot, slot.to_bytes(16, "little"), U64_MAX, U64_MAX)
 
@@ -99,7 +88,9 @@ def assert_solutions_verify(solutions, slot: int, setup: KzgSetup) -> set[int]:
 def test_the_farmer_plots_its_empty_farm_and_farms_the_new_sectors(farm_path, history, setup) -> None:
     farmer = start(farm_path, setup, pieces=history, history=history)
     try:
-        status = wait_for(farmer, lambda s: s.sectors_plotted == SECTORS and s.plotting.startswith("idle"))
+        status = farmer_status_where(
+            farmer, lambda s: s.sectors_plotted == SECTORS and s.plotting.startswith("idle"), WAIT
+        )
         assert status.plotting == f"idle ({SECTORS}/{SECTORS} plotted)"
         assert status.pieces_plotted == SECTORS * PARAMS.max_pieces_in_sector
         assert status.history_size == history.history_size()  # the plotting history also gives sector states
@@ -112,7 +103,7 @@ def test_the_farmer_plots_its_empty_farm_and_farms_the_new_sectors(farm_path, hi
         assert solutions, farmer.status()
         assert assert_solutions_verify(solutions, slot, setup) <= set(range(SECTORS))
         farmer.on_segment_header(object())  # a wake-up with nothing new to plot changes nothing
-        assert wait_for(farmer, lambda s: s.plotting.startswith("idle")).corrupt_sectors == ()
+        assert farmer_status_where(farmer, lambda s: s.plotting.startswith("idle"), WAIT).corrupt_sectors == ()
     finally:
         farmer.shutdown()
 
@@ -121,11 +112,11 @@ def test_status_shows_the_sector_being_plotted(farm_path, history, setup) -> Non
     encoder = GatedEncoder(setup)
     farmer = start(farm_path, setup, encoder=encoder, pieces=history, history=history)
     try:
-        status = wait_for(farmer, lambda s: s.plotting.startswith("sector 0: encoding 1/"))
+        status = farmer_status_where(farmer, lambda s: s.plotting.startswith("sector 0: encoding 1/"), WAIT)
         assert status.plotting == f"sector 0: encoding 1/{PARAMS.max_pieces_in_sector}"
         assert status.sectors_plotted == 0
         encoder.gate.set()
-        wait_for(farmer, lambda s: s.plotting == f"idle ({SECTORS}/{SECTORS} plotted)")
+        farmer_status_where(farmer, lambda s: s.plotting == f"idle ({SECTORS}/{SECTORS} plotted)", WAIT)
     finally:
         encoder.gate.set()
         farmer.shutdown()
@@ -138,7 +129,7 @@ def test_a_plotting_error_shows_in_status_while_plotted_sectors_keep_farming(
         Plotter(farm, history, history, LocalRecordEncoder(PARAMS, setup)).plot_sector(0, history.history_size())
     farmer = start(farm_path, setup, pieces=MissingPieces(), history=history)
     try:
-        status = wait_for(farmer, lambda s: s.plotting.startswith("error:"))
+        status = farmer_status_where(farmer, lambda s: s.plotting.startswith("error:"), WAIT)
         assert "not available" in status.plotting
         assert status.sectors_plotted == 1
         assert status.pieces_plotted == PARAMS.max_pieces_in_sector

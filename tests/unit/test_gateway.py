@@ -16,6 +16,7 @@ import pytest
 from autonomys.actors.objects.client import ObjectInfo, ObjectNotFound
 from autonomys.actors.objects.gateway import GatewayLimits, GatewayStats, InvalidGatewayLimits, ObjectGateway
 from autonomys.protocol.objects.mappings import ObjectUnavailable
+from helpers.waiting import wait_until
 
 CHUNKS = [b"a" * 1000, b"b" * 1000, b"c" * 17]
 STORED = bytes(range(32))
@@ -163,12 +164,10 @@ def seconds_until_closed(sock: socket.socket, limit: float) -> float:
     return time.monotonic() - started
 
 
-def wait_for_stats(gateway: ObjectGateway, expected: GatewayStats, within: float = 3.0) -> None:
-    """Wait for the counts (a handler releases its connection just after the client sees it closed)."""
-    started = time.monotonic()
-    while gateway.stats() != expected:
-        assert time.monotonic() - started < within, gateway.stats()
-        time.sleep(0.01)
+def connections_taken(gateway: ObjectGateway) -> int:
+    """Connections the gateway has taken off its backlog, accepted or rejected."""
+    stats = gateway.stats()
+    return stats.accepted + stats.rejected
 
 
 def still_open(sock: socket.socket) -> bool:
@@ -219,7 +218,7 @@ def test_silent_clients_hold_at_most_the_cap_and_are_dropped_after_the_read_time
     threads_before = threading.active_count()
     connected = time.monotonic()
     silent = [socket.create_connection(("127.0.0.1", limited.port), timeout=2) for _ in range(20)]
-    time.sleep(0.1)
+    wait_until(lambda: connections_taken(limited) == 20, 2.0, lambda: f"20 connections taken: {limited.stats()}")
     assert threading.active_count() - threads_before <= 8  # one thread per held connection, no more
     assert limited.stats() == GatewayStats(accepted=8, rejected=12, active=8, timed_out=0)
     held = [sock for sock in silent if still_open(sock)]
@@ -227,7 +226,9 @@ def test_silent_clients_hold_at_most_the_cap_and_are_dropped_after_the_read_time
     for sock in held:
         assert seconds_until_closed(sock, 2.0) < 2.0
     assert 0.3 < time.monotonic() - connected < 1.5  # the last held one went at about the read timeout
-    wait_for_stats(limited, GatewayStats(accepted=8, rejected=12, active=0, timed_out=8))
+    # A handler releases its connection just after the client sees it closed.
+    final = GatewayStats(accepted=8, rejected=12, active=0, timed_out=8)
+    wait_until(lambda: limited.stats() == final, 3.0, lambda: f"stats {final}, not {limited.stats()}")
     for sock in silent:
         sock.close()
 
@@ -235,7 +236,7 @@ def test_silent_clients_hold_at_most_the_cap_and_are_dropped_after_the_read_time
 @pytest.mark.parametrize("limited", [GatewayLimits(max_connections=1, retry_after_seconds=3)], indirect=True)
 def test_a_connection_over_the_cap_gets_a_503_at_once(limited) -> None:
     held = socket.create_connection(("127.0.0.1", limited.port), timeout=2)
-    time.sleep(0.05)
+    wait_until(lambda: connections_taken(limited) == 1, 2.0, lambda: f"the held connection taken: {limited.stats()}")
     threads_before = threading.active_count()
     started = time.monotonic()
     response, body = request(limited.port, "GET", f"/objects/{STORED.hex()}")
@@ -255,17 +256,19 @@ def test_a_connection_over_the_cap_gets_a_503_at_once(limited) -> None:
 def test_a_half_sent_request_is_dropped_even_when_it_trickles(limited) -> None:
     sock = socket.create_connection(("127.0.0.1", limited.port), timeout=2)
     sock.sendall(get_line(limited.port)[:30])
-    started = time.monotonic()
-    dropped = False
-    while time.monotonic() - started < 3.0 and not dropped:
-        try:  # one more byte of header every 50 ms: each read is quick, the head never ends
+
+    def trickle_until_dropped() -> bool:
+        """One more byte of header, then 50 ms for the server to close: each read is quick, the head never ends."""
+        try:
             sock.sendall(b"X")
         except OSError:
-            dropped = True
+            return True
         readable, _, _ = select.select([sock], [], [], 0.05)
-        dropped = dropped or (readable != [] and sock.recv(65536) == b"")
+        return readable != [] and sock.recv(65536) == b""
+
+    started = time.monotonic()
+    wait_until(trickle_until_dropped, 3.0, "the trickling client to be dropped", interval=0, ignoring=())
     elapsed = time.monotonic() - started
-    assert dropped
     assert 0.3 < elapsed < 1.5
     assert limited.stats().timed_out == 1
     sock.close()
@@ -346,7 +349,8 @@ def test_a_client_that_stops_reading_is_dropped_after_the_write_timeout() -> Non
         sock.connect(("127.0.0.1", port))
         sock.sendall(get_line(port))
         started = time.monotonic()
-        wait_for_stats(gateway, GatewayStats(accepted=1, rejected=0, active=0, timed_out=1))
+        final = GatewayStats(accepted=1, rejected=0, active=0, timed_out=1)
+        wait_until(lambda: gateway.stats() == final, 3.0, lambda: f"stats {final}, not {gateway.stats()}")
         assert time.monotonic() - started > 0.3  # it had the write timeout to take more
         sock.close()
     finally:
@@ -357,7 +361,7 @@ def test_stop_closes_idle_connections_without_waiting_for_their_timeouts() -> No
     gateway = ObjectGateway(FakeClient(), "127.0.0.1", 0, GatewayLimits(read_timeout=30, idle_timeout=30))
     port = gateway.start()
     silent = socket.create_connection(("127.0.0.1", port), timeout=2)
-    time.sleep(0.05)
+    wait_until(lambda: connections_taken(gateway) == 1, 2.0, lambda: f"the silent connection taken: {gateway.stats()}")
     started = time.monotonic()
     gateway.stop()
     assert time.monotonic() - started < 1.0

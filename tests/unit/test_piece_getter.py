@@ -8,7 +8,6 @@ from pathlib import Path
 
 import pytest
 
-from autonomys.actors.dsn import piece_getter
 from autonomys.actors.dsn.piece_getter import (
     LastSegmentSource,
     NamedSource,
@@ -163,12 +162,9 @@ def count_checks(getter: PieceGetter) -> tuple[list[int], list[int]]:
     return single, batches
 
 
-def test_get_pieces_checks_a_batch_at_once(
-    history: ArchivedHistory, setup: KzgSetup, monkeypatch: pytest.MonkeyPatch
-) -> None:
-    monkeypatch.setattr(piece_getter, "BATCH_SIZE", 16)
+def test_get_pieces_checks_a_batch_at_once(history: ArchivedHistory, setup: KzgSetup) -> None:
     node = CountingSource("node", history)
-    getter = make_getter(history, setup, PieceSources(node=[node]))
+    getter = make_getter(history, setup, PieceSources(node=[node]), batch_size=16)
     single, batches = count_checks(getter)
     indexes = list(range(20))
     assert getter.get_pieces(indexes) == [history.get_piece(index) for index in indexes]

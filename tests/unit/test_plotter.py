@@ -4,7 +4,6 @@ from __future__ import annotations
 
 import dataclasses
 import shutil
-import time
 from pathlib import Path
 
 import pytest
@@ -13,11 +12,12 @@ from autonomys.actors.dsn.piece_getter import NamedSource, PieceGetter, PieceSou
 from autonomys.actors.farming.farm import Farm
 from autonomys.actors.kzg_setup import KzgSetup, load_kzg
 from autonomys.actors.plotting.plotter import (
-    STAGES,
     LocalRecordEncoder,
+    PlotReason,
     Plotter,
     PlottingError,
     PlottingLoop,
+    PlottingStage,
     RecordJob,
     SectorProgress,
     encode_record_jobs,
@@ -33,6 +33,7 @@ from autonomys.protocol.plotting.sectors import (
     derive_piece_index,
 )
 from helpers.history import ArchivedHistory, archived_history
+from helpers.waiting import wait_until
 
 PARAMS = MINIMAL
 SECTORS = 2
@@ -74,8 +75,8 @@ def test_plotting_fills_every_sector_with_pieces_that_read_back(tmp_path: Path, 
         assert_every_piece_reads_back(farm, history)
         assert make_plotter(farm, history, setup).plot_pending() == 0  # nothing left to do
     stages = [event.stage for event in events if event.sector_index == 0]
-    assert [stage for index, stage in enumerate(stages) if index == 0 or stages[index - 1] != stage] == list(STAGES)
-    assert events[-1] == SectorProgress(1, "written", PARAMS.max_pieces_in_sector, PARAMS.max_pieces_in_sector)
+    assert [stage for index, stage in enumerate(stages) if index == 0 or stages[index - 1] != stage] == list(PlottingStage)
+    assert events[-1] == SectorProgress(1, PlottingStage.WRITTEN, PARAMS.max_pieces_in_sector, PARAMS.max_pieces_in_sector)
 
 
 def test_threads_plot_the_same_bytes_as_one_worker(tmp_path: Path, history, setup) -> None:
@@ -148,7 +149,7 @@ def test_expired_sectors_are_replotted_and_the_others_stay_readable(tmp_path: Pa
         kept = farm.read_sector(1)
         assert plotter.sectors_to_plot(4) == []  # before min_sector_lifetime nothing can expire
         history.extend_to(8)
-        assert plotter.sectors_to_plot(8) == [(0, "expired")]
+        assert plotter.sectors_to_plot(8) == [(0, PlotReason.EXPIRED)]
         assert plotter.plot_pending() == 1
         assert farm.sector_metadata(0).history_size == 8
         assert farm.read_sector(1) == kept
@@ -165,9 +166,11 @@ def test_the_background_loop_replots_when_history_grows(tmp_path: Path, history,
         loop.start()
         try:
             loop.on_segment_header(None)
-            deadline = time.monotonic() + 30
-            while loop.sectors_plotted < 2 and time.monotonic() < deadline:
-                time.sleep(0.05)
+            wait_until(
+                lambda: loop.sectors_plotted >= 2,
+                30,
+                lambda: f"both sectors replotted ({loop.sectors_plotted} so far, last error {loop.last_error!r})",
+            )
         finally:
             loop.stop(timeout=30)
         assert loop.last_error is None

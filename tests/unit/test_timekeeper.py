@@ -57,6 +57,7 @@ def test_injection_lands_at_its_target_slot() -> None:
         ScheduleParametersChangeRequest(PotParametersChange(slot=6, slot_iterations=320, entropy=entropy))
     )
     assert response.accepted
+    assert response.outcome is PotUpdateOutcome.NO_CHANGE  # slot 6's input is not the next one yet
     proofs = prove_slots(timekeeper, 5)
     by_slot = {int(proof.slot): proof for proof in proofs}
     assert by_slot[5].seed == by_slot[4].output.seed()
@@ -67,6 +68,7 @@ def test_injection_lands_at_its_target_slot() -> None:
         ScheduleParametersChangeRequest(PotParametersChange(slot=2, slot_iterations=160, entropy=entropy))
     )
     assert not late.accepted
+    assert late.outcome is None
     assert "too late" in late.reason
 
 

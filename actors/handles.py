@@ -23,7 +23,7 @@ from ray.exceptions import GetTimeoutError, RayActorError
 from ray.util import metrics as ray_metrics
 
 from autonomys.actors.archiving.archiver import ArchiverService
-from autonomys.actors.consensus.node_service import NodeService, NodeStatus
+from autonomys.actors.consensus.node_service import NodeService
 from autonomys.actors.dsn.cache_peer_service import CachePeerService
 from autonomys.actors.errors import ActorUnavailable
 from autonomys.actors.farming.farmer import FarmerService
@@ -35,6 +35,7 @@ from autonomys.actors.messages import (
     FarmerStatus,
     FarmingSlot,
     JoinReport,
+    NodeStatus,
     ObjectLocation,
     PeerContact,
     ScheduleParametersChangeRequest,

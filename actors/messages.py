@@ -11,7 +11,7 @@ broadcast. The node's own status record (NodeStatus) lives with the node (actors
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from typing import TypeAlias
 
 from autonomys.protocol.archiving.segments import SegmentHeader
@@ -143,6 +143,29 @@ class FarmerStatus:
     """The farm's own plotting: "sector 1: encoding 12/32", "idle (2/2 plotted)", "error: …"; empty when it does not plot."""
     pieces_plotted: int = 0
     """Plotted sectors × pieces per sector."""
+
+
+# ---- consensus ----
+
+
+@dataclass(frozen=True, slots=True)
+class NodeStatus:
+    """response: a node's chain and counters (what `autonomys status` and the devnet view show)."""
+
+    name: str
+    best_number: int
+    best_hash: str
+    best_slot: int
+    current_slot: int
+    solution_range: int
+    history_size: int
+    total_issuance: int
+    blocks_imported: int
+    blocks_authored: int
+    blocks_rejected: int
+    reorgs: int
+    authored_by_farm: dict[str, int] = field(default_factory=dict)
+    last_error: str = ""
 
 
 # ---- dsn ----

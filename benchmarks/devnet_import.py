@@ -18,7 +18,7 @@ from bench_common import Summary, ms, prepare_history, timed
 from autonomys.actors.archiving.archiver import Archiver
 from autonomys.actors.archiving.history import ArchiverHistory
 from autonomys.actors.archiving.piece_store import SegmentPieceFiles
-from autonomys.actors.consensus.node import Node
+from autonomys.actors.consensus.node import ImportStatus, Node
 from autonomys.actors.consensus.node_store import NodeStore
 from autonomys.actors.farming.farm import Farm, compute_farm_size
 from autonomys.actors.farming.farm_check import compute_encoded_chunks_per_s_bucket
@@ -186,8 +186,8 @@ def measure_imports(
                 first_call = len(timers.calls)
                 with timers.installed():
                     total, outcome = timed(lambda d=data, f=follower: f.import_block(d))
-                if outcome.status != "imported":
-                    raise SystemExit(f"{label} block {block.header.number} was {outcome.status}: {outcome.reason}")
+                if outcome.status is not ImportStatus.IMPORTED:
+                    raise SystemExit(f"{label} block {block.header.number} was {outcome.status.value}: {outcome.reason}")
                 calls = timers.calls[first_call:]
                 alone = sum(statistics.median(timed(lambda a=args, k=kwargs: original_verify(*a, **k))[0] for _ in range(3))
                             for args, kwargs in calls)  # fmt: skip

@@ -19,7 +19,7 @@ from collections.abc import Sequence
 
 from autonomys.protocol.archiving.segments import SegmentHeader
 from autonomys.protocol.codec import Reader
-from autonomys.protocol.consensus.chain import apply_transaction, get_account, process_transactions
+from autonomys.protocol.consensus.chain import apply_transaction, get_account
 from autonomys.protocol.consensus.chain_blocks import (
     MAX_STORE_DATA_SIZE,
     SIGNATURE_SIZE,
@@ -27,6 +27,7 @@ from autonomys.protocol.consensus.chain_blocks import (
     Transaction,
 )
 from autonomys.protocol.consensus.chain_state import ChainState
+from autonomys.protocol.consensus.chain_transactions import process_transactions
 from autonomys.protocol.errors import (
     BadNonce,
     BadSignature,

@@ -11,8 +11,15 @@ so a restarted node (which restores its chain from RocksDB) finds them again.
 Delivery after restarts: the node subscribes itself to its timekeeper when it starts and whenever slots have
 been silent for `slot_silence_seconds`, and fills any gap in the slots it saw from the timekeeper's recent
 proofs; on start it also takes the solutions its farmers found for slots it may still author. Confirmed blocks
-are handed to the archiver until it has answered for each (Node.archive_confirmed), so neither a crash of the
+are handed to the archiver until it has answered for each (Node.apply_archived), so neither a crash of the
 node nor of the archiver loses a segment header.
+
+The lock: every call into the `Node` core holds it, except the archiver call. After each event the event thread
+archives what became confirmed in three steps (`_archive`): it reads the confirmed blocks under the lock, hands
+them to the archiver without it (a DEV segment can take a minute), then applies the answers under it. So
+`status`, `account`, `submit_transaction` and the queries answer while the archiver works; the event thread is
+the only one that changes the chain, so nothing moves between the steps, and a block whose segment headers the
+archiver has not produced yet waits as AWAITING_ARCHIVE until they are applied.
 """
 
 from __future__ import annotations
@@ -25,13 +32,24 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any, Protocol
 
-from autonomys.actors.consensus.node import ConfirmedBlockSink, ImportOutcome, Node, RewardSigner
+from autonomys.actors.consensus.node import ConfirmedBlockSink, ImportOutcome, ImportStatus, Node, RewardSigner
+from autonomys.actors.consensus.node_events import (
+    AncestryWanted,
+    BlockReceived,
+    NodeEvent,
+    PeersChanged,
+    Resume,
+    ResumeReason,
+    SlotArrived,
+    SolutionFound,
+)
 from autonomys.actors.consensus.node_objects import decode_submitted_transaction
 from autonomys.actors.consensus.node_store import NodeStore
+from autonomys.actors.consensus.node_types import NodeLimits
 from autonomys.actors.errors import CorruptStore, describe_error
 from autonomys.actors.kzg_setup import KzgSetup, load_kzg, setup_for
 from autonomys.actors.links import Links
-from autonomys.actors.messages import FarmerSolution, FarmingSlot, SlotNotification
+from autonomys.actors.messages import FarmerSolution, FarmingSlot, NodeStatus, SlotNotification
 from autonomys.actors.storage import RocksKVStore, StoreCorrupted
 from autonomys.protocol.consensus.chain_state import ChainState
 from autonomys.protocol.errors import ProtocolError
@@ -92,24 +110,8 @@ class NodeConfig:
     """Blocks of a missing ancestry asked of a peer at a time (and the most this node serves at once)."""
     max_sync_blocks: int = MAX_SYNC_BLOCKS
     """The deepest missing ancestry fetched for one orphan."""
-
-
-@dataclass(frozen=True, slots=True)
-class NodeStatus:
-    name: str
-    best_number: int
-    best_hash: str
-    best_slot: int
-    current_slot: int
-    solution_range: int
-    history_size: int
-    total_issuance: int
-    blocks_imported: int
-    blocks_authored: int
-    blocks_rejected: int
-    reorgs: int
-    authored_by_farm: dict[str, int] = field(default_factory=dict)
-    last_error: str = ""
+    limits: NodeLimits = field(default_factory=NodeLimits)
+    """The node core's bounds (held blocks, votes, caches, PoT outputs kept, pruning)."""
 
 
 class NodeService:
@@ -130,12 +132,12 @@ class NodeService:
         self._keys: dict[bytes, FarmerLink] = {}
         self._syncing: set[bytes] = set()
         """Missing parents already queued for a sync (a burst of orphans asks once)."""
-        self._events: queue.Queue[tuple[str, Any] | None] = queue.Queue(maxsize=EVENT_QUEUE_LIMIT)
+        self._events: queue.Queue[NodeEvent | None] = queue.Queue(maxsize=EVENT_QUEUE_LIMIT)
         self._last_error = ""
         self._lock = threading.Lock()
         self._thread = threading.Thread(target=self._run, name="node-events", daemon=True)
         self._thread.start()
-        self._enqueue("start", None)
+        self._enqueue(Resume(ResumeReason.START))
 
     def params(self) -> Params:
         """The network's parameters (clients size their piece getters and object reads with them)."""
@@ -152,18 +154,18 @@ class NodeService:
 
     def on_slot(self, notification: SlotNotification) -> None:
         proof = notification.proof
-        self._enqueue("slot", (int(proof.slot), bytes(proof.output)))
+        self._enqueue(SlotArrived(int(proof.slot), bytes(proof.output)))
 
     def on_solution(self, solution: FarmerSolution) -> None:
-        self._enqueue("solution", solution)
+        self._enqueue(SolutionFound(solution))
 
     def on_block(self, block: bytes) -> None:
-        self._enqueue("block", bytes(block))
+        self._enqueue(BlockReceived(bytes(block)))
 
     def set_peers(self, names: list[str]) -> None:
         """Replace the gossip peers (a partition is an empty list); then fetch the blocks of their best chains
         that this node lacks."""
-        self._enqueue("peers", tuple(names))
+        self._enqueue(PeersChanged(tuple(names)))
 
     def submit_transaction(self, transaction: bytes) -> bytes:
         """Pool an encoded transaction for the next blocks this node authors; returns its hash.
@@ -188,7 +190,7 @@ class NodeService:
         mapping (read the pieces it names); None when unknown or only pooled. MalformedObjectId unless 32 bytes."""
         object_hash = validate_object_hash(object_hash)
         with self._lock:
-            data = self.node.find_unarchived_object(object_hash)
+            data = self.node.objects.find_unarchived_object(object_hash)
         archiver = self.node.archiver
         if data is not None or archiver is None:
             return data
@@ -198,7 +200,7 @@ class NodeService:
 
     def canonical_blocks(self) -> list[bytes]:
         with self._lock:
-            return [self.node.store.block(block_hash) or b"" for block_hash in self.node.canonical_hashes()]
+            return [self.node.store.block(block_hash) or b"" for block_hash in self.node.tree.canonical_hashes()]
 
     def best_block_hash(self) -> bytes:
         with self._lock:
@@ -208,7 +210,7 @@ class NodeService:
         """A stored block and up to count − 1 of its ancestors, newest first (for a peer resolving an orphan)."""
         count = max(0, min(int(count), self.config.sync_batch))
         with self._lock:
-            return self.node.block_ancestry(bytes(block_hash), count)
+            return self.node.tree.block_ancestry(bytes(block_hash), count)
 
     def status(self) -> NodeStatus:
         with self._lock:
@@ -233,8 +235,8 @@ class NodeService:
     def headers(self, first_number: int = 1, count: int = 100) -> list[bytes]:
         """Canonical block headers from `first_number` (SCALE bytes), for light clients and farmers."""
         with self._lock:
-            hashes = self.node.canonical_hashes()[max(0, first_number - 1) : max(0, first_number - 1) + count]
-            return [self.node.header_bytes(block_hash) for block_hash in hashes]
+            hashes = self.node.tree.canonical_hashes(after=max(0, first_number - 1), count=max(0, count))
+            return [self.node.tree.header_bytes(block_hash) for block_hash in hashes]
 
     def segment_headers(self, first: int = 0) -> list:
         """Segment headers from `first`, as this node's archiver produced them (for farmers' replotting)."""
@@ -259,78 +261,98 @@ class NodeService:
 
     # -- the event thread ----------------------------------------------------------------------
 
-    def _enqueue(self, kind: str, payload: Any) -> None:
+    def _enqueue(self, event: NodeEvent) -> None:
         try:
-            self._events.put_nowait((kind, payload))
+            self._events.put_nowait(event)
         except queue.Full:
-            self._last_error = f"event queue full: dropped a {kind}"
+            self._last_error = f"event queue full: dropped a {type(event).__name__}"
 
     def _run(self) -> None:
         while True:
             try:
                 event = self._events.get(timeout=self.config.slot_silence_seconds)
             except queue.Empty:
-                event = ("silence", None)
+                event = Resume(ResumeReason.SILENCE)
             if event is None:
                 return
-            kind, payload = event
             try:
-                # Peers, farmers and the timekeeper are called without the lock: they may call us back.
-                if kind == "peers":
-                    self._set_peers(payload)
-                    continue
-                if kind == "sync":
-                    self._sync_ancestry(payload)
-                    continue
-                if kind in ("start", "silence", "catch_up"):
-                    self._resume(kind, payload)
-                    continue
-                with self._lock:
-                    self._handle(kind, payload)
+                self._handle(event)
+                self._archive()
             except Exception as error:  # noqa: BLE001 - one bad event must not stop the node
-                self._last_error = f"{kind}: {type(error).__name__}: {error}"
+                self._last_error = f"{type(event).__name__}: {type(error).__name__}: {error}"
 
-    def _handle(self, kind: str, payload: Any) -> None:
-        if kind == "slot":
-            self._on_slot(*payload)
-        elif kind == "solution":
-            self.node.on_solution(payload)
-        elif kind == "block":
-            self._after_import(self.node.import_block(payload))
+    def _handle(self, event: NodeEvent) -> None:
+        # Peers and the timekeeper are called without the lock (they may call us back), and so is the archiver.
+        match event:
+            case PeersChanged(names):
+                self._set_peers(names)
+            case AncestryWanted(missing):
+                self._sync_ancestry(missing)
+            case Resume():
+                self._resume(event)
+            case SlotArrived(slot, output):
+                with self._lock:
+                    self._on_slot(slot, output)
+                self._archive()  # what the early blocks confirmed: authoring on them needs those segment headers
+                self._author()
+            case SolutionFound(solution):
+                with self._lock:
+                    self.node.on_solution(solution)
+            case BlockReceived(block):
+                with self._lock:
+                    self._after_import(self.node.import_block(block))
 
     def _after_import(self, outcome: ImportOutcome) -> None:
-        if outcome.status == "imported":
-            self._archive()
-        elif outcome.status == "orphan" and outcome.missing_parent not in self._syncing:
+        if outcome.status is ImportStatus.ORPHAN and outcome.missing_parent not in self._syncing:
             self._syncing.add(outcome.missing_parent)
-            self._enqueue("sync", outcome.missing_parent)
+            self._enqueue(AncestryWanted(outcome.missing_parent))
 
     def _on_slot(self, slot: int, output: bytes) -> None:
         # A gap (slots the timekeeper pushed while this node was down or busy) is filled from its recent proofs.
         if self.node.current_slot > 0 and slot > self.node.current_slot + 1:
-            self._enqueue("catch_up", self.node.current_slot)
+            self._enqueue(Resume(ResumeReason.CATCH_UP, self.node.current_slot))
         farming_slot = self.node.on_proof_of_time(slot, output)
         for outcome in self.node.import_early_blocks():  # before authoring, so this slot builds on them
             self._after_import(outcome)
         if farming_slot is not None:
             for name, farmer in self._farmers.items():
                 self._call(f"farmer {name}", farmer.on_farming_slot, farming_slot)
-        for block in self.node.author_ready_blocks():
+
+    def _author(self) -> None:
+        """Author what the slots and solutions allow, and gossip it."""
+        with self._lock:
+            authored = self.node.author_ready_blocks()
+        for block in authored:
             for name, peer in self._peers.items():
                 self._call(f"peer {name}", peer.on_block, block.to_bytes())
-        self._archive()
 
     def _archive(self) -> None:
-        self.node.archive_confirmed()
+        """Archive what is confirmed, the archiver call without the lock (see the module docstring); then author
+        what waited for those segment headers. Stops when nothing is left or the archiver fails (retried after
+        the next event)."""
+        while True:
+            with self._lock:
+                confirmed = self.node.archive.confirmed_blocks()
+            if len(confirmed) == 0:
+                return
+            run = self.node.archive.hand_over(confirmed)
+            with self._lock:
+                self.node.apply_archived(run)
+            self._author()
+            if run.error != "":
+                return
 
-    def _resume(self, reason: str, since: int | None) -> None:
+    def _resume(self, event: Resume) -> None:
         """Subscribe to the timekeeper (again) and learn the slots missed (after `since`, else after the newest
         known); on start, take the solutions farmers found for slots this node may still author. Each step is
         retried on the next silence when it fails."""
-        if self._timekeeper is not None and (reason != "catch_up" or not self._subscribed):
+        reason, since = event.reason, event.since
+        if self._timekeeper is not None and (reason is not ResumeReason.CATCH_UP or not self._subscribed):
             try:
                 self._timekeeper.subscribe(self.config.name)
                 self._subscribed = True
+                if self._last_error.startswith("timekeeper: "):
+                    self._last_error = ""  # the timekeeper is up: no longer a warning
             except Exception as error:  # noqa: BLE001 - not up yet, or restarting: retried on the next silence
                 self._subscribed = False
                 self._last_error = f"timekeeper: {error}"
@@ -340,14 +362,12 @@ class NodeService:
             for proof in self._call("timekeeper", self._timekeeper.proofs_after, current if since is None else since) or []:
                 with self._lock:
                     self.node.on_proof_of_time(int(proof.slot), bytes(proof.output))
-        if reason == "start":
+        if reason is ResumeReason.START:
             since = max(0, current - self.config.params.block_authoring_delay - 1)
             for name, farmer in self._farmers.items():
                 for solution in self._call(f"farmer {name}", farmer.solutions_after, since) or []:
                     with self._lock:
                         self.node.on_solution(solution)
-        with self._lock:
-            self._archive()
 
     def _set_peers(self, names: tuple[str, ...]) -> None:
         """Gossip to these peers from now on, and sync each one's best chain (only the blocks this node lacks)."""
@@ -363,17 +383,23 @@ class NodeService:
         try:
             for name, peer in list((self._peers if peers is None else peers).items()):
                 with self._lock:
-                    if self.node.is_known(missing):
+                    if self.node.tree.is_known(missing):
                         return
-                chain = self._fetch_ancestry(name, peer, missing)
+                self._import_oldest_first(self._fetch_ancestry(name, peer, missing))
                 with self._lock:
-                    for block in reversed(chain):
-                        self.node.import_block(block)
-                    self._archive()
-                    if self.node.is_known(missing):
+                    if self.node.tree.is_known(missing):
                         return
         finally:
             self._syncing.discard(missing)
+
+    def _import_oldest_first(self, ancestry: list[bytes]) -> None:
+        """Import a fetched ancestry (newest first as served), archiving between blocks: a block more than
+        confirmation_depth_k + 1 above the archived one carries the headers of a block the sync just confirmed."""
+        for block in reversed(ancestry):
+            with self._lock:
+                outcome = self.node.import_block(block)
+            if outcome.status in (ImportStatus.IMPORTED, ImportStatus.AWAITING_ARCHIVE):
+                self._archive()
 
     def _fetch_ancestry(self, name: str, peer: PeerLink, missing: bytes) -> list[bytes]:
         chain: list[bytes] = []
@@ -384,7 +410,7 @@ class NodeService:
             if len(batch) < self.config.sync_batch:
                 break
             with self._lock:
-                cursor = self.node.unknown_parent(batch[-1])
+                cursor = self.node.imports.unknown_parent(batch[-1])
         return chain
 
     def _sign(self, public_key: bytes, message: bytes) -> bytes:
@@ -412,7 +438,11 @@ def _open_node(
     store = None
     try:
         store = RocksKVStore(path)
-        return store, Node(config.params, genesis, NodeStore(store), kzg, archiver=archiver, signer=signer)
+        node = Node(
+            config.params, genesis, NodeStore(store), kzg, archiver=archiver, signer=signer, limits=config.limits,
+            archive_inline=False,
+        )  # fmt: skip
+        return store, node
     except (StoreCorrupted, ProtocolError) as error:
         if store is not None:
             store.close()

@@ -4,11 +4,18 @@ One RocksDB (via actors.storage) per node. A block, its state and its weight are
 the best-block pointer after them, so a restart finds every block it points at. The archived-up-to number
 is written after the archiver has taken a block, in one batch with that block's hash and the segment headers
 archiving it produced (the archiver answers a replay with the same headers).
+
+Pruning (actors.consensus.block_tree): a state and a weight are kept only for the blocks of the block tree
+(the last archived block and the blocks above it), so the states are the tree's members. A canonical block
+that leaves the tree keeps its bytes (peers and clients are served them) and gets an entry in the canonical
+index, number → hash; that index is written before the states are deleted, and a state is deleted before its
+weight and block, so a crash in between leaves only what the next restore prunes again (or an unreachable
+block). A pruned fork's block is deleted; PoT outputs below the pruning floor too.
 """
 
 from __future__ import annotations
 
-from collections.abc import Iterator, Sequence
+from collections.abc import Iterator, Mapping, Sequence
 from dataclasses import dataclass
 
 from autonomys.actors.storage import KVStore
@@ -25,6 +32,7 @@ BEST_KEY = b"node/best"
 ARCHIVED_KEY = b"node/archived"
 ARCHIVED_HASH_KEY = b"node/archived_hash"
 ARCHIVED_HEADERS_PREFIX = b"node/archived_headers/"
+CANONICAL_PREFIX = b"node/canonical/"
 WEIGHT_SIZE = 32
 
 
@@ -37,7 +45,7 @@ class StoredBlock:
 
 
 class NodeStore:
-    """Typed access to the node's keys in a KVStore."""
+    """Typed access to the node's chain keys in a KVStore (its archive records: ArchiveRecords)."""
 
     def __init__(self, store: KVStore) -> None:
         self.store = store
@@ -51,20 +59,40 @@ class NodeStore:
             }
         )
 
-    def blocks(self) -> Iterator[StoredBlock]:
-        """Every stored block (any order); DecodeError when a block lacks its state or weight (they are written
-        in one batch, so only damage separates them)."""
-        for key, block in self.store.items_with_prefix(BLOCK_PREFIX):
-            block_hash = key[len(BLOCK_PREFIX) :]
-            state = self.store.get(STATE_PREFIX + block_hash)
+    def tree_blocks(self) -> Iterator[StoredBlock]:
+        """Every block that still has its state (the block tree, plus what a crash left unpruned), any order;
+        DecodeError when one lacks its block or weight (written in one batch and deleted after the state, so
+        only damage separates them)."""
+        for key, state in self.store.items_with_prefix(STATE_PREFIX):
+            block_hash = key[len(STATE_PREFIX) :]
+            block = self.store.get(BLOCK_PREFIX + block_hash)
             weight = self.store.get(WEIGHT_PREFIX + block_hash)
-            if state is None or weight is None or len(weight) != WEIGHT_SIZE:
-                msg = f"stored block {block_hash.hex()} has no state or weight"
+            if block is None or weight is None or len(weight) != WEIGHT_SIZE:
+                msg = f"stored state of block {block_hash.hex()} has no block or weight"
                 raise DecodeError(msg)
             yield StoredBlock(block_hash, block, state, int.from_bytes(weight, "little"))
 
     def block(self, block_hash: bytes) -> bytes | None:
         return self.store.get(BLOCK_PREFIX + block_hash)
+
+    def forget_state(self, block_hash: bytes) -> None:
+        """Keep the block, drop its state and weight (it left the block tree on the canonical chain)."""
+        self.store.delete(STATE_PREFIX + block_hash)
+        self.store.delete(WEIGHT_PREFIX + block_hash)
+
+    def delete_block(self, block_hash: bytes) -> None:
+        """Drop a pruned fork's block (the state first: see the module docstring)."""
+        self.forget_state(block_hash)
+        self.store.delete(BLOCK_PREFIX + block_hash)
+
+    def put_canonical(self, hashes: Mapping[int, bytes]) -> None:
+        """Record these canonical blocks by number (one batch)."""
+        if len(hashes) > 0:
+            self.store.write_batch({_canonical_key(number): bytes(block_hash) for number, block_hash in hashes.items()})
+
+    def canonical_hash(self, number: int) -> bytes | None:
+        """The canonical block `number` once it left the block tree; None above the tree's root (or at genesis)."""
+        return self.store.get(_canonical_key(number))
 
     def put_best(self, block_hash: bytes) -> None:
         self.store.put(BEST_KEY, block_hash)
@@ -78,6 +106,19 @@ class NodeStore:
     def proofs_of_time(self) -> Iterator[tuple[int, bytes]]:
         for key, output in self.store.items_with_prefix(POT_PREFIX):
             yield int.from_bytes(key[len(POT_PREFIX) :], "big"), output
+
+    def delete_proof_of_time(self, slot: int) -> None:
+        self.store.delete(POT_PREFIX + slot.to_bytes(8, "big"))
+
+    def close(self) -> None:
+        self.store.close()
+
+
+class ArchiveRecords:
+    """Typed access to what the node records of its archive, in the same KVStore as its NodeStore."""
+
+    def __init__(self, store: KVStore) -> None:
+        self.store = store
 
     def put_archived(self, number: int, block_hash: bytes, headers: Sequence[SegmentHeader]) -> None:
         """Block `number` (`block_hash`) is archived and produced these segment headers (one batch)."""
@@ -107,8 +148,9 @@ class NodeStore:
             return None
         return decode_exactly(value, "archived segment headers", lambda reader: read_vector(reader, read_segment_header))  # type: ignore[return-value]
 
-    def close(self) -> None:
-        self.store.close()
+
+def _canonical_key(number: int) -> bytes:
+    return CANONICAL_PREFIX + number.to_bytes(8, "big")
 
 
 def _archived_headers_key(number: int) -> bytes:

@@ -8,8 +8,7 @@ from pathlib import Path
 import blake3
 import pytest
 
-from autonomys.actors.consensus import node as node_module
-from autonomys.actors.consensus.node import Node
+from autonomys.actors.consensus.node import ImportStatus, Node, NodeLimits
 from autonomys.actors.consensus.node_store import NodeStore
 from autonomys.actors.farming.farm import Farm
 from autonomys.actors.farming.farmer_core import FarmerCore
@@ -23,6 +22,7 @@ from autonomys.protocol.params import MINIMAL
 from helpers.farms import plotted_farm
 from helpers.history import ArchivedHistory
 from helpers.links import LocalLinks
+from helpers.waiting import wait_until
 
 PARAMS = dataclasses.replace(MINIMAL, confirmation_depth_k=3)
 ENDOWMENT = 10**18
@@ -114,69 +114,67 @@ def test_a_second_node_imports_gossip_and_rejects_tampering(history, farmers, se
     tampered = bytearray(authored[0].to_bytes())
     tampered[-70] ^= 1
     before = follower.best_hash
-    assert follower.import_block(bytes(tampered)).status == "rejected"
+    assert follower.import_block(bytes(tampered)).status is ImportStatus.REJECTED
     assert follower.best_hash == before
-    assert follower.import_block(b"\x00garbage").status == "rejected"
+    assert follower.import_block(b"\x00garbage").status is ImportStatus.REJECTED
     for block in reversed(authored):  # out of order: children wait as orphans for their parents
         follower.import_block(block.to_bytes())
     assert follower.best_hash == author.best_hash
-    assert follower.import_block(authored[-1].to_bytes()).status == "known"
+    assert follower.import_block(authored[-1].to_bytes()).status is ImportStatus.KNOWN
 
 
-def test_blocks_from_unknown_future_slots_are_rejected(history, farmers, setup, monkeypatch) -> None:
-    monkeypatch.setattr(node_module, "MAX_EARLY_SLOTS", 1)
+def test_blocks_from_unknown_future_slots_are_rejected(history, farmers, setup) -> None:
+    limits = NodeLimits(max_early_slots=1)
     author = new_node(history, farmers, setup)
     authored = run_slots(author, farmers, range(1, 20))
-    follower = new_node(history, farmers, setup)
+    follower = new_node(history, farmers, setup, limits=limits)
     follower.on_proof_of_time(1, output_of(1))  # the follower has not seen those slots yet
     outcome = follower.import_block(authored[-1].to_bytes())
-    assert outcome.status == "orphan"
+    assert outcome.status is ImportStatus.ORPHAN
     first = authored[0]
-    assert first.header.slot + PARAMS.block_authoring_delay > 1 + node_module.MAX_EARLY_SLOTS
+    assert first.header.slot + PARAMS.block_authoring_delay > 1 + limits.max_early_slots
     outcome = follower.import_block(first.to_bytes())
-    assert outcome.status == "rejected"
+    assert outcome.status is ImportStatus.REJECTED
     assert follower.best_state.number == 0
 
 
-def test_a_block_just_ahead_of_the_node_waits_for_its_proof_of_time(history, farmers, setup, monkeypatch) -> None:
+def test_a_block_just_ahead_of_the_node_waits_for_its_proof_of_time(history, farmers, setup) -> None:
     """A peer that heard the timekeeper first may gossip a block claiming an output this node lacks for a moment:
     the block waits for that output instead of being rejected (and its children, orphaned, with it)."""
-    monkeypatch.setattr(node_module, "MAX_EARLY_SLOTS", 64)  # whatever slots the farms win, the child fits too
     author = new_node(history, farmers, setup)
     authored = run_slots(author, farmers, range(1, 30))
     first, second = authored[0], authored[1]
     awaited = first.header.slot + PARAMS.block_authoring_delay
-    follower = new_node(history, farmers, setup)
+    follower = new_node(history, farmers, setup, limits=NodeLimits(max_early_slots=64))  # the child fits too
     for slot in range(1, awaited):
         follower.on_proof_of_time(slot, output_of(slot))
-    assert follower.import_block(first.to_bytes()).status == "early"
-    assert follower.import_block(first.to_bytes()).status == "early"  # a repeat is held once
-    assert follower.import_block(second.to_bytes()).status == "orphan"
+    assert follower.import_block(first.to_bytes()).status is ImportStatus.EARLY
+    assert follower.import_block(first.to_bytes()).status is ImportStatus.EARLY  # a repeat is held once
+    assert follower.import_block(second.to_bytes()).status is ImportStatus.ORPHAN
     assert follower.import_early_blocks() == []  # the awaited slot has not come
     follower.on_proof_of_time(awaited, output_of(awaited))
     outcomes = follower.import_early_blocks()
-    assert [outcome.status for outcome in outcomes] == ["imported"]
+    assert [outcome.status for outcome in outcomes] == [ImportStatus.IMPORTED]
     assert follower.best_hash == first.hash()  # the orphan waits for its own future output in turn
     assert follower.import_early_blocks() == []
     for slot in range(awaited + 1, second.header.slot + PARAMS.block_authoring_delay + 1):
         follower.on_proof_of_time(slot, output_of(slot))
-    assert [outcome.status for outcome in follower.import_early_blocks()] == ["imported"]
+    assert [outcome.status for outcome in follower.import_early_blocks()] == [ImportStatus.IMPORTED]
     assert follower.best_hash == second.hash()
     assert follower.metrics.blocks_rejected == 0
 
 
-def test_early_blocks_are_bounded(history, farmers, setup, monkeypatch) -> None:
-    monkeypatch.setattr(node_module, "MAX_EARLY_BLOCKS", 1)
+def test_early_blocks_are_bounded(history, farmers, setup) -> None:
     only_first, only_second = Farmers(farmers.cores[:1]), Farmers(farmers.cores[1:])
     left = new_node(history, only_first, setup, genesis_farmers=farmers)
     right = new_node(history, only_second, setup, genesis_farmers=farmers)
     firsts = [run_slots(left, only_first, range(1, 30))[0], run_slots(right, only_second, range(1, 30))[0]]
     firsts.sort(key=lambda block: block.header.slot)  # the earlier one is within the window
-    follower = new_node(history, farmers, setup)
+    follower = new_node(history, farmers, setup, limits=NodeLimits(max_early_blocks=1))
     for slot in range(1, min(block.header.slot for block in firsts) + PARAMS.block_authoring_delay):
         follower.on_proof_of_time(slot, output_of(slot))
     outcomes = [follower.import_block(block.to_bytes()) for block in firsts]
-    assert [outcome.status for outcome in outcomes] == ["early", "rejected"]
+    assert [outcome.status for outcome in outcomes] == [ImportStatus.EARLY, ImportStatus.REJECTED]
     # Judged at once: its slot, or its future slot, is one this node has not reached.
     assert "after the current slot" in outcomes[1].reason or "no proof of time known" in outcomes[1].reason
 
@@ -191,7 +189,7 @@ def test_partitioned_nodes_converge_on_the_heavier_chain(history, farmers, setup
     assert left_blocks and right_blocks
     outcomes = [right.import_block(block.to_bytes()) for block in left_blocks]
     outcomes += [left.import_block(block.to_bytes()) for block in right_blocks]
-    assert {outcome.status for outcome in outcomes} == {"imported"}, [o.reason for o in outcomes if o.reason]
+    assert {outcome.status for outcome in outcomes} == {ImportStatus.IMPORTED}, [o.reason for o in outcomes if o.reason]
     assert left.best_hash == right.best_hash
     longer = left_blocks if len(left_blocks) >= len(right_blocks) else right_blocks
     assert left.best_state.number == len(longer)
@@ -225,7 +223,7 @@ def test_confirmed_blocks_go_to_the_archiver_in_order_once(history, farmers, set
     run_slots(node, farmers, range(1, 30))
     node.archive_confirmed()
     node.archive_confirmed()
-    canonical = node.canonical_hashes()
+    canonical = node.tree.canonical_hashes()
     expected = len(canonical) - PARAMS.confirmation_depth_k
     assert [number for number, _ in archiver.blocks] == list(range(1, expected + 1))
     assert [Block.from_bytes(data).hash() for _, data in archiver.blocks] == canonical[:expected]
@@ -251,13 +249,13 @@ def test_vote_solutions_are_signed_checked_and_included(history, farmers, setup)
     assert node.metrics.votes_included > 0
     assert node.metrics.votes_included == sum(len(block.votes) for block in blocks)
     with_votes = next(block for block in blocks if block.votes)
-    assert node.state_of(with_votes.hash()).votes_in_block == len(with_votes.votes)
+    assert node.tree.state(with_votes.hash()).votes_in_block == len(with_votes.votes)
     follower = Node(
         PARAMS, genesis_for(history, farmers, solution_range=U64_MAX // 400), NodeStore(MemoryKVStore()), load_kzg(setup)
     )
     for slot in range(1, node.current_slot + 1):
         follower.on_proof_of_time(slot, output_of(slot))
-    assert {follower.import_block(block.to_bytes()).status for block in blocks} == {"imported"}
+    assert {follower.import_block(block.to_bytes()).status for block in blocks} == {ImportStatus.IMPORTED}
     assert follower.best_hash == node.best_hash
 
 
@@ -266,11 +264,11 @@ def test_headers_of_the_canonical_chain_are_served(history, farmers, setup) -> N
 
     node = new_node(history, farmers, setup)
     authored = run_slots(node, farmers, range(1, 25))
-    headers = [Header.from_bytes(node.header_bytes(block_hash)) for block_hash in node.canonical_hashes()]
+    headers = [Header.from_bytes(node.tree.header_bytes(block_hash)) for block_hash in node.tree.canonical_hashes()]
     assert [header.hash() for header in headers] == [block.header.hash() for block in authored]
 
 
-def test_the_node_service_serves_segment_headers_and_commitments(tmp_path: Path, history, farmers, setup, monkeypatch) -> None:
+def test_the_node_service_serves_segment_headers_and_commitments(tmp_path: Path, history, farmers, setup) -> None:
     from autonomys.actors.consensus.node_service import NodeConfig, NodeService
 
     class Archive:
@@ -294,15 +292,11 @@ def test_the_node_service_serves_segment_headers_and_commitments(tmp_path: Path,
         service.shutdown()
 
 
-def wait_for_best(service, best_hash: bytes, timeout: float = 60) -> None:
-    import time
-
-    deadline = time.monotonic() + timeout
-    while service.status().best_hash != best_hash.hex() and time.monotonic() < deadline:
-        time.sleep(0.05)
+def wait_for_best(service, best_hash: bytes, timeout: float = 60) -> None:  # noqa: ANN001 - a NodeService
+    wait_until(lambda: service.status().best_hash == best_hash.hex(), timeout, lambda: str(service.status()))
 
 
-def test_a_gossiped_orphan_makes_the_service_fetch_its_ancestry_from_peers(tmp_path: Path, history, farmers, setup, monkeypatch) -> None:
+def test_a_gossiped_orphan_makes_the_service_fetch_its_ancestry_from_peers(tmp_path: Path, history, farmers, setup) -> None:
     """A block whose parents this node missed (a partition, a lost push) is not stranded: the node walks the
     ancestry back from a peer that has it, in batches, skipping a peer that has nothing."""
 

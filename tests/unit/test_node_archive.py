@@ -12,15 +12,15 @@ import pytest
 
 from autonomys.actors.archiving.archiver import Archiver, SegmentHeaderNotification
 from autonomys.actors.archiving.piece_store import SegmentPieceFiles
-from autonomys.actors.consensus.node import Node
+from autonomys.actors.consensus.node import ImportStatus, Node
 from autonomys.actors.consensus.node_store import NodeStore
 from autonomys.actors.storage import MemoryKVStore
 from autonomys.protocol.archiving.segments import SegmentHeader
 from autonomys.protocol.consensus.chain import build_block
 from autonomys.protocol.consensus.chain_segments import compute_segment_headers_source
 from autonomys.protocol.params import MINIMAL
-from helpers.chain import BOB, ChainSetup, compute_pot_info, make_chain_setup, reseal, store
-from helpers.node_world import Chain, genesis_archiver
+from helpers.chain import BOB, ChainSetup, compute_pot_info, compute_test_proof_of_time, make_chain_setup, reseal, store
+from helpers.node_world import Chain, FlakyArchiver, genesis_archiver
 
 PARAMS = dataclasses.replace(MINIMAL, confirmation_depth_k=2)
 FILLER = 3_000
@@ -69,7 +69,7 @@ class Follower:
             archiver=archiver(self.archiver) if archiver is not None else self.archiver,
         )  # fmt: skip
         for slot in range(1, world.node.current_slot + 1):
-            self.node.on_proof_of_time(slot, world.node.proof_of_time(slot))
+            self.node.on_proof_of_time(slot, compute_test_proof_of_time(slot))
 
 
 def forged_history(block, setup_author, expected: tuple[SegmentHeader, ...]) -> dict:  # noqa: ANN001
@@ -87,7 +87,7 @@ def test_a_peer_block_with_forged_history_is_rejected_and_changes_nothing(chain:
     carrier = next(block for block in blocks if len(block.segment_headers) > 0)
     follower = Follower(world, tmp_path / "follower", chain)
     for block in blocks[: carrier.header.number - 1]:
-        assert follower.node.import_block(block.to_bytes()).status == "imported"
+        assert follower.node.import_block(block.to_bytes()).status is ImportStatus.IMPORTED
     before = (
         follower.node.best_hash,
         follower.node.metrics.blocks_imported,
@@ -96,7 +96,7 @@ def test_a_peer_block_with_forged_history_is_rejected_and_changes_nothing(chain:
     for name, headers in forged_history(carrier, world.author, carrier.segment_headers).items():
         forged = reseal(carrier, world.author.keypair, segment_headers=headers)
         outcome = follower.node.import_block(forged.to_bytes())
-        assert outcome.status == "rejected", name
+        assert outcome.status is ImportStatus.REJECTED, name
         assert "InvalidSegmentHeaders" in outcome.reason, (name, outcome.reason)
     after = (
         follower.node.best_hash,
@@ -106,35 +106,9 @@ def test_a_peer_block_with_forged_history_is_rejected_and_changes_nothing(chain:
     assert after == before
     # The honest block and the rest still import.
     assert {follower.node.import_block(block.to_bytes()).status for block in blocks[carrier.header.number - 1 :]} == {
-        "imported"
+        ImportStatus.IMPORTED
     }
     assert follower.node.best_hash == world.node.best_hash
-
-
-class FlakyArchiver:
-    """An archiver link that fails every `period`-th call, half of the time after the archive took the block
-    (the answer is lost, as when the node's call times out or the archiver dies before replying)."""
-
-    def __init__(self, archiver: Archiver, period: int = 3) -> None:
-        self.archiver = archiver
-        self.period = period
-        self.calls = 0
-        self.failures = 0
-
-    def on_confirmed_block(self, number: int, block: bytes) -> list:
-        self.calls += 1
-        if self.calls % self.period == 0:
-            self.failures += 1
-            if self.failures % 2 == 0:
-                self.archiver.on_confirmed_block(number, block)  # taken, then the answer is lost
-            raise ConnectionError("archiver unavailable")
-        return self.archiver.on_confirmed_block(number, block)
-
-    def segment_headers_for_block(self, number: int) -> list:
-        return self.archiver.segment_headers_for_block(number)
-
-    def object_mapping(self, object_hash: bytes):  # noqa: ANN201
-        return self.archiver.object_mapping(object_hash)
 
 
 def test_a_failing_archiver_delays_the_chain_but_loses_no_segment(chain: ChainSetup, tmp_path: Path) -> None:
@@ -177,10 +151,10 @@ def test_blocks_wait_for_the_archive_they_record_then_import(chain: ChainSetup, 
     follower = Follower(world, tmp_path / "follower", chain, archiver=Switchable)
     statuses = [follower.node.import_block(block.to_bytes()).status for block in blocks]
     first_held = PARAMS.confirmation_depth_k + 2  # its segments come from block 1, which is not archived
-    assert statuses[: first_held - 1] == ["imported"] * (first_held - 1)
+    assert statuses[: first_held - 1] == [ImportStatus.IMPORTED] * (first_held - 1)
     assert (
-        set(statuses[first_held - 1 :]) == {"awaiting_archive", "orphan"}
-        or statuses[first_held - 1] == "awaiting_archive"
+        set(statuses[first_held - 1 :]) == {ImportStatus.AWAITING_ARCHIVE, ImportStatus.ORPHAN}
+        or statuses[first_held - 1] == ImportStatus.AWAITING_ARCHIVE
     )
     assert follower.node.best_state.number == first_held - 1
     down["down"] = False
@@ -203,7 +177,7 @@ def test_a_block_that_forks_below_the_archive_is_rejected(chain: ChainSetup, tmp
         sign=world.author.keypair.sign,
     )  # fmt: skip
     outcome = world.node.import_block(rival.to_bytes())
-    assert outcome.status == "rejected"
+    assert outcome.status is ImportStatus.REJECTED
     assert "ArchivedBlockConflict" in outcome.reason
 
 
@@ -279,5 +253,5 @@ def test_an_oversized_block_is_refused_before_it_is_decoded(chain: ChainSetup, t
     world = Chain(chain, tmp_path / "pieces", PARAMS)
     honest = author_blocks(world, 1)[0].to_bytes()
     outcome = world.node.import_block(honest + bytes(MAX_BLOCK_LENGTH + 1 - len(honest)))
-    assert outcome.status == "rejected" and outcome.reason.startswith("BlockTooLarge")
+    assert outcome.status is ImportStatus.REJECTED and outcome.reason.startswith("BlockTooLarge")
     assert world.node.best_state.number == 1

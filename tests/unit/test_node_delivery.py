@@ -4,7 +4,6 @@ the slots it missed, takes the solutions its farmers found meanwhile, and fills 
 from __future__ import annotations
 
 import threading
-import time
 from pathlib import Path
 
 import pytest
@@ -17,6 +16,7 @@ from autonomys.protocol.timekeeper.pot_state import apply_proof, initialize_pot_
 from helpers.chain import ChainSetup, make_chain_setup
 from helpers.links import LocalLinks
 from helpers.node_world import PARAMS, Chain
+from helpers.waiting import wait_until
 
 WAIT = 10.0
 
@@ -78,13 +78,6 @@ class Farmer:
         return [solution for solution in self.found if solution.slot > slot]
 
 
-def wait_until(predicate, message: str) -> None:  # noqa: ANN001
-    deadline = time.monotonic() + WAIT
-    while not predicate():
-        assert time.monotonic() < deadline, message
-        time.sleep(0.02)
-
-
 def start_service(chain: ChainSetup, tmp_path: Path, timekeeper: Timekeeper, farmer: Farmer) -> NodeService:
     world = Chain(chain)
     config = NodeConfig(
@@ -106,8 +99,8 @@ def test_a_started_node_subscribes_learns_missed_slots_and_takes_farmers_solutio
     original = service.node.on_solution
     service.node.on_solution = lambda found: (taken.append(found), original(found))  # type: ignore[method-assign]
     try:
-        wait_until(lambda: timekeeper.subscribed == ["node"], "the node never subscribed")
-        wait_until(lambda: service.status().current_slot == 6, "the missed slots were not learned")
+        wait_until(lambda: timekeeper.subscribed == ["node"], WAIT, "the node never subscribed")
+        wait_until(lambda: service.status().current_slot == 6, WAIT, "the missed slots were not learned")
         assert taken == [solution]
         assert all(service.node.proof_of_time(p.slot) == p.output for p in held)
     finally:
@@ -119,10 +112,10 @@ def test_a_gap_in_pushed_slots_is_filled_from_the_timekeeper(chain: ChainSetup, 
     timekeeper = Timekeeper(held[:1])
     service = start_service(chain, tmp_path, timekeeper, Farmer([]))
     try:
-        wait_until(lambda: service.status().current_slot == 1, "slot 1 was not learned")
+        wait_until(lambda: service.status().current_slot == 1, WAIT, "slot 1 was not learned")
         timekeeper.held = held
         service.on_slot(SlotNotification(held[7]))  # slots 2..7 were pushed while the node was busy or down
-        wait_until(lambda: all(service.node.proof_of_time(p.slot) == p.output for p in held), "the gap stayed open")
+        wait_until(lambda: all(service.node.proof_of_time(p.slot) == p.output for p in held), WAIT, "the gap stayed open")
         assert 1 in timekeeper.asked
     finally:
         service.shutdown()
@@ -133,7 +126,7 @@ def test_a_silent_timekeeper_is_subscribed_to_again(chain: ChainSetup, tmp_path:
     service = start_service(chain, tmp_path, timekeeper, Farmer([]))
     try:
         # A restarted timekeeper that lost (or never had) the subscription gets it again.
-        wait_until(lambda: len(timekeeper.subscribed) >= 3, "no re-subscription during silence")
+        wait_until(lambda: len(timekeeper.subscribed) >= 3, WAIT, "no re-subscription during silence")
         assert threading.active_count() > 1
     finally:
         service.shutdown()
@@ -147,11 +140,11 @@ def test_a_damaged_node_store_names_the_file_and_the_fix(chain: ChainSetup, tmp_
     from autonomys.actors.storage import RocksKVStore
 
     service = start_service(chain, tmp_path, Timekeeper(proofs(3)), Farmer([]))
-    wait_until(lambda: service.status().current_slot == 3, "the slots to be stored")
+    wait_until(lambda: service.status().current_slot == 3, WAIT, "the slots to be stored")
     service.shutdown()
     path = tmp_path / "node-node"
     store = RocksKVStore(path)
-    store.put(b"node/block/" + bytes(32), b"a block whose state and weight are gone")
+    store.put(b"node/state/" + bytes(32), b"the state of a block that is gone, and its weight")
     store.close()
     before = sorted(item for item in RocksKVStore(path, read_only=True).items_with_prefix(b""))
     with pytest.raises(CorruptStore) as caught:

@@ -24,7 +24,6 @@ from autonomys.actors.consensus.node_objects import (
     RejectedTransaction,
     decode_submitted_transaction,
 )
-from autonomys.actors.consensus.transaction_pool import TransactionPool
 from autonomys.actors.kzg_setup import KzgSetup
 from autonomys.actors.objects.client import (
     ObjectClient,
@@ -184,7 +183,7 @@ def test_a_restarted_node_still_locates_pending_and_archived_objects(chain: Chai
     world.node.submit_transaction(store(ALICE, 1, pending, world.node.genesis_hash))
     world.author_block()
     restarted = Node(
-        PARAMS, world.node.state_of(world.node.genesis_hash), world.node.store, chain.kzg, archiver=world.archiver
+        PARAMS, world.genesis, world.node.store, chain.kzg, archiver=world.archiver
     )
     assert restarted.best_hash == world.node.best_hash
     # The restarted node scans from the last segment a block records (which may lag its archiver): either way
@@ -298,8 +297,7 @@ class RefusalsLink(CoreLink):
 
 
 def test_a_put_paces_its_payloads_to_the_pools_bound_per_sender(chain: ChainSetup) -> None:
-    world = Chain(chain)
-    world.node.pool = TransactionPool(PARAMS, world.node.genesis_hash, max_sender_transactions=2)
+    world = Chain(chain, pool_bounds={"max_sender_transactions": 2})
     link, clock, blocks = RefusalsLink(world.node), ManualClock(), []
 
     def sleep(seconds: float) -> None:
@@ -326,8 +324,7 @@ def test_a_put_paces_its_payloads_to_the_pools_bound_per_sender(chain: ChainSetu
 
 
 def test_a_paced_put_still_times_out_and_other_refusals_still_raise(chain: ChainSetup) -> None:
-    world = Chain(chain)
-    world.node.pool = TransactionPool(PARAMS, world.node.genesis_hash, max_sender_transactions=1)
+    world = Chain(chain, pool_bounds={"max_sender_transactions": 1})
     clock = ManualClock()
     client = ObjectClient(
         RefusalsLink(world.node), NoPieces(), PARAMS, chunk_size=2_000, clock=clock, sleep=clock.advance

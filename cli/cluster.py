@@ -164,7 +164,7 @@ def start_local_worker(gcs_address: str, units: int) -> int:
 
     `ray start` daemonizes the raylet; it runs in its own session (Ctrl-C here does not reach it) on
     free ports (the head's defaults are taken if the head runs on this host). The venv goes first on PATH,
-    as for `ray start` on the head (ray-notes.md).
+    as for `ray start` on the head.
     """
     bin_dir = Path(sys.executable).parent
     command = [

@@ -1,4 +1,5 @@
-"""Typed facade of the sector kernel: the byte shuffles of plotting and reading a sector (§C.3, §C.5, §C.7).
+"""Typed facade of the sector kernel: the byte shuffles of plotting and reading a sector
+(subspace-farmer-components `plotting.rs::record_encoding`, `write_sector`, `reading.rs`).
 
 A record of n chunks (32 bytes each) has 2n s-buckets. Bitfields over the s-buckets are bitvec Lsb0
 (bit s is bit s % 8 of byte s / 8). A record's *encoded bits* (its slice of the contents map) mark the
@@ -57,7 +58,8 @@ def record_presence(encoded_bits: _Buffer, record_num_chunks: int, backend: str 
 def mask_and_select(
     source: _Buffer, parity: _Buffer, proof_flags: _Buffer, proof_hashes: _Buffer, backend: str = "auto"
 ) -> tuple[bytes, bytes]:
-    """(encoded bits, the record's n chunks in s order) of a source record and its parity (§C.3 steps 2-5).
+    """(encoded bits, the record's n chunks in s order) of a source record and its parity
+    (`plotting.rs::record_encoding`).
 
     Extended chunk s is source[s/2] (s even) or parity[(s-1)/2] (s odd). `proof_flags[s]` is non-zero where
     the table has a proof for challenge s and `proof_hashes[32s:32s+32]` is blake3 of it. The first n

@@ -1,8 +1,9 @@
 """Slow pure-Python reference of the sector kernel (kernels/src/sector.c): the ground truth for equivalence tests.
 
-Written from the reference note's wording (§C.3, §C.5) rather than from the C: presence uses the rule of
-Subspace `record_has_s_bucket_chunk` literally, one s-bucket at a time. Arguments are assumed valid (the
-facade in kernels/sector.py checks them); a record with more than n encoded bits raises ValueError.
+Written from the reference's `plotting.rs::record_encoding` and `write_sector` rather than from the C:
+presence uses the rule of Subspace `record_has_s_bucket_chunk` literally, one s-bucket at a time. Arguments
+are assumed valid (the facade in kernels/sector.py checks them); a record with more than n encoded bits
+raises ValueError.
 """
 
 from __future__ import annotations
@@ -63,7 +64,7 @@ def xor(left: bytes, right: bytes) -> bytes:
 
 
 def mask_and_select(source: bytes, parity: bytes, proof_flags: bytes, proof_hashes: bytes) -> tuple[bytes, bytes, int]:
-    """(encoded bits, the record's n chunks in s order, number encoded) as §C.3 steps 3-5 describe."""
+    """(encoded bits, the record's n chunks in s order, number encoded) as `record_encoding` selects them."""
     record_num_chunks = len(source) // CHUNK_SIZE
     encoded_bits = bytearray(bitfield_size(record_num_chunks))
     encoded = {}

@@ -1,4 +1,5 @@
-"""True constants: fixed sizes and tags that no preset changes (reference note §A.1, §E)."""
+"""True constants: fixed sizes and tags that no preset changes (subspace-core-primitives `pieces.rs`,
+`segments.rs`, `pot.rs`; subspace-proof-of-time)."""
 
 from typing import Final
 
@@ -18,7 +19,7 @@ POT_GOSSIP_PROOF_SIZE: Final = 8 + POT_SEED_SIZE + 4 + POT_CHECKPOINTS_SIZE
 U32_MAX: Final = 2**32 - 1
 U64_MAX: Final = 2**64 - 1
 
-# BLS12-381 (§B.1): scalars are 32-byte big-endian and canonical (< r).
+# BLS12-381 (subspace-kzg): scalars are 32-byte big-endian and canonical (< r).
 BLS12_381_SCALAR_MODULUS: Final = 0x73EDA753299D7D483339D80809A1D80553BDA402FFFE5BFEFFFFFFFF00000001
 SCALAR_FULL_BYTES: Final = 32
 SCALAR_SAFE_BYTES: Final = 31
@@ -29,7 +30,8 @@ ETH_SETUP_NUM_G1_POWERS: Final = 32_768
 ETH_SETUP_NUM_G2_POWERS: Final = 65
 ETH_SETUP_SHA256: Final = "f3ead1a6249527aa503d6c56578325c01d19b3365cc59905be2bba64ae322925"
 
-# Archiving sizes that no preset changes (§A.1); record and segment sizes are derived in Params.
+# Archiving sizes that no preset changes (subspace-core-primitives `pieces.rs`, `segments.rs`);
+# record and segment sizes are derived in Params.
 RECORD_COMMITMENT_SIZE: Final = G1_COMPRESSED_SIZE
 RECORD_WITNESS_SIZE: Final = G1_COMPRESSED_SIZE
 SEGMENT_COMMITMENT_SIZE: Final = G1_COMPRESSED_SIZE
@@ -40,9 +42,11 @@ ERASURE_CODING_RATE: Final = (1, 2)
 # A segment must hold its parent's header item (at most 99 bytes) and still have room for block data.
 MIN_RECORDED_HISTORY_SEGMENT_SIZE: Final = 256
 
-# Farming (§D): a solution carries a sr25519 public key and a 32-byte reward address (AccountId32).
+# Farming (the reference's `Solution`): a solution carries a sr25519 public key and a 32-byte reward address
+# (AccountId32).
 PUBLIC_KEY_SIZE: Final = 32
 REWARD_ADDRESS_SIZE: Final = 32
 CHUNK_WITNESS_SIZE: Final = G1_COMPRESSED_SIZE
-# Solution ranges (§D.5): SLOT_PROBABILITY 1/6 and EXPECTED_VOTES_PER_BLOCK 9 (votes use 10x the range).
+# Solution ranges (subspace-runtime-primitives): SLOT_PROBABILITY 1/6 and EXPECTED_VOTES_PER_BLOCK 9
+# (votes use 10x the range).
 EXPECTED_VOTES_PER_BLOCK: Final = 9

@@ -1,4 +1,4 @@
-"""KZG polynomial commitments over BLS12-381, as the reference uses them (§B.1).
+"""KZG polynomial commitments over BLS12-381, as the reference uses them (subspace-kzg, `Kzg`).
 
 Point arithmetic, multi-scalar multiplication and pairings come from py-arkworks-bls12381; the
 field transforms from the C kernel (kernels.fr). Polynomials are given by evaluations over the

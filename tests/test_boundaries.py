@@ -1,4 +1,4 @@
-"""Import hygiene (conventions.md): an AST walk over every module enforces the layer table."""
+"""Import hygiene: an AST walk over every module enforces the layer table of docs/architecture.md."""
 
 from __future__ import annotations
 

@@ -1,4 +1,5 @@
-"""One way to get a piece of history, used by plotting and by users, in the reference's order (§F).
+"""One way to get a piece of history, used by plotting and by users, in the reference's order
+(subspace-farmer `FarmerPieceGetter::get_piece`).
 
 1. Local caches (the farmer's own share of its disk).
 2. DSN L2: the cache peers closest to the piece's key, found with a Kademlia lookup.

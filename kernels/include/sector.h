@@ -1,4 +1,5 @@
-/* Sector kernel: the byte shuffles of plotting and reading a sector (reference note §C.3, §C.5, §C.7).
+/* Sector kernel: the byte shuffles of plotting and reading a sector (subspace-farmer-components
+ * `plotting.rs::record_encoding`, `plotting.rs::write_sector`, `reading.rs`).
  *
  * Caller-owned buffers, int return codes (KERNEL_* from src/errors.h); no Python here, no allocation.
  *
@@ -38,11 +39,12 @@ size_t sector_bitfield_bytes(size_t record_num_chunks);
 int sector_record_presence(const uint8_t *encoded_bits, size_t record_num_chunks, uint8_t *presence_out);
 
 /**
- * Record encoding after the table lookups (§C.3 steps 2-5). Extended chunk s is source[s/2] (s even) or
- * parity[(s-1)/2] (s odd). In increasing s, while fewer than n are taken: where proof_flags[s] is non-zero
- * and chunk s XOR proof_hashes[s] is not all zero (zero is the reference's "no proof" sentinel), that
- * masked chunk is taken and its encoded bit set. The remaining slots hold the unencoded chunks of the
- * first s-buckets without an encoded bit, so chunks_out is the record's chunks as defined above.
+ * Record encoding after the table lookups (`plotting.rs::record_encoding`). Extended chunk s is
+ * source[s/2] (s even) or parity[(s-1)/2] (s odd). In increasing s, while fewer than n are taken: where
+ * proof_flags[s] is non-zero and chunk s XOR proof_hashes[s] is not all zero (zero is the reference's "no
+ * proof" sentinel), that masked chunk is taken and its encoded bit set. The remaining slots hold the
+ * unencoded chunks of the first s-buckets without an encoded bit, so chunks_out is the record's chunks as
+ * defined above.
  * @param source n chunks; @param parity n chunks (the erasure-code extension of source)
  * @param proof_flags 2n bytes, non-zero where the table has a proof for challenge s
  * @param proof_hashes 2n * 32 bytes, blake3(proof of s) where there is one (ignored elsewhere)
@@ -70,7 +72,7 @@ int sector_unmask(const uint8_t *chunks, const uint8_t *encoded_bits, const uint
 size_t sector_scatter_scratch_bytes(size_t num_records, size_t record_num_chunks);
 
 /**
- * Write the s-bucket region of a sector (§C.5 region 2).
+ * Write the s-bucket region of a sector (`plotting.rs::write_sector`: the s-buckets after the contents map).
  * @param records num_records pointers, each to that record's n chunks (increasing s)
  * @param encoded_bits num_records bitfields one after another (the contents map without its checksum)
  * @param num_records R, 1..SECTOR_MAX_RECORDS

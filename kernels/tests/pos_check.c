@@ -1,7 +1,8 @@
 /* Standalone check of the PoS kernel without Python: built with -Werror by
  * tests/kernels/test_c_standalone.py. Checks BLAKE3 known answers (official input pattern), the
- * chiapos f1/fn vectors (T3), the K=20 proof (T2) with its verification, and that every available
- * backend builds the same K=16 tables. */
+ * chiapos f1/fn vectors (subspace-proof-of-space `chiapos/table/tests.rs`), the K=20 proof
+ * (`chiapos/tables/tests.rs::proof_identity_with_main_branch`) with its verification, and that every
+ * available backend builds the same K=16 tables. */
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>

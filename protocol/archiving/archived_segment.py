@@ -1,4 +1,5 @@
-"""Segments into archived segments: erasure-coded records, KZG commitments and witnesses (reference note §B.3, §B.4).
+"""Segments into archived segments: erasure-coded records, KZG commitments and witnesses
+(subspace-erasure-coding; subspace-archiving `Archiver::produce_archived_segment`).
 
 A recorded-history segment of n raw records becomes 2n pieces, each `record || record commitment
 (48) || record witness (48)`. Source and parity pieces interleave: piece 2j holds source record j,
@@ -90,8 +91,9 @@ def compute_source_record_commitment(kzg: Kzg, raw_record: bytes | memoryview, p
 def extend_commitments(commitments: Sequence[bytes]) -> list[bytes]:
     """All 2n record commitments from the n source ones, interleaved with the sources at even positions.
 
-    The erasure code's `extend` over G1 (§B.3): commitments are linear in the record, so the parity
-    records' commitments are the extension of the source commitments. Computed as `extend` is in the
+    The erasure code's `extend` over G1 (subspace-erasure-coding `extend_commitments`): commitments are
+    linear in the record, so the parity records' commitments are the extension of the source commitments.
+    Computed as `extend` is in the
     Fr kernel: an inverse n-point transform, a shift of coefficient j by ω_2n^j, and a forward n-point
     transform, which gives the odd points of the 2n-point transform of the identity-padded coefficients.
     """
@@ -147,7 +149,8 @@ def archive_segment(
     last_archived_block: LastArchivedBlock,
     source_commitments: Sequence[bytes] | None = None,
 ) -> ArchivedSegment:
-    """The archived segment of an encoded segment (§B.4 steps 1-7); source commitments may be precomputed."""
+    """The archived segment of an encoded segment (`Archiver::produce_archived_segment`); source commitments may be
+    precomputed."""
     source_records = compute_source_records(segment_bytes, params)
     parity_records = compute_parity_records(source_records, params)
     records = interleave_records(source_records, parity_records)

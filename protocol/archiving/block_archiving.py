@@ -1,4 +1,4 @@
-"""Filling segments with blocks: the archiver's state machine (reference note §B.2 step 4; Subspace `archiver.rs`).
+"""Filling segments with blocks: the archiver's state machine (Subspace `archiver.rs`, `produce_segment`).
 
 The archiver owns no commitments: a produced segment waits for its header, which the caller builds
 from the segment commitment it computes (KZG over the erasure-coded records). One block may fill

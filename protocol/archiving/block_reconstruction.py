@@ -1,4 +1,4 @@
-"""Blocks back out of recorded-history segments (reference note §B.5; Subspace `reconstructor.rs`).
+"""Blocks back out of recorded-history segments (Subspace `reconstructor.rs`, `Reconstructor`).
 
 Segments are added in order. A block cut at a segment boundary is kept as a partial block until
 its continuation arrives; a block is returned once it is known to be whole: when the next block

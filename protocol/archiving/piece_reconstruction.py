@@ -1,4 +1,4 @@
-"""Pieces and segment bytes from any half of a segment's pieces (§B.5; Subspace `piece_reconstructor.rs`).
+"""Pieces and segment bytes from any half of a segment's pieces (Subspace `piece_reconstructor.rs`).
 
 Each chunk column of a segment's 2n records is one erasure codeword, so any n pieces, source or
 parity in any mix, determine every record. As in the reference, the commitments embedded in the

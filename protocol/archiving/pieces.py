@@ -1,4 +1,4 @@
-"""Piece and segment index arithmetic (reference note §A.3; Subspace `pieces.rs`, `segments.rs`).
+"""Piece and segment index arithmetic (Subspace `pieces.rs`, `segments.rs`).
 
 A segment's pieces are numbered segment_index * num_pieces + position. Source and parity pieces
 interleave (source first): with the (1, 2) coding rate the even positions are source pieces. Every

@@ -1,4 +1,5 @@
-"""Segment items, the segment byte layout, and the cut into raw records and scalars (reference note §B.2).
+"""Segment items, the segment byte layout, and the cut into raw records and scalars (subspace-archiving
+`archiver.rs` `Segment`/`SegmentItem`).
 
 A recorded-history segment is `0x00 || SegmentItem*`, zero-padded to exactly
 params.recorded_history_segment_size bytes. It is cut into segment_num_raw_records raw records;

@@ -1,4 +1,4 @@
-"""Segment headers and the segment chain (reference note §A.4; Subspace `segments.rs`).
+"""Segment headers and the segment chain (Subspace `segments.rs`, `SegmentHeader`).
 
 Each archived segment gets a header naming its commitment, its parent's header hash and how far
 block archiving got. Segment N+1 starts with segment N's header, so the headers form a hash chain.

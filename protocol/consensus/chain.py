@@ -387,8 +387,9 @@ def _entropy_source(number: int, params: Params) -> int | None:
 
 
 def process_pot_entropy(state: ChainState, slot: int, chunk: bytes, proof_of_time: bytes, params: Params) -> ChainState:
-    """§E.3 for block state.number at `slot`: sample entropy on injection blocks, schedule the source's target
-    slot, set pending_pot_parameters_change, and drop the oldest entry once its target slot has passed."""
+    """PoT entropy injection (pallet-subspace `do_initialize`) for block state.number at `slot`: sample entropy
+    on injection blocks, schedule the source's target slot, set pending_pot_parameters_change, and drop the
+    oldest entry once its target slot has passed."""
     number = state.number
     entropy = dict(state.pot_entropy)
     source = _entropy_source(number, params)

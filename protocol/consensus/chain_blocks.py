@@ -1,4 +1,5 @@
-"""Consensus-chain containers (§D.3, §E.4): transactions, the pre-digest, votes, headers and blocks.
+"""Consensus-chain containers (the reference's `Solution`, `PreDigest`, `Vote`, `future_proof_of_time`):
+transactions, the pre-digest, votes, headers and blocks.
 
 Each container has one canonical byte encoding (SCALE-like: little-endian integers, compact-length
 vectors, a one-byte tag for enum variants and options). `from_bytes` raises DecodeError on anything
@@ -217,7 +218,7 @@ def sign_transaction(
     return Transaction(sender, nonce, call, signature)
 
 
-# ---- pre-digest (§D.3) ----
+# ---- pre-digest (the reference's `PreDigest::V0`) ----
 
 
 def read_solution(reader: Reader, proof_of_space_size: int) -> Solution:
@@ -231,7 +232,8 @@ def read_solution(reader: Reader, proof_of_space_size: int) -> Solution:
 
 @dataclass(frozen=True, slots=True)
 class PotInfo:
-    """The PoT outputs a block claims: of its slot, and of slot + block_authoring_delay (§E.4)."""
+    """The PoT outputs a block claims: of its slot, and of slot + block_authoring_delay (the reference's
+    `future_proof_of_time`)."""
 
     proof_of_time: bytes
     future_proof_of_time: bytes
@@ -288,7 +290,7 @@ def read_pre_digest(reader: Reader, proof_of_space_size: int) -> PreDigest:
     return PreDigest(slot, solution, read_pot_info(reader))
 
 
-# ---- votes (§D.5) ----
+# ---- votes (the reference's `Vote::V0`, EXPECTED_VOTES_PER_BLOCK) ----
 
 
 @dataclass(frozen=True, slots=True)
@@ -403,7 +405,7 @@ class Header:
     """compute_extrinsics_root of the block's transactions, votes and segment headers."""
     pre_digest: PreDigest
     pot_parameters_change: PotParametersChange | None
-    """The PoT change the entropy rules derive for this block (§E.3), None when there is none."""
+    """The PoT change the entropy rules (pallet-subspace `do_initialize`) derive for this block, None when none."""
     seal: bytes
 
     def __post_init__(self) -> None:

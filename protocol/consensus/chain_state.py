@@ -1,4 +1,5 @@
-"""The consensus chain's state (§D.5, §E.3, §H): accounts, recorded segments, ranges, PoT entropy, fees.
+"""The consensus chain's state (solution ranges as `derive_next_solution_range`, PoT entropy as pallet-subspace
+`do_initialize`, the storage fee as pallet-transaction-fees): accounts, recorded segments, ranges, PoT entropy, fees.
 
 A ChainState is an immutable value: every rule in protocol.consensus.chain returns a new one. Its canonical
 encoding (to_bytes) is what state_root() hashes, so two nodes agree on a root exactly when they agree
@@ -36,9 +37,9 @@ from autonomys.protocol.types import Blake3Hash
 
 CHAIN_STATE_VERSION = 0
 GENESIS_HASH_TAG = b"autonomys-genesis"
-# §H: the storage fee is 1 Shannon per byte until dynamic pricing is switched on.
+# pallet-transaction-fees: the storage fee is 1 Shannon per byte until dynamic pricing is switched on.
 FIXED_TRANSACTION_BYTE_FEE = 1
-# §H: history must be replicated at least this many times over the pledged space.
+# pallet-transaction-fees: history must be replicated at least this many times over the pledged space.
 MIN_REPLICATION_FACTOR = 25
 
 
@@ -55,7 +56,8 @@ EMPTY_ACCOUNT = Account(0, 0)
 
 @dataclass(frozen=True, slots=True)
 class PotEntropyValue:
-    """Entropy sampled at an injection block, and the slot it is injected at once that is known (§E.3)."""
+    """Entropy sampled at an injection block, and the slot it is injected at once that is known
+    (pallet-subspace `do_initialize`)."""
 
     entropy: bytes
     target_slot: int | None
@@ -85,12 +87,12 @@ class ChainState:
     should_adjust_solution_range: bool
     """Off at genesis in the reference; when off, eras pass without changing the ranges."""
     pot_entropy: tuple[tuple[int, PotEntropyValue], ...]
-    """Entropy by injection block number, ascending (§E.3)."""
+    """Entropy by injection block number, ascending (pallet-subspace `do_initialize`)."""
     pot_slot_iterations: int
     pending_pot_parameters_change: PotParametersChange | None
     """The PoT change the block that produced this state carried (what the PoT chain follows), or None."""
     transaction_byte_fee: int
-    """Storage fee per byte of call for the next block's transactions (§H)."""
+    """Storage fee per byte of call for the next block's transactions (pallet-transaction-fees)."""
     dynamic_storage_fee: bool
     """When on, transaction_byte_fee follows compute_transaction_byte_fee; else it stays 1."""
     votes_in_block: int
@@ -254,7 +256,7 @@ def append_segment_headers(state: ChainState, segment_headers: Sequence[SegmentH
     return dataclasses.replace(state, segment_commitments=tuple(commitments), last_segment_header_hash=last_hash)
 
 
-# ---- storage fee (§H) ----
+# ---- storage fee (pallet-transaction-fees `transaction_byte_fee`) ----
 
 
 def compute_transaction_byte_fee(total_issuance: int, solution_range: int, segments: int, params: Params) -> int:
@@ -268,7 +270,7 @@ def compute_transaction_byte_fee(total_issuance: int, solution_range: int, segme
 
 
 def compute_next_transaction_byte_fee(state: ChainState, params: Params) -> int:
-    """The byte fee the next block charges: dynamic (§H) when switched on, else the fixed 1 Shannon/byte."""
+    """The byte fee the next block charges: dynamic (pallet-transaction-fees) when switched on, else 1 Shannon/byte."""
     if not state.dynamic_storage_fee:
         return FIXED_TRANSACTION_BYTE_FEE
     return compute_transaction_byte_fee(state.total_issuance, state.solution_range, state.history_size, params)

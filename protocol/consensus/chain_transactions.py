@@ -38,7 +38,7 @@ def is_signature_valid(public_key: bytes, message: bytes, signature: bytes) -> b
 
 
 def compute_transaction_fee(call: Call, transaction_byte_fee: int) -> int:
-    """BASE_FEE + transaction_byte_fee × the call's encoded size (§H storage fee)."""
+    """BASE_FEE + transaction_byte_fee × the call's encoded size (pallet-transaction-fees storage fee)."""
     return BASE_FEE + transaction_byte_fee * len(call.to_bytes())
 
 

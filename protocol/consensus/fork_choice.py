@@ -1,4 +1,4 @@
-"""Fork choice (§D.5): chain weight, the best of several heads, equivocation and reorg routes.
+"""Fork choice (`calculate_block_fork_weight`): chain weight, the best of several heads, equivocation and reorg routes.
 
 A block's weight is u64::MAX − the solution range it was verified against (its parent state's
 solution_range); a chain's weight is the sum along it, so harder blocks weigh more. The node keeps the

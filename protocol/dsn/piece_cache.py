@@ -1,4 +1,5 @@
-"""The L2 piece cache policy: which pieces a cache peer keeps, by Kademlia distance (reference note §F).
+"""The L2 piece cache policy: which pieces a cache peer keeps, by Kademlia distance
+(subspace-farmer `farmer_cache.rs`, subspace-networking `KeyWithDistance`).
 
 A piece is named on the DSN by a multihash record key (code 0xb39910 wrapping the u64 LE piece
 index). A peer is named by its libp2p PeerId (the identity multihash of its protobuf-encoded ed25519

@@ -1,4 +1,4 @@
-"""Proving (§D.3): turn an audit candidate into a Solution.
+"""Proving (subspace-farmer-components `proving.rs`): turn an audit candidate into a Solution.
 
 The candidate names a chunk by its position in the audited s-bucket; the contents map says which record
 stored it and whether it was encoded (unencoded chunks cannot win). The record is then decoded under

@@ -1,4 +1,5 @@
-"""Solution ranges (§D.5): how wide a farmer's winning window is, and how it follows pledged space.
+"""Solution ranges (`pieces_to_solution_range`, `derive_next_solution_range`): how wide a farmer's winning
+window is, and how it follows pledged space.
 
 Every function computes in the reference's integer order (u64 left to right, u128 intermediates where it
 widens), so the results match it bit for bit. The ratio record_num_chunks : num_s_buckets comes from the

@@ -1,4 +1,5 @@
-"""Farming (§D): slot challenges, sector audits, the Solution container and solution verification.
+"""Farming (subspace-farmer-components `auditing.rs`, `proving.rs`; subspace-verification): slot challenges,
+sector audits, the Solution container and solution verification.
 
 Each slot, the proof of time gives a global challenge; each sector turns it into its own sector slot
 challenge, which names the one s-bucket audited in that sector. A stored chunk wins when its keyed
@@ -83,7 +84,7 @@ def compute_proof_of_space_size(params: Params) -> int:
     return DEFAULT_PROOF_OF_SPACE_SIZE if params.pos_table == "shim" else pos.proof_size(params.pos_k)
 
 
-# ---- challenges (§D.1) ----
+# ---- challenges (`PotOutput::derive_global_randomness`, `Randomness::derive_global_challenge`) ----
 
 
 def derive_global_randomness(proof_of_time: bytes) -> Blake3Hash:
@@ -126,7 +127,7 @@ def compute_solution_distance(global_challenge: bytes, chunk: bytes, sector_slot
     return bidirectional_distance(int.from_bytes(audit_hash[:8], "little"), int.from_bytes(global_challenge[:8], "little"))
 
 
-# ---- audit (§D.2) ----
+# ---- audit (subspace-farmer-components `auditing.rs`) ----
 
 
 @dataclass(frozen=True, slots=True)
@@ -164,7 +165,7 @@ def audit_s_bucket(
     return tuple(AuditCandidate(offset, distance) for offset, distance in found)
 
 
-# ---- the solution container (§D.3) ----
+# ---- the solution container (the reference's `Solution`) ----
 
 
 @dataclass(frozen=True, slots=True)
@@ -258,7 +259,7 @@ def compute_solution_piece_index(solution: Solution, params: Params = MAINNET) -
     return derive_piece_index(solution.sector_id(), PieceOffset(solution.piece_offset), HistorySize(solution.history_size), params)
 
 
-# ---- verification (§D.4) ----
+# ---- verification (`subspace-verification::verify_solution`) ----
 
 
 def _is_proof_of_space_valid(kind: str, seed: bytes, s_bucket: int, proof: bytes, params: Params) -> bool:
@@ -291,7 +292,8 @@ def _verify_chunk(
 
 @dataclass(frozen=True, slots=True)
 class PieceCheck:
-    """What the chain knows to check that a solution's record is a real piece of history (§D.4 step 6)."""
+    """What the chain knows to check that a solution's record is a real piece of history
+    (`verify_solution`'s piece check)."""
 
     segment_commitment: bytes
     current_history_size: int
@@ -345,7 +347,8 @@ def verify_solution(
     sector_expiration_check_segment_commitment: bytes | None = None,
     params: Params = MAINNET,
 ) -> None:
-    """Raise InvalidSolution (with its reason) unless the solution wins `slot` (§D.4, the reference's order).
+    """Raise InvalidSolution (with its reason) unless the solution wins `slot` (in the order of
+    `subspace-verification::verify_solution`).
 
     The piece checks run when `segment_commitment` (of the solution's piece's segment, see
     compute_solution_piece_index) is given; they then need `current_history_size`, and take

@@ -1,5 +1,5 @@
 """Objects in archived history: where stored data lies in pieces, how to read it back, and how payloads
-describe objects bigger than one transaction (reference note §B.6).
+describe objects bigger than one transaction (subspace-archiving `archiver.rs` object mappings, `GlobalObject`).
 
 A StoreData transaction puts bytes into a block; the block is archived into segments, and the data's
 SCALE compact length prefix lands at some byte of some raw record. A `GlobalObject` names that place:
@@ -214,7 +214,8 @@ def compute_segment_objects(
     params: Params,
     objects_of_block: Callable[[int], Sequence[BlockObject]],
 ) -> list[GlobalObject]:
-    """The mappings of every object whose compact length prefix lies in this segment (§B.6).
+    """The mappings of every object whose compact length prefix lies in this segment
+    (subspace-archiving `GlobalObject`).
 
     `objects_of_block(number)` gives a block's objects (compute_block_objects of the whole block), so
     objects in a BlockStart or BlockContinuation part map into the segment their prefix is in.

@@ -1,4 +1,5 @@
-"""Plotting: pieces into masked records and records into a sector (reference note §C.3, §C.5).
+"""Plotting: pieces into masked records and records into a sector (subspace-farmer-components
+`plotting.rs::record_encoding`, `plotting.rs::write_sector`).
 
 A record is encoded under the proof-of-space table of its evaluation seed: it is erasure-extended to
 num_s_buckets chunks, and the first record_num_chunks s-buckets whose challenge has a proof keep their
@@ -72,7 +73,8 @@ def new_pos_table(params: Params) -> PosTable:
 
 
 def encode_record(record: bytes, table: ProofOfSpaceTable, params: Params) -> EncodedRecord:
-    """The encoded form of a record (record_num_chunks canonical 32-byte scalars) under a generated table (§C.3)."""
+    """The encoded form of a record (record_num_chunks canonical 32-byte scalars) under a generated table
+    (`plotting.rs::record_encoding`)."""
     # Records are whole scalars, as pieces carry them.
     if len(record) != params.record_size:
         msg = f"record must be {params.record_size} bytes, got {len(record)}"
@@ -109,7 +111,8 @@ def compute_sector(
     history_size: HistorySize,
     params: Params,
 ) -> tuple[bytearray, SectorMetadata]:
-    """The sector bytes (§C.5) of records 0..R-1 in piece-offset order, and the sector's metadata."""
+    """The sector bytes (`plotting.rs::write_sector`) of records 0..R-1 in piece-offset order, and the
+    sector's metadata."""
     layout = compute_sector_layout(len(encoded_records), params)
     sector = bytearray(layout.size)
     sector_metadata = write_sector(sector, encoded_records, record_metadata, sector_index, history_size, params)

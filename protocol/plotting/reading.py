@@ -1,4 +1,5 @@
-"""Reading sectors back: contents map, s-buckets, record chunks, record metadata and pieces (§C.5, §C.7).
+"""Reading sectors back: contents map, s-buckets, record chunks, record metadata and pieces
+(subspace-farmer-components `sector.rs`, `reading.rs`).
 
 Every function takes the sector as a buffer (bytes, bytearray, or a memoryview of a mmap) and its
 SectorMetadata, and checks what it relies on: the sector's length, the contents map's checksum, the
@@ -33,7 +34,7 @@ from autonomys.protocol.types import PieceOffset, SBucket, SectorId
 _Buffer = bytes | bytearray | memoryview
 
 
-# ---- presence (§C.3 step 5) ----
+# ---- presence (the unencoded-chunk fill rule of `plotting.rs::record_encoding`) ----
 
 
 def is_chunk_in_s_bucket(s_bucket: SBucket, encoded_chunks_used: bytes, params: Params) -> bool:
@@ -148,7 +149,7 @@ def read_record_chunks(
     return read_encoded_record(sector, sector_metadata, piece_offset, params).chunks
 
 
-# ---- extraction (§C.7) ----
+# ---- extraction (subspace-farmer-components `reading.rs`) ----
 
 
 def decode_record(encoded_record: EncodedRecord, table: ProofOfSpaceTable, params: Params) -> bytes:

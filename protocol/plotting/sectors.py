@@ -1,4 +1,5 @@
-"""Sectors: identity, verifiable piece selection, expiration and the on-disk layout (reference note §C.2, §C.5, §C.6).
+"""Sectors: identity, verifiable piece selection, expiration and the on-disk layout (subspace-core-primitives
+`sectors.rs`, `SectorId::derive_expiration_history_size`; subspace-farmer-components `sector.rs`).
 
 A farmer's sector `sector_index` created at history size h has the id
 blake3_keyed(blake3(public_key), sector_index u16 LE || h u64 LE). Its piece at `piece_offset` is chosen
@@ -62,7 +63,7 @@ def compute_blake3(data: bytes | bytearray | memoryview) -> bytes:
     return blake3.blake3(data).digest()
 
 
-# ---- identity and piece selection (§C.2) ----
+# ---- identity and piece selection (`sectors.rs`, `SectorId::derive_piece_index`) ----
 
 
 def compute_public_key_hash(public_key: bytes) -> Blake3Hash:
@@ -77,7 +78,8 @@ def compute_sector_id(public_key_hash: Blake3Hash, sector_index: SectorIndex, hi
 
 
 def compute_recent_history_bounds(params: Params) -> tuple[int, int, int]:
-    """(recent pieces, history pieces above which the recent rule applies, offsets it covers) in C.2's integer order."""
+    """(recent pieces, history pieces above which the recent rule applies, offsets it covers) in `derive_piece_index`'s
+    integer order."""
     numerator, denominator = params.recent_history_fraction
     recent_pieces = params.recent_segments * params.num_pieces
     min_history_pieces = recent_pieces * (denominator * params.num_pieces) // (numerator * params.num_pieces)
@@ -89,8 +91,9 @@ def compute_recent_history_bounds(params: Params) -> tuple[int, int, int]:
 def derive_piece_index(
     sector_id: SectorId, piece_offset: PieceOffset, history_size: HistorySize, params: Params
 ) -> PieceIndex:
-    """The history piece a sector stores at `piece_offset` (§C.2): odd offsets below the interleaved count
-    take a piece of the last recent_segments segments once history is large enough, the others any piece."""
+    """The history piece a sector stores at `piece_offset` (`derive_piece_index`): odd offsets below the
+    interleaved count take a piece of the last recent_segments segments once history is large enough, the
+    others any piece."""
     piece_offset = PieceOffset(piece_offset)
     key = encode_u16(piece_offset) + bytes(30)
     value = int.from_bytes(blake3.blake3(SectorId(sector_id), key=key).digest(), "little")
@@ -117,7 +120,7 @@ def derive_evaluation_seed(sector_id: SectorId, piece_offset: PieceOffset) -> Bl
     return Blake3Hash(blake3.blake3(SectorId(sector_id) + encode_u16(PieceOffset(piece_offset))).digest())
 
 
-# ---- expiration (§C.6) ----
+# ---- expiration (`SectorId::derive_expiration_history_size`) ----
 
 
 def compute_expiration_check_history_size(history_size: HistorySize, params: Params) -> HistorySize:
@@ -159,7 +162,7 @@ def is_sector_expired(expiration_history_size: HistorySize, current_history_size
     return HistorySize(expiration_history_size) <= HistorySize(current_history_size)
 
 
-# ---- sizes and layout (§C.5) ----
+# ---- sizes and layout (subspace-farmer-components `sector.rs`, `plotting.rs::write_sector`) ----
 
 
 def validate_pieces_in_sector(pieces_in_sector: int, params: Params) -> None:

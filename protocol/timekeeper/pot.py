@@ -1,4 +1,5 @@
-"""Proof-of-time: seeds, keys, checkpoints, slot inputs, parameter changes and the gossip proof (§E).
+"""Proof-of-time: seeds, keys, checkpoints, slot inputs, parameter changes and the gossip proof
+(subspace-proof-of-time, `pot.rs` of subspace-core-primitives, sc-proof-of-time).
 
 prove / verify go through the C kernel (kernels.pot); everything else here is pure derivation.
 """

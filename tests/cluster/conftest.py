@@ -1,4 +1,5 @@
-"""One private local Ray instance for the whole session (ray-notes.md: address="local", auth off)."""
+"""One private local Ray instance for the whole session (address="local": never another cluster on the machine;
+token auth off)."""
 
 from __future__ import annotations
 

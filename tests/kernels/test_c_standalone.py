@@ -57,7 +57,8 @@ def test_fr_kernel_builds_strict_and_both_arithmetics_agree(tmp_path: Path) -> N
 
 @pytest.mark.skipif(shutil.which("gcc") is None, reason="gcc not installed")
 def test_pos_kernel_builds_strict_and_passes(tmp_path: Path) -> None:
-    """BLAKE3 and chiapos vectors, the K=20 proof (T2), and every backend building the same tables."""
+    """BLAKE3 and chiapos vectors, the K=20 proof (`proof_identity_with_main_branch`),
+    and every backend building the same tables."""
     binary = tmp_path / "pos_check"
     names = ("pos.c", "pos_table.c", "pos_match.c", "pos_verify.c", "chacha8.c", "blake3.c")
     sources = [KERNELS / "src" / name for name in names]

@@ -15,7 +15,7 @@ from hypothesis import strategies as st
 from autonomys.kernels import _pos, pos, pos_reference
 
 KERNEL = pos  # tests taking `backend` run once per pos.available_backends() (tests/kernels/conftest.py)
-# T2 (crates/subspace-proof-of-space/src/chiapos/tables/tests.rs::proof_identity_with_main_branch)
+# K=20 proof (crates/subspace-proof-of-space/src/chiapos/tables/tests.rs::proof_identity_with_main_branch)
 T2_SEED = bytes.fromhex("23023404333717545b0a6f0c0dde9710e4d3fe2d5cc6cc0a090a0b818bab0f17")
 T2_PROOFS = {
     600426542: "e7a0b6a09787b5b8a2b649f6640a40089dfba1b02f2b60153379068d73ac2ceb238db9e7e8705ee9ea8122ea629c34247085ccf8"
@@ -30,7 +30,7 @@ T2_PROOFS = {
     "79a3fab4e18ae568661991baff81642aed7f1a186d8700c122776dfa2626bb982124932dff75958a327aa00c2cd449db3c1f",
 }
 T2_NO_PROOF = 1232460437
-# T3 (chiapos tests/test.cpp via crates/subspace-proof-of-space/src/chiapos/table/tests.rs)
+# Chia f-function vectors (chiapos tests/test.cpp via crates/subspace-proof-of-space/src/chiapos/table/tests.rs)
 T3_SEED = bytes(
     [1, 0, 2, 3, 4, 5, 5, 7, 8, 9, 10, 11, 12, 13, 14, 15, 16, 1, 2, 3, 41, 5, 6, 7, 8, 9, 10, 11, 12, 13, 11, 15]
 )
@@ -50,7 +50,7 @@ T3_FN = [  # (table, left, right, y) -> (y, metadata) at K = 16
     (7, 0x5FEC898F, 0x82283D15, 0x14F410, 0x24C3C2, 0),
     (7, 0x64AC5DB9, 0x7923986, 0x590FD, 0x1C74A2, 0),
 ]
-# T4 (crates/subspace-proof-of-space/src/shim.rs::tests::basic): challenge -> quality, None = no proof
+# Shim vectors (crates/subspace-proof-of-space/src/shim.rs::tests::basic): challenge -> quality, None = no proof
 T4_SHIM = {
     0: None, 3: None, 7: None,
     1: "c610e85212d0697cb161d4ba431ba603f273feee7dcb7927c9ff5d74ae6cbfa3",

@@ -1,4 +1,5 @@
-"""Archived segments (§B.3-B.5): pieces, commitments, witnesses, piece validity and reconstruction.
+"""Archived segments (subspace-erasure-coding, `Archiver::produce_archived_segment`, `is_piece_valid`,
+`piece_reconstructor.rs`): pieces, commitments, witnesses, piece validity and reconstruction.
 
 MINIMAL sizes (8 source records of 64 chunks, 16 pieces) with the insecure development setup;
 one slow test archives a MAINNET segment with the ceremony setup.

@@ -1,5 +1,6 @@
 """The consensus chain: container bytes, genesis, block import and building, and every rejection by its named
-error (§D.3–D.5); fees, eras and PoT entropy are in test_chain_economics.py.
+error (`Solution`, `verify_solution`, solution ranges, votes); fees, eras and PoT entropy are in
+test_chain_economics.py.
 
 Blocks are real: a MINIMAL sector (shim table) is plotted for sr25519 farmers and each block carries a
 proven solution. Genesis sits at the widest solution range, so any encoded chunk wins a slot.

@@ -1,5 +1,6 @@
-"""The consensus chain's economics and schedules: fees and rewards, the storage fee (§H), eras and the
-solution-range clamp (§D.5), and PoT entropy injection (§E.3), on real MINIMAL blocks."""
+"""The consensus chain's economics and schedules: fees and rewards, the storage fee (pallet-transaction-fees),
+eras and the solution-range clamp (`derive_next_solution_range`), and PoT entropy injection (pallet-subspace
+`do_initialize`), on real MINIMAL blocks."""
 
 from __future__ import annotations
 
@@ -172,7 +173,7 @@ def test_an_era_boundary_block_adjusts_the_next_blocks_range(setup: ChainSetup) 
     assert state.era_start_slot == state.best_slot
 
 
-# ---- PoT entropy (§E.3) ----
+# ---- PoT entropy (pallet-subspace `do_initialize`) ----
 
 
 def run_entropy(state: ChainState, params, blocks: int, slot_of):  # noqa: ANN001, ANN201

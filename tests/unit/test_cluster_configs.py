@@ -118,7 +118,7 @@ def test_every_command_is_a_string_bash_can_parse(path: Path) -> None:
         assert result.returncode == 0, f"{command!r}: {result.stderr}"
 
 
-# -- ray up configs: what ray-notes §11 asks of every cluster --------------------------------------
+# -- ray up configs: what every cluster config must hold ----------------------
 
 
 @pytest.mark.parametrize("path", ray_up_configs(), ids=lambda path: path.name)

@@ -1,4 +1,5 @@
-"""Farming (§D): challenges, audits, proving, the Solution bytes, verification and its rejections.
+"""Farming (subspace-farmer-components `auditing.rs`, `proving.rs`; `verify_solution`): challenges,
+audits, proving, the Solution bytes, verification and its rejections.
 
 A MINIMAL sector (shim table) is plotted from three real archived segments at history size 3; the chia
 table proves a 412-byte solution on a two-record sector. Every rejection is asserted by its reason.
@@ -43,7 +44,7 @@ PARAMS = MINIMAL
 HISTORY_SIZE = 3
 REWARD_ADDRESS = bytes(range(100, 132))
 KEYS = FarmerKeys(PUBLIC_KEY, REWARD_ADDRESS)
-# T′: the global randomness of the last checkpoint of prove(SEED, 160).
+# Derived, not from the reference's tests: `derive_global_randomness` of the last checkpoint of prove(SEED, 160).
 POT_OUTPUT_VECTOR = bytes.fromhex("337c27dfebb8318e8291621df130f9df")
 GLOBAL_RANDOMNESS_VECTOR = bytes.fromhex("02ec660d06696937aa2cb5f412e1597b6f9328076ff87fc7de0b3400da3f17ad")
 

@@ -1,4 +1,5 @@
-"""Fork choice (§D.5): chain weights, the best head with its tie-breaks, equivocation, reorg routes."""
+"""Fork choice (`calculate_block_fork_weight`): chain weights, the best head with its tie-breaks,
+equivocation, reorg routes."""
 
 from __future__ import annotations
 

@@ -1,4 +1,5 @@
-"""protocol.dsn.piece_cache: DSN record keys (reference note T′), PeerIds, distances and the L2 cache policy."""
+"""protocol.dsn.piece_cache: DSN record keys (the reference's `MultihashCode::PieceIndex`), PeerIds,
+distances and the L2 cache policy."""
 
 from __future__ import annotations
 
@@ -26,7 +27,7 @@ from autonomys.protocol.dsn.piece_cache import (
     select_closest_pieces,
 )
 
-# Reference note T′ "DSN record keys (multihash) and SHA-256 Kademlia keys".
+# Record keys (multihash) and SHA-256 Kademlia keys, computed from the reference's rules (not vectors in its tests).
 RECORD_KEY_VECTORS = [
     (0, "90b2ce05080000000000000000", "88eacb1b1378879135e45d896f108b08c7c91e6ce3f9bcbf4950d9db585f3ebd"),
     (1, "90b2ce05080100000000000000", "286de69128fc9855a201246a1e5dfbd628f4698fc41e9cf0bf011176d31f7fa2"),

@@ -1,4 +1,5 @@
-"""protocol.archiving.pieces: the piece-index arithmetic of §A.3, reproducing the reference's tuples (T6)."""
+"""protocol.archiving.pieces: the piece-index arithmetic of `pieces.rs` and `segments.rs`, reproducing the tuples
+of the reference's `subspace-core-primitives/src/tests.rs`."""
 
 from __future__ import annotations
 
@@ -25,7 +26,8 @@ from autonomys.protocol.errors import InvalidPiece
 from autonomys.protocol.params import MAINNET, MINIMAL
 from autonomys.protocol.types import HistorySize, PieceIndex, PieceOffset, SegmentIndex
 
-# T6 source pieces: (piece_index, position, source_position, segment_index, next_source_index).
+# The reference's source pieces (subspace-core-primitives `tests.rs`):
+# (piece_index, position, source_position, segment_index, next_source_index).
 T6_SOURCE = [
     (0, 0, 0, 0, 2),
     (2, 2, 1, 0, 4),
@@ -38,7 +40,7 @@ T6_SOURCE = [
     (512, 0, 0, 2, 514),
     (U64_MAX // 4 - 1, 254, 127, U64_MAX // 1024, U64_MAX // 4 + 1),
 ]
-# T6 parity pieces: (piece_index, position, segment_index).
+# The reference's parity pieces (subspace-core-primitives `tests.rs`): (piece_index, position, segment_index).
 T6_PARITY = [
     (1, 1, 0),
     (3, 3, 0),

@@ -1,4 +1,5 @@
-"""Plotting and reading sectors (§C.3, §C.5, §C.7): encoding, the fill rule, layout, extraction, corruption.
+"""Plotting and reading sectors (`plotting.rs::record_encoding`, `write_sector`, `reading.rs`): encoding,
+the fill rule, layout, extraction, corruption.
 
 Sectors are plotted from a real archived MINIMAL segment with the shim table; the chia table runs the
 same round trip on two records once kernels.pos has it. A test double table forces few proofs.

@@ -1,4 +1,5 @@
-"""Sector identity, piece selection, expiration, sizes and metadata (§C.1, §C.2, §C.5, §C.6)."""
+"""Sector identity, piece selection, expiration, sizes and metadata (subspace-runtime parameters, `sectors.rs`,
+`SectorId::derive_expiration_history_size`, subspace-farmer-components `sector.rs`)."""
 
 from __future__ import annotations
 
@@ -100,7 +101,7 @@ def test_evaluation_seed_is_blake3_of_sector_id_and_offset() -> None:
 
 
 def expected_piece_index(sector_id: bytes, offset: int, history_size: int, params: Params) -> int:
-    """C.2 written out for MAINNET-shaped params, with the numbers the reference note gives."""
+    """`SectorId::derive_piece_index` written out for MAINNET-shaped params, with the mainnet runtime's numbers."""
     key = offset.to_bytes(2, "little") + bytes(30)
     value = int.from_bytes(blake3.blake3(sector_id, key=key).digest(), "little")
     history_pieces = history_size * params.num_pieces

@@ -1,7 +1,7 @@
-"""Segment items, segment filling (§B.2) and block reconstruction (§B.5).
+"""Segment items, segment filling (`archiver.rs` `produce_segment`) and block reconstruction (`reconstructor.rs`).
 
-MAINNET byte accounting (T5) runs on zero-filled memoryview blocks: the archiver only slices them,
-so a 260 MB block costs no memory until a segment is encoded.
+MAINNET byte accounting (the reference's `archiver.rs::archiver` integration test) runs on zero-filled
+memoryview blocks: the archiver only slices them, so a 260 MB block costs no memory until a segment is encoded.
 """
 
 from __future__ import annotations

@@ -1,4 +1,5 @@
-"""protocol.archiving.segments: SegmentHeader golden bytes, hashing, strict decoding and the header chain (§A.4)."""
+"""protocol.archiving.segments: SegmentHeader golden bytes, hashing, strict decoding and the header chain
+(`segments.rs`)."""
 
 from __future__ import annotations
 

@@ -194,6 +194,14 @@ class InvalidStateRoot(InvalidBlock):
     """A header whose state root is not the root of the state the block produces."""
 
 
+class InvalidStateProof(ProtocolError):
+    """A state proof that does not match the root it is checked against, or that is cut short or malformed."""
+
+
+class MissingStateNode(ProtocolError):
+    """A state node (or a root) the node store does not hold: pruned, never stored, or another network's."""
+
+
 class NoForkCandidates(ProtocolError):
     """Fork choice asked to choose among no blocks."""
 

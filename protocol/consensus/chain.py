@@ -47,6 +47,7 @@ from autonomys.protocol.consensus.chain_state import (
     Account,
     ChainState,
     PotEntropyValue,
+    StateWriter,
     append_segment_headers,
     apply_account_changes,
     compute_next_transaction_byte_fee,
@@ -55,6 +56,7 @@ from autonomys.protocol.consensus.chain_state import (
     genesis_state,
     get_account,
     get_balance,
+    get_segment_commitment,
 )
 from autonomys.protocol.consensus.chain_transactions import (
     BASE_FEE,
@@ -63,6 +65,7 @@ from autonomys.protocol.consensus.chain_transactions import (
     credit_account,
     is_signature_valid,
     process_transactions,
+    process_transactions_to,
 )
 from autonomys.protocol.constants import U64_MAX
 from autonomys.protocol.errors import (
@@ -123,16 +126,19 @@ __all__ = [
     "compute_pot_entropy",
     "compute_transaction_byte_fee",
     "compute_transaction_fee",
+    "credit_account",
     "compute_transaction_signing_payload",
     "derive_pot_parameters_change",
     "genesis_header_hash",
     "genesis_state",
     "get_account",
     "get_balance",
+    "get_segment_commitment",
     "import_block",
     "is_signature_valid",
     "process_era_change",
     "process_pot_entropy",
+    "process_transactions",
     "sign_transaction",
     "sign_vote",
     "validate_vote",
@@ -249,7 +255,10 @@ def _verify_chain_solution(
     if segment_index >= state.history_size:
         msg = f"segment {segment_index} is not recorded (history size {state.history_size})"
         raise UnknownSegmentCommitment(msg)
-    commitments = state.segment_commitments
+    commitment = get_segment_commitment(state, segment_index)
+    if commitment is None:
+        msg = f"segment {segment_index} has no commitment in the state"
+        raise UnknownSegmentCommitment(msg)
     verify_solution(
         solution,
         slot=slot,
@@ -257,12 +266,10 @@ def _verify_chain_solution(
         solution_range=solution_range,
         kzg=context.kzg,
         pos_table=context.pos_table,
-        segment_commitment=commitments[segment_index],
+        segment_commitment=commitment,
         current_history_size=state.history_size,
         max_pieces_in_sector=params.max_pieces_in_sector,
-        sector_expiration_check_segment_commitment=commitments[expiration_index]
-        if expiration_index < state.history_size
-        else None,
+        sector_expiration_check_segment_commitment=get_segment_commitment(state, expiration_index),
         params=params,
     )
 
@@ -345,13 +352,13 @@ def validate_no_equivocation(pre_digest: PreDigest, votes: Sequence[SignedVote])
 # ---- block-level state changes ----
 
 
-def process_rewards(state: ChainState, reward_address: bytes, votes: Sequence[SignedVote]) -> ChainState:
+def process_rewards(writer: StateWriter, reward_address: bytes, votes: Sequence[SignedVote]) -> None:
     """Pay BLOCK_REWARD to the author and VOTE_REWARD to each voter; issuance grows by exactly that much."""
-    state = credit_account(state, reward_address, BLOCK_REWARD)
+    writer.credit(reward_address, BLOCK_REWARD)
     for signed_vote in votes:
-        state = credit_account(state, signed_vote.vote.solution.reward_address, VOTE_REWARD)
-    issuance = state.total_issuance + BLOCK_REWARD + VOTE_REWARD * len(votes)
-    return dataclasses.replace(state, total_issuance=issuance, votes_in_block=len(votes))
+        writer.credit(signed_vote.vote.solution.reward_address, VOTE_REWARD)
+    issuance = writer.scalars.total_issuance + BLOCK_REWARD + VOTE_REWARD * len(votes)
+    writer.update(total_issuance=issuance, votes_in_block=len(votes))
 
 
 def process_era_change(state: ChainState, slot: int, params: Params) -> ChainState:
@@ -441,17 +448,18 @@ def _apply_block_body(
     With a `budget` (block building) transactions that do not apply or do not fit are left out; without one
     (import) the first invalid transaction raises."""
     solution = pre_digest.solution
-    state = dataclasses.replace(parent_state, number=parent_state.number + 1, best_slot=pre_digest.slot)
-    state = append_segment_headers(state, segment_headers)
-    state, included = process_transactions(
-        state, transactions, params, author=solution.reward_address, genesis_hash=genesis_hash,
+    writer = StateWriter(parent_state)
+    writer.update(number=parent_state.number + 1, best_slot=pre_digest.slot)
+    writer.record_segment_headers(segment_headers)
+    included = process_transactions_to(
+        writer, transactions, author=solution.reward_address, genesis_hash=genesis_hash,
         skip_invalid=budget is not None, admit=None if budget is None else budget.admit_transaction,
     )  # fmt: skip
-    state = process_rewards(state, solution.reward_address, votes)
-    state = process_era_change(state, pre_digest.slot, params)
-    state = process_pot_entropy(state, pre_digest.slot, solution.chunk, pre_digest.pot_info.proof_of_time, params)
-    state = dataclasses.replace(state, transaction_byte_fee=compute_next_transaction_byte_fee(state, params))
-    return state, included
+    process_rewards(writer, solution.reward_address, votes)
+    scalars = process_era_change(writer.scalars, pre_digest.slot, params)
+    scalars = process_pot_entropy(scalars, pre_digest.slot, solution.chunk, pre_digest.pot_info.proof_of_time, params)
+    writer.scalars = dataclasses.replace(scalars, transaction_byte_fee=compute_next_transaction_byte_fee(scalars, params))
+    return writer.finish(), included
 
 
 # ---- import and build ----

@@ -1,6 +1,7 @@
 """Transactions on the consensus chain: signatures, nonces, balances, the fee, and the storage-size limit.
 
-Pure state transitions on ChainState values (protocol.consensus.chain re-exports everything here)."""
+Pure state transitions: a block's transactions write through one StateWriter (`*_to`); the functions on ChainState
+values apply one change and finish it (tests, the pool's reference). protocol.consensus.chain re-exports them."""
 
 from __future__ import annotations
 
@@ -18,13 +19,16 @@ from autonomys.protocol.consensus.chain_blocks import (
     Transaction,
     Transfer,
 )
-from autonomys.protocol.consensus.chain_state import Account, ChainState, apply_account_changes, get_account
+from autonomys.protocol.consensus.chain_state import Account, ChainState, StateWriter
 from autonomys.protocol.constants import PUBLIC_KEY_SIZE
 from autonomys.protocol.errors import BadNonce, BadSignature, InsufficientBalance, InvalidTransaction
 from autonomys.protocol.params import Params
 
 # The compute part of every transaction's fee; the storage part is transaction_byte_fee × call bytes.
 BASE_FEE: Final = 10**9
+
+Admit = Callable[[Transaction], bool]
+"""Whether a valid transaction still fits the block being built (chain_limits.BlockBudget.admit_transaction)."""
 
 
 def is_signature_valid(public_key: bytes, message: bytes, signature: bytes) -> bool:
@@ -90,27 +94,67 @@ def validate_transaction_funds(sender: Account, transaction: Transaction, transa
         raise InsufficientBalance(msg)
 
 
+def apply_transaction_to(
+    writer: StateWriter, transaction: Transaction, *, author: bytes, genesis_hash: bytes, admit: Admit | None = None
+) -> bool:
+    """Apply `transaction` (for the network of `genesis_hash`) to the state being written, its fee paid to `author`
+    (the block's reward address). Raises the InvalidTransaction it breaks, writing nothing; returns False, writing
+    nothing, when `admit` refuses it (it does not fit the block being built)."""
+    validate_store_data_size(transaction)
+    validate_transaction_signature(transaction, genesis_hash)
+    byte_fee = writer.scalars.transaction_byte_fee
+    sender = writer.account(transaction.sender)
+    validate_transaction_funds(sender, transaction, byte_fee)
+    if admit is not None and not admit(transaction):
+        return False
+    fee = compute_transaction_fee(transaction.call, byte_fee)
+    amount = _transfer_amount(transaction.call)
+    writer.set_account(transaction.sender, Account(sender.balance - amount - fee, sender.nonce + 1))
+    if isinstance(transaction.call, Transfer):
+        writer.credit(transaction.call.to, amount)
+    writer.credit(author, fee)
+    return True
+
+
+def process_transactions_to(
+    writer: StateWriter,
+    transactions: Sequence[Transaction],
+    *,
+    author: bytes,
+    genesis_hash: bytes,
+    skip_invalid: bool,
+    admit: Admit | None = None,
+) -> tuple[Transaction, ...]:
+    """Apply transactions in order; an invalid one raises, or is left out when skip_invalid (block building), as
+    is one `admit` refuses. The transactions applied."""
+    included = []
+    for transaction in transactions:
+        try:
+            applied = apply_transaction_to(writer, transaction, author=author, genesis_hash=genesis_hash, admit=admit)
+        except InvalidTransaction:
+            if not skip_invalid:
+                raise
+            continue
+        if applied:
+            included.append(transaction)
+    return tuple(included)
+
+
 def apply_transaction(
     state: ChainState, transaction: Transaction, params: Params, *, author: bytes, genesis_hash: bytes
 ) -> ChainState:
-    """The state after `transaction` on the network of `genesis_hash`, its fee paid to `author` (the block's
-    reward address)."""
+    """The state after `transaction` alone (a block's transactions go through one StateWriter instead)."""
     del params  # the fee depends on the state's byte fee only; kept for a stable signature
-    validate_store_data_size(transaction)
-    validate_transaction_signature(transaction, genesis_hash)
-    sender = get_account(state, transaction.sender)
-    validate_transaction_funds(sender, transaction, state.transaction_byte_fee)
-    fee = compute_transaction_fee(transaction.call, state.transaction_byte_fee)
-    amount = _transfer_amount(transaction.call)
-    state = apply_account_changes(state, {transaction.sender: Account(sender.balance - amount - fee, sender.nonce + 1)})
-    if isinstance(transaction.call, Transfer):
-        state = credit_account(state, transaction.call.to, amount)
-    return credit_account(state, author, fee)
+    writer = StateWriter(state)
+    apply_transaction_to(writer, transaction, author=author, genesis_hash=genesis_hash)
+    return writer.finish()
 
 
 def credit_account(state: ChainState, public_key: bytes, amount: int) -> ChainState:
-    account = get_account(state, public_key)
-    return apply_account_changes(state, {public_key: Account(account.balance + amount, account.nonce)})
+    """The state with `amount` added to an account."""
+    writer = StateWriter(state)
+    writer.credit(public_key, amount)
+    return writer.finish()
 
 
 def process_transactions(
@@ -121,23 +165,11 @@ def process_transactions(
     author: bytes,
     genesis_hash: bytes,
     skip_invalid: bool,
-    admit: Callable[[Transaction], bool] | None = None,
 ) -> tuple[ChainState, tuple[Transaction, ...]]:
-    """Apply transactions in order; an invalid one raises, or is left out when skip_invalid (block building).
-
-    `admit` (block building) is asked about each transaction that applies; one it refuses (it does not fit the
-    block) is left out and the state stays as before it."""
-    included = []
-    for transaction in transactions:
-        before = state
-        try:
-            state = apply_transaction(state, transaction, params, author=author, genesis_hash=genesis_hash)
-        except InvalidTransaction:
-            if not skip_invalid:
-                raise
-            continue
-        if admit is not None and not admit(transaction):
-            state = before
-            continue
-        included.append(transaction)
-    return state, tuple(included)
+    """The state after the transactions that apply, in order, and those transactions (see process_transactions_to)."""
+    del params
+    writer = StateWriter(state)
+    included = process_transactions_to(
+        writer, transactions, author=author, genesis_hash=genesis_hash, skip_invalid=skip_invalid
+    )
+    return writer.finish(), included

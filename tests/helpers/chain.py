@@ -33,6 +33,7 @@ from autonomys.protocol.consensus.chain import (
     sign_vote,
 )
 from autonomys.protocol.consensus.chain_segments import ArchivedSegmentHeaders
+from autonomys.protocol.consensus.chain_state import ACCOUNT_SIZE, decode_account, get_segment_commitment
 from autonomys.protocol.constants import U64_MAX
 from autonomys.protocol.errors import InvalidBlock
 from autonomys.protocol.farming.proving import FarmerKeys, prove_candidate
@@ -42,10 +43,29 @@ from autonomys.protocol.params import MINIMAL, Params
 from autonomys.protocol.plotting import encoding as plotting
 from autonomys.protocol.plotting.reading import read_s_bucket
 from autonomys.protocol.plotting.sectors import compute_public_key_hash, compute_sector_id, compute_sector_piece_indexes
+from autonomys.protocol.state.trie import leaves
 from helpers.history import ArchivedHistory, archived_history
 from helpers.sectors import PlottedSector, plot_pieces
 
 PARAMS = MINIMAL
+
+
+def recorded_commitments(state: ChainState) -> tuple[bytes, ...]:
+    """Every segment commitment the state records, in segment order."""
+    commitments = tuple(get_segment_commitment(state, index) for index in range(state.history_size))
+    assert all(commitment is not None for commitment in commitments)
+    return commitments  # type: ignore[return-value]
+
+
+def account_total(state: ChainState) -> int:
+    """The sum of every balance in the state's trie (accounts are its only 24-byte values)."""
+    return sum(
+        decode_account(leaf.value).balance
+        for leaf in leaves(state.nodes, state.root)
+        if len(leaf.value) == ACCOUNT_SIZE
+    )
+
+
 SECTOR_HISTORY_SIZE = 3
 ARCHIVED_SEGMENTS = 6
 """Segments archived for the tests; the first GENESIS_SEGMENTS are recorded at genesis, the rest go into blocks."""

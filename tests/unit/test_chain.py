@@ -31,6 +31,15 @@ from autonomys.protocol.consensus.chain import (
     import_block,
 )
 from autonomys.protocol.consensus.chain_blocks import CALL_TRANSFER, decode_call
+from autonomys.protocol.consensus.chain_state import (
+    SCALARS_KEY,
+    ChainStateVersionMismatch,
+    StateWriter,
+    apply_account_changes,
+    encode_scalars,
+    get_segment_commitment,
+    segment_key,
+)
 from autonomys.protocol.constants import U64_MAX
 from autonomys.protocol.errors import (
     BadNonce,
@@ -57,6 +66,7 @@ from autonomys.protocol.farming import solutions as farming
 from autonomys.protocol.farming.solution_range import (
     compute_voting_solution_range,
 )
+from autonomys.protocol.state.trie import lookup
 from autonomys.protocol.timekeeper.pot import PotParametersChange
 from helpers.chain import (
     ALICE,
@@ -67,12 +77,14 @@ from helpers.chain import (
     PARAMS,
     ChainSetup,
     Won,
+    account_total,
     archived_segments,
     build_on,
     compute_test_proof_of_time,
     import_onto_genesis,
     make_context,
     make_genesis,
+    recorded_commitments,
     rejected,
     reseal,
     store,
@@ -165,27 +177,52 @@ def test_unknown_variants_and_bad_options_are_decode_errors(first: Block) -> Non
         Header.from_bytes(bytes(header))
 
 
+def with_scalars(state: ChainState, **fields: object) -> ChainState:
+    writer = StateWriter(state)
+    writer.update(**fields)
+    return writer.finish()
+
+
 def test_the_state_root_covers_every_field(setup: ChainSetup) -> None:
     genesis = setup.genesis
     roots = {genesis.state_root()}
     changes = {
-        "number": 1, "best_slot": 1, "total_issuance": 1, "segment_commitments": (), "solution_range": 5,
+        "number": 1, "best_slot": 1, "total_issuance": 1, "history_size": 1, "solution_range": 5,
         "voting_solution_range": 5, "era_start_slot": 1, "era_start_number": 1, "should_adjust_solution_range": True,
         "pot_slot_iterations": 16, "transaction_byte_fee": 7, "dynamic_storage_fee": True, "votes_in_block": 1,
-        "last_segment_header_hash": bytes([1]) * 32, "accounts": (),
+        "last_segment_header_hash": bytes([1]) * 32,
         "pot_entropy": ((10, PotEntropyValue(bytes(32), None)),),
         "pending_pot_parameters_change": PotParametersChange(1, 16, bytes(32)),
     }  # fmt: skip
     for name, value in changes.items():
-        roots.add(dataclasses.replace(genesis, **{name: value}).state_root())
-    assert len(roots) == len(changes) + 1
-    assert len({f.name for f in dataclasses.fields(ChainState)} - set(changes)) == 0
+        roots.add(with_scalars(genesis, **{name: value}).state_root())
+    # The maps in the trie: an account's balance, its nonce, a recorded segment's commitment.
+    for account in (Account(ENDOWMENT - 1, 0), Account(ENDOWMENT, 1)):
+        roots.add(apply_account_changes(genesis, {ALICE.public_key: account}).state_root())
+    writer = StateWriter(genesis)
+    writer.trie.set(segment_key(0), bytes(48))
+    roots.add(writer.finish().state_root())
+    assert len(roots) == len(changes) + 4
+    not_scalars = {"root", "nodes", "changes"}
+    assert {f.name for f in dataclasses.fields(ChainState)} - not_scalars == set(changes)
 
 
-def test_a_non_canonical_state_does_not_decode(setup: ChainSetup) -> None:
-    unsorted = dataclasses.replace(setup.genesis, accounts=tuple(reversed(setup.genesis.accounts)))
-    with pytest.raises(DecodeError, match="sorted"):
-        ChainState.from_bytes(unsorted.to_bytes())
+def test_a_state_reopens_from_its_bytes_and_nodes(setup: ChainSetup) -> None:
+    genesis = setup.genesis
+    reopened = ChainState.from_bytes(genesis.to_bytes(), genesis.nodes)
+    assert reopened == genesis
+    assert get_account(reopened, ALICE.public_key) == Account(ENDOWMENT, 0)
+    assert lookup(genesis.nodes, genesis.root, SCALARS_KEY) == encode_scalars(genesis)
+
+
+def test_a_state_of_another_version_or_cut_short_does_not_decode(setup: ChainSetup) -> None:
+    data = setup.genesis.to_bytes()
+    with pytest.raises(ChainStateVersionMismatch, match="version 0"):
+        ChainState.from_bytes(b"\x00" + data[1:])
+    with pytest.raises(DecodeError):
+        ChainState.from_bytes(data[:-1])
+    with pytest.raises(DecodeError):
+        ChainState.from_bytes(data + b"\x00")
 
 
 # ---- genesis ----
@@ -197,13 +234,14 @@ def test_genesis_records_endowments_ranges_and_segments(setup: ChainSetup) -> No
     assert get_account(genesis, ALICE.public_key) == Account(ENDOWMENT, 0)
     assert get_balance(genesis, CAROL.public_key) == 0
     assert genesis.total_issuance == 2 * ENDOWMENT
-    assert genesis.segment_commitments == tuple(bytes(h.segment_commitment) for h in setup.headers[:GENESIS_SEGMENTS])
+    assert recorded_commitments(genesis) == tuple(bytes(h.segment_commitment) for h in setup.headers[:GENESIS_SEGMENTS])
+    assert get_segment_commitment(genesis, GENESIS_SEGMENTS) is None
     assert genesis.last_segment_header_hash == setup.headers[GENESIS_SEGMENTS - 1].hash()
     assert genesis.voting_solution_range == compute_voting_solution_range(U64_MAX)
     assert not genesis.should_adjust_solution_range
     assert genesis.transaction_byte_fee == 1
     assert genesis_header_hash(genesis) == setup.genesis_hash
-    assert genesis_header_hash(dataclasses.replace(genesis, solution_range=1)) != setup.genesis_hash
+    assert genesis_header_hash(with_scalars(genesis, solution_range=1)) != setup.genesis_hash
 
 
 def test_genesis_rejects_segment_headers_out_of_order(setup: ChainSetup) -> None:
@@ -250,7 +288,7 @@ def test_a_chain_with_votes_segments_and_transactions_imports(setup: ChainSetup)
     assert state.history_size == GENESIS_SEGMENTS + 1
     assert get_account(state, ALICE.public_key).nonce == len(wins)
     assert get_balance(state, CAROL.public_key) == sum(range(1, len(wins) + 1))
-    assert state.total_issuance == sum(account.balance for _, account in state.accounts)
+    assert state.total_issuance == account_total(state)
 
 
 def test_wrong_parent_and_number_are_rejected(setup: ChainSetup, first: Block) -> None:
@@ -304,7 +342,7 @@ def test_solutions_are_verified_against_the_state(setup: ChainSetup, first: Bloc
     broken = Won(won.slot, dataclasses.replace(won.solution, record_witness=bytes(witness)), 0)
     error = rejected(setup, build_on(setup.genesis, setup.genesis_hash, author, broken), InvalidBlockSolution)
     assert error.reason == farming.INVALID_PIECE
-    empty = dataclasses.replace(setup.genesis, segment_commitments=())
+    empty = with_scalars(setup.genesis, history_size=0)
     rejected(setup, build_on(empty, setup.genesis_hash, author, won), UnknownSegmentCommitment, parent=empty)
 
 

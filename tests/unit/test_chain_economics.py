@@ -29,6 +29,7 @@ from autonomys.protocol.consensus.chain import (
     process_era_change,
     process_pot_entropy,
 )
+from autonomys.protocol.consensus.chain_state import account_key
 from autonomys.protocol.constants import U64_MAX
 from autonomys.protocol.farming.solution_range import (
     compute_voting_solution_range,
@@ -36,6 +37,7 @@ from autonomys.protocol.farming.solution_range import (
     solution_range_to_pieces,
 )
 from autonomys.protocol.params import MAINNET
+from autonomys.protocol.state.trie import lookup
 from autonomys.protocol.timekeeper.pot import PotParametersChange
 from helpers.chain import (
     ALICE,
@@ -48,6 +50,7 @@ from helpers.chain import (
     ChainSetup,
     Keypair,
     Won,
+    account_total,
     build_on,
     compute_pot_info,
     compute_test_proof_of_time,
@@ -78,7 +81,7 @@ def test_fees_go_to_the_author_and_issuance_grows_by_the_rewards(setup: ChainSet
     assert get_balance(state, setup.author.reward_address) == BLOCK_REWARD + transfer_fee + store_fee
     assert get_balance(state, setup.voter.reward_address) == VOTE_REWARD
     assert state.total_issuance == setup.genesis.total_issuance + BLOCK_REWARD + VOTE_REWARD
-    assert state.total_issuance == sum(account.balance for _, account in state.accounts)
+    assert state.total_issuance == account_total(state)
 
 
 def test_the_storage_fee_is_per_byte_of_call(setup: ChainSetup) -> None:
@@ -120,7 +123,7 @@ def test_self_transfer_and_empty_accounts_stay_canonical(setup: ChainSetup) -> N
     assert get_balance(state, CAROL.public_key) == fee
     nobody = Keypair.named("nobody").public_key
     state = apply_transaction(state, transfer(ALICE, 2, nobody, 0), PARAMS, author=BOB.public_key, genesis_hash=TEST_NETWORK)
-    assert all(key != nobody for key, _ in state.accounts)
+    assert lookup(state.nodes, state.root, account_key(nobody)) is None
     assert ChainState.from_bytes(state.to_bytes()) == state
 
 

@@ -33,6 +33,7 @@ from helpers.chain import (
     archived_segments,
     build_on,
     make_context,
+    recorded_commitments,
     reseal,
     transfer,
 )
@@ -155,7 +156,7 @@ def _import_third(setup: ChainSetup, third: tuple, block: Block, produced: tuple
 def test_the_archived_segments_import(setup: ChainSetup, third: tuple) -> None:
     block, produced = third[2], third[3]
     after = _import_third(setup, third, block, produced)
-    assert after.segment_commitments[GENESIS_SEGMENTS:] == tuple(bytes(h.segment_commitment) for h in produced)
+    assert recorded_commitments(after)[GENESIS_SEGMENTS:] == tuple(bytes(h.segment_commitment) for h in produced)
 
 
 def _forgeries(setup: ChainSetup, produced: tuple[SegmentHeader, ...]) -> dict[str, tuple]:

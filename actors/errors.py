@@ -30,3 +30,7 @@ class CorruptStore(Exception):
 def describe_error(error: BaseException) -> str:
     """`Type: message` of an error, for the problem part of a CorruptStore."""
     return f"{type(error).__name__}: {error}"
+
+
+class StateNotKept(Exception):
+    """A state a caller asked to read is not held: its block is not in the best chain, or its trie was pruned."""

@@ -19,7 +19,7 @@ from typing import TYPE_CHECKING, Generic, ParamSpec, Protocol, TypeVar, cast
 import ray
 from ray import ObjectRef
 from ray.actor import ActorHandle
-from ray.exceptions import GetTimeoutError, RayActorError
+from ray.exceptions import GetTimeoutError, RayActorError, RayTaskError
 from ray.util import metrics as ray_metrics
 
 from autonomys.actors.archiving.archiver import ArchiverService
@@ -46,6 +46,7 @@ from autonomys.actors.messages import (
 )
 from autonomys.actors.timekeeper.service import TimekeeperService
 from autonomys.protocol.archiving.segments import SegmentHeader
+from autonomys.protocol.consensus.state_proofs import StateProof
 from autonomys.protocol.objects.mappings import GlobalObject
 from autonomys.protocol.params import Params
 from autonomys.protocol.timekeeper.pot import GossipProof
@@ -74,11 +75,16 @@ def remote(method: Callable[P, R]) -> RemoteFunction[P, R]:
 
 
 def result(ref: ObjectRef[R], timeout: float = DEFAULT_TIMEOUT) -> R:
-    """Wait for one call's result, mapping Ray failures to ActorUnavailable."""
+    """Wait for one call's result, mapping Ray failures to ActorUnavailable; an error the role raised is raised
+    here as itself (its named type and message, without Ray's remote traceback around it)."""
     try:
         return ray.get(ref, timeout=timeout)
     except (RayActorError, GetTimeoutError) as error:
         raise ActorUnavailable(str(error)) from error
+    except RayTaskError as error:
+        if isinstance(error.cause, Exception):
+            raise error.cause from None
+        raise
 
 
 def call(method: RemoteFunction[..., R], *args: object, timeout: float = DEFAULT_TIMEOUT) -> R:
@@ -468,6 +474,9 @@ class NodeClient(ActorClient[NodeService]):
 
     def canonical_blocks(self, timeout: float = DEFAULT_TIMEOUT) -> list[bytes]:
         return result(remote(self._actor.canonical_blocks).remote(), timeout)
+
+    def state_proof(self, key: bytes, number: int | None = None, timeout: float = DEFAULT_TIMEOUT) -> StateProof:
+        return result(remote(self._actor.state_proof).remote(key, number), timeout)
 
 
 class CachePeerLinkHandle(_NamedActor[CachePeerService]):

@@ -9,6 +9,14 @@ interrupted, is dropped, but a checksum mismatch is an error, where RocksDB's de
 silently drops the damaged record and every one after it); and prefix scans check the iterator's status
 (a damaged block would otherwise just end the scan). Opening or reading then raises StoreCorrupted, and
 the role that owns the store says which files to restore or delete.
+
+A store that grows with users (the node's: its state trie) opens with `large=True`: table blocks, and the
+partitioned index and filter blocks that find them, share one block cache of BLOCK_CACHE_BYTES (RocksDB would
+otherwise hold every table's index and filter outside any cache, growing with the data), and every table has a
+bloom filter, so a lookup of an absent key (a new trie node's reference count) rarely reads a block. The price:
+index and filter blocks are checked when first read rather than at open, and RocksDB reads past a damaged
+filter block (it holds no data). The small stores keep RocksDB's default layout, which checks them at open.
+Memtables are bounded by RocksDB's write buffers either way.
 """
 
 from __future__ import annotations
@@ -18,13 +26,26 @@ from collections.abc import Iterable, Iterator, Mapping
 from pathlib import Path
 from typing import Protocol
 
-from rocksdict import AccessType, DBRecoveryMode, Options, Rdict, WriteBatch, WriteOptions
+from rocksdict import (
+    AccessType,
+    BlockBasedIndexType,
+    BlockBasedOptions,
+    Cache,
+    DBRecoveryMode,
+    Options,
+    Rdict,
+    WriteBatch,
+    WriteOptions,
+)
+
+BLOCK_CACHE_BYTES = 8 << 20
+BLOOM_BITS_PER_KEY = 10
 
 
 class KVStore(Protocol):
     def get(self, key: bytes) -> bytes | None: ...
     def put(self, key: bytes, value: bytes) -> None: ...
-    def write_batch(self, items: Mapping[bytes, bytes]) -> None: ...
+    def write_batch(self, items: Mapping[bytes, bytes], deletes: Iterable[bytes] = ()) -> None: ...
     def delete(self, key: bytes) -> None: ...
     def items_with_prefix(self, prefix: bytes) -> Iterator[tuple[bytes, bytes]]: ...
     def close(self) -> None: ...
@@ -42,26 +63,48 @@ def _is_corruption(error: Exception) -> bool:
     return str(error).startswith("Corruption:")
 
 
-def _options() -> Options:
+def _options(large: bool) -> Options:
     options = Options(raw_mode=True)
     options.set_wal_recovery_mode(DBRecoveryMode.tolerate_corrupted_tail_records())
+    if large:
+        options.set_block_based_table_factory(_large_tables())
     return options
+
+
+def _large_tables() -> BlockBasedOptions:
+    tables = BlockBasedOptions()
+    tables.set_block_cache(Cache(BLOCK_CACHE_BYTES))
+    tables.set_cache_index_and_filter_blocks(True)
+    # Partitioned: a large table's index and filter are cached in small blocks (a whole one would not fit a shard
+    # of the cache, and would be read again on every lookup), found through a small pinned top level.
+    tables.set_index_type(BlockBasedIndexType.two_level_index_search())
+    tables.set_partition_filters(True)
+    tables.set_pin_top_level_index_and_filter(True)
+    tables.set_bloom_filter(BLOOM_BITS_PER_KEY, False)
+    return tables
+
+
+def _column_families(large: bool) -> dict[str, Options]:
+    """The default column family's options, given explicitly: reopening a database otherwise loads its options
+    from its OPTIONS file, where the block cache is not recorded (RocksDB then gives it a default 8 MiB one)."""
+    return {"default": _options(large)}
 
 
 class RocksKVStore:
     """A RocksDB database in one directory, bytes keys and values, every write synced."""
 
-    def __init__(self, path: str | Path, *, read_only: bool = False) -> None:
-        """Open (creating unless read_only) the database; read-only opens work while another process writes."""
+    def __init__(self, path: str | Path, *, read_only: bool = False, large: bool = False) -> None:
+        """Open (creating unless read_only) the database; read-only opens work while another process writes.
+        `large`: the bounded-cache, filtered table layout of a store that grows with users (module docstring)."""
         self.path = Path(path)
         try:
             if read_only:
                 if not self.path.is_dir():
                     raise FileNotFoundError(f"no database at {self.path}")
-                self._db = Rdict(str(self.path), _options(), access_type=AccessType.read_only())
+                self._db = Rdict(str(self.path), _options(large), _column_families(large), AccessType.read_only())
             else:
                 self.path.parent.mkdir(parents=True, exist_ok=True)
-                self._db = Rdict(str(self.path), _options())
+                self._db = Rdict(str(self.path), _options(large), _column_families(large))
         except Exception as error:
             msg = f"cannot open RocksDB store at {self.path}: {error}"
             raise (StoreCorrupted if _is_corruption(error) else StorageError)(msg) from error
@@ -78,10 +121,13 @@ class RocksKVStore:
     def put(self, key: bytes, value: bytes) -> None:
         self._db.put(key, value, self._sync)
 
-    def write_batch(self, items: Mapping[bytes, bytes]) -> None:
+    def write_batch(self, items: Mapping[bytes, bytes], deletes: Iterable[bytes] = ()) -> None:
+        """Write `items` and delete `deletes` atomically (one synced batch)."""
         batch = WriteBatch(raw_mode=True)
         for key, value in items.items():
             batch.put(key, value)
+        for key in deletes:
+            batch.delete(key)
         self._db.write(batch, self._sync)
 
     def delete(self, key: bytes) -> None:
@@ -125,8 +171,10 @@ class MemoryKVStore:
     def put(self, key: bytes, value: bytes) -> None:
         self.data[bytes(key)] = bytes(value)
 
-    def write_batch(self, items: Mapping[bytes, bytes]) -> None:
+    def write_batch(self, items: Mapping[bytes, bytes], deletes: Iterable[bytes] = ()) -> None:
         self.data.update({bytes(key): bytes(value) for key, value in items.items()})
+        for key in deletes:
+            self.data.pop(bytes(key), None)
 
     def delete(self, key: bytes) -> None:
         self.data.pop(key, None)

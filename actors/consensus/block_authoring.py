@@ -17,8 +17,8 @@ from autonomys.actors.consensus.node_types import ImportOutcome, ImportStatus, N
 from autonomys.actors.consensus.pot_outputs import PotOutputs
 from autonomys.actors.consensus.transaction_pool import TransactionPool
 from autonomys.actors.messages import FarmerSolution
-from autonomys.protocol.consensus.chain import BlockContext, build_block, validate_vote
-from autonomys.protocol.consensus.chain_blocks import Block, PotInfo, SignedVote, Vote, sign_vote
+from autonomys.protocol.consensus.chain import BlockContext, build_block, validate_block_solution, validate_vote
+from autonomys.protocol.consensus.chain_blocks import Block, PotInfo, PreDigest, SignedVote, Vote, sign_vote
 from autonomys.protocol.consensus.chain_segments import get_expected_segment_headers
 from autonomys.protocol.consensus.chain_state import ChainState
 from autonomys.protocol.errors import InvalidBlock, InvalidSolution
@@ -111,16 +111,21 @@ class BlockAuthor:
             return None
         sign = self.signer
         public_key = pending.solution.public_key
+        pot_info = PotInfo(proof_of_time, future)
         try:
+            # A solution the chain refuses (a sector expired since it was plotted, a segment not recorded on this
+            # parent) never becomes a block: the farmer only learns of the expiry when the next segment lands.
+            validate_block_solution(parent, PreDigest(slot, pending.solution, pot_info), self._context())
             # Exactly the segments this node archived for the block number being authored.
             segment_headers = get_expected_segment_headers(parent.number + 1, self.archive.segment_headers, self.params)
             votes = self._collect_votes(parent_hash, parent, slot)
             block = build_block(
-                parent, parent_hash, slot=slot, solution=pending.solution, pot_info=PotInfo(proof_of_time, future),
+                parent, parent_hash, slot=slot, solution=pending.solution, pot_info=pot_info,
                 transactions=self.pool.transactions(), votes=votes, segment_headers=segment_headers, params=self.params,
                 genesis_hash=self.tree.genesis_hash, sign=lambda message: sign(public_key, message),
             )  # fmt: skip
         except (InvalidBlock, InvalidSolution) as error:
+            self.metrics.solutions_refused += 1
             self.metrics.last_rejection = f"authoring slot {slot}: {error}"
             return None
         if self._import_block(block.to_bytes()).status is not ImportStatus.IMPORTED:

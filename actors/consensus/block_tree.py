@@ -51,10 +51,18 @@ class Pruned:
 class BlockTree:
     """The block tree of one node (see the module docstring)."""
 
-    def __init__(self, store: NodeStore, genesis_hash: bytes, genesis: ChainState, proof_size: int) -> None:
+    def __init__(
+        self, store: NodeStore, genesis_hash: bytes, genesis: ChainState, proof_size: int, state_window: int | None
+    ) -> None:
+        """`state_window`: how many canonical states below the best block keep their trie (None: all, archive)."""
         self.store = store
         self.genesis_hash = bytes(genesis_hash)
         self._proof_size = proof_size
+        self.state_window = state_window
+        store.check_format()
+        if genesis.changes is not None:
+            store.state.store_genesis(genesis.changes)
+        genesis = genesis.with_nodes(store.state.nodes)
         self._entries: dict[bytes, TreeEntry] = {self.genesis_hash: TreeEntry(b"", 0, 0, genesis)}
         self._root = self.genesis_hash
         self._best = self.genesis_hash
@@ -78,8 +86,9 @@ class BlockTree:
         return block_hash in self._entries or block_hash == self.genesis_hash or self.store.block(block_hash) is not None
 
     def add(self, stored: StoredBlock, parent_hash: bytes, state: ChainState) -> None:
-        """Store a block whose parent is in the tree, then take it in."""
-        self.store.put_block(stored)
+        """Store a block whose parent is in the tree (with the trie nodes its state created), then take it in."""
+        self.store.put_block(stored, state.changes)
+        state = state.with_nodes(self.store.state.nodes)
         self._entries[stored.block_hash] = TreeEntry(bytes(parent_hash), state.number, stored.weight, state)
 
     # -- the best block ------------------------------------------------------------------------
@@ -193,12 +202,30 @@ class BlockTree:
         for block_hash in below:
             self.store.forget_state(block_hash)
         for block_hash in forks:
+            self.store.state.discard(block_hash)
             self.store.delete_block(block_hash)
         for block_hash in (*below, *forks):
             del self._entries[block_hash]
         genesis = self._entries.pop(self.genesis_hash, None)  # in memory only (it has no block to store)
         self._root = root_hash
+        self.prune_states()
         return Pruned(len(below) + (genesis is not None), len(forks))
+
+    def prune_states(self) -> None:
+        """Resolve the journals of the final canonical blocks deeper than the state window, oldest first: their
+        replaced trie nodes lose a reference (archive mode: the journals are dropped and every state kept)."""
+        last = min(self._entries[self._root].number, self.best_state.number - (self.state_window or 0))
+        state = self.store.state
+        floor = state.floor()
+        for number in range(floor + 1, last + 1):
+            block_hash = self.canonical_hash(number)
+            if block_hash is None:
+                break
+            if self.state_window is None:
+                state.drop_journal(block_hash)
+            else:
+                state.canonicalize(block_hash)
+            state.set_floor(number)
 
     def _canonical_below(self, root_hash: bytes, kept: set[bytes]) -> list[bytes]:
         """The tree's ancestors of root_hash after genesis, and blocks the index already names (what a crashed
@@ -228,8 +255,9 @@ class BlockTree:
         """Take in every block the store holds a state for, and the best pointer; returns their headers (for
         the equivocation record). The caller prunes to the last archived block afterwards (a crash may have
         left states a prune had not deleted yet)."""
+        nodes = self.store.state.nodes
         loaded = sorted(
-            ((item, ChainState.from_bytes(item.state)) for item in self.store.tree_blocks()),
+            ((item, ChainState.from_bytes(item.state, nodes)) for item in self.store.tree_blocks()),
             key=lambda pair: pair[1].number,
         )
         headers = []

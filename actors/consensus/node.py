@@ -11,6 +11,7 @@ each reachable as an attribute, and keeps the few calls every driver makes:
   author     actors.consensus.block_authoring.BlockAuthor: farmers' solutions and votes, blocks authored from them
   archive    actors.consensus.node_archive.ChainArchive: confirmed blocks handed to the archiver, headers recorded
   objects    actors.consensus.object_lookup.ObjectLookup: stored data by hash
+  states     actors.consensus.node_state.NodeState: keys of kept states, with proofs against their headers
 Every block, its state and its fork weight go to the store before the best pointer moves, so a restarted node
 resumes the same chain.
 
@@ -29,6 +30,7 @@ from autonomys.actors.consensus.block_authoring import BlockAuthor
 from autonomys.actors.consensus.block_import import BlockImporter
 from autonomys.actors.consensus.block_tree import BlockTree
 from autonomys.actors.consensus.node_archive import ArchiveRun, ChainArchive
+from autonomys.actors.consensus.node_state import NodeState
 from autonomys.actors.consensus.node_store import NodeStore
 from autonomys.actors.consensus.node_types import (
     ConfirmedBlockSink,
@@ -46,6 +48,7 @@ from autonomys.protocol.archiving.segments import SegmentHeader
 from autonomys.protocol.consensus.chain import BlockContext
 from autonomys.protocol.consensus.chain_blocks import Block, Transaction
 from autonomys.protocol.consensus.chain_state import ChainState, genesis_header_hash
+from autonomys.protocol.consensus.state_proofs import StateProof
 from autonomys.protocol.farming.solutions import compute_proof_of_space_size
 from autonomys.protocol.kzg import Kzg
 from autonomys.protocol.objects.mappings import GlobalObject
@@ -80,7 +83,7 @@ class Node:
         self.genesis_hash = bytes(genesis_header_hash(genesis))
         self.pool = pool if pool is not None else TransactionPool(params, self.genesis_hash)
         proof_size = compute_proof_of_space_size(params)
-        self.tree = BlockTree(store, self.genesis_hash, genesis, proof_size)
+        self.tree = BlockTree(store, self.genesis_hash, genesis, proof_size, self.limits.state_window)
         self.outputs = PotOutputs(store)
         self.archive = ChainArchive(params, store, self.tree, archiver)
         self.imports = BlockImporter(
@@ -92,6 +95,7 @@ class Node:
             context=self._context, signer=signer, metrics=self.metrics, limits=self.limits, proof_size=proof_size,
         )  # fmt: skip
         self.objects = ObjectLookup(params, self.tree, archiver, self.limits, proof_size)
+        self.states = NodeState(self.tree)
         if archive_inline:
             self.imports.on_new_best = self.archive_confirmed
         self._restore()
@@ -148,6 +152,11 @@ class Node:
     def account(self, public_key: bytes) -> tuple[int, int]:
         """(balance in the best state, next nonce counting the pool)."""
         return self.pool.account(self.best_state, public_key)
+
+    def state_proof(self, key: bytes, number: int | None = None) -> StateProof:
+        """`key`'s entry in the state after best-chain block `number` (None: the best block), with its proof;
+        StateNotKept when that state is not held."""
+        return self.states.proof(key, number)
 
     @property
     def pooled_transactions(self) -> tuple[Transaction, ...]:

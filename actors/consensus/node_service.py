@@ -44,14 +44,15 @@ from autonomys.actors.consensus.node_events import (
     SolutionFound,
 )
 from autonomys.actors.consensus.node_objects import decode_submitted_transaction
-from autonomys.actors.consensus.node_store import NodeStore
+from autonomys.actors.consensus.node_store import NodeStore, StoreFormatMismatch
 from autonomys.actors.consensus.node_types import NodeLimits
 from autonomys.actors.errors import CorruptStore, describe_error
 from autonomys.actors.kzg_setup import KzgSetup, load_kzg, setup_for
 from autonomys.actors.links import Links
 from autonomys.actors.messages import FarmerSolution, FarmingSlot, NodeStatus, SlotNotification
 from autonomys.actors.storage import RocksKVStore, StoreCorrupted
-from autonomys.protocol.consensus.chain_state import ChainState
+from autonomys.protocol.consensus.chain_state import ChainState, get_segment_commitment
+from autonomys.protocol.consensus.state_proofs import StateProof
 from autonomys.protocol.errors import ProtocolError
 from autonomys.protocol.kzg import Kzg
 from autonomys.protocol.objects.mappings import GlobalObject, validate_object_hash
@@ -94,8 +95,8 @@ class PeerLink(Protocol):
 class NodeConfig:
     data_dir: str
     params: Params
-    genesis_state: bytes
-    """ChainState.to_bytes() of the network's genesis (endowments, ranges, segments archived at genesis)."""
+    genesis: ChainState
+    """The network's genesis state (endowments, ranges, segments archived at genesis), with its trie's nodes."""
     name: str = "node"
     farmers: tuple[str, ...] = ()
     peers: tuple[str, ...] = ()
@@ -123,7 +124,7 @@ class NodeService:
         self._links = links
         self._archiver = None if config.archiver is None else links.archiver(config.archiver)
         setup = config.kzg_setup if config.kzg_setup is not None else setup_for(config.params.record_num_chunks)
-        genesis = ChainState.from_bytes(config.genesis_state)
+        genesis = config.genesis
         self._store, self.node = _open_node(config, genesis, load_kzg(setup), self._archiver, self._sign)
         self._farmers = {name: links.farmer(name) for name in config.farmers}
         self._peers: dict[str, PeerLink] = {name: links.node(name) for name in config.peers}
@@ -184,6 +185,12 @@ class NodeService:
         """(balance in the best state, next nonce counting pooled transactions)."""
         with self._lock:
             return self.node.account(bytes(public_key))
+
+    def state_proof(self, key: bytes, number: int | None = None) -> StateProof:
+        """`key`'s entry in the state after best-chain block `number` (None: the best block) with its proof against
+        that block's header; StateNotKept when this node does not hold that state."""
+        with self._lock:
+            return self.node.state_proof(bytes(key), number)
 
     def object_location(self, object_hash: bytes) -> GlobalObject | bytes | None:
         """Data stored under this blake3 hash: the bytes while its block is not wholly archived, else the archiver's
@@ -247,8 +254,7 @@ class NodeService:
     def segment_commitment(self, segment_index: int) -> bytes | None:
         """The commitment of a recorded segment (for farmers' piece checks and replotting)."""
         with self._lock:
-            commitments = self.node.best_state.segment_commitments
-            return commitments[segment_index] if 0 <= segment_index < len(commitments) else None
+            return get_segment_commitment(self.node.best_state, int(segment_index))
 
     def history_size(self) -> int:
         with self._lock:
@@ -437,12 +443,16 @@ def _open_node(
     path = Path(config.data_dir) / f"node-{config.name}"
     store = None
     try:
-        store = RocksKVStore(path)
+        store = RocksKVStore(path, large=True)
         node = Node(
             config.params, genesis, NodeStore(store), kzg, archiver=archiver, signer=signer, limits=config.limits,
             archive_inline=False,
         )  # fmt: skip
         return store, node
+    except StoreFormatMismatch as error:
+        store.close()  # type: ignore[union-attr]  # raised after the store opened
+        fix = f"it was written by an older release: start a new network in a fresh --data-dir (or delete {path})"
+        raise CorruptStore("node chain", path, str(error), fix) from error
     except (StoreCorrupted, ProtocolError) as error:
         if store is not None:
             store.close()

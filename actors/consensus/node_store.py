@@ -18,11 +18,13 @@ from __future__ import annotations
 from collections.abc import Iterator, Mapping, Sequence
 from dataclasses import dataclass
 
-from autonomys.actors.storage import KVStore
+from autonomys.actors.state_store import StateStore
+from autonomys.actors.storage import KVStore, StorageError
 from autonomys.protocol.archiving.segments import SegmentHeader, read_segment_header
 from autonomys.protocol.codec import encode_u64
 from autonomys.protocol.consensus.chain_blocks import decode_exactly, encode_vector, read_vector
 from autonomys.protocol.errors import DecodeError
+from autonomys.protocol.state.trie import TrieChanges
 
 BLOCK_PREFIX = b"node/block/"
 STATE_PREFIX = b"node/state/"
@@ -33,7 +35,22 @@ ARCHIVED_KEY = b"node/archived"
 ARCHIVED_HASH_KEY = b"node/archived_hash"
 ARCHIVED_HEADERS_PREFIX = b"node/archived_headers/"
 CANONICAL_PREFIX = b"node/canonical/"
+FORMAT_KEY = b"node/format"
+"""The store's layout version, u32 LE; absent in stores of the releases before it (format 1)."""
+STORE_FORMAT = 2
+"""Format 2: states as a trie root and scalars, their accounts and segments in trie nodes under state/."""
 WEIGHT_SIZE = 32
+
+
+class StoreFormatMismatch(StorageError):
+    """A store written in another layout (by an older release): this release cannot read its chain."""
+
+    def __init__(self, found: int) -> None:
+        super().__init__(f"store format {found}, this release reads format {STORE_FORMAT}")
+        self.found = found
+
+    def __reduce__(self) -> tuple[type, tuple[int]]:
+        return (type(self), (self.found,))
 
 
 @dataclass(frozen=True, slots=True)
@@ -45,19 +62,33 @@ class StoredBlock:
 
 
 class NodeStore:
-    """Typed access to the node's chain keys in a KVStore (its archive records: ArchiveRecords)."""
+    """Typed access to the node's chain keys in a KVStore (its archive records: ArchiveRecords; its states' trie
+    nodes: `state`, a StateStore in the same KVStore)."""
 
     def __init__(self, store: KVStore) -> None:
         self.store = store
+        self.state = StateStore(store)
 
-    def put_block(self, stored: StoredBlock) -> None:
-        self.store.write_batch(
-            {
-                BLOCK_PREFIX + stored.block_hash: stored.block,
-                STATE_PREFIX + stored.block_hash: stored.state,
-                WEIGHT_PREFIX + stored.block_hash: stored.weight.to_bytes(WEIGHT_SIZE, "little"),
-            }
-        )
+    def check_format(self) -> None:
+        """Mark a new store with this release's format; StoreFormatMismatch (nothing written) for a store that
+        holds a chain in another one."""
+        value = self.store.get(FORMAT_KEY)
+        if value is None:
+            if next(self.store.items_with_prefix(b"node/"), None) is not None:
+                raise StoreFormatMismatch(1)
+            self.store.put(FORMAT_KEY, STORE_FORMAT.to_bytes(4, "little"))
+        elif int.from_bytes(value, "little") != STORE_FORMAT:
+            raise StoreFormatMismatch(int.from_bytes(value, "little"))
+
+    def put_block(self, stored: StoredBlock, changes: TrieChanges | None = None) -> None:
+        """Store a block, its state record, its weight and the trie nodes its transition created, in one batch."""
+        writes = {} if changes is None else self.state.stage(stored.block_hash, changes)
+        writes |= {
+            BLOCK_PREFIX + stored.block_hash: stored.block,
+            STATE_PREFIX + stored.block_hash: stored.state,
+            WEIGHT_PREFIX + stored.block_hash: stored.weight.to_bytes(WEIGHT_SIZE, "little"),
+        }
+        self.store.write_batch(writes)
 
     def tree_blocks(self) -> Iterator[StoredBlock]:
         """Every block that still has its state (the block tree, plus what a crash left unpruned), any order;

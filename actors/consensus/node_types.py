@@ -79,6 +79,10 @@ class NodeLimits:
     prune: bool = True
     """Drop what the last archived block makes final (blocks below it, forks off it, old PoT outputs). False
     keeps everything, as the node once did; only for measuring what pruning saves."""
+    state_window: int | None = 0
+    """Final canonical states kept openable (for proofs at old blocks) below the best block: 0 keeps only the
+    block tree's (the last archived block and above, `confirmation_depth_k` blocks); N keeps the last N; None
+    keeps every state (`--state-pruning archive`). Abandoned forks' states are always pruned."""
 
 
 @dataclass
@@ -86,6 +90,8 @@ class NodeMetrics:
     blocks_imported: int = 0
     blocks_authored: int = 0
     blocks_rejected: int = 0
+    solutions_refused: int = 0
+    """Winning solutions this node did not author with: the chain refuses them (an expired sector, say)."""
     votes_included: int = 0
     equivocations: int = 0
     reorgs: int = 0

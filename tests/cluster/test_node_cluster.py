@@ -53,7 +53,7 @@ def test_two_nodes_converge_after_a_partition_heals(ray_session: str, tmp_path: 
     nodes = [
         create_node(
             spec,
-            NodeConfig(str(tmp_path / "nodes"), PARAMS, genesis.to_bytes(), name=node_names[i], farmers=(farmer_names[i],)),
+            NodeConfig(str(tmp_path / "nodes"), PARAMS, genesis, name=node_names[i], farmers=(farmer_names[i],)),
             name=node_names[i],
         )
         for i in range(2)

@@ -105,6 +105,21 @@ def test_a_node_authors_blocks_from_farmers_solutions(history, farmers, setup) -
     assert issuance > 0  # block rewards were paid
 
 
+def test_a_solution_the_chain_refuses_is_not_authored(history, farmers, setup) -> None:
+    """A winning solution that fails the chain's checks (here: proved for another slot's challenge; on a live
+    network, a sector that expired since it was plotted) is dropped before building, never authored and rejected."""
+    node = new_node(history, farmers, setup)
+    found = next(solution for slot in range(1, 30) for solution in farmers.solutions(node, slot) if not solution.is_vote)
+    moved = dataclasses.replace(found, slot=40)
+    for slot in range(30, 40 + PARAMS.block_authoring_delay + 1):
+        node.on_proof_of_time(slot, output_of(slot))
+    node.on_solution(moved)
+    assert node.author_ready_blocks() == []
+    assert node.best_state.number == 0
+    assert (node.metrics.solutions_refused, node.metrics.blocks_rejected) == (1, 0)
+    assert "authoring slot 40" in node.metrics.last_rejection
+
+
 def test_a_second_node_imports_gossip_and_rejects_tampering(history, farmers, setup) -> None:
     author = new_node(history, farmers, setup)
     authored = run_slots(author, farmers, range(1, 30))
@@ -279,7 +294,7 @@ def test_the_node_service_serves_segment_headers_and_commitments(tmp_path: Path,
             return history.archiver.segment_headers(first)
 
     genesis = genesis_for(history, farmers)
-    config = NodeConfig(str(tmp_path), PARAMS, genesis.to_bytes(), archiver="archiver", kzg_setup=setup)
+    config = NodeConfig(str(tmp_path), PARAMS, genesis, archiver="archiver", kzg_setup=setup)
     service = NodeService(config, LocalLinks({"archiver": Archive()}))
     try:
         headers = history.archiver.segment_headers()
@@ -305,7 +320,7 @@ def test_a_gossiped_orphan_makes_the_service_fetch_its_ancestry_from_peers(tmp_p
     author = new_node(history, farmers, setup)
     authored = run_slots(author, farmers, range(1, 30))
     assert len(authored) >= 5
-    genesis = genesis_for(history, farmers).to_bytes()
+    genesis = genesis_for(history, farmers)
 
     class Peer:
         def __init__(self, service: NodeService | None) -> None:

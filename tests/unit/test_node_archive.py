@@ -19,7 +19,16 @@ from autonomys.protocol.archiving.segments import SegmentHeader
 from autonomys.protocol.consensus.chain import build_block
 from autonomys.protocol.consensus.chain_segments import compute_segment_headers_source
 from autonomys.protocol.params import MINIMAL
-from helpers.chain import BOB, ChainSetup, compute_pot_info, compute_test_proof_of_time, make_chain_setup, reseal, store
+from helpers.chain import (
+    BOB,
+    ChainSetup,
+    compute_pot_info,
+    compute_test_proof_of_time,
+    make_chain_setup,
+    recorded_commitments,
+    reseal,
+    store,
+)
 from helpers.node_world import Chain, FlakyArchiver, genesis_archiver
 
 PARAMS = dataclasses.replace(MINIMAL, confirmation_depth_k=2)
@@ -55,7 +64,7 @@ def test_each_block_carries_exactly_what_the_archive_produced(chain: ChainSetup,
         assert list(block.segment_headers) == expected
         carried += len(expected)
     assert carried >= 2, "the test should archive segments"
-    recorded = world.node.best_state.segment_commitments
+    recorded = recorded_commitments(world.node.best_state)
     assert recorded == tuple(bytes(h.segment_commitment) for h in world.archiver.segment_headers()[: len(recorded)])
 
 
@@ -130,7 +139,7 @@ def test_a_failing_archiver_delays_the_chain_but_loses_no_segment(chain: ChainSe
             break
     assert flaky.failures >= 3
     assert authored >= 10
-    recorded = world.node.best_state.segment_commitments
+    recorded = recorded_commitments(world.node.best_state)
     produced = archiver.segment_headers()
     assert len(recorded) > 4  # segments archived from the chain's own blocks are recorded
     assert recorded == tuple(bytes(h.segment_commitment) for h in produced[: len(recorded)])

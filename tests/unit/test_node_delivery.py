@@ -81,7 +81,7 @@ class Farmer:
 def start_service(chain: ChainSetup, tmp_path: Path, timekeeper: Timekeeper, farmer: Farmer) -> NodeService:
     world = Chain(chain)
     config = NodeConfig(
-        str(tmp_path), PARAMS, world.genesis.to_bytes(), farmers=("farmer",), timekeeper="timekeeper",
+        str(tmp_path), PARAMS, world.genesis, farmers=("farmer",), timekeeper="timekeeper",
         slot_silence_seconds=0.2, kzg_setup=kzg_setup_in(tmp_path),
     )  # fmt: skip
     return NodeService(config, LocalLinks({"farmer": farmer, "timekeeper": timekeeper}))

@@ -153,7 +153,7 @@ def test_object_location_is_pending_then_in_a_block_then_archived(chain: ChainSe
         location = node.object_location(hash_of(data))
         if isinstance(location, GlobalObject):
             # Mapped only once the chain records every segment it lies in, so clients can verify the pieces.
-            recorded = len(node.best_state.segment_commitments)
+            recorded = node.best_state.history_size
 
             def recorded_piece(index: int, recorded: int = recorded) -> bytes | None:
                 assert index // PARAMS.num_pieces < recorded, "a piece of a segment the chain does not record yet"
@@ -362,7 +362,7 @@ def test_the_node_service_submits_and_locates(chain: ChainSetup, tmp_path: Path)
 
     genesis = make_genesis(chain.headers, [ALICE.public_key], solution_range=SOLUTION_RANGE)
     setup = KzgSetup(num_g1_powers=PARAMS.record_num_chunks, cache_dir=str(tmp_path / "kzg"))
-    config = NodeConfig(str(tmp_path), PARAMS, genesis.to_bytes(), archiver="archiver", kzg_setup=setup)
+    config = NodeConfig(str(tmp_path), PARAMS, genesis, archiver="archiver", kzg_setup=setup)
     service = NodeService(config, LocalLinks({"archiver": Archive()}))
     try:
         with pytest.raises(RejectedTransaction) as caught:

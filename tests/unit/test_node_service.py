@@ -29,7 +29,7 @@ def chain(tmp_path_factory: pytest.TempPathFactory) -> ChainSetup:
 def start_service(world: Chain, tmp_path: Path, archiver: object) -> NodeService:
     """A service with `archiver`, knowing the PoT outputs of the world's slots."""
     config = NodeConfig(
-        str(tmp_path), PARAMS, world.genesis.to_bytes(), archiver="archiver", slot_silence_seconds=0.2,
+        str(tmp_path), PARAMS, world.genesis, archiver="archiver", slot_silence_seconds=0.2,
         kzg_setup=KzgSetup(num_g1_powers=PARAMS.record_num_chunks, cache_dir=str(tmp_path / "kzg")),
     )  # fmt: skip
     service = NodeService(config, LocalLinks({"archiver": archiver}))

@@ -170,7 +170,7 @@ def ray_run(spec, run: str, farms: list[Path], keys: list[bytes], encoded: list[
         actors += farmers
         node = create_node(
             spec,
-            NodeConfig(str(data), PARAMS, genesis.to_bytes(), name=node_name, farmers=tuple(names)),
+            NodeConfig(str(data), PARAMS, genesis, name=node_name, farmers=tuple(names)),
             name=node_name,
         )
         actors.append(node)

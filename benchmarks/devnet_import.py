@@ -165,7 +165,7 @@ def measure_imports(
     rows: list[dict[str, float]] = []
     original_verify = chain.verify_solution
     for number in range(-1, followers):
-        store = MemoryKVStore() if number < 0 else RocksKVStore(scratch / f"follower-{label}-{number}")
+        store = MemoryKVStore() if number < 0 else RocksKVStore(scratch / f"follower-{label}-{number}", large=True)
         try:
             follower = Node(params, genesis, NodeStore(store), kzg)
             for slot in range(1, last_slot + 1):
@@ -173,9 +173,9 @@ def measure_imports(
             put_block = follower.store.put_block
             writes = [0.0]
 
-            def timed_put(stored, put=put_block, writes=writes):
+            def timed_put(stored, changes=None, put=put_block, writes=writes):
                 started = time.perf_counter()
-                put(stored)
+                put(stored, changes)
                 writes[0] += time.perf_counter() - started
 
             follower.store.put_block = timed_put  # type: ignore[method-assign]

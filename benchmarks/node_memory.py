@@ -117,7 +117,7 @@ class World:
 
 def run(label: str, arguments: argparse.Namespace, farm: Path, genesis: ChainState, kzg: Kzg, scratch: Path,
         limits: NodeLimits, checkpoints: list[int]) -> list[Checkpoint]:  # fmt: skip
-    store = RocksKVStore(scratch / f"node-{label}") if arguments.store == "rocksdb" else MemoryKVStore()
+    store = RocksKVStore(scratch / f"node-{label}", large=True) if arguments.store == "rocksdb" else MemoryKVStore()
     world = World(farm, genesis, kzg, store, limits)
     try:
         started = time.perf_counter()

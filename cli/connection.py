@@ -9,7 +9,26 @@ from __future__ import annotations
 import os
 from pathlib import Path
 
+import click
+
 from autonomys.network.runtime import devnet_address
+from autonomys.network.spec import NAMESPACE
+
+NETWORK_OPTIONS = [
+    click.option(
+        "--data-dir", type=click.Path(path_type=Path), default=Path(".autonomys"), show_default=True,
+        help="A running devnet's data directory (its Ray address is published there).",
+    ),
+    click.option("--address", default=None, help="A cluster instead: auto, HOST:PORT of the head's GCS, or ray://…"),
+    click.option("--namespace", default=NAMESPACE, show_default=True, help="The deployment's Ray namespace."),
+]  # fmt: skip
+
+
+def network_options(command: click.decorators.FC) -> click.decorators.FC:
+    """--data-dir, --address and --namespace: which running network a command attaches to."""
+    for option in reversed(NETWORK_OPTIONS):
+        command = option(command)
+    return command
 
 
 class NetworkMissing(Exception):

@@ -27,6 +27,22 @@ from autonomys.network.spec import ClusterSpec
 from autonomys.protocol.errors import ProtocolError
 
 
+class StatePruning(click.ParamType):
+    """`archive` (None: keep every state) or a window N >= 0."""
+
+    name = "archive|N"
+
+    def convert(self, value: object, param: click.Parameter | None, ctx: click.Context | None) -> int | None:
+        if value is None or isinstance(value, int):
+            return value
+        text = str(value).strip()
+        if text == "archive":
+            return None
+        if text.isdigit():
+            return int(text)
+        self.fail(f"{value!r} is neither `archive` nor a number of blocks", param, ctx)
+
+
 @click.command()
 @click.option("--data-dir", type=click.Path(path_type=Path), default=Path(".autonomys"), show_default=True)
 @click.option("--slots", type=click.IntRange(min=1), default=None, help="Stop after N slots and print a summary.")
@@ -40,6 +56,11 @@ from autonomys.protocol.errors import ProtocolError
     "--cache-percentage", type=click.FloatRange(min=0, max=50), default=1.0, show_default=True,
     help="Share of each farm its farmer dedicates to a cache peer (none when it is below one piece).",
 )  # fmt: skip
+@click.option(
+    "--state-pruning", type=StatePruning(), default="0", show_default=True, metavar="archive|N",
+    help="States kept below the best block for proofs at old blocks: `archive` keeps all, N the last N "
+    "(the unfinalized ones are always kept).",
+)  # fmt: skip
 def devnet(
     data_dir: Path,
     slots: int | None,
@@ -48,6 +69,7 @@ def devnet(
     plotting_workers: int | None,
     cache_peers: int,
     cache_percentage: float,
+    state_pruning: int | None,
 ) -> None:
     """Run a local network on an embedded Ray instance (Ctrl-C stops it; restart continues the chain)."""
     from autonomys.cli import views  # Ray loads when the command runs, not with the CLI
@@ -63,7 +85,7 @@ def devnet(
         prepared = prepare_network(preset, data_dir)
         plan = NetworkPlan(
             spec, prepared.data_dir, prepared.genesis, devnet_farms(prepared.genesis, prepared.data_dir), pin_cpu=pin_cpu,
-            archiver_workers=max(1, cpus - 1),
+            archiver_workers=max(1, cpus - 1), state_window=state_pruning,
         )  # fmt: skip
         with local_ray(spec, plotting_workers=workers, farms=len(plan.farms)):
             network = start_network(plan, on_stage=lambda stage: console.print(stage, soft_wrap=True))

@@ -7,7 +7,7 @@ from importlib.metadata import version
 
 import click
 
-from autonomys.cli import cluster, devnet, farm, objects, plots, pot
+from autonomys.cli import cluster, devnet, farm, objects, plots, pot, state
 
 
 @click.group()
@@ -29,6 +29,7 @@ main.add_command(cluster.plotters)
 main.add_command(objects.put)
 main.add_command(objects.get)
 main.add_command(objects.gateway)
+main.add_command(state.state)
 
 if __name__ == "__main__":
     main()

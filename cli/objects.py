@@ -20,9 +20,9 @@ from rich.progress import BarColumn, DownloadColumn, Progress, TransferSpeedColu
 
 from autonomys.actors.errors import ActorUnavailable
 from autonomys.actors.farming.identity import IdentityError, load_identity
-from autonomys.cli.connection import NetworkMissing, network_address
+from autonomys.cli.connection import NetworkMissing, network_address, network_options
 from autonomys.cli.signals import stop_on_signals
-from autonomys.network.spec import ARCHIVER_NAME, CACHE_PREFIX, NAMESPACE, NODE_NAME
+from autonomys.network.spec import ARCHIVER_NAME, CACHE_PREFIX, NODE_NAME
 from autonomys.protocol.errors import ProtocolError
 from autonomys.protocol.objects.mappings import ObjectError, parse_object_id
 
@@ -32,21 +32,12 @@ if TYPE_CHECKING:
 PROGRESS_THRESHOLD = 1 << 20
 """Objects from this size on show a progress bar."""
 
-CONNECTION_OPTIONS = [
-    click.option(
-        "--data-dir", type=click.Path(path_type=Path), default=Path(".autonomys"), show_default=True,
-        help="A running devnet's data directory (its Ray address is published there).",
-    ),
-    click.option("--address", default=None, help="A cluster instead: auto, HOST:PORT of the head's GCS, or ray://…"),
-    click.option("--namespace", default=NAMESPACE, show_default=True, help="The deployment's Ray namespace."),
-    click.option("--kzg", "kzg_path", type=click.Path(path_type=Path), default=None, help="KZG ceremony file (default: the dev setup)."),
-]  # fmt: skip
-
-
 def connection_options(command: click.decorators.FC) -> click.decorators.FC:
-    for option in reversed(CONNECTION_OPTIONS):
-        command = option(command)
-    return command
+    """The network options, and the KZG setup pieces are verified with."""
+    command = click.option(
+        "--kzg", "kzg_path", type=click.Path(path_type=Path), default=None, help="KZG ceremony file (default: the dev setup)."
+    )(command)  # fmt: skip
+    return network_options(command)
 
 
 @contextlib.contextmanager

@@ -23,6 +23,7 @@ from ray.util.scheduling_strategies import NodeAffinitySchedulingStrategy
 
 from autonomys.actors.archiving.archiver import ArchiverConfig, ArchiverService, commit_raw_records
 from autonomys.actors.consensus.node_service import NodeConfig, NodeService
+from autonomys.actors.consensus.node_types import NodeLimits
 from autonomys.actors.dsn.cache_peer import CachePeerConfig
 from autonomys.actors.dsn.cache_peer_service import CachePeerService, CachePeerServiceConfig
 from autonomys.actors.farming.farmer import FarmerConfig, FarmerService
@@ -207,6 +208,9 @@ class NetworkPlan:
     """Record-commitment tasks in flight while archiving."""
     kzg_path: str | None = None
     """The KZG ceremony file; None: the insecure dev setup."""
+    state_window: int | None = 0
+    """Canonical states the node keeps below its best block beyond the unfinalized ones (NodeLimits.state_window;
+    None: every state, `--state-pruning archive`)."""
 
 
 def start_network(plan: NetworkPlan, on_stage: Callable[[str], None] = lambda stage: None) -> Network:
@@ -231,8 +235,8 @@ def start_network(plan: NetworkPlan, on_stage: Callable[[str], None] = lambda st
     caches = {cache.name: _start_cache_peer(plan, params, setup, cache, cache_plans, names) for cache in cache_plans}
     farmers = {name: _start_farmer(plan, params, setup, name, farm, cache_plans, names) for name, farm in zip(names, plan.farms, strict=True)}
     node_config = NodeConfig(
-        str(data_dir), params, chain.to_bytes(), name=NODE_NAME, farmers=tuple(names), archiver=ARCHIVER_NAME,
-        kzg_setup=setup, timekeeper=TIMEKEEPER_NAME,
+        str(data_dir), params, chain, name=NODE_NAME, farmers=tuple(names), archiver=ARCHIVER_NAME,
+        kzg_setup=setup, timekeeper=TIMEKEEPER_NAME, limits=NodeLimits(state_window=plan.state_window),
     )  # fmt: skip
     node = create_node(spec, node_config, name=NODE_NAME, detached=plan.detached, node_id=plan.service_node)
     clients: list[CachePeerClient | FarmerClient | NodeClient] = [*caches.values(), *farmers.values(), node]

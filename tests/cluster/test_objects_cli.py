@@ -1,6 +1,6 @@
 """Objects end to end on a running MINIMAL devnet: `autonomys put` stores a multi-chunk file, `get` returns
 it byte for byte (first from blocks, then from archived pieces through the DSN), and the gateway serves it
-over HTTP with a clear 400 / 404 for bad ids."""
+over HTTP with a clear 400 / 404 for bad ids; `autonomys state` reads and proves the paying account."""
 
 from __future__ import annotations
 
@@ -110,6 +110,19 @@ def test_put_get_and_gateway(devnet: Path, tmp_path: Path) -> None:
     result = run("get", object_id, "-o", str(fetched), "--data-dir", str(devnet))
     assert result.returncode == 0, result.stdout + result.stderr
     assert fetched.read_bytes() == data
+
+    # The paying account's state, proven against a header; the proof saved and checked offline; genesis's state
+    # is pruned once blocks are archived (the default keeps the unfinalized states).
+    state = run("state", "get", "dev", "--data-dir", str(devnet))
+    assert state.returncode == 0, state.stdout + state.stderr
+    assert re.search(r"balance [\d,]+ Shannon, nonce [1-9]\d* at block #\d+", state.stdout), state.stdout
+    saved = tmp_path / "proof.json"
+    proof = run("state", "proof", "dev", "-o", str(saved), "--data-dir", str(devnet))
+    assert proof.returncode == 0, proof.stdout + proof.stderr
+    checked = run("state", "verify", str(saved))
+    assert checked.returncode == 0 and checked.stdout.startswith("valid: account "), checked.stdout + checked.stderr
+    pruned = run("state", "get", "dev", "--at", "0", "--data-dir", str(devnet))
+    assert pruned.returncode == 1 and "is pruned" in pruned.stderr, pruned.stderr
 
     # Bad ids: a clear error, nothing written.
     bad = run("get", "xyz", "-o", str(tmp_path / "bad.bin"), "--data-dir", str(devnet))

@@ -25,6 +25,15 @@ class InvalidBlock(ProtocolError):
     """A block that breaks a consensus rule."""
 
 
+class InvalidBundle(InvalidBlock):
+    """A domain bundle the consensus chain refuses (a block carrying one breaks the rule too); `reason` names the
+    rule (pallet-domains `BundleError`)."""
+
+    def __init__(self, reason: str, detail: str) -> None:
+        super().__init__(f"{reason}: {detail}")
+        self.reason = reason
+
+
 class InvalidPiece(ProtocolError):
     """A piece whose size, scalars or witness do not check."""
 
@@ -46,8 +55,6 @@ class InvalidSolution(ReasonedError):
     """A farming solution that does not verify; `reason` names the check that failed (protocol.farming.solutions.REASONS)."""
 
 
-class InvalidBundle(ProtocolError):
-    """A domain bundle that breaks a rule."""
 
 
 class InvalidIdentity(ProtocolError):

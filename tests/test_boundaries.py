@@ -109,7 +109,7 @@ def test_the_checker_catches_a_violation() -> None:
     assert found == ["time", "ray", "autonomys.actors"]
 
 
-ROLES = ("timekeeper", "archiving", "plotting", "farming", "consensus", "dsn", "objects")
+ROLES = ("timekeeper", "archiving", "plotting", "farming", "consensus", "dsn", "objects", "domains")
 SHARED = {
     "protocol": ("constants", "codec", "errors", "params", "types", "kzg"),
     "actors": ("storage", "clock", "errors", "kzg_setup", "messages", "state_store"),
@@ -152,7 +152,7 @@ def test_every_module_of_a_layer_is_shared_or_in_a_role_package(layer: str) -> N
 IMPORT_NAMES = {
     "ray": "ray", "pycryptodome": "Crypto", "rocksdict": "rocksdict", "pydantic": "pydantic", "blake3": "blake3",
     "py-arkworks-bls12381": "py_arkworks_bls12381", "click": "click", "rich": "rich", "pyyaml": "yaml",
-    "py-sr25519-bindings": "sr25519", "cryptography": "cryptography",
+    "py-sr25519-bindings": "sr25519", "cryptography": "cryptography", "rbcl": "rbcl",
 }  # fmt: skip
 """The module each runtime dependency installs (a new dependency needs its line here)."""
 

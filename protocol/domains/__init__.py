@@ -1,0 +1,1 @@
+"""Decoupled execution: domains, staking, bundle election, bundles, receipts (sp-domains, pallet-domains)."""

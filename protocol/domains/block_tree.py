@@ -1,0 +1,288 @@
+"""The consensus chain's tree of execution receipts per domain (pallet-domains `block_tree.rs`): which receipts
+it accepts, and the confirmation of a domain block once its receipt is `pruning_depth` blocks under the head.
+
+Records (keys under `domains/`): `block_tree/<d><n>` → receipt hash; `block_tree_node/<hash>` → the receipt and
+the operators that submitted it; `latest_confirmed/<d>` → the latest confirmed receipt; `consensus_block_hash/<d><c>`
+→ the hash of consensus block c that carried bundles of d; `execution_inbox/<d><n>` → the BundleDigests (with
+the consensus block number) of domain block n; `inboxed_bundle_author/<bundle header hash>` → the operator.
+HeadReceiptNumber and LatestSubmittedER are staking_storage's records.
+
+What the reference keeps for one consensus block only (`NewAddedHeadReceipt`, the slots each operator used,
+whether a domain saw its first bundle) is a `BlockScratch` the chain passes through one block's bundles.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from enum import Enum
+
+from autonomys.protocol.codec import Reader, encode_u32, encode_u64
+from autonomys.protocol.domains.bundles import BundleDigest
+from autonomys.protocol.domains.ledger import Ledger
+from autonomys.protocol.domains.receipts import (
+    ExecutionReceipt,
+    compute_execution_trace_root,
+    decode_exactly,
+    encode_vector,
+    read_vector,
+)
+from autonomys.protocol.domains.staking_storage import (
+    get_head_receipt_number,
+    put_head_receipt_number,
+    put_latest_submitted_receipt_number,
+)
+from autonomys.protocol.errors import ProtocolError
+
+
+class InvalidReceipt(ProtocolError):
+    """An execution receipt the block tree refuses; `reason` names the rule (pallet-domains `BlockTreeError`)."""
+
+    def __init__(self, reason: str, detail: str) -> None:
+        super().__init__(f"{reason}: {detail}")
+        self.reason = reason
+
+
+class ReceiptType(Enum):
+    """pallet-domains `ReceiptType` / `AcceptedReceiptType` / `RejectedReceiptType`."""
+
+    NEW_HEAD = "new_head"
+    CURRENT_HEAD = "current_head"
+    IN_FUTURE = "in_future"
+    PRUNED = "pruned"
+    STALE = "stale"
+    NEW_BRANCH = "new_branch"
+
+
+@dataclass
+class BlockScratch:
+    """One consensus block's transient domain records (cleared by `on_finalize` in the reference)."""
+
+    new_head_receipts: dict[int, ExecutionReceipt] = field(default_factory=dict)
+    operator_slots: set[tuple[int, int]] = field(default_factory=set)
+    domains_with_bundles: list[int] = field(default_factory=list)
+
+
+@dataclass(frozen=True, slots=True)
+class BlockTreeNode:
+    receipt: ExecutionReceipt
+    operator_ids: tuple[int, ...]
+
+    def to_bytes(self) -> bytes:
+        return self.receipt.to_bytes() + encode_vector([encode_u64(operator) for operator in self.operator_ids])
+
+    @classmethod
+    def from_bytes(cls, data: bytes) -> BlockTreeNode:
+        def read(reader: Reader) -> BlockTreeNode:
+            return cls(ExecutionReceipt.read(reader), read_vector(reader, lambda inner: inner.read_u64()))
+
+        return decode_exactly(data, "BlockTreeNode", read)
+
+
+@dataclass(frozen=True, slots=True)
+class ConfirmedDomainBlock:
+    """What confirming a domain block pays out: its receipt, who carried it, each operator's valid bundle bytes,
+    and the authors of bundles it marks invalid (pallet-domains `ConfirmedDomainBlockInfo`)."""
+
+    domain_id: int
+    receipt: ExecutionReceipt
+    operator_ids: tuple[int, ...]
+    paid_bundle_storage_fees: dict[int, int]
+    invalid_bundle_authors: frozenset[int]
+
+
+def _key(item: bytes, domain_id: int, number: int | None = None) -> bytes:
+    return b"domains/" + item + b"/" + encode_u32(domain_id) + (b"" if number is None else encode_u32(number))
+
+
+def _node_key(receipt_hash: bytes) -> bytes:
+    return b"domains/block_tree_node/" + receipt_hash
+
+
+def receipt_hash_at(ledger: Ledger, domain_id: int, number: int) -> bytes | None:
+    return ledger.get(_key(b"block_tree", domain_id, number))
+
+
+def get_block_tree_node(ledger: Ledger, receipt_hash: bytes) -> BlockTreeNode | None:
+    raw = ledger.get(_node_key(receipt_hash))
+    return None if raw is None else BlockTreeNode.from_bytes(raw)
+
+
+def latest_confirmed_receipt(ledger: Ledger, domain_id: int) -> ExecutionReceipt | None:
+    raw = ledger.get(_key(b"latest_confirmed", domain_id))
+    return None if raw is None else ExecutionReceipt.from_bytes(raw)
+
+
+def head_receipt(ledger: Ledger, domain_id: int) -> ExecutionReceipt | None:
+    """The receipt at HeadReceiptNumber."""
+    receipt_hash = receipt_hash_at(ledger, domain_id, get_head_receipt_number(ledger, domain_id))
+    node = None if receipt_hash is None else get_block_tree_node(ledger, receipt_hash)
+    return None if node is None else node.receipt
+
+
+def store_genesis_receipt(ledger: Ledger, domain_id: int, receipt: ExecutionReceipt) -> None:
+    """`instantiate_domain`: the genesis receipt, imported as confirmed."""
+    receipt_hash = receipt.hash()
+    ledger.set(_key(b"block_tree", domain_id, 0), receipt_hash)
+    ledger.set(_node_key(receipt_hash), BlockTreeNode(receipt, ()).to_bytes())
+    ledger.set(_key(b"latest_confirmed", domain_id), receipt.to_bytes())
+    put_head_receipt_number(ledger, domain_id, 0)
+
+
+def record_consensus_block_hash(ledger: Ledger, domain_id: int, consensus_number: int, block_hash: bytes) -> None:
+    """ConsensusBlockHash[(domain, number)]: set at the next block's start for a block that carried bundles."""
+    ledger.set(_key(b"consensus_block_hash", domain_id, consensus_number), block_hash)
+
+
+def consensus_block_hash(ledger: Ledger, domain_id: int, consensus_number: int) -> bytes | None:
+    return ledger.get(_key(b"consensus_block_hash", domain_id, consensus_number))
+
+
+# ---- the execution inbox ----
+
+
+def _read_inbox_entry(reader: Reader) -> tuple[int, BundleDigest]:
+    return reader.read_u32(), BundleDigest.read(reader)
+
+
+def execution_inbox(ledger: Ledger, domain_id: int, domain_number: int) -> tuple[tuple[int, BundleDigest], ...]:
+    raw = ledger.get(_key(b"execution_inbox", domain_id, domain_number))
+    if raw is None:
+        return ()
+    return decode_exactly(raw, "ExecutionInbox", lambda reader: read_vector(reader, _read_inbox_entry))
+
+
+def append_to_inbox(
+    ledger: Ledger, domain_id: int, domain_number: int, consensus_number: int, digest: BundleDigest, operator_id: int
+) -> None:
+    """`submit_bundle`: the bundle's digest in ExecutionInbox[(d, n, c)], and its author."""
+    entries = [*execution_inbox(ledger, domain_id, domain_number), (consensus_number, digest)]
+    encoded = encode_vector([encode_u32(number) + entry.to_bytes() for number, entry in entries])
+    ledger.set(_key(b"execution_inbox", domain_id, domain_number), encoded)
+    ledger.set(b"domains/inboxed_bundle_author/" + digest.header_hash, encode_u64(operator_id))
+
+
+# ---- accepting receipts ----
+
+
+def classify_receipt(ledger: Ledger, domain_id: int, receipt: ExecutionReceipt, scratch: BlockScratch) -> ReceiptType:
+    """pallet-domains `execution_receipt_type`."""
+    number, head = receipt.domain_block_number, get_head_receipt_number(ledger, domain_id)
+    extended = domain_id in scratch.new_head_receipts
+    if number > head + 1:
+        return ReceiptType.IN_FUTURE
+    if number == head + 1:
+        return ReceiptType.IN_FUTURE if extended else ReceiptType.NEW_HEAD
+    confirmed = latest_confirmed_receipt(ledger, domain_id)
+    confirmed_number = 0 if confirmed is None else confirmed.domain_block_number
+    if confirmed_number != 0 and number <= confirmed_number:
+        return ReceiptType.PRUNED
+    if receipt_hash_at(ledger, domain_id, number) != receipt.hash():
+        return ReceiptType.NEW_BRANCH
+    if number == head and (extended or number == 0):
+        return ReceiptType.CURRENT_HEAD
+    return ReceiptType.STALE
+
+
+def verify_execution_receipt(
+    ledger: Ledger,
+    domain_id: int,
+    receipt: ExecutionReceipt,
+    receipt_type: ReceiptType,
+    scratch: BlockScratch,
+    *,
+    current_consensus_number: int,
+    parent_consensus_hash: bytes,
+) -> None:
+    """pallet-domains `verify_execution_receipt` for an accepted type; InvalidReceipt names the rule broken."""
+    if receipt_type not in (ReceiptType.NEW_HEAD, ReceiptType.CURRENT_HEAD):
+        raise InvalidReceipt(receipt_type.value, f"receipt of domain block {receipt.domain_block_number}")
+    new_head = scratch.new_head_receipts.get(domain_id)
+    if new_head is not None and new_head != receipt:
+        raise InvalidReceipt("unmatched_new_head_receipt", "another receipt extended the head in this block")
+    number = receipt.domain_block_number
+    if number == 0:
+        if receipt.hash() != receipt_hash_at(ledger, domain_id, 0):
+            raise InvalidReceipt("bad_genesis_receipt", "not the stored genesis receipt")
+        return
+    if len(receipt.execution_trace) < 2:
+        raise InvalidReceipt("invalid_execution_trace", "fewer than 2 roots")
+    _verify_consensus_block(ledger, domain_id, receipt, current_consensus_number, parent_consensus_hash)
+    inbox = [digest.extrinsics_root for consensus, digest in execution_inbox(ledger, domain_id, number)
+             if consensus == receipt.consensus_block_number]  # fmt: skip
+    roots = [bundle.extrinsics_root for bundle in receipt.inboxed_bundles]
+    if not roots or roots != inbox:
+        raise InvalidReceipt("invalid_extrinsics_roots", "inboxed bundles differ from the execution inbox")
+    if receipt.execution_trace_root != compute_execution_trace_root(receipt.execution_trace):
+        raise InvalidReceipt("invalid_trace_root", "the execution trace root does not recompute")
+    if receipt.final_state_root != receipt.execution_trace[-1]:
+        raise InvalidReceipt("invalid_state_root", "final state root is not the trace's last root")
+    parent_hash = receipt_hash_at(ledger, domain_id, number - 1)
+    if parent_hash is None or parent_hash != receipt.parent_domain_block_receipt_hash:
+        raise InvalidReceipt("unknown_parent_receipt", f"no receipt {receipt.parent_domain_block_receipt_hash.hex()}")
+
+
+def _verify_consensus_block(
+    ledger: Ledger, domain_id: int, receipt: ExecutionReceipt, current_number: int, parent_hash: bytes
+) -> None:
+    expected = consensus_block_hash(ledger, domain_id, receipt.consensus_block_number)
+    if expected is None and receipt.consensus_block_number == current_number - 1:
+        expected = parent_hash
+    if expected is None or expected != receipt.consensus_block_hash:
+        raise InvalidReceipt("built_on_unknown_consensus_block", f"consensus block {receipt.consensus_block_number}")
+
+
+def process_execution_receipt(
+    ledger: Ledger,
+    domain_id: int,
+    submitter: int,
+    receipt: ExecutionReceipt,
+    receipt_type: ReceiptType,
+    scratch: BlockScratch,
+    *,
+    pruning_depth: int,
+) -> ConfirmedDomainBlock | None:
+    """pallet-domains `process_execution_receipt`: add a new head (confirming the block `pruning_depth` below it)
+    or count another submitter of the current head."""
+    number, receipt_hash = receipt.domain_block_number, receipt.hash()
+    confirmed = None
+    if receipt_type is ReceiptType.NEW_HEAD:
+        ledger.set(_key(b"block_tree", domain_id, number), receipt_hash)
+        ledger.set(_node_key(receipt_hash), BlockTreeNode(receipt, (submitter,)).to_bytes())
+        put_head_receipt_number(ledger, domain_id, number)
+        scratch.new_head_receipts[domain_id] = receipt
+        if number >= pruning_depth:
+            confirmed = _confirm(ledger, domain_id, number - pruning_depth)
+    elif receipt_type is ReceiptType.CURRENT_HEAD:
+        node = get_block_tree_node(ledger, receipt_hash)
+        if node is not None:
+            ledger.set(_node_key(receipt_hash), BlockTreeNode(node.receipt, (*node.operator_ids, submitter)).to_bytes())
+    put_latest_submitted_receipt_number(ledger, domain_id, submitter, number)
+    return confirmed
+
+
+def _confirm(ledger: Ledger, domain_id: int, number: int) -> ConfirmedDomainBlock | None:
+    """Prune the node of domain block `number` and return what confirming it pays out (nothing when absent)."""
+    receipt_hash = receipt_hash_at(ledger, domain_id, number)
+    node = None if receipt_hash is None else get_block_tree_node(ledger, receipt_hash)
+    if receipt_hash is None or node is None:
+        return None
+    ledger.delete(_node_key(receipt_hash))
+    receipt = node.receipt
+    paid: dict[int, int] = {}
+    invalid: set[int] = set()
+    inbox = execution_inbox(ledger, domain_id, number)
+    for (_, digest), bundle in zip(inbox, receipt.inboxed_bundles, strict=False):
+        author_key = b"domains/inboxed_bundle_author/" + digest.header_hash
+        raw = ledger.get(author_key)
+        ledger.delete(author_key)
+        if raw is None:
+            continue
+        author = int.from_bytes(raw, "little")
+        if bundle.bundle.is_valid:
+            paid[author] = paid.get(author, 0) + digest.size
+        else:
+            invalid.add(author)
+    ledger.delete(_key(b"execution_inbox", domain_id, number))
+    ledger.set(_key(b"latest_confirmed", domain_id), receipt.to_bytes())
+    ledger.delete(_key(b"consensus_block_hash", domain_id, receipt.consensus_block_number))
+    return ConfirmedDomainBlock(domain_id, receipt, node.operator_ids, paid, frozenset(invalid))

@@ -1,0 +1,121 @@
+"""The interface every domain runtime implements, over the state layer (protocol.state).
+
+The reference runs a domain's runtime as WASM behind the runtime APIs an operator calls (sp-domains
+`DomainCoreApi`, the block builder's `apply_extrinsic_with_post_state_root`, `initialize_block_with_post_state_root`,
+`finalize_block`, `check_extrinsics_and_do_pre_dispatch`, `extract_signer`, `construct_*_extrinsic`). A runtime here
+is a Python object with the same duties: it decodes its extrinsics, names their signers (for the transaction
+range), checks a transaction before dispatch (signature, nonce, fee withdrawn), applies one and reports the fees
+of the block. State is read and written through `DomainState` (get, set, delete over the domain's trie); the
+executor (protocol.domains.execution) takes the root after every step.
+
+Runtimes are registered by name in RUNTIMES; the consensus chain's runtime registry records that name.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from dataclasses import dataclass
+from typing import Protocol
+
+from autonomys.protocol.codec import validate_uint
+from autonomys.protocol.constants import U64_MAX
+from autonomys.protocol.domains.bundles import Weight
+from autonomys.protocol.domains.receipts import BlockFees
+from autonomys.protocol.errors import ProtocolError
+
+
+class IllegalTransaction(ProtocolError):
+    """A domain transaction that fails its pre-dispatch check (signature, nonce, funds for the fee)."""
+
+
+class UnknownRuntime(ProtocolError):
+    """A runtime name no runtime is registered under."""
+
+
+class DomainState(Protocol):
+    """The domain's state as a runtime sees it: a key-value map (a trie writer underneath)."""
+
+    def get(self, key: bytes) -> bytes | None: ...
+    def set(self, key: bytes, value: bytes) -> None: ...
+    def delete(self, key: bytes) -> None: ...
+
+
+@dataclass(frozen=True, slots=True)
+class DomainBlockContext:
+    """What a domain block is derived from: its number and domain, the consensus block that carried its bundles
+    (hash, number, timestamp), and the consensus chain's transaction byte fee at that block."""
+
+    domain_id: int
+    number: int
+    consensus_block_hash: bytes
+    consensus_block_number: int
+    timestamp_ms: int
+    consensus_transaction_byte_fee: int
+
+    def __post_init__(self) -> None:
+        validate_uint("domain_id", self.domain_id, 2**32 - 1)
+        validate_uint("number", self.number, 2**32 - 1)
+        validate_uint("consensus_block_number", self.consensus_block_number, 2**32 - 1)
+        validate_uint("timestamp_ms", self.timestamp_ms, U64_MAX)
+
+
+class DomainRuntime(Protocol):
+    """One domain runtime (see the module docstring). Extrinsics are their encoded bytes throughout."""
+
+    name: str
+
+    def genesis(self, state: DomainState, domain_id: int, initial_balances: Sequence[tuple[bytes, int]]) -> None:
+        """Write the genesis state: the domain's id and its initial balances."""
+        ...
+
+    def signer(self, extrinsic: bytes) -> bytes | None:
+        """The SCALE-encoded signer account (its transaction-range key), None for an unsigned extrinsic;
+        DecodeError when the extrinsic does not decode."""
+        ...
+
+    def is_inherent(self, extrinsic: bytes) -> bool:
+        """Whether the (decodable) extrinsic is an inherent, which bundles may not carry."""
+        ...
+
+    def weight(self, extrinsic: bytes) -> Weight:
+        """The extrinsic's weight (bundles declare the sum)."""
+        ...
+
+    def inherents(self, context: DomainBlockContext) -> list[bytes]:
+        """The inherents that open a domain block, in order."""
+        ...
+
+    def check(self, state: DomainState, extrinsic: bytes, context: DomainBlockContext) -> None:
+        """Pre-dispatch: raise IllegalTransaction, or take the fee and bump the nonce in `state`."""
+        ...
+
+    def initialize_block(self, state: DomainState, context: DomainBlockContext) -> None: ...
+
+    def apply(self, state: DomainState, extrinsic: bytes, context: DomainBlockContext) -> None:
+        """Dispatch an inherent, or a checked transaction (after `check` wrote its pre-dispatch effects); a failed
+        dispatch changes nothing beyond them."""
+        ...
+
+    def finalize_block(self, state: DomainState, context: DomainBlockContext) -> BlockFees:
+        """Close the block; the fees it collected."""
+        ...
+
+
+RUNTIMES: dict[str, DomainRuntime] = {}
+"""Runtimes by name (each runtime module registers itself on import: protocol.domains.runtimes)."""
+
+
+def register_runtime(runtime: DomainRuntime) -> DomainRuntime:
+    RUNTIMES[runtime.name] = runtime
+    return runtime
+
+
+def runtime_named(name: str) -> DomainRuntime:
+    """The runtime registered as `name`; UnknownRuntime otherwise."""
+    from autonomys.protocol.domains import runtime_balances  # noqa: F401 - registers the built-in runtimes
+
+    runtime = RUNTIMES.get(name)
+    if runtime is None:
+        msg = f"no domain runtime named {name!r} (known: {', '.join(sorted(RUNTIMES))})"
+        raise UnknownRuntime(msg)
+    return runtime

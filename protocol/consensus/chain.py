@@ -39,6 +39,7 @@ from autonomys.protocol.consensus.chain_blocks import (
     sign_transaction,
     sign_vote,
 )
+from autonomys.protocol.consensus.chain_ledger import ChainLedger
 from autonomys.protocol.consensus.chain_limits import BlockBudget, validate_block_limits
 from autonomys.protocol.consensus.chain_segments import ArchivedSegmentHeaders, validate_segment_headers
 from autonomys.protocol.consensus.chain_state import (
@@ -68,6 +69,10 @@ from autonomys.protocol.consensus.chain_transactions import (
     process_transactions_to,
 )
 from autonomys.protocol.constants import U64_MAX
+from autonomys.protocol.domains.bundles import Bundle
+from autonomys.protocol.domains.params import domains_params_for
+from autonomys.protocol.domains.submit import ConsensusBlockInfo, process_bundles
+from autonomys.protocol.domains.submit import begin_block as begin_domains_block
 from autonomys.protocol.errors import (
     Equivocation,
     InvalidBlockNumber,
@@ -432,34 +437,54 @@ def derive_pot_parameters_change(
     return process_pot_entropy(state, block_slot, solution_chunk, proof_of_time, params).pending_pot_parameters_change
 
 
+@dataclass(frozen=True, slots=True)
+class BlockBody:
+    """What a block carries besides its header, and what the domains rules need to judge its bundles."""
+
+    parent_hash: bytes
+    votes: Sequence[SignedVote]
+    segment_headers: Sequence[SegmentHeader]
+    transactions: Sequence[Transaction]
+    bundles: Sequence[Bundle] = ()
+    proof_of_time: Callable[[int], bytes | None] = lambda slot: None
+
+
 def _apply_block_body(
     parent_state: ChainState,
     pre_digest: PreDigest,
-    votes: Sequence[SignedVote],
-    segment_headers: Sequence[SegmentHeader],
-    transactions: Sequence[Transaction],
+    body: BlockBody,
     params: Params,
     *,
     genesis_hash: bytes,
     budget: BlockBudget | None,
-) -> tuple[ChainState, tuple[Transaction, ...]]:
-    """The state transition after the header checks: segments, transactions, rewards, era, PoT entropy, fees.
+) -> tuple[ChainState, tuple[Transaction, ...], tuple[Bundle, ...]]:
+    """The state transition after the header checks: segments, transactions, domain bundles, rewards, era, PoT
+    entropy, fees.
 
-    With a `budget` (block building) transactions that do not apply or do not fit are left out; without one
-    (import) the first invalid transaction raises."""
+    With a `budget` (block building) transactions and bundles that do not apply or do not fit are left out;
+    without one (import) the first invalid one raises."""
     solution = pre_digest.solution
+    domains = domains_params_for(params)
     writer = StateWriter(parent_state)
     writer.update(number=parent_state.number + 1, best_slot=pre_digest.slot)
-    writer.record_segment_headers(segment_headers)
+    ledger = ChainLedger(writer)
+    begin_domains_block(ledger, domains, parent_state.number, parent_state.best_slot, body.parent_hash)
+    writer.record_segment_headers(body.segment_headers)
     included = process_transactions_to(
-        writer, transactions, author=solution.reward_address, genesis_hash=genesis_hash,
-        skip_invalid=budget is not None, admit=None if budget is None else budget.admit_transaction,
+        writer, body.transactions, author=solution.reward_address, genesis_hash=genesis_hash,
+        skip_invalid=budget is not None, admit=None if budget is None else budget.admit_transaction, domains=domains,
     )  # fmt: skip
+    info = ConsensusBlockInfo(
+        writer.scalars.number, pre_digest.slot, body.parent_hash, solution.reward_address,
+        writer.scalars.transaction_byte_fee, params.block_authoring_delay, body.proof_of_time,
+    )  # fmt: skip
+    bundles = process_bundles(ledger, body.bundles, info, domains, skip_invalid=budget is not None)
+    votes = body.votes
     process_rewards(writer, solution.reward_address, votes)
     scalars = process_era_change(writer.scalars, pre_digest.slot, params)
     scalars = process_pot_entropy(scalars, pre_digest.slot, solution.chunk, pre_digest.pot_info.proof_of_time, params)
     writer.scalars = dataclasses.replace(scalars, transaction_byte_fee=compute_next_transaction_byte_fee(scalars, params))
-    return writer.finish(), included
+    return writer.finish(), included, bundles
 
 
 # ---- import and build ----
@@ -492,10 +517,12 @@ def import_block(parent_state: ChainState, parent_hash: bytes, block: Block, con
     validate_no_equivocation(header.pre_digest, block.votes)
     # History is recorded only as this node archived it.
     validate_segment_headers(header.number, block.segment_headers, context.archived_segment_headers, context.params)
-    state, _ = _apply_block_body(
-        parent_state, header.pre_digest, block.votes, block.segment_headers, block.transactions, context.params,
-        genesis_hash=context.genesis_hash, budget=None,
-    )  # fmt: skip
+    body = BlockBody(
+        parent_hash, block.votes, block.segment_headers, block.transactions, block.bundles, context.proof_of_time
+    )
+    state, _, _ = _apply_block_body(
+        parent_state, header.pre_digest, body, context.params, genesis_hash=context.genesis_hash, budget=None
+    )
     # The header must announce the PoT change the entropy rules derive.
     if header.pot_parameters_change != state.pending_pot_parameters_change:
         msg = f"header carries {header.pot_parameters_change}, the rules derive {state.pending_pot_parameters_change}"
@@ -551,6 +578,8 @@ def build_block(
     params: Params,
     genesis_hash: bytes,
     sign: Callable[[bytes], bytes],
+    bundles: Sequence[Bundle] = (),
+    proof_of_time: Callable[[int], bytes | None] = lambda slot: None,
 ) -> Block:
     """A sealed block on `parent_hash` that import_block accepts (given a winning solution, the node's PoT
     outputs, votes that passed validate_vote and the segment headers get_expected_segment_headers gives);
@@ -562,18 +591,18 @@ def build_block(
     pre_digest = PreDigest(slot, solution, pot_info)
     budget = BlockBudget(_reserved_length(parent_hash, pre_digest, segment_headers))
     included_votes = _includable_votes(parent_state, parent_hash, pre_digest, votes, budget)
-    state, included = _apply_block_body(
-        parent_state, pre_digest, included_votes, segment_headers, transactions, params, genesis_hash=genesis_hash,
-        budget=budget,
-    )  # fmt: skip
+    body = BlockBody(parent_hash, included_votes, segment_headers, transactions, bundles, proof_of_time)
+    state, included, included_bundles = _apply_block_body(
+        parent_state, pre_digest, body, params, genesis_hash=genesis_hash, budget=budget
+    )
     header = Header(
         parent_hash=bytes(parent_hash),
         number=state.number,
         state_root=bytes(state.state_root()),
-        extrinsics_root=bytes(compute_extrinsics_root(included, included_votes, segment_headers)),
+        extrinsics_root=bytes(compute_extrinsics_root(included, included_votes, segment_headers, included_bundles)),
         pre_digest=pre_digest,
         pot_parameters_change=state.pending_pot_parameters_change,
         seal=bytes(SIGNATURE_SIZE),
     )
     header = dataclasses.replace(header, seal=bytes(sign(header.pre_hash())))
-    return Block(header, included, included_votes, tuple(segment_headers))
+    return Block(header, included, included_votes, tuple(segment_headers), included_bundles)

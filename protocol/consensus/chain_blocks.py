@@ -37,6 +37,16 @@ from autonomys.protocol.constants import (
     U32_MAX,
     U64_MAX,
 )
+from autonomys.protocol.domains.bundles import Bundle
+from autonomys.protocol.domains.calls import (
+    DOMAIN_CALL_TAGS,
+    DomainCall,
+    InstantiateDomain,
+    OperatorAmountCall,
+    OperatorCall,
+    RegisterOperator,
+    read_domain_call,
+)
 from autonomys.protocol.errors import DecodeError, InvalidProofOfTime, InvalidSolution, InvalidTransaction
 from autonomys.protocol.farming.solutions import DEFAULT_PROOF_OF_SPACE_SIZE, Solution
 from autonomys.protocol.timekeeper.pot import PotParametersChange
@@ -144,7 +154,8 @@ class StoreData:
         return encode_u8(CALL_STORE_DATA) + encode_vec_u8(self.data)
 
 
-Call = Transfer | StoreData
+Call = Transfer | StoreData | DomainCall
+CALL_TYPES = (Transfer, StoreData, InstantiateDomain, RegisterOperator, OperatorAmountCall, OperatorCall)
 
 
 def read_call(reader: Reader) -> Call:
@@ -153,6 +164,8 @@ def read_call(reader: Reader) -> Call:
         return Transfer(reader.read_bytes(ACCOUNT_ID_SIZE), read_u128(reader))
     if tag == CALL_STORE_DATA:
         return StoreData(reader.read_vec_u8())
+    if tag in DOMAIN_CALL_TAGS:
+        return read_domain_call(tag, reader)
     msg = f"Call: unknown variant {tag}"
     raise DecodeError(msg)
 
@@ -183,8 +196,8 @@ class Transaction:
     def __post_init__(self) -> None:
         _validate_bytes("sender", self.sender, ACCOUNT_ID_SIZE)
         validate_uint("nonce", self.nonce, U64_MAX)
-        if not isinstance(self.call, Transfer | StoreData):
-            msg = f"call must be Transfer or StoreData, got {type(self.call).__name__}"
+        if not isinstance(self.call, CALL_TYPES):
+            msg = f"call must be one of {', '.join(kind.__name__ for kind in CALL_TYPES)}, got {type(self.call).__name__}"
             raise DecodeError(msg)
         _validate_bytes("signature", self.signature, SIGNATURE_SIZE)
 
@@ -463,34 +476,43 @@ def read_header(reader: Reader, proof_of_space_size: int) -> Header:
 
 
 def encode_block_body(
-    transactions: Sequence[Transaction], votes: Sequence[SignedVote], segment_headers: Sequence[SegmentHeader]
+    transactions: Sequence[Transaction],
+    votes: Sequence[SignedVote],
+    segment_headers: Sequence[SegmentHeader],
+    bundles: Sequence[Bundle] = (),
 ) -> bytes:
-    """vec(transactions) | vec(signed votes) | vec(segment headers)."""
-    return encode_vector(transactions) + encode_vector(votes) + encode_vector(segment_headers)
+    """vec(transactions) | vec(signed votes) | vec(segment headers) | vec(bundles)."""
+    return encode_vector(transactions) + encode_vector(votes) + encode_vector(segment_headers) + encode_vector(bundles)
 
 
 def compute_extrinsics_root(
-    transactions: Sequence[Transaction], votes: Sequence[SignedVote], segment_headers: Sequence[SegmentHeader]
+    transactions: Sequence[Transaction],
+    votes: Sequence[SignedVote],
+    segment_headers: Sequence[SegmentHeader],
+    bundles: Sequence[Bundle] = (),
 ) -> Blake3Hash:
-    """blake3 of the block body's encoding (transactions, votes, segment headers)."""
-    return compute_blake3(encode_block_body(transactions, votes, segment_headers))
+    """blake3 of the block body's encoding (transactions, votes, segment headers, bundles)."""
+    return compute_blake3(encode_block_body(transactions, votes, segment_headers, bundles))
 
 
 @dataclass(frozen=True, slots=True)
 class Block:
-    """A header and its body: transactions, votes, and the segment headers archived since the parent."""
+    """A header and its body: transactions, votes, the segment headers archived since the parent, and the
+    domains' bundles (unsigned extrinsics in the reference: each carries its operator's signature)."""
 
     header: Header
     transactions: tuple[Transaction, ...]
     votes: tuple[SignedVote, ...]
     segment_headers: tuple[SegmentHeader, ...]
+    bundles: tuple[Bundle, ...] = ()
 
     def __post_init__(self) -> None:
-        for name in ("transactions", "votes", "segment_headers"):
+        for name in ("transactions", "votes", "segment_headers", "bundles"):
             object.__setattr__(self, name, tuple(getattr(self, name)))
 
     def to_bytes(self) -> bytes:
-        return self.header.to_bytes() + encode_block_body(self.transactions, self.votes, self.segment_headers)
+        body = encode_block_body(self.transactions, self.votes, self.segment_headers, self.bundles)
+        return self.header.to_bytes() + body
 
     @classmethod
     def from_bytes(cls, data: bytes, proof_of_space_size: int = DEFAULT_PROOF_OF_SPACE_SIZE) -> Block:
@@ -501,7 +523,7 @@ class Block:
 
     def extrinsics_root(self) -> Blake3Hash:
         """The root the header must carry for this body."""
-        return compute_extrinsics_root(self.transactions, self.votes, self.segment_headers)
+        return compute_extrinsics_root(self.transactions, self.votes, self.segment_headers, self.bundles)
 
 
 def read_block(reader: Reader, proof_of_space_size: int) -> Block:
@@ -509,4 +531,4 @@ def read_block(reader: Reader, proof_of_space_size: int) -> Block:
     transactions = read_vector(reader, read_transaction)
     votes = read_vector(reader, lambda inner: read_signed_vote(inner, proof_of_space_size))
     segment_headers = read_vector(reader, read_segment_header)
-    return Block(header, transactions, votes, segment_headers)
+    return Block(header, transactions, votes, segment_headers, read_vector(reader, Bundle.read))

@@ -17,6 +17,7 @@ from __future__ import annotations
 import dataclasses
 from collections.abc import Iterator, Mapping, Sequence
 from dataclasses import dataclass, field
+from typing import TYPE_CHECKING
 
 import blake3
 
@@ -38,6 +39,9 @@ from autonomys.protocol.farming.solution_range import compute_voting_solution_ra
 from autonomys.protocol.params import Params, validate_slot_iterations
 from autonomys.protocol.state.trie import EMPTY_ROOT, HASH_SIZE, NodeSource, TrieChanges, TrieWriter, lookup
 from autonomys.protocol.timekeeper.pot import PotParametersChange
+
+if TYPE_CHECKING:
+    from autonomys.protocol.consensus.chain_ledger import DomainGenesis
 from autonomys.protocol.types import Blake3Hash
 
 CHAIN_STATE_VERSION = 1
@@ -402,8 +406,10 @@ def genesis_state(
     adjust_solution_range: bool = False,
     dynamic_storage_fee: bool = False,
     segment_headers: Sequence[SegmentHeader] = (),
+    domains: Sequence[DomainGenesis] = (),
 ) -> ChainState:
-    """The state before block 1: endowed accounts, the genesis ranges, and the segments archived at genesis.
+    """The state before block 1: endowed accounts, the genesis ranges, the segments archived at genesis, and the
+    genesis domains with their operators (chain_ledger.apply_domains_genesis).
 
     `segment_headers` records history that exists before block 1 (the reference archives the genesis
     block into segment 0 at once): block 1's solution needs a recorded segment to prove its piece.
@@ -432,6 +438,9 @@ def genesis_state(
     for key, balance in endowments.items():
         writer.set_account(bytes(key), Account(balance, 0))
     writer.record_segment_headers(segment_headers)
+    from autonomys.protocol.consensus.chain_ledger import apply_domains_genesis  # noqa: PLC0415 - it imports this module
+
+    apply_domains_genesis(writer, domains, params)
     writer.update(transaction_byte_fee=compute_next_transaction_byte_fee(writer.scalars, params))
     state = writer.finish()
     return dataclasses.replace(state, nodes=dict(state.changes.created) if state.changes else {})

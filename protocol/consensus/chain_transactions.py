@@ -10,6 +10,7 @@ from typing import Final
 
 import sr25519
 
+from autonomys.protocol.codec import encode_u64
 from autonomys.protocol.consensus.chain_blocks import (
     MAX_STORE_DATA_SIZE,
     SIGNATURE_SIZE,
@@ -19,13 +20,25 @@ from autonomys.protocol.consensus.chain_blocks import (
     Transaction,
     Transfer,
 )
+from autonomys.protocol.consensus.chain_ledger import ChainLedger
 from autonomys.protocol.consensus.chain_state import Account, ChainState, StateWriter
 from autonomys.protocol.constants import PUBLIC_KEY_SIZE
-from autonomys.protocol.errors import BadNonce, BadSignature, InsufficientBalance, InvalidTransaction
+from autonomys.protocol.domains.calls import (
+    InstantiateDomain,
+    OperatorAmountCall,
+    OperatorCall,
+    RegisterOperator,
+    apply_domain_call,
+)
+from autonomys.protocol.domains.params import DEV_DOMAINS, DomainsParams, domains_params_for
+from autonomys.protocol.errors import BadNonce, BadSignature, InsufficientBalance, InvalidTransaction, ProtocolError
 from autonomys.protocol.params import Params
 
 # The compute part of every transaction's fee; the storage part is transaction_byte_fee × call bytes.
 BASE_FEE: Final = 10**9
+DOMAIN_CALL_TYPES: Final = (InstantiateDomain, RegisterOperator, OperatorAmountCall, OperatorCall)
+DISPATCH_ERROR_PREFIX: Final = b"dispatch_error/"
+MAX_DISPATCH_ERROR: Final = 200
 
 Admit = Callable[[Transaction], bool]
 """Whether a valid transaction still fits the block being built (chain_limits.BlockBudget.admit_transaction)."""
@@ -95,11 +108,21 @@ def validate_transaction_funds(sender: Account, transaction: Transaction, transa
 
 
 def apply_transaction_to(
-    writer: StateWriter, transaction: Transaction, *, author: bytes, genesis_hash: bytes, admit: Admit | None = None
+    writer: StateWriter,
+    transaction: Transaction,
+    *,
+    author: bytes,
+    genesis_hash: bytes,
+    admit: Admit | None = None,
+    domains: DomainsParams = DEV_DOMAINS,
 ) -> bool:
     """Apply `transaction` (for the network of `genesis_hash`) to the state being written, its fee paid to `author`
     (the block's reward address). Raises the InvalidTransaction it breaks, writing nothing; returns False, writing
-    nothing, when `admit` refuses it (it does not fit the block being built)."""
+    nothing, when `admit` refuses it (it does not fit the block being built).
+
+    A domains call whose dispatch fails keeps the transaction (fee paid, nonce used, as a Substrate extrinsic
+    with a dispatch error) and records the error under `dispatch_error/<sender>` (cleared by the sender's next
+    successful domains call)."""
     validate_store_data_size(transaction)
     validate_transaction_signature(transaction, genesis_hash)
     byte_fee = writer.scalars.transaction_byte_fee
@@ -113,7 +136,28 @@ def apply_transaction_to(
     if isinstance(transaction.call, Transfer):
         writer.credit(transaction.call.to, amount)
     writer.credit(author, fee)
+    if isinstance(transaction.call, DOMAIN_CALL_TYPES):
+        _dispatch_domain_call(writer, transaction, domains)
     return True
+
+
+def dispatch_error_key(sender: bytes) -> bytes:
+    return DISPATCH_ERROR_PREFIX + bytes(sender)
+
+
+def _dispatch_domain_call(writer: StateWriter, transaction: Transaction, domains: DomainsParams) -> None:
+    key = dispatch_error_key(transaction.sender)
+    try:
+        apply_domain_call(
+            ChainLedger(writer), transaction.sender, transaction.call, domains,  # type: ignore[arg-type]
+            block_number=writer.scalars.number, slot=writer.scalars.best_slot,
+        )  # fmt: skip
+    except ProtocolError as error:
+        message = f"{type(error).__name__}: {error}"[:MAX_DISPATCH_ERROR]
+        writer.trie.set(key, encode_u64(transaction.nonce) + message.encode())
+        return
+    if writer.trie.get(key) is not None:
+        writer.trie.delete(key)
 
 
 def process_transactions_to(
@@ -124,13 +168,16 @@ def process_transactions_to(
     genesis_hash: bytes,
     skip_invalid: bool,
     admit: Admit | None = None,
+    domains: DomainsParams = DEV_DOMAINS,
 ) -> tuple[Transaction, ...]:
     """Apply transactions in order; an invalid one raises, or is left out when skip_invalid (block building), as
     is one `admit` refuses. The transactions applied."""
     included = []
     for transaction in transactions:
         try:
-            applied = apply_transaction_to(writer, transaction, author=author, genesis_hash=genesis_hash, admit=admit)
+            applied = apply_transaction_to(
+                writer, transaction, author=author, genesis_hash=genesis_hash, admit=admit, domains=domains
+            )
         except InvalidTransaction:
             if not skip_invalid:
                 raise
@@ -144,9 +191,8 @@ def apply_transaction(
     state: ChainState, transaction: Transaction, params: Params, *, author: bytes, genesis_hash: bytes
 ) -> ChainState:
     """The state after `transaction` alone (a block's transactions go through one StateWriter instead)."""
-    del params  # the fee depends on the state's byte fee only; kept for a stable signature
     writer = StateWriter(state)
-    apply_transaction_to(writer, transaction, author=author, genesis_hash=genesis_hash)
+    apply_transaction_to(writer, transaction, author=author, genesis_hash=genesis_hash, domains=domains_params_for(params))
     return writer.finish()
 
 

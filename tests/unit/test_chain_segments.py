@@ -101,7 +101,7 @@ def forged_lists(draw: st.DrawFn) -> tuple[tuple[SegmentHeader, ...], tuple[Segm
     if field == "segment_index":
         value: object = draw(st.integers(0, 2**64 - 1).filter(lambda index: index != original.segment_index))
     elif field == "last":
-        field, value = "last_archived_block", LastArchivedBlock(original.last_archived_block.number + 1, None)
+        field, value = "last_archived_block", LastArchivedBlock((original.last_archived_block.number + 1) % 2**32, None)
     else:
         size = len(getattr(original, field))
         value = draw(st.binary(min_size=size, max_size=size).filter(lambda data: data != getattr(original, field)))

@@ -15,6 +15,7 @@ from dataclasses import dataclass, field
 from typing import TypeAlias
 
 from autonomys.protocol.archiving.segments import SegmentHeader
+from autonomys.protocol.domains.view import DomainView
 from autonomys.protocol.objects.mappings import GlobalObject
 from autonomys.protocol.timekeeper.pot import GossipProof, PotParametersChange
 from autonomys.protocol.timekeeper.pot_state import PotUpdateOutcome
@@ -211,3 +212,46 @@ ObjectLocation: TypeAlias = GlobalObject | bytes | None
 """response to a node's `object_location(object_hash)`: where data stored under that hash is. The archiver's
 mapping once its segment is archived (read the pieces it names), the bytes themselves while their block is not
 wholly archived, None when unknown (or only pooled). The archiver's `object_mapping` answers GlobalObject | None."""
+
+
+# ---- domains ----
+
+
+@dataclass(frozen=True, slots=True)
+class DomainTick:
+    """response: what an operator polls its node for — the best block, the slots proven after the operator's last
+    one (with their PoT outputs, newest last), and the domain as the best state has it."""
+
+    best_number: int
+    best_hash: bytes
+    slots: tuple[tuple[int, bytes], ...]
+    view: DomainView
+
+
+@dataclass(frozen=True, slots=True)
+class DomainBlockInput:
+    """response: a canonical consensus block an operator derives domain blocks from, with the consensus
+    transaction byte fee of its state (the domain's storage fee follows it)."""
+
+    number: int
+    block: bytes
+    transaction_byte_fee: int
+
+
+@dataclass(frozen=True, slots=True)
+class OperatorStatus:
+    """response: an operator's progress (`autonomys domain status`, the devnet view)."""
+
+    name: str
+    domain_id: int
+    operator_id: int
+    consensus_number: int
+    """The last consensus block the operator derived from."""
+    domain_number: int
+    """Its best domain block."""
+    stake: int
+    bundles_submitted: int
+    bundles_rejected: int
+    pooled_transactions: int
+    last_bundle_slot: int | None
+    last_error: str

@@ -70,6 +70,8 @@ class BlockImporter:
         self._context = context
         self._proof_size = proof_size
         self.on_new_best: NewBestHook = lambda: None
+        self.on_best_changed: NewBestHook = lambda: None
+        """Called at once when the best block changes (the bundle pool prunes), before on_new_best."""
         self._seen_solutions: dict[EquivocationKey, bytes] = {}
         self._orphans: dict[bytes, list[bytes]] = {}
         self._early: dict[int, list[bytes]] = {}
@@ -182,6 +184,7 @@ class BlockImporter:
             self.metrics.reorgs += 1
         self.tree.set_best(best)
         self.pool.on_new_best(self.tree.best_state, block.transactions)
+        self.on_best_changed()
         return True
 
     def _keep_early(self, awaited_slot: int, data: bytes) -> bool:

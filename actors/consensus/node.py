@@ -29,6 +29,7 @@ from __future__ import annotations
 from autonomys.actors.consensus.block_authoring import BlockAuthor
 from autonomys.actors.consensus.block_import import BlockImporter
 from autonomys.actors.consensus.block_tree import BlockTree
+from autonomys.actors.consensus.bundle_pool import BundlePool
 from autonomys.actors.consensus.node_archive import ArchiveRun, ChainArchive
 from autonomys.actors.consensus.node_state import NodeState
 from autonomys.actors.consensus.node_store import NodeStore
@@ -43,12 +44,17 @@ from autonomys.actors.consensus.node_types import (
 from autonomys.actors.consensus.object_lookup import ObjectLookup
 from autonomys.actors.consensus.pot_outputs import PotOutputs
 from autonomys.actors.consensus.transaction_pool import TransactionPool
-from autonomys.actors.messages import FarmerSolution, FarmingSlot
+from autonomys.actors.errors import StateNotKept
+from autonomys.actors.messages import DomainBlockInput, DomainTick, FarmerSolution, FarmingSlot
 from autonomys.protocol.archiving.segments import SegmentHeader
 from autonomys.protocol.consensus.chain import BlockContext
 from autonomys.protocol.consensus.chain_blocks import Block, Transaction
-from autonomys.protocol.consensus.chain_state import ChainState, genesis_header_hash
+from autonomys.protocol.consensus.chain_ledger import ChainLedger
+from autonomys.protocol.consensus.chain_state import ChainState, StateWriter, genesis_header_hash
 from autonomys.protocol.consensus.state_proofs import StateProof
+from autonomys.protocol.domains.params import domains_params_for
+from autonomys.protocol.domains.submit import ConsensusBlockInfo
+from autonomys.protocol.domains.view import DomainView, read_domain_view
 from autonomys.protocol.farming.solutions import compute_proof_of_space_size
 from autonomys.protocol.kzg import Kzg
 from autonomys.protocol.objects.mappings import GlobalObject
@@ -90,9 +96,12 @@ class Node:
             params, self.tree, self.outputs, self.archive, self.pool, self._context,
             metrics=self.metrics, limits=self.limits, proof_size=proof_size,
         )  # fmt: skip
+        self.bundle_pool = BundlePool(domains_params_for(params))
+        self.imports.on_best_changed = lambda: self.bundle_pool.prune(self.best_state)
         self.author = BlockAuthor(
             params, self.tree, self.outputs, self.archive, self.pool, import_block=self.import_block,
             context=self._context, signer=signer, metrics=self.metrics, limits=self.limits, proof_size=proof_size,
+            bundles=self.bundle_pool.bundles,
         )  # fmt: skip
         self.objects = ObjectLookup(params, self.tree, archiver, self.limits, proof_size)
         self.states = NodeState(self.tree)
@@ -148,6 +157,41 @@ class Node:
         """Pool a transaction that applies after the sender's pooled ones; returns its hash (resubmitting a
         pooled one is a no-op). RejectedTransaction otherwise, with the pool unchanged."""
         return self.pool.submit(self.best_state, transaction)
+
+    def submit_bundle(self, data: bytes) -> bytes:
+        """Pool an encoded domain bundle valid on the best state for the next block; its hash. RejectedBundle
+        (naming the rule) otherwise, with the pool unchanged."""
+        best = self.best_state
+        block = ConsensusBlockInfo(
+            best.number + 1, self.current_slot, self.best_hash, bytes(32), best.transaction_byte_fee,
+            self.params.block_authoring_delay, self.outputs.get,
+        )  # fmt: skip
+        return self.bundle_pool.submit(data, best, block)
+
+    def domain_view(self, domain_id: int, operator_ids: tuple[int, ...] = ()) -> DomainView:
+        """The domain as the best state has it (DomainNotFound when it does not exist)."""
+        return read_domain_view(ChainLedger(StateWriter(self.best_state)), domain_id, operator_ids)
+
+    def domain_tick(self, domain_id: int, operator_ids: tuple[int, ...], after_slot: int) -> DomainTick:
+        """What an operator polls for: the best block, the slots after `after_slot` with known PoT outputs (at
+        most the last 16), and the domain as the best state has it."""
+        current = self.current_slot
+        first = max(after_slot + 1, current - 15)
+        slots = tuple((slot, output) for slot in range(first, current + 1) if (output := self.proof_of_time(slot)))
+        return DomainTick(self.best_state.number, self.best_hash, slots, self.domain_view(domain_id, operator_ids))
+
+    def domain_block_input(self, number: int) -> DomainBlockInput | None:
+        """Canonical block `number` with its state's transaction byte fee, None past the best block;
+        StateNotKept when its state is pruned and the fee is dynamic (a fixed fee is every state's)."""
+        block_hash = self.tree.canonical_hash(number)
+        if block_hash is None or number > self.best_state.number:
+            return None
+        data, state = self.store.block(block_hash), self.tree.state(block_hash)
+        if state is None and not self.best_state.dynamic_storage_fee:
+            state = self.best_state
+        if data is None or state is None:
+            raise StateNotKept(f"the state of block {number} is no longer kept")
+        return DomainBlockInput(number, data, state.transaction_byte_fee)
 
     def account(self, public_key: bytes) -> tuple[int, int]:
         """(balance in the best state, next nonce counting the pool)."""

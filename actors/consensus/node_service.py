@@ -49,10 +49,18 @@ from autonomys.actors.consensus.node_types import NodeLimits
 from autonomys.actors.errors import CorruptStore, describe_error
 from autonomys.actors.kzg_setup import KzgSetup, load_kzg, setup_for
 from autonomys.actors.links import Links
-from autonomys.actors.messages import FarmerSolution, FarmingSlot, NodeStatus, SlotNotification
+from autonomys.actors.messages import (
+    DomainBlockInput,
+    DomainTick,
+    FarmerSolution,
+    FarmingSlot,
+    NodeStatus,
+    SlotNotification,
+)
 from autonomys.actors.storage import RocksKVStore, StoreCorrupted
 from autonomys.protocol.consensus.chain_state import ChainState, get_segment_commitment
 from autonomys.protocol.consensus.state_proofs import StateProof
+from autonomys.protocol.domains.view import DomainView
 from autonomys.protocol.errors import ProtocolError
 from autonomys.protocol.kzg import Kzg
 from autonomys.protocol.objects.mappings import GlobalObject, validate_object_hash
@@ -178,6 +186,28 @@ class NodeService:
         decoded = decode_submitted_transaction(transaction)
         with self._lock:
             return self.node.submit_transaction(decoded)
+
+    # -- domains ---------------------------------------------------------------------------------
+
+    def submit_bundle(self, bundle: bytes) -> bytes:
+        """Pool an operator's encoded bundle for the next block this node authors; its hash. RejectedBundle
+        (naming the rule: undecodable, a bundle rule, pool_full) otherwise, with the pool unchanged."""
+        with self._lock:
+            return self.node.submit_bundle(bytes(bundle))
+
+    def domain_tick(self, domain_id: int, operator_ids: tuple[int, ...], after_slot: int) -> DomainTick:
+        """What an operator polls for (Node.domain_tick)."""
+        with self._lock:
+            return self.node.domain_tick(int(domain_id), tuple(operator_ids), int(after_slot))
+
+    def domain_block_input(self, number: int) -> DomainBlockInput | None:
+        """Canonical block `number` with its state's transaction byte fee (Node.domain_block_input)."""
+        with self._lock:
+            return self.node.domain_block_input(int(number))
+
+    def domain_view(self, domain_id: int) -> DomainView:
+        with self._lock:
+            return self.node.domain_view(int(domain_id))
 
     # -- accounts and objects ------------------------------------------------------------------
 

@@ -37,8 +37,9 @@ ARCHIVED_HEADERS_PREFIX = b"node/archived_headers/"
 CANONICAL_PREFIX = b"node/canonical/"
 FORMAT_KEY = b"node/format"
 """The store's layout version, u32 LE; absent in stores of the releases before it (format 1)."""
-STORE_FORMAT = 2
-"""Format 2: states as a trie root and scalars, their accounts and segments in trie nodes under state/."""
+STORE_FORMAT = 3
+"""Format 2: states as a trie root and scalars, their accounts and segments in trie nodes under state/.
+Format 3: blocks carry domain bundles, and the genesis state registers the domain runtimes."""
 WEIGHT_SIZE = 32
 
 

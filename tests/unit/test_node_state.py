@@ -12,7 +12,7 @@ import pytest
 from autonomys.actors.consensus import block_import
 from autonomys.actors.consensus.node import Node, NodeLimits
 from autonomys.actors.consensus.node_service import NodeConfig, _open_node
-from autonomys.actors.consensus.node_store import FORMAT_KEY, NodeStore, StoreFormatMismatch
+from autonomys.actors.consensus.node_store import FORMAT_KEY, STORE_FORMAT, NodeStore, StoreFormatMismatch
 from autonomys.actors.errors import CorruptStore, StateNotKept
 from autonomys.actors.storage import MemoryKVStore, RocksKVStore
 from autonomys.protocol.consensus.chain_state import account_key, decode_account, get_account
@@ -156,6 +156,6 @@ def test_a_store_format_is_written_once_and_checked() -> None:
     memory = MemoryKVStore()
     NodeStore(memory).check_format()
     NodeStore(memory).check_format()
-    memory.put(FORMAT_KEY, (3).to_bytes(4, "little"))
-    with pytest.raises(StoreFormatMismatch, match="format 3"):
+    memory.put(FORMAT_KEY, (STORE_FORMAT + 1).to_bytes(4, "little"))
+    with pytest.raises(StoreFormatMismatch, match=f"format {STORE_FORMAT + 1}"):
         NodeStore(memory).check_format()

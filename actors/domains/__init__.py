@@ -1,0 +1,1 @@
+"""Execution domains: operators (one actor per domain and operator) and their domain chains."""

@@ -1,0 +1,250 @@
+"""A domain operator (domain-client-operator): follows the consensus chain, derives and executes the domain block
+of every consensus block that carried bundles of its domain, keeps a domain transaction pool, and on each slot
+runs the bundle election and submits a bundle carrying the receipt the chain expects next.
+
+`Operator` is the steppable core: `step(tick)` does the work one node poll brings (unit-tested with an in-process
+node); actors.domains.operator_service runs it on a thread and serves reads. Randomness (the VRF witness) comes
+from `os.urandom`; the signing key from the operator's key file.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import os
+from collections.abc import Callable
+from dataclasses import dataclass
+from typing import Final, Protocol
+
+import sr25519
+
+from autonomys.actors.domains.domain_chain import DomainChain
+from autonomys.actors.messages import DomainBlockInput, DomainTick
+from autonomys.actors.storage import KVStore
+from autonomys.protocol.consensus.chain_blocks import Block
+from autonomys.protocol.domains.election import INITIAL_TX_RANGE
+from autonomys.protocol.domains.execution import ParentBlock, decode_opaque, derive_domain_block
+from autonomys.protocol.domains.params import domains_params_for
+from autonomys.protocol.domains.producer import SlotClaim, produce_bundle
+from autonomys.protocol.domains.registry import compute_domain_genesis
+from autonomys.protocol.domains.runtime import DomainBlockContext, IllegalTransaction, runtime_named
+from autonomys.protocol.domains.view import DomainView
+from autonomys.protocol.errors import DecodeError, ProtocolError
+from autonomys.protocol.farming.solutions import compute_proof_of_space_size
+from autonomys.protocol.params import Params
+from autonomys.protocol.state.steps import SteppedWriter
+from autonomys.protocol.state.trie import lookup
+
+MAX_POOL_TRANSACTIONS: Final = 4096
+MAX_TRANSACTION_BYTES: Final = 64 * 1024
+
+
+class DomainNodeLink(Protocol):
+    """The consensus node as an operator uses it."""
+
+    def domain_tick(self, domain_id: int, operator_ids: tuple[int, ...], after_slot: int) -> DomainTick: ...
+
+    def domain_block_input(self, number: int) -> DomainBlockInput | None: ...
+
+    def submit_bundle(self, bundle: bytes) -> bytes: ...
+
+
+class RejectedDomainTransaction(ProtocolError):
+    """A domain transaction the pool does not take; the message names why."""
+
+
+@dataclass(frozen=True, slots=True)
+class OperatorIdentity:
+    domain_id: int
+    operator_id: int
+    signing_seed: bytes
+    """The sr25519 mini-secret of the operator's signing key."""
+    initial_balances: tuple[tuple[bytes, int], ...]
+    runtime_name: str = "balances"
+
+    def key_pair(self) -> tuple[bytes, bytes]:
+        public, secret = sr25519.pair_from_seed(self.signing_seed)
+        return bytes(public), bytes(secret)
+
+
+@dataclass
+class OperatorCounters:
+    bundles_submitted: int = 0
+    bundles_rejected: int = 0
+    last_bundle_slot: int | None = None
+    last_slot_seen: int = 0
+    last_error: str = ""
+    stake: int = 0
+    view: DomainView | None = None
+
+
+def transaction_hash(extrinsic: bytes) -> bytes:
+    """A domain transaction's hash: BlakeTwo256 of its bytes."""
+    return hashlib.blake2b(bytes(extrinsic), digest_size=32).digest()
+
+
+class Operator:
+    """See the module docstring."""
+
+    def __init__(
+        self,
+        params: Params,
+        identity: OperatorIdentity,
+        store: KVStore,
+        node: DomainNodeLink,
+        witness: Callable[[], bytes] = lambda: os.urandom(64),
+    ) -> None:
+        self.params = params
+        self.identity = identity
+        self.runtime = runtime_named(identity.runtime_name)
+        self.domains = domains_params_for(params)
+        self.node = node
+        self.witness = witness
+        genesis = compute_domain_genesis(identity.runtime_name, identity.domain_id, identity.initial_balances)
+        self.chain = DomainChain(store, genesis)
+        self.key_pair = identity.key_pair()
+        self.counters = OperatorCounters()
+        self.pool: dict[bytes, bytes] = {}
+        """transaction hash -> bytes, in arrival order."""
+        self._proof_size = compute_proof_of_space_size(params)
+
+    # -- following the chain ------------------------------------------------------------------
+
+    def step(self) -> None:
+        """One poll: follow new consensus blocks, then contest the newest slot."""
+        tick = self.node.domain_tick(self.identity.domain_id, (self.identity.operator_id,), self.counters.last_slot_seen)
+        self.counters.view = tick.view
+        info = tick.view.operator(self.identity.operator_id)
+        self.counters.stake = 0 if info is None else info.stake
+        self.follow(tick.best_number)
+        if tick.slots:
+            slot, proof_of_time = tick.slots[-1]
+            self.counters.last_slot_seen = slot
+            self.contest(slot, proof_of_time, tick.view)
+
+    def follow(self, best_number: int) -> None:
+        """Derive from every canonical consensus block up to `best_number`, rewinding past a reorg."""
+        number, _ = self.chain.tip()
+        while number < best_number:
+            given = self.node.domain_block_input(number + 1)
+            if given is None:
+                return
+            block = Block.from_bytes(given.block, self._proof_size)
+            if number > 0 and block.header.parent_hash != self.chain.consensus_hash(number):
+                self.chain.rewind(max(0, number - 1))  # walk back one block at a time until the parent matches
+                number, _ = self.chain.tip()
+                continue
+            self._derive(given, block)
+            number += 1
+
+    def _derive(self, given: DomainBlockInput, block: Block) -> None:
+        bundles = [b for b in block.bundles if b.sealed_header.header.proof_of_election.domain_id == self.identity.domain_id]
+        if not bundles:
+            self.chain.follow(given.number, block.hash(), None, [])
+            return
+        header, receipt = self.chain.head()
+        parent = ParentBlock(header.hash(), header.state_root, receipt.hash())
+        context = DomainBlockContext(
+            self.identity.domain_id, header.number + 1, block.hash(), given.number,
+            block.header.slot * self.params.slot_duration_ms, given.transaction_byte_fee,
+        )  # fmt: skip
+        executed = derive_domain_block(
+            self.runtime, self.chain.state.nodes, parent, context, bundles,
+            block.header.pre_digest.pot_info.proof_of_time, INITIAL_TX_RANGE,
+        )  # fmt: skip
+        included = [transaction_hash(decode_opaque(extrinsic)) for extrinsic in executed.extrinsics]
+        self.chain.follow(given.number, block.hash(), executed, included)
+        for tx_hash in included:
+            self.pool.pop(tx_hash, None)
+        self._revalidate_pool()
+
+    # -- bundles ------------------------------------------------------------------------------
+
+    def contest(self, slot: int, proof_of_time: bytes, view: DomainView) -> None:
+        """Run the election for `slot`; submit a bundle when this operator wins it."""
+        info = view.operator(self.identity.operator_id)
+        if info is None or info.stake == 0 or view.total_stake == 0:
+            return
+        if self.counters.last_bundle_slot is not None and slot <= self.counters.last_bundle_slot:
+            return
+        receipt = self.chain.receipt(view.next_receipt_number)
+        if receipt is None:
+            self.counters.last_error = f"behind: no receipt for domain block {view.next_receipt_number} yet"
+            return
+        claim = SlotClaim(
+            self.identity.domain_id, self.identity.operator_id, slot, proof_of_time, info.stake, view.total_stake,
+            view.bundle_slot_probability,
+        )  # fmt: skip
+        limit = view.bundle_limit or self.domains.max_bundle(view.bundle_slot_probability)
+        key_pair = self.key_pair
+        bundle = produce_bundle(
+            claim, key_pair, self.witness(), receipt, list(self.pool.values()), self.runtime, limit,
+            lambda message: bytes(sr25519.sign(key_pair, message)),
+        )  # fmt: skip
+        if bundle is None:
+            return
+        self.counters.last_bundle_slot = slot
+        try:
+            self.node.submit_bundle(bundle.to_bytes())
+        except ProtocolError as error:
+            self.counters.bundles_rejected += 1
+            self.counters.last_error = f"bundle for slot {slot} rejected: {error}"
+            return
+        self.counters.bundles_submitted += 1
+
+    # -- the transaction pool -----------------------------------------------------------------
+
+    def _best_state(self) -> SteppedWriter:
+        header, _ = self.chain.head()
+        return SteppedWriter(self.chain.state.nodes, header.state_root)
+
+    def _context(self) -> DomainBlockContext:
+        header, _ = self.chain.head()
+        return DomainBlockContext(self.identity.domain_id, header.number + 1, bytes(32), 0, 0, 0)
+
+    def submit_transaction(self, extrinsic: bytes) -> bytes:
+        """Pool a transaction valid after the pooled ones on the best domain state; its hash.
+        RejectedDomainTransaction (naming the rule) otherwise, with the pool unchanged."""
+        extrinsic = bytes(extrinsic)
+        if len(extrinsic) > MAX_TRANSACTION_BYTES:
+            raise RejectedDomainTransaction(f"too large: {len(extrinsic)} bytes")
+        tx_hash = transaction_hash(extrinsic)
+        if tx_hash in self.pool:
+            return tx_hash
+        if len(self.pool) >= MAX_POOL_TRANSACTIONS:
+            raise RejectedDomainTransaction("pool full")
+        state, context = self._best_state(), self._context()
+        try:
+            for pooled in self.pool.values():
+                self.runtime.check(state, pooled, context)
+            if self.runtime.signer(extrinsic) is None:
+                raise RejectedDomainTransaction("unsigned extrinsics are not pooled")
+            self.runtime.check(state, extrinsic, context)
+        except (DecodeError, IllegalTransaction) as error:
+            raise RejectedDomainTransaction(str(error)) from error
+        self.pool[tx_hash] = extrinsic
+        return tx_hash
+
+    def _revalidate_pool(self) -> None:
+        """Keep the pooled transactions that still apply, in order, on the new best state."""
+        state, context = self._best_state(), self._context()
+        kept: dict[bytes, bytes] = {}
+        for tx_hash, extrinsic in self.pool.items():
+            try:
+                self.runtime.check(state, extrinsic, context)
+            except (DecodeError, IllegalTransaction):
+                continue
+            kept[tx_hash] = extrinsic
+        self.pool = kept
+
+    # -- reads --------------------------------------------------------------------------------
+
+    def read(self, key: bytes) -> bytes | None:
+        """A key of the best domain state."""
+        header, _ = self.chain.head()
+        return lookup(self.chain.state.nodes, header.state_root, key)
+
+    def transaction_status(self, tx_hash: bytes) -> str:
+        if tx_hash in self.pool:
+            return "pooled"
+        number = self.chain.transaction_block(tx_hash)
+        return "unknown" if number is None else f"in domain block {number}"

@@ -3,6 +3,8 @@
 from __future__ import annotations
 
 import re
+from collections.abc import Callable, Sequence
+from typing import Protocol, TypeVar
 
 from autonomys.protocol.constants import U32_MAX
 from autonomys.protocol.errors import DecodeError
@@ -14,12 +16,27 @@ COMPACT_FOUR_BYTE_LIMIT = 1 << 30
 # Big-integer mode: 4 + (first byte >> 2) little-endian bytes, so at most 67 bytes (2^536 - 1).
 COMPACT_MAX_BYTES = 67
 _NON_ZERO_BYTE = re.compile(rb"[^\x00]")
+_Item = TypeVar("_Item")
 
 
 def validate_uint(name: str, value: object, maximum: int) -> None:
     """DecodeError unless `value` is an int (not a bool) in 0..maximum: a container field's range."""
     if isinstance(value, bool) or not isinstance(value, int) or not 0 <= value <= maximum:
         msg = f"{name}={value!r} must be an int in 0..{maximum}"
+        raise DecodeError(msg)
+
+
+def validate_bytes(name: str, value: object, size: int) -> None:
+    """DecodeError unless `value` is bytes of exactly `size`: a fixed-size array field (a hash, a key)."""
+    if not isinstance(value, bytes) or len(value) != size:
+        msg = f"{name} must be {size} bytes, got {value!r:.80}"
+        raise DecodeError(msg)
+
+
+def validate_tuple(name: str, value: object, item_type: type) -> None:
+    """DecodeError unless `value` is a tuple whose items are all `item_type`: a Vec field."""
+    if not isinstance(value, tuple) or not all(isinstance(item, item_type) for item in value):
+        msg = f"{name} must be a tuple of {item_type.__name__}"
         raise DecodeError(msg)
 
 
@@ -37,6 +54,10 @@ def encode_u32(value: int) -> bytes:
 
 def encode_u64(value: int) -> bytes:
     return value.to_bytes(8, "little")
+
+
+def encode_u128(value: int) -> bytes:
+    return value.to_bytes(16, "little")
 
 
 def encode_compact(value: int) -> bytes:
@@ -71,6 +92,18 @@ def compute_compact_length(value: int) -> int:
 def encode_vec_u8(data: bytes | bytearray | memoryview) -> bytes:
     """SCALE Vec<u8>: compact length, then the bytes."""
     return encode_compact(len(data)) + bytes(data)
+
+
+class Encodable(Protocol):
+    """A container with its one canonical encoding."""
+
+    def to_bytes(self) -> bytes: ...
+
+
+def encode_vector(items: Sequence[bytes | Encodable]) -> bytes:
+    """A SCALE Vec: the compact length, then each item (bytes as they are, already encoded; a container by its
+    to_bytes())."""
+    return encode_compact(len(items)) + b"".join(item if isinstance(item, bytes) else item.to_bytes() for item in items)
 
 
 class Reader:
@@ -161,3 +194,29 @@ class Reader:
         if self._offset != len(self._data):
             msg = f"{self._what}: {len(self._data) - self._offset} trailing bytes"
             raise DecodeError(msg)
+
+
+def read_u128(reader: Reader) -> int:
+    return reader.read_uint(16)
+
+
+def read_vector_length(reader: Reader) -> int:
+    """The compact length prefix of a SCALE Vec (a u32)."""
+    length = reader.read_compact()
+    if length > U32_MAX:
+        msg = f"Vec length {length} does not fit in u32"
+        raise DecodeError(msg)
+    return length
+
+
+def read_vector(reader: Reader, read_item: Callable[[Reader], _Item]) -> tuple[_Item, ...]:
+    """A SCALE Vec of items, each read by `read_item`."""
+    return tuple(read_item(reader) for _ in range(read_vector_length(reader)))
+
+
+def decode_exactly(data: bytes, what: str, read: Callable[[Reader], _Item]) -> _Item:
+    """One value read by `read` that uses all of `data`; a short read or trailing bytes are a DecodeError."""
+    reader = Reader(data, what)
+    value = read(reader)
+    reader.expect_end()
+    return value

@@ -11,20 +11,26 @@ from __future__ import annotations
 
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass
-from typing import TypeVar
 
 import blake3
 
 from autonomys.protocol.archiving.segments import SegmentHeader, read_segment_header
 from autonomys.protocol.codec import (
     Reader,
-    encode_compact,
     encode_u8,
     encode_u32,
     encode_u64,
+    encode_u128,
     encode_vec_u8,
+    read_u128,
+    validate_bytes,
     validate_uint,
 )
+
+# actors.consensus.node_store imports these three from here.
+from autonomys.protocol.codec import decode_exactly as decode_exactly
+from autonomys.protocol.codec import encode_vector as encode_vector
+from autonomys.protocol.codec import read_vector as read_vector
 from autonomys.protocol.constants import (
     BLAKE3_HASH_SIZE,
     CHUNK_WITNESS_SIZE,
@@ -71,48 +77,9 @@ SOLUTION_FIXED_SIZE = (
 )
 
 
-def _validate_bytes(name: str, value: object, size: int) -> None:
-    if not isinstance(value, bytes) or len(value) != size:
-        msg = f"{name} must be {size} bytes"
-        raise DecodeError(msg)
-
-
 def compute_blake3(data: bytes) -> Blake3Hash:
     """blake3(data)."""
     return Blake3Hash(blake3.blake3(data).digest())
-
-
-def encode_u128(value: int) -> bytes:
-    return value.to_bytes(16, "little")
-
-
-def read_u128(reader: Reader) -> int:
-    return reader.read_uint(16)
-
-
-_Item = TypeVar("_Item")
-
-
-def read_vector(reader: Reader, read_item: Callable[[Reader], _Item]) -> tuple[_Item, ...]:
-    """A compact length, then that many items (each read by read_item)."""
-    count = reader.read_compact()
-    if count > U32_MAX:
-        msg = f"vector length {count} does not fit in u32"
-        raise DecodeError(msg)
-    return tuple(read_item(reader) for _ in range(count))
-
-
-def encode_vector(items: Sequence[object]) -> bytes:
-    """A compact length, then each item's to_bytes()."""
-    return encode_compact(len(items)) + b"".join(item.to_bytes() for item in items)  # type: ignore[attr-defined]
-
-
-def decode_exactly(data: bytes, what: str, read: Callable[[Reader], object]) -> object:
-    """Read one value from `data`; DecodeError on a short read or trailing bytes."""
-    reader = Reader(data, what)
-    value = read(reader)
-    reader.expect_end()
-    return value
 
 
 # ---- calls and transactions ----
@@ -130,7 +97,7 @@ class Transfer:
     amount: int
 
     def __post_init__(self) -> None:
-        _validate_bytes("to", self.to, ACCOUNT_ID_SIZE)
+        validate_bytes("to", self.to, ACCOUNT_ID_SIZE)
         validate_uint("amount", self.amount, U128_MAX)
 
     def to_bytes(self) -> bytes:
@@ -172,7 +139,7 @@ def read_call(reader: Reader) -> Call:
 
 def decode_call(data: bytes) -> Call:
     """Exactly one Call."""
-    return decode_exactly(data, "Call", read_call)  # type: ignore[return-value]
+    return decode_exactly(data, "Call", read_call)
 
 
 def compute_transaction_signing_payload(genesis_hash: bytes, sender: bytes, nonce: int, call: Call) -> bytes:
@@ -180,7 +147,7 @@ def compute_transaction_signing_payload(genesis_hash: bytes, sender: bytes, nonc
 
     The genesis hash binds a transaction to one network, as the reference's CheckGenesis signed extension does
     (its `additional_signed`), so a transaction signed for one network cannot be replayed on another."""
-    _validate_bytes("genesis_hash", genesis_hash, BLAKE3_HASH_SIZE)
+    validate_bytes("genesis_hash", genesis_hash, BLAKE3_HASH_SIZE)
     return TRANSACTION_SIGNING_TAG + genesis_hash + sender + encode_u64(nonce) + call.to_bytes()
 
 
@@ -194,12 +161,14 @@ class Transaction:
     signature: bytes
 
     def __post_init__(self) -> None:
-        _validate_bytes("sender", self.sender, ACCOUNT_ID_SIZE)
+        validate_bytes("sender", self.sender, ACCOUNT_ID_SIZE)
         validate_uint("nonce", self.nonce, U64_MAX)
         if not isinstance(self.call, CALL_TYPES):
-            msg = f"call must be one of {', '.join(kind.__name__ for kind in CALL_TYPES)}, got {type(self.call).__name__}"
+            msg = (
+                f"call must be one of {', '.join(kind.__name__ for kind in CALL_TYPES)}, got {type(self.call).__name__}"
+            )
             raise DecodeError(msg)
-        _validate_bytes("signature", self.signature, SIGNATURE_SIZE)
+        validate_bytes("signature", self.signature, SIGNATURE_SIZE)
 
     def signing_payload(self, genesis_hash: bytes) -> bytes:
         """What the sender signed for the network of `genesis_hash`."""
@@ -210,7 +179,7 @@ class Transaction:
 
     @classmethod
     def from_bytes(cls, data: bytes) -> Transaction:
-        return decode_exactly(data, "Transaction", read_transaction)  # type: ignore[return-value]
+        return decode_exactly(data, "Transaction", read_transaction)
 
     def hash(self) -> Blake3Hash:
         return compute_blake3(self.to_bytes())
@@ -252,8 +221,8 @@ class PotInfo:
     future_proof_of_time: bytes
 
     def __post_init__(self) -> None:
-        _validate_bytes("proof_of_time", self.proof_of_time, POT_OUTPUT_SIZE)
-        _validate_bytes("future_proof_of_time", self.future_proof_of_time, POT_OUTPUT_SIZE)
+        validate_bytes("proof_of_time", self.proof_of_time, POT_OUTPUT_SIZE)
+        validate_bytes("future_proof_of_time", self.future_proof_of_time, POT_OUTPUT_SIZE)
 
     def to_bytes(self) -> bytes:
         """0x00 (V0) | proof_of_time [16] | future_proof_of_time [16]."""
@@ -261,7 +230,7 @@ class PotInfo:
 
     @classmethod
     def from_bytes(cls, data: bytes) -> PotInfo:
-        return decode_exactly(data, "PotInfo", read_pot_info)  # type: ignore[return-value]
+        return decode_exactly(data, "PotInfo", read_pot_info)
 
 
 def _read_version(reader: Reader, what: str) -> None:
@@ -293,7 +262,7 @@ class PreDigest:
 
     @classmethod
     def from_bytes(cls, data: bytes, proof_of_space_size: int = DEFAULT_PROOF_OF_SPACE_SIZE) -> PreDigest:
-        return decode_exactly(data, "PreDigest", lambda reader: read_pre_digest(reader, proof_of_space_size))  # type: ignore[return-value]
+        return decode_exactly(data, "PreDigest", lambda reader: read_pre_digest(reader, proof_of_space_size))
 
 
 def read_pre_digest(reader: Reader, proof_of_space_size: int) -> PreDigest:
@@ -321,11 +290,11 @@ class Vote:
     future_proof_of_time: bytes
 
     def __post_init__(self) -> None:
-        _validate_bytes("parent_hash", self.parent_hash, BLAKE3_HASH_SIZE)
+        validate_bytes("parent_hash", self.parent_hash, BLAKE3_HASH_SIZE)
         validate_uint("height", self.height, U32_MAX)
         validate_uint("slot", self.slot, U64_MAX)
-        _validate_bytes("proof_of_time", self.proof_of_time, POT_OUTPUT_SIZE)
-        _validate_bytes("future_proof_of_time", self.future_proof_of_time, POT_OUTPUT_SIZE)
+        validate_bytes("proof_of_time", self.proof_of_time, POT_OUTPUT_SIZE)
+        validate_bytes("future_proof_of_time", self.future_proof_of_time, POT_OUTPUT_SIZE)
 
     def to_bytes(self) -> bytes:
         return (
@@ -340,7 +309,7 @@ class Vote:
 
     @classmethod
     def from_bytes(cls, data: bytes, proof_of_space_size: int = DEFAULT_PROOF_OF_SPACE_SIZE) -> Vote:
-        return decode_exactly(data, "Vote", lambda reader: read_vote(reader, proof_of_space_size))  # type: ignore[return-value]
+        return decode_exactly(data, "Vote", lambda reader: read_vote(reader, proof_of_space_size))
 
     def hash(self) -> Blake3Hash:
         """blake3 of the encoding: what the voter signs."""
@@ -366,14 +335,14 @@ class SignedVote:
     signature: bytes
 
     def __post_init__(self) -> None:
-        _validate_bytes("signature", self.signature, SIGNATURE_SIZE)
+        validate_bytes("signature", self.signature, SIGNATURE_SIZE)
 
     def to_bytes(self) -> bytes:
         return self.vote.to_bytes() + self.signature
 
     @classmethod
     def from_bytes(cls, data: bytes, proof_of_space_size: int = DEFAULT_PROOF_OF_SPACE_SIZE) -> SignedVote:
-        return decode_exactly(data, "SignedVote", lambda reader: read_signed_vote(reader, proof_of_space_size))  # type: ignore[return-value]
+        return decode_exactly(data, "SignedVote", lambda reader: read_signed_vote(reader, proof_of_space_size))
 
 
 def read_signed_vote(reader: Reader, proof_of_space_size: int) -> SignedVote:
@@ -422,11 +391,11 @@ class Header:
     seal: bytes
 
     def __post_init__(self) -> None:
-        _validate_bytes("parent_hash", self.parent_hash, BLAKE3_HASH_SIZE)
+        validate_bytes("parent_hash", self.parent_hash, BLAKE3_HASH_SIZE)
         validate_uint("number", self.number, U32_MAX)
-        _validate_bytes("state_root", self.state_root, BLAKE3_HASH_SIZE)
-        _validate_bytes("extrinsics_root", self.extrinsics_root, BLAKE3_HASH_SIZE)
-        _validate_bytes("seal", self.seal, SIGNATURE_SIZE)
+        validate_bytes("state_root", self.state_root, BLAKE3_HASH_SIZE)
+        validate_bytes("extrinsics_root", self.extrinsics_root, BLAKE3_HASH_SIZE)
+        validate_bytes("seal", self.seal, SIGNATURE_SIZE)
 
     @property
     def slot(self) -> int:
@@ -452,7 +421,7 @@ class Header:
 
     @classmethod
     def from_bytes(cls, data: bytes, proof_of_space_size: int = DEFAULT_PROOF_OF_SPACE_SIZE) -> Header:
-        return decode_exactly(data, "Header", lambda reader: read_header(reader, proof_of_space_size))  # type: ignore[return-value]
+        return decode_exactly(data, "Header", lambda reader: read_header(reader, proof_of_space_size))
 
     def pre_hash(self) -> Blake3Hash:
         """blake3 of the header without its seal: what the author signs."""
@@ -516,7 +485,7 @@ class Block:
 
     @classmethod
     def from_bytes(cls, data: bytes, proof_of_space_size: int = DEFAULT_PROOF_OF_SPACE_SIZE) -> Block:
-        return decode_exactly(data, "Block", lambda reader: read_block(reader, proof_of_space_size))  # type: ignore[return-value]
+        return decode_exactly(data, "Block", lambda reader: read_block(reader, proof_of_space_size))
 
     def hash(self) -> Blake3Hash:
         return self.header.hash()

@@ -14,15 +14,11 @@ from autonomys.protocol.domains.params import domains_params_for
 from autonomys.protocol.domains.registry import DomainConfig, domain_ids, register_domain_runtime
 from autonomys.protocol.domains.runtime import RUNTIMES, runtime_named
 from autonomys.protocol.domains.staking_types import OperatorConfig
-from autonomys.protocol.errors import InsufficientBalance, ProtocolError
+from autonomys.protocol.errors import InsufficientBalance, ReservedStateKey
 from autonomys.protocol.params import Params
 
 U128_MAX = 2**128 - 1
 RESERVED_PREFIXES = (ACCOUNT_PREFIX, SEGMENT_PREFIX, SCALARS_KEY)
-
-
-class ReservedStateKey(ProtocolError):
-    """A domains record written under a key the chain's own state uses."""
 
 
 class ChainLedger:
@@ -123,7 +119,9 @@ def apply_domains_genesis(writer: StateWriter, domains: Sequence[DomainGenesis],
         register_domain_runtime(ledger, name, created_at=0)
     domains_params = domains_params_for(params)
     for domain in domains:
-        apply_domain_call(ledger, domain.owner, InstantiateDomain(domain.config), domains_params, block_number=0, slot=0)
+        apply_domain_call(
+            ledger, domain.owner, InstantiateDomain(domain.config), domains_params, block_number=0, slot=0
+        )
         domain_id = len(domain_ids(ledger)) - 1
         for operator in domain.operators:
             call = RegisterOperator(domain_id, operator.stake, operator.config)

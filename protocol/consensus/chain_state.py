@@ -22,16 +22,22 @@ from typing import TYPE_CHECKING
 import blake3
 
 from autonomys.protocol.archiving.segments import SegmentHeader
-from autonomys.protocol.codec import Reader, encode_compact, encode_u8, encode_u32, encode_u64
+from autonomys.protocol.codec import (
+    Reader,
+    decode_exactly,
+    encode_compact,
+    encode_u8,
+    encode_u32,
+    encode_u64,
+    encode_u128,
+    read_u128,
+    read_vector,
+)
 from autonomys.protocol.consensus.chain_blocks import (
     ACCOUNT_ID_SIZE,
     U128_MAX,
-    decode_exactly,
     encode_pot_parameters_change,
-    encode_u128,
     read_pot_parameters_change,
-    read_u128,
-    read_vector,
 )
 from autonomys.protocol.constants import BLAKE3_HASH_SIZE, U64_MAX
 from autonomys.protocol.errors import DecodeError, InvalidParams, OutOfOrderSegmentHeader
@@ -128,7 +134,7 @@ class ChainState:
     def from_bytes(cls, data: bytes, nodes: NodeSource | None = None) -> ChainState:
         """A stored state, reading its trie from `nodes` (none: only its scalars and root are usable);
         ChainStateVersionMismatch for another version."""
-        state: ChainState = decode_exactly(data, "ChainState", read_chain_state)  # type: ignore[assignment]
+        state: ChainState = decode_exactly(data, "ChainState", read_chain_state)
         return dataclasses.replace(state, nodes=nodes if nodes is not None else {})
 
     def state_root(self) -> Blake3Hash:

@@ -16,30 +16,16 @@ from __future__ import annotations
 from dataclasses import dataclass, field
 from enum import Enum
 
-from autonomys.protocol.codec import Reader, encode_u32, encode_u64
+from autonomys.protocol.codec import Reader, decode_exactly, encode_u32, encode_u64, encode_vector, read_vector
 from autonomys.protocol.domains.bundles import BundleDigest
 from autonomys.protocol.domains.ledger import Ledger
-from autonomys.protocol.domains.receipts import (
-    ExecutionReceipt,
-    compute_execution_trace_root,
-    decode_exactly,
-    encode_vector,
-    read_vector,
-)
+from autonomys.protocol.domains.receipts import ExecutionReceipt, compute_execution_trace_root
 from autonomys.protocol.domains.staking_storage import (
     get_head_receipt_number,
     put_head_receipt_number,
     put_latest_submitted_receipt_number,
 )
-from autonomys.protocol.errors import ProtocolError
-
-
-class InvalidReceipt(ProtocolError):
-    """An execution receipt the block tree refuses; `reason` names the rule (pallet-domains `BlockTreeError`)."""
-
-    def __init__(self, reason: str, detail: str) -> None:
-        super().__init__(f"{reason}: {detail}")
-        self.reason = reason
+from autonomys.protocol.errors import InvalidReceipt
 
 
 class ReceiptType(Enum):

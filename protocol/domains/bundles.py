@@ -17,18 +17,21 @@ from typing import Final
 
 import sr25519
 
-from autonomys.protocol.codec import Reader, encode_compact, encode_u32, encode_u64, validate_uint
-from autonomys.protocol.constants import U32_MAX, U64_MAX
-from autonomys.protocol.domains.receipts import (
-    ExecutionReceipt,
+from autonomys.protocol.codec import (
+    Reader,
     decode_exactly,
+    encode_compact,
+    encode_u32,
+    encode_u64,
     encode_vector,
     read_vector_length,
-    validate_hash,
     validate_tuple,
+    validate_uint,
 )
+from autonomys.protocol.constants import U32_MAX, U64_MAX
+from autonomys.protocol.domains.receipts import ExecutionReceipt, validate_hash
 from autonomys.protocol.domains.substrate_trie import HASH_SIZE, compute_blake2_256, ordered_trie_root
-from autonomys.protocol.errors import DecodeError, ProtocolError
+from autonomys.protocol.errors import DecodeError, InvalidBundleLimits
 
 PROOF_OF_TIME_SIZE: Final = 16
 VRF_SIGNATURE_SIZE: Final = 96
@@ -41,13 +44,6 @@ BUNDLE_V0: Final = 0
 
 Keypair = tuple[bytes, bytes]
 """py-sr25519-bindings keypair: (public key [32], secret key [64])."""
-
-# ---- errors (to move to protocol.errors) ----
-
-
-class InvalidBundleLimits(ProtocolError):
-    """Slot probabilities or block limits from which no bundle limit follows (a checked operation failed)."""
-
 
 # ---- proof of election and weight ----
 

@@ -9,17 +9,14 @@ from __future__ import annotations
 from dataclasses import dataclass
 from typing import Final
 
-from autonomys.protocol.codec import Reader, encode_u8, encode_u32, encode_u64, validate_uint
+from autonomys.protocol.codec import Reader, encode_u8, encode_u32, encode_u64, encode_u128, read_u128, validate_uint
 from autonomys.protocol.domains.block_tree import store_genesis_receipt
 from autonomys.protocol.domains.ledger import Ledger, transaction
 from autonomys.protocol.domains.params import DomainsParams
-from autonomys.protocol.domains.receipts import encode_u128, read_u128
 from autonomys.protocol.domains.registry import DomainConfig, get_domain, instantiate_domain, staking_config_of
-from autonomys.protocol.domains.staking import (
-    create_domain_staking,
-    deregister_operator,
+from autonomys.protocol.domains.staking import create_domain_staking, deregister_operator, register_operator
+from autonomys.protocol.domains.staking_nominators import (
     nominate_operator,
-    register_operator,
     unlock_funds,
     unlock_nominator,
     withdraw_stake,
@@ -56,7 +53,12 @@ class RegisterOperator:
         validate_uint("amount", self.amount, U128_MAX)
 
     def to_bytes(self) -> bytes:
-        return encode_u8(CALL_REGISTER_OPERATOR) + encode_u32(self.domain_id) + encode_u128(self.amount) + self.config.to_bytes()
+        return (
+            encode_u8(CALL_REGISTER_OPERATOR)
+            + encode_u32(self.domain_id)
+            + encode_u128(self.amount)
+            + self.config.to_bytes()
+        )
 
 
 @dataclass(frozen=True, slots=True)

@@ -27,7 +27,7 @@ import rbcl
 from autonomys.protocol.codec import encode_u32, encode_vec_u8, validate_uint
 from autonomys.protocol.constants import POT_OUTPUT_SIZE, U32_MAX, U64_MAX
 from autonomys.protocol.domains.merlin import Transcript
-from autonomys.protocol.errors import DecodeError, ProtocolError, ReasonedError
+from autonomys.protocol.errors import DecodeError, InvalidProofOfElection, InvalidThreshold
 from autonomys.protocol.farming.solutions import derive_global_challenge as derive_global_challenge
 from autonomys.protocol.farming.solutions import derive_global_randomness as derive_global_randomness
 
@@ -51,17 +51,6 @@ INITIAL_DOMAIN_TX_RANGE = 3
 """pallet-domains `InitialDomainTxRange`."""
 INITIAL_TX_RANGE = U256_MAX // INITIAL_DOMAIN_TX_RANGE
 """The transaction range every bundle uses: `DomainTxRangeState` is never written, so it stays U256::MAX / 3."""
-
-# ---- errors (to move to protocol/errors.py) ----
-
-
-class InvalidThreshold(ProtocolError):
-    """An election threshold that cannot be computed: zero total domain stake or a zero slot-probability denominator."""
-
-
-class InvalidProofOfElection(ReasonedError):
-    """A proof of election that does not check; `reason` is one of REASONS (sp-domains `ProofOfElectionError`)."""
-
 
 # Why a proof of election was rejected: InvalidProofOfElection.reason is one of these.
 MALFORMED = "malformed"

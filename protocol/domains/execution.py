@@ -21,28 +21,27 @@ from dataclasses import dataclass
 
 from autonomys.protocol.codec import Reader, encode_vec_u8
 from autonomys.protocol.domains.bundles import Bundle, Weight
+from autonomys.protocol.domains.domain_header import DomainHeader, compute_consensus_block_info_item
 from autonomys.protocol.domains.election import compute_vrf_hash, is_signer_in_tx_range, signer_id_hash
 from autonomys.protocol.domains.receipts import (
     BlockFees,
     BundleValidity,
-    DomainHeader,
     ExecutionReceipt,
     ExtrinsicDigest,
     InboxedBundle,
     InvalidBundleKind,
     InvalidBundleType,
-    compute_consensus_block_info_item,
     compute_execution_trace_root,
     compute_valid_bundle_digest,
 )
-from autonomys.protocol.domains.runtime import DomainBlockContext, DomainRuntime, IllegalTransaction
+from autonomys.protocol.domains.runtime import DomainBlockContext, DomainRuntime
 from autonomys.protocol.domains.shuffle import (
     deduplicate_and_shuffle_extrinsics,
     derive_block_randomness,
     derive_extrinsics_shuffling_seed,
 )
 from autonomys.protocol.domains.substrate_trie import ordered_trie_root
-from autonomys.protocol.errors import DecodeError
+from autonomys.protocol.errors import DecodeError, IllegalTransaction
 from autonomys.protocol.state.steps import SteppedWriter
 from autonomys.protocol.state.trie import NodeSource, TrieChanges
 
@@ -189,10 +188,11 @@ def _execute(
 
 def _apply(runtime: DomainRuntime, state: SteppedWriter, extrinsic: bytes, context: DomainBlockContext) -> None:
     """Apply one extrinsic; one that is no longer valid (a transaction that another bundle's made stale) changes
-    nothing, and the trace still records a root for it."""
+    nothing, and the trace still records a root for it. Every transaction here came from a valid bundle, whose
+    classification verified these bytes' signature: the check does not verify it again."""
     if not runtime.is_inherent(extrinsic):
         try:
-            runtime.check(state, extrinsic, context)
+            runtime.check(state, extrinsic, context, signature_verified=True)
         except IllegalTransaction:
             return
     runtime.apply(state, extrinsic, context)

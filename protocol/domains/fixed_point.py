@@ -11,7 +11,7 @@ from dataclasses import dataclass
 from typing import ClassVar, Self
 
 from autonomys.protocol.codec import Reader, validate_uint
-from autonomys.protocol.domains.staking_errors import ShareOverflow, ZeroSharePrice
+from autonomys.protocol.errors import ShareOverflow, ZeroSharePrice
 
 U128_MAX = 2**128 - 1
 PERQUINTILL_ACCURACY = 10**18

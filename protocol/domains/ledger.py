@@ -23,7 +23,7 @@ from enum import IntEnum
 from typing import Protocol
 
 from autonomys.protocol.codec import encode_compact, encode_u8
-from autonomys.protocol.errors import InsufficientBalance, ProtocolError
+from autonomys.protocol.errors import BalanceOverflowError, InsufficientBalance, InsufficientHeldBalance, InvalidAmount
 
 U128_MAX = 2**128 - 1
 ACCOUNT_ID_SIZE = 32
@@ -39,21 +39,6 @@ class HoldReason(IntEnum):
     STAKING_STAKED = 0
     STORAGE_FUND_WITHDRAWAL = 1
     DOMAIN_INSTANTIATION = 2
-
-
-# ---- errors ----
-
-
-class InsufficientHeldBalance(ProtocolError):
-    """A release or transfer of more held balance than the account holds for that reason."""
-
-
-class BalanceOverflowError(ProtocolError):
-    """A mint or transfer that would take a balance (or the total issuance) past u128."""
-
-
-class InvalidAmount(ProtocolError):
-    """A negative balance amount passed to the ledger."""
 
 
 # ---- the interface ----

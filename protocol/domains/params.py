@@ -13,7 +13,7 @@ from typing import Final
 
 from autonomys.protocol.domains.bundles import Weight, calculate_max_bundle_weight_and_size
 from autonomys.protocol.domains.registry import BundleLimit
-from autonomys.protocol.domains.staking_types import MAINNET_STAKING, StakingConstants
+from autonomys.protocol.domains.staking_constants import MAINNET_STAKING, StakingConstants
 from autonomys.protocol.params import Params
 
 MAX_DOMAIN_BLOCK_SIZE: Final = 3_932_160

@@ -1,5 +1,5 @@
-"""Execution receipts of domain blocks and the domain block header (sp-domains `execution_receipt.rs`,
-`execution_receipt/execution_receipt_v0.rs`, `bundle.rs`, `lib.rs`; sp-runtime `generic::Header`).
+"""Execution receipts of domain blocks (sp-domains `execution_receipt.rs`, `execution_receipt/execution_receipt_v0.rs`,
+`bundle.rs`, `lib.rs`); the domain block header they refer to is protocol.domains.domain_header.
 
 Every container has exactly one SCALE encoding: `to_bytes` writes it, `from_bytes` reads exactly one value
 (trailing bytes are a DecodeError) and `read` reads one from inside a larger container. Construction checks
@@ -13,27 +13,36 @@ the versioned form `0x00 || ExecutionReceiptV0`. H is BlakeTwo256.
 
 from __future__ import annotations
 
-from collections.abc import Callable, Mapping, Sequence
+from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 from enum import IntEnum
-from typing import Final, TypeVar
+from typing import Final
 
 from autonomys.protocol.codec import (
     Reader,
-    encode_compact,
     encode_u8,
     encode_u32,
+    encode_u128,
     encode_vec_u8,
+    read_u128,
+    validate_bytes,
+    validate_tuple,
     validate_uint,
 )
+
+# Re-exported: actors.domains.domain_chain imports these three and DomainHeader from here.
+from autonomys.protocol.codec import decode_exactly as decode_exactly
+from autonomys.protocol.codec import encode_vector as encode_vector
+from autonomys.protocol.codec import read_vector as read_vector
 from autonomys.protocol.constants import U32_MAX
+from autonomys.protocol.domains.domain_header import DomainHeader as DomainHeader
 from autonomys.protocol.domains.substrate_trie import (
     EMPTY_TRIE_ROOT,
     HASH_SIZE,
     TRIE_VALUE_NODE_THRESHOLD,
     compute_blake2_256,
 )
-from autonomys.protocol.errors import DecodeError, ProtocolError
+from autonomys.protocol.errors import DecodeError, EmptyExecutionTrace, FeesOverflow
 
 U128_MAX: Final = 2**128 - 1
 # sp-domains `EMPTY_EXTRINSIC_ROOT`: the ordered trie root of no extrinsics, H(0x00).
@@ -41,38 +50,13 @@ EMPTY_EXTRINSIC_ROOT: Final = EMPTY_TRIE_ROOT
 ZERO_HASH: Final = bytes(HASH_SIZE)
 EXECUTION_RECEIPT_V0: Final = 0
 """The variant byte of `ExecutionReceipt::V0`."""
-# domains/primitives/digests: the engine id of the pre-runtime item carrying the consensus block hash.
-CONSENSUS_BLOCK_INFO_ENGINE_ID: Final = b"RGTR"
-ENGINE_ID_SIZE: Final = 4
-
-# ---- errors (to move to protocol.errors) ----
-
-
-class FeesOverflow(ProtocolError):
-    """Block fees whose total does not fit in a u128 Balance (sp-domains `BlockFees::total_fees` is None)."""
-
-
-class EmptyExecutionTrace(ProtocolError):
-    """An execution trace with no roots: rs_merkle has no root for an empty tree."""
-
 
 # ---- field helpers ----
 
-_Item = TypeVar("_Item")
-
 
 def validate_hash(name: str, value: object, size: int = HASH_SIZE) -> None:
-    """DecodeError unless `value` is bytes of exactly `size` (a fixed-size array field)."""
-    if not isinstance(value, bytes) or len(value) != size:
-        msg = f"{name} must be {size} bytes, got {value!r:.80}"
-        raise DecodeError(msg)
-
-
-def validate_tuple(name: str, value: object, item_type: type) -> None:
-    """DecodeError unless `value` is a tuple whose items are all `item_type` (a Vec field)."""
-    if not isinstance(value, tuple) or not all(isinstance(item, item_type) for item in value):
-        msg = f"{name} must be a tuple of {item_type.__name__}"
-        raise DecodeError(msg)
+    """DecodeError unless `value` is bytes of exactly `size`, a hash's by default (codec.validate_bytes)."""
+    validate_bytes(name, value, size)
 
 
 def _present(value: bytes | None) -> bytes:
@@ -80,41 +64,6 @@ def _present(value: bytes | None) -> bytes:
     if value is None:
         msg = "enum container with no variant set"
         raise DecodeError(msg)
-    return value
-
-
-def encode_u128(value: int) -> bytes:
-    return value.to_bytes(16, "little")
-
-
-def read_u128(reader: Reader) -> int:
-    return reader.read_uint(16)
-
-
-def read_vector_length(reader: Reader) -> int:
-    """The compact length prefix of a Vec (a u32 in SCALE)."""
-    length = reader.read_compact()
-    if length > U32_MAX:
-        msg = f"Vec length {length} does not fit in u32"
-        raise DecodeError(msg)
-    return length
-
-
-def read_vector(reader: Reader, read_item: Callable[[Reader], _Item]) -> tuple[_Item, ...]:
-    """A SCALE Vec of items read by `read_item`."""
-    return tuple(read_item(reader) for _ in range(read_vector_length(reader)))
-
-
-def encode_vector(encoded_items: Sequence[bytes]) -> bytes:
-    """A SCALE Vec of already-encoded items."""
-    return encode_compact(len(encoded_items)) + b"".join(encoded_items)
-
-
-def decode_exactly(data: bytes, what: str, read: Callable[[Reader], _Item]) -> _Item:
-    """One value read by `read` that uses all of `data`; anything left over is a DecodeError."""
-    reader = Reader(data, what)
-    value = read(reader)
-    reader.expect_end()
     return value
 
 
@@ -580,115 +529,6 @@ def compute_execution_trace_root(trace: Sequence[bytes]) -> bytes:
         paired = [compute_blake2_256(layer[index] + layer[index + 1]) for index in range(0, len(layer) - 1, 2)]
         layer = paired + layer[len(paired) * 2 :]
     return layer[0]
-
-
-# ---- the domain block header ----
-
-
-class DigestItemKind(IntEnum):
-    """sp-runtime `generic::DigestItem` variants by encoding index."""
-
-    OTHER = 0
-    CONSENSUS = 4
-    SEAL = 5
-    PRE_RUNTIME = 6
-    RUNTIME_ENVIRONMENT_UPDATED = 8
-
-
-_ENGINE_KINDS: Final = (DigestItemKind.CONSENSUS, DigestItemKind.SEAL, DigestItemKind.PRE_RUNTIME)
-
-
-@dataclass(frozen=True, slots=True)
-class DigestItem:
-    """A header digest item: Other(data) | Consensus/Seal/PreRuntime(engine id [4], data) | RuntimeEnvironmentUpdated."""
-
-    kind: DigestItemKind
-    engine_id: bytes = b""
-    """4 bytes for Consensus, Seal and PreRuntime; empty otherwise."""
-    data: bytes = b""
-
-    def __post_init__(self) -> None:
-        if not isinstance(self.kind, DigestItemKind):
-            msg = f"DigestItem.kind must be a DigestItemKind, got {self.kind!r}"
-            raise DecodeError(msg)
-        validate_hash("DigestItem.engine_id", self.engine_id, ENGINE_ID_SIZE if self.kind in _ENGINE_KINDS else 0)
-        if not isinstance(self.data, bytes) or len(self.data) > U32_MAX:
-            msg = "DigestItem.data must be bytes"
-            raise DecodeError(msg)
-        if self.kind == DigestItemKind.RUNTIME_ENVIRONMENT_UPDATED and len(self.data) != 0:
-            msg = "RuntimeEnvironmentUpdated carries no data"
-            raise DecodeError(msg)
-
-    def to_bytes(self) -> bytes:
-        if self.kind == DigestItemKind.RUNTIME_ENVIRONMENT_UPDATED:
-            return encode_u8(self.kind)
-        return encode_u8(self.kind) + self.engine_id + encode_vec_u8(self.data)
-
-    @classmethod
-    def read(cls, reader: Reader) -> DigestItem:
-        variant = reader.read_u8()
-        if variant not in DigestItemKind.__members__.values():
-            msg = f"DigestItem variant {variant} is unknown"
-            raise DecodeError(msg)
-        kind = DigestItemKind(variant)
-        if kind == DigestItemKind.RUNTIME_ENVIRONMENT_UPDATED:
-            return cls(kind)
-        engine_id = reader.read_bytes(ENGINE_ID_SIZE) if kind in _ENGINE_KINDS else b""
-        return cls(kind, engine_id, reader.read_vec_u8())
-
-
-def compute_consensus_block_info_item(consensus_block_hash: bytes) -> DigestItem:
-    """domains/primitives/digests: PreRuntime(*b"RGTR", SCALE(consensus_block_hash)), in every domain header."""
-    validate_hash("consensus_block_hash", consensus_block_hash)
-    return DigestItem(DigestItemKind.PRE_RUNTIME, CONSENSUS_BLOCK_INFO_ENGINE_ID, consensus_block_hash)
-
-
-@dataclass(frozen=True, slots=True)
-class DomainHeader:
-    """sp-runtime `generic::Header<u32, BlakeTwo256>` of a domain block."""
-
-    parent_hash: bytes
-    number: int
-    """A u32, encoded as Compact<u32>."""
-    state_root: bytes
-    extrinsics_root: bytes
-    digest: tuple[DigestItem, ...] = ()
-
-    def __post_init__(self) -> None:
-        validate_hash("parent_hash", self.parent_hash)
-        validate_uint("number", self.number, U32_MAX)
-        validate_hash("state_root", self.state_root)
-        validate_hash("extrinsics_root", self.extrinsics_root)
-        validate_tuple("digest", self.digest, DigestItem)
-
-    def to_bytes(self) -> bytes:
-        return b"".join(
-            (
-                self.parent_hash,
-                encode_compact(self.number),
-                self.state_root,
-                self.extrinsics_root,
-                encode_vector([item.to_bytes() for item in self.digest]),
-            )
-        )
-
-    def hash(self) -> bytes:
-        """The domain block hash: H(header encoding) (sp-domains `derive_domain_block_hash`)."""
-        return compute_blake2_256(self.to_bytes())
-
-    @classmethod
-    def read(cls, reader: Reader) -> DomainHeader:
-        parent_hash = reader.read_bytes(HASH_SIZE)
-        number = reader.read_compact()
-        if number > U32_MAX:
-            msg = f"domain block number {number} does not fit in u32"
-            raise DecodeError(msg)
-        state_root, extrinsics_root = reader.read_bytes(HASH_SIZE), reader.read_bytes(HASH_SIZE)
-        return cls(parent_hash, number, state_root, extrinsics_root, read_vector(reader, DigestItem.read))
-
-    @classmethod
-    def from_bytes(cls, data: bytes) -> DomainHeader:
-        return decode_exactly(data, "DomainHeader", cls.read)
 
 
 def genesis_receipt(genesis_state_root: bytes) -> ExecutionReceipt:

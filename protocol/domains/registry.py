@@ -17,22 +17,26 @@ from collections.abc import Sequence
 from dataclasses import dataclass
 from typing import Final
 
-from autonomys.protocol.codec import Reader, encode_u8, encode_u32, encode_u64, encode_vec_u8, validate_uint
+from autonomys.protocol.codec import (
+    Reader,
+    decode_exactly,
+    encode_u8,
+    encode_u32,
+    encode_u64,
+    encode_u128,
+    encode_vec_u8,
+    encode_vector,
+    read_u128,
+    read_vector,
+    validate_uint,
+)
 from autonomys.protocol.constants import U64_MAX
 from autonomys.protocol.domains.bundles import Weight
 from autonomys.protocol.domains.ledger import HoldReason, Ledger, hold
-from autonomys.protocol.domains.receipts import (
-    ExecutionReceipt,
-    decode_exactly,
-    encode_u128,
-    encode_vector,
-    genesis_receipt,
-    read_u128,
-    read_vector,
-)
+from autonomys.protocol.domains.receipts import ExecutionReceipt, genesis_receipt
 from autonomys.protocol.domains.runtime import runtime_named
 from autonomys.protocol.domains.staking_types import ACCOUNT_ID_SIZE, DomainStakingConfig, OperatorAllowList
-from autonomys.protocol.errors import DecodeError, ProtocolError
+from autonomys.protocol.errors import DecodeError, DomainNotFound, InvalidDomainConfig, RuntimeNotFound
 from autonomys.protocol.state.steps import SteppedWriter
 from autonomys.protocol.state.trie import EMPTY_ROOT, TrieChanges
 
@@ -44,22 +48,6 @@ RUNTIME_TYPE_BALANCES: Final = 2
 RUNTIME_TYPES: Final = {"balances": RUNTIME_TYPE_BALANCES}
 NEXT_RUNTIME_ID_KEY: Final = b"domains/next_runtime_id"
 NEXT_DOMAIN_ID_KEY: Final = b"domains/next_domain_id"
-
-
-class DomainRegistryError(ProtocolError):
-    """A domain registry call that breaks one of pallet-domains' rules (the subclass names which)."""
-
-
-class RuntimeNotFound(DomainRegistryError):
-    """No runtime is registered under that id."""
-
-
-class DomainNotFound(DomainRegistryError):
-    """No domain is instantiated under that id."""
-
-
-class InvalidDomainConfig(DomainRegistryError):
-    """A DomainConfigParams that breaks a registry rule: probability, name, limits, initial balances."""
 
 
 @dataclass(frozen=True, slots=True)

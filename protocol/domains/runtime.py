@@ -21,15 +21,8 @@ from autonomys.protocol.codec import validate_uint
 from autonomys.protocol.constants import U64_MAX
 from autonomys.protocol.domains.bundles import Weight
 from autonomys.protocol.domains.receipts import BlockFees
-from autonomys.protocol.errors import ProtocolError
-
-
-class IllegalTransaction(ProtocolError):
-    """A domain transaction that fails its pre-dispatch check (signature, nonce, funds for the fee)."""
-
-
-class UnknownRuntime(ProtocolError):
-    """A runtime name no runtime is registered under."""
+from autonomys.protocol.errors import IllegalTransaction as IllegalTransaction
+from autonomys.protocol.errors import UnknownRuntime
 
 
 class DomainState(Protocol):
@@ -85,8 +78,11 @@ class DomainRuntime(Protocol):
         """The inherents that open a domain block, in order."""
         ...
 
-    def check(self, state: DomainState, extrinsic: bytes, context: DomainBlockContext) -> None:
-        """Pre-dispatch: raise IllegalTransaction, or take the fee and bump the nonce in `state`."""
+    def check(
+        self, state: DomainState, extrinsic: bytes, context: DomainBlockContext, *, signature_verified: bool = False
+    ) -> None:
+        """Pre-dispatch: raise IllegalTransaction, or take the fee and bump the nonce in `state`.
+        `signature_verified`: these very bytes' signature was checked already (by the bundle's classification)."""
         ...
 
     def initialize_block(self, state: DomainState, context: DomainBlockContext) -> None: ...

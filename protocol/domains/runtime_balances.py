@@ -16,17 +16,18 @@ rewards and storage-fund refunds).
 
 from __future__ import annotations
 
+import functools
 from collections.abc import Sequence
 from dataclasses import dataclass
 from typing import Final
 
 import sr25519
 
-from autonomys.protocol.codec import Reader, encode_u8, encode_u32, encode_u64
+from autonomys.protocol.codec import Reader, decode_exactly, encode_u8, encode_u32, encode_u64, encode_u128, read_u128
 from autonomys.protocol.domains.bundles import Weight
-from autonomys.protocol.domains.receipts import BlockFees, decode_exactly, encode_u128, read_u128
-from autonomys.protocol.domains.runtime import DomainBlockContext, DomainState, IllegalTransaction, register_runtime
-from autonomys.protocol.errors import DecodeError
+from autonomys.protocol.domains.receipts import BlockFees
+from autonomys.protocol.domains.runtime import DomainBlockContext, DomainState, register_runtime
+from autonomys.protocol.errors import DecodeError, IllegalTransaction
 
 ACCOUNT_SIZE: Final = 32
 SIGNATURE_SIZE: Final = 64
@@ -130,7 +131,14 @@ def _read_extrinsic(reader: Reader) -> Extrinsic:
 
 def decode_extrinsic(data: bytes) -> Extrinsic:
     """The extrinsic encoded in `data` (all of it); DecodeError otherwise."""
-    return decode_exactly(bytes(data), "domain extrinsic", _read_extrinsic)
+    return _decode_cached(bytes(data))
+
+
+@functools.lru_cache(maxsize=4096)
+def _decode_cached(data: bytes) -> Extrinsic:
+    # A block's extrinsic is decoded by signer, is_inherent, weight, check and apply, in classification and in
+    # execution: decoded once (the values are frozen; a DecodeError is not cached and raises every time).
+    return decode_exactly(data, "domain extrinsic", _read_extrinsic)
 
 
 def sign_transfer(
@@ -209,11 +217,13 @@ class BalancesRuntime:
             Inherent(INHERENT_BYTE_FEE, byte_fee).to_bytes(),
         ]
 
-    def check(self, state: DomainState, extrinsic: bytes, context: DomainBlockContext) -> None:
+    def check(
+        self, state: DomainState, extrinsic: bytes, context: DomainBlockContext, *, signature_verified: bool = False
+    ) -> None:
         decoded = decode_extrinsic(extrinsic)
         if not isinstance(decoded, SignedTransaction):
             raise IllegalTransaction("an inherent is not a transaction")
-        if not _is_signature_valid(decoded, context.domain_id):
+        if not signature_verified and not _is_signature_valid(decoded, context.domain_id):
             raise IllegalTransaction(f"transaction is not signed by {decoded.signer.hex()}")
         sender = get_account(state, decoded.signer)
         if decoded.nonce != sender.nonce:

@@ -14,7 +14,7 @@ from collections import deque
 from collections.abc import Sequence
 from typing import Protocol, TypeVar
 
-from autonomys.protocol.errors import ProtocolError
+from autonomys.protocol.errors import InvalidShuffleSeed
 from autonomys.protocol.farming.solutions import derive_global_randomness
 from autonomys.protocol.types import Randomness
 
@@ -28,13 +28,6 @@ EXTRINSICS_SHUFFLING_SEED_SUBJECT = b"extrinsics-shuffling-seed"
 
 _MASK32 = 0xFFFFFFFF
 _CHACHA_CONSTANTS = (0x61707865, 0x3320646E, 0x79622D32, 0x6B206574)  # "expand 32-byte k"
-
-
-# ---- errors (to move to protocol/errors.py) ----
-
-
-class InvalidShuffleSeed(ProtocolError):
-    """A shuffling seed that is not exactly 32 bytes."""
 
 
 # ---- ChaCha8 (rand_chacha 0.3 `ChaCha8Rng::from_seed`) ----

@@ -18,29 +18,34 @@ from autonomys.protocol.codec import validate_uint
 from autonomys.protocol.constants import U32_MAX
 from autonomys.protocol.domains.fixed_point import U128_MAX, Perquintill, SharePrice
 from autonomys.protocol.domains.ledger import HoldReason, Ledger, transaction
-from autonomys.protocol.domains.staking_errors import (
-    BundleStorageFeePayment,
-    EpochOverflow,
-    MissingOperatorEpochSharePrice,
-    MissingOperatorOwner,
-    OperatorNotRegistered,
-    ShareOverflow,
-    ShareUnderflow,
-    UnknownOperator,
+from autonomys.protocol.domains.staking_constants import (
+    TREASURY_ACCOUNT,
+    StakingConstants,
+    compute_storage_fund_account,
+)
+from autonomys.protocol.domains.staking_deposits import Deposit, Withdrawal
+from autonomys.protocol.domains.staking_funds import (
+    add_deposit,
+    cleanup_operator,
+    convert_previous_epoch_deposit,
+    convert_previous_epoch_withdrawal,
+    deposit_reserve_for_storage_fund,
+    hold_deposit,
+    mint_funds,
+    mint_into_treasury,
+    redeem_storage_fee,
+    release_held,
+    transfer_held,
+    withdraw_to,
 )
 from autonomys.protocol.domains.staking_storage import (
     DEACTIVATED_OPERATORS,
     DEREGISTERED_OPERATORS,
     INVALID_BUNDLE_AUTHORS,
     PENDING_SLASHES,
-    add_deposit,
     checked_add,
     checked_sub,
-    cleanup_operator,
-    convert_previous_epoch_deposit,
-    convert_previous_epoch_withdrawal,
     delete_operator,
-    deposit_reserve_for_storage_fund,
     get_deposit,
     get_deposit_on_hold,
     get_domain_config,
@@ -52,10 +57,7 @@ from autonomys.protocol.domains.staking_storage import (
     get_operator_status,
     get_staking_summary,
     get_withdrawal,
-    hold_deposit,
     is_operator_pending_to_slash,
-    mint_funds,
-    mint_into_treasury,
     put_deposit,
     put_deposit_on_hold,
     put_epoch_start_slot,
@@ -66,27 +68,28 @@ from autonomys.protocol.domains.staking_storage import (
     put_share_price,
     put_staking_summary,
     put_withdrawal,
-    redeem_storage_fee,
-    release_held,
     require_operator,
     take_domain_chain_rewards,
     take_operator_bundle_count,
     take_operator_set,
-    transfer_held,
-    withdraw_to,
 )
 from autonomys.protocol.domains.staking_types import (
-    TREASURY_ACCOUNT,
-    Deposit,
     DomainEpoch,
     ElectionVerificationParams,
     OperatorStatusKind,
-    StakingConstants,
     StakingSummary,
-    Withdrawal,
-    compute_storage_fund_account,
 )
-from autonomys.protocol.errors import ProtocolError
+from autonomys.protocol.errors import (
+    BundleStorageFeePayment,
+    EpochOverflow,
+    MissingOperatorEpochSharePrice,
+    MissingOperatorOwner,
+    OperatorNotRegistered,
+    ProtocolError,
+    ShareOverflow,
+    ShareUnderflow,
+    UnknownOperator,
+)
 
 _SLASHED_KINDS: Final = (OperatorStatusKind.SLASHED, OperatorStatusKind.PENDING_SLASH)
 

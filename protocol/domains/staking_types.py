@@ -1,5 +1,7 @@
-"""Staking records of execution domains, their SCALE encodings, constants and derived accounts
-(pallet-domains staking.rs, staking_epoch.rs, bundle_storage_fund.rs; sp-domains `OperatorAllowList`).
+"""Staking records of execution domains and their SCALE encodings: operators and their status, the domain's
+staking summary, allow list and config (pallet-domains staking.rs, staking_epoch.rs; sp-domains
+`OperatorAllowList`). A nominator's deposits and withdrawals are in protocol.domains.staking_deposits, the staking
+constants and accounts in protocol.domains.staking_constants.
 
 Field order is the SCALE order of the reference structs. Maps and sets decode only in canonical (strictly
 ascending) order, so every record that decodes re-encodes to the same bytes.
@@ -7,18 +9,28 @@ ascending) order, so every record that decodes re-encodes to the same bytes.
 
 from __future__ import annotations
 
-import dataclasses
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field
 from enum import IntEnum
 from typing import Final, TypeVar
 
-from autonomys.protocol.codec import Reader, encode_compact, encode_u8, encode_u32, encode_u64, validate_uint
+from autonomys.protocol.codec import (
+    Reader,
+    decode_exactly,
+    encode_compact,
+    encode_u8,
+    encode_u32,
+    encode_u64,
+    encode_u128,
+    read_u128,
+    read_vector_length,
+    validate_bytes,
+    validate_uint,
+)
 from autonomys.protocol.constants import U32_MAX, U64_MAX
-from autonomys.protocol.domains.fixed_point import U128_MAX, Percent, Perquintill
+from autonomys.protocol.domains.fixed_point import U128_MAX, Percent
 from autonomys.protocol.errors import DecodeError
 
-AI3: Final = 10**18
 ACCOUNT_ID_SIZE: Final = 32
 HASH_SIZE: Final = 32
 SIGNING_KEY_SIZE: Final = 32
@@ -28,30 +40,8 @@ SIGNING_KEY_SIZE: Final = 32
 _Item = TypeVar("_Item")
 
 
-def encode_u128(value: int) -> bytes:
-    return value.to_bytes(16, "little")
-
-
-def read_u128(reader: Reader) -> int:
-    return reader.read_uint(16)
-
-
-def _validate_bytes(name: str, value: object, size: int) -> None:
-    if not isinstance(value, bytes) or len(value) != size:
-        msg = f"{name} must be {size} bytes"
-        raise DecodeError(msg)
-
-
-def _read_count(reader: Reader) -> int:
-    count = reader.read_compact()
-    if count > U32_MAX:
-        msg = f"collection length {count} does not fit in u32"
-        raise DecodeError(msg)
-    return count
-
-
 def _read_sorted(reader: Reader, read_item: Callable[[Reader], _Item], key: Callable[[_Item], object]) -> list[_Item]:
-    items = [read_item(reader) for _ in range(_read_count(reader))]
+    items = [read_item(reader) for _ in range(read_vector_length(reader))]
     for earlier, later in zip(items, items[1:], strict=False):
         if not key(earlier) < key(later):  # type: ignore[operator]
             msg = "map or set entries must be strictly ascending"
@@ -112,14 +102,6 @@ def _validate_stake_map(name: str, stakes: object) -> None:
     for operator, stake in stakes.items():
         validate_uint(name, operator, U64_MAX)
         validate_uint(name, stake, U128_MAX)
-
-
-def decode_exactly(data: bytes, what: str, read: Callable[[Reader], _Item]) -> _Item:
-    """Read one value from `data`; DecodeError on a short read or trailing bytes."""
-    reader = Reader(data, what)
-    value = read(reader)
-    reader.expect_end()
-    return value
 
 
 # ---- records ----
@@ -201,7 +183,7 @@ class OperatorStatus:
             msg = f"OperatorStatus {kind.name} carries the wrong payload"
             raise DecodeError(msg)
         if self.receipt_hash is not None:
-            _validate_bytes("receipt_hash", self.receipt_hash, HASH_SIZE)
+            validate_bytes("receipt_hash", self.receipt_hash, HASH_SIZE)
         if self.reactivation_epoch is not None:
             validate_uint("reactivation_epoch", self.reactivation_epoch, U32_MAX)
 
@@ -296,7 +278,7 @@ class Operator:
     total_storage_fee_deposit: int
 
     def __post_init__(self) -> None:
-        _validate_bytes("signing_key", self.signing_key, SIGNING_KEY_SIZE)
+        validate_bytes("signing_key", self.signing_key, SIGNING_KEY_SIZE)
         validate_uint("current_domain_id", self.current_domain_id, U32_MAX)
         validate_uint("next_domain_id", self.next_domain_id, U32_MAX)
         for name in (
@@ -356,7 +338,7 @@ class OperatorConfig:
     nomination_tax: Percent
 
     def __post_init__(self) -> None:
-        _validate_bytes("signing_key", self.signing_key, SIGNING_KEY_SIZE)
+        validate_bytes("signing_key", self.signing_key, SIGNING_KEY_SIZE)
         validate_uint("minimum_nominator_stake", self.minimum_nominator_stake, U128_MAX)
 
     def to_bytes(self) -> bytes:
@@ -416,163 +398,6 @@ class StakingSummary:
 
 
 @dataclass(frozen=True, slots=True)
-class KnownDeposit:
-    """Shares a nominator owns, and the storage-fee deposit behind them."""
-
-    shares: int = 0
-    storage_fee_deposit: int = 0
-
-    def __post_init__(self) -> None:
-        validate_uint("shares", self.shares, U128_MAX)
-        validate_uint("storage_fee_deposit", self.storage_fee_deposit, U128_MAX)
-
-    def to_bytes(self) -> bytes:
-        return encode_u128(self.shares) + encode_u128(self.storage_fee_deposit)
-
-    @classmethod
-    def read(cls, reader: Reader) -> KnownDeposit:
-        return cls(read_u128(reader), read_u128(reader))
-
-
-@dataclass(frozen=True, slots=True)
-class PendingDeposit:
-    """Stake deposited in an epoch whose closing share price is not known yet."""
-
-    effective_domain_epoch: DomainEpoch
-    amount: int
-    storage_fee_deposit: int
-
-    def __post_init__(self) -> None:
-        validate_uint("amount", self.amount, U128_MAX)
-        validate_uint("storage_fee_deposit", self.storage_fee_deposit, U128_MAX)
-
-    @property
-    def total(self) -> int:
-        """amount + storage fee deposit (what the nominator paid)."""
-        return self.amount + self.storage_fee_deposit
-
-    def to_bytes(self) -> bytes:
-        return self.effective_domain_epoch.to_bytes() + encode_u128(self.amount) + encode_u128(self.storage_fee_deposit)
-
-    @classmethod
-    def read(cls, reader: Reader) -> PendingDeposit:
-        return cls(DomainEpoch.read(reader), read_u128(reader), read_u128(reader))
-
-
-def _encode_option(value: PendingDeposit | WithdrawalInShares | None) -> bytes:
-    return b"\x00" if value is None else b"\x01" + value.to_bytes()
-
-
-@dataclass(frozen=True, slots=True)
-class Deposit:
-    """A nominator's deposit with one operator (staking.rs `Deposit`)."""
-
-    known: KnownDeposit = KnownDeposit()
-    pending: PendingDeposit | None = None
-
-    def to_bytes(self) -> bytes:
-        return self.known.to_bytes() + _encode_option(self.pending)
-
-    @classmethod
-    def read(cls, reader: Reader) -> Deposit:
-        known = KnownDeposit.read(reader)
-        return cls(known, PendingDeposit.read(reader) if reader.read_option_tag() else None)
-
-    @classmethod
-    def from_bytes(cls, data: bytes) -> Deposit:
-        return decode_exactly(data, "Deposit", cls.read)
-
-
-@dataclass(frozen=True, slots=True)
-class WithdrawalInBalance:
-    """A withdrawal converted to balance, waiting for its unlock block."""
-
-    unlock_at_confirmed_domain_block_number: int
-    amount_to_unlock: int
-    storage_fee_refund: int
-
-    def __post_init__(self) -> None:
-        validate_uint("unlock_at", self.unlock_at_confirmed_domain_block_number, U32_MAX)
-        validate_uint("amount_to_unlock", self.amount_to_unlock, U128_MAX)
-        validate_uint("storage_fee_refund", self.storage_fee_refund, U128_MAX)
-
-    def to_bytes(self) -> bytes:
-        return (
-            encode_u32(self.unlock_at_confirmed_domain_block_number)
-            + encode_u128(self.amount_to_unlock)
-            + encode_u128(self.storage_fee_refund)
-        )
-
-    @classmethod
-    def read(cls, reader: Reader) -> WithdrawalInBalance:
-        return cls(reader.read_u32(), read_u128(reader), read_u128(reader))
-
-
-@dataclass(frozen=True, slots=True)
-class WithdrawalInShares:
-    """This epoch's withdrawal, still in shares until the epoch's closing share price is known."""
-
-    domain_epoch: DomainEpoch
-    unlock_at_confirmed_domain_block_number: int
-    shares: int
-    storage_fee_refund: int
-
-    def __post_init__(self) -> None:
-        validate_uint("unlock_at", self.unlock_at_confirmed_domain_block_number, U32_MAX)
-        validate_uint("shares", self.shares, U128_MAX)
-        validate_uint("storage_fee_refund", self.storage_fee_refund, U128_MAX)
-
-    def to_bytes(self) -> bytes:
-        return (
-            self.domain_epoch.to_bytes()
-            + encode_u32(self.unlock_at_confirmed_domain_block_number)
-            + encode_u128(self.shares)
-            + encode_u128(self.storage_fee_refund)
-        )
-
-    @classmethod
-    def read(cls, reader: Reader) -> WithdrawalInShares:
-        return cls(DomainEpoch.read(reader), reader.read_u32(), read_u128(reader), read_u128(reader))
-
-
-@dataclass(frozen=True, slots=True)
-class Withdrawal:
-    """A nominator's withdrawals from one operator (staking.rs `Withdrawal`)."""
-
-    total_withdrawal_amount: int = 0
-    """Sum of `withdrawals` amounts (excluding the one still in shares and storage fees)."""
-    total_storage_fee_withdrawal: int = 0
-    withdrawals: tuple[WithdrawalInBalance, ...] = ()
-    withdrawal_in_shares: WithdrawalInShares | None = None
-
-    def __post_init__(self) -> None:
-        validate_uint("total_withdrawal_amount", self.total_withdrawal_amount, U128_MAX)
-        validate_uint("total_storage_fee_withdrawal", self.total_storage_fee_withdrawal, U128_MAX)
-
-    def to_bytes(self) -> bytes:
-        return b"".join(
-            (
-                encode_u128(self.total_withdrawal_amount),
-                encode_u128(self.total_storage_fee_withdrawal),
-                encode_compact(len(self.withdrawals)),
-                *(withdrawal.to_bytes() for withdrawal in self.withdrawals),
-                _encode_option(self.withdrawal_in_shares),
-            )
-        )
-
-    @classmethod
-    def read(cls, reader: Reader) -> Withdrawal:
-        total_amount, total_storage_fee = read_u128(reader), read_u128(reader)
-        withdrawals = tuple(WithdrawalInBalance.read(reader) for _ in range(_read_count(reader)))
-        in_shares = WithdrawalInShares.read(reader) if reader.read_option_tag() else None
-        return cls(total_amount, total_storage_fee, withdrawals, in_shares)
-
-    @classmethod
-    def from_bytes(cls, data: bytes) -> Withdrawal:
-        return decode_exactly(data, "Withdrawal", cls.read)
-
-
-@dataclass(frozen=True, slots=True)
 class ElectionVerificationParams:
     """The previous epoch's stake distribution (pallet-domains `LastEpochStakingDistribution`)."""
 
@@ -605,7 +430,7 @@ class OperatorAllowList:
     def __post_init__(self) -> None:
         if self.operators is not None:
             for account in self.operators:
-                _validate_bytes("allowed operator", account, ACCOUNT_ID_SIZE)
+                validate_bytes("allowed operator", account, ACCOUNT_ID_SIZE)
 
     def is_operator_allowed(self, account: bytes) -> bool:
         return self.operators is None or account in self.operators
@@ -670,7 +495,7 @@ class SlashedReason:
         if self.invalid_bundle_number is not None:
             validate_uint("invalid_bundle_number", self.invalid_bundle_number, U32_MAX)
         if self.bad_receipt_hash is not None:
-            _validate_bytes("bad_receipt_hash", self.bad_receipt_hash, HASH_SIZE)
+            validate_bytes("bad_receipt_hash", self.bad_receipt_hash, HASH_SIZE)
 
     def to_bytes(self) -> bytes:
         if self.invalid_bundle_number is not None:
@@ -690,70 +515,3 @@ class SlashedReason:
     @classmethod
     def from_bytes(cls, data: bytes) -> SlashedReason:
         return decode_exactly(data, "SlashedReason", cls.read)
-
-
-# ---- constants ----
-
-
-@dataclass(frozen=True, slots=True)
-class StakingConstants:
-    """The staking parameters of a runtime (pallet-domains Config, bundle_storage_fund.rs, lib.rs)."""
-
-    min_operator_stake: int
-    """Checked on the gross amount, before the storage-fee reserve is taken."""
-    min_nominator_stake: int
-    """The lowest minimum nominator stake an operator may configure."""
-    stake_epoch_duration: int
-    """Domain blocks per staking epoch."""
-    stake_withdrawal_locking_period: int
-    """Domain blocks a withdrawal waits before unlock (must be >= the block tree pruning depth)."""
-    max_pending_staking_operation: int
-    """Staking operations per domain per epoch."""
-    withdrawal_limit: int
-    """Withdrawals in balance per (operator, nominator) waiting to unlock."""
-    operator_activation_delay_in_epochs: int
-    """Epochs a deactivated operator waits before it may be reactivated."""
-    storage_fee_reserve: Perquintill
-    """Share of every deposit moved into the operator's bundle storage fund."""
-    max_nominators_to_slash: int
-    """Nominators drained per slash step."""
-    domain_instantiation_deposit: int
-
-
-MAINNET_STAKING: Final = StakingConstants(
-    min_operator_stake=100 * AI3,
-    min_nominator_stake=AI3,
-    stake_epoch_duration=100,
-    stake_withdrawal_locking_period=14_400,
-    max_pending_staking_operation=512,
-    withdrawal_limit=32,
-    operator_activation_delay_in_epochs=5,
-    storage_fee_reserve=Perquintill.from_percent(20),
-    max_nominators_to_slash=10,
-    domain_instantiation_deposit=100 * AI3,
-)
-# The dev chain spec (GenesisConfigParams::dev_params): only the withdrawal period differs.
-DEV_STAKING: Final = dataclasses.replace(MAINNET_STAKING, stake_withdrawal_locking_period=5)
-# pallet-domains mock.rs: the values the upstream staking unit tests (and their vectors) use. Note WithdrawalLimit
-# 10 (not the runtime's 32) and a DomainInstantiationDeposit of 100 Shannon.
-MOCK_STAKING: Final = dataclasses.replace(
-    MAINNET_STAKING,
-    stake_epoch_duration=5,
-    stake_withdrawal_locking_period=5,
-    withdrawal_limit=10,
-    domain_instantiation_deposit=100,
-)
-
-# ---- accounts ----
-
-TREASURY_ACCOUNT: Final = (b"modl" + b"treasury").ljust(ACCOUNT_ID_SIZE, b"\x00")
-DOMAINS_PALLET_ID: Final = b"domains_"
-STORAGE_FUND_ACCOUNT_TYPE: Final = 0
-
-
-def compute_storage_fund_account(operator_id: int) -> bytes:
-    """The operator's bundle storage fund: `PalletId(*b"domains_")` sub-account
-    `(AccountType::StorageFund, operator_id)`, i.e. b"modl" ‖ b"domains_" ‖ 0x00 ‖ u64le(id), zero-padded."""
-    validate_uint("operator_id", operator_id, U64_MAX)
-    sub_account = encode_u8(STORAGE_FUND_ACCOUNT_TYPE) + encode_u64(operator_id)
-    return (b"modl" + DOMAINS_PALLET_ID + sub_account).ljust(ACCOUNT_ID_SIZE, b"\x00")

@@ -14,11 +14,10 @@ from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 from typing import Final
 
-from autonomys.protocol.codec import Reader, encode_u32, encode_u64
+from autonomys.protocol.codec import Reader, decode_exactly, encode_u32, encode_u64, encode_vector, read_vector
 from autonomys.protocol.domains.block_tree import (
     BlockScratch,
     ConfirmedDomainBlock,
-    InvalidReceipt,
     ReceiptType,
     append_to_inbox,
     classify_receipt,
@@ -28,11 +27,11 @@ from autonomys.protocol.domains.block_tree import (
     verify_execution_receipt,
 )
 from autonomys.protocol.domains.bundles import Bundle
-from autonomys.protocol.domains.election import InvalidProofOfElection, verify_proof_of_election
+from autonomys.protocol.domains.election import verify_proof_of_election
 from autonomys.protocol.domains.ledger import Ledger, transaction
 from autonomys.protocol.domains.params import DomainsParams
-from autonomys.protocol.domains.receipts import ExecutionReceipt, decode_exactly, encode_vector, read_vector
-from autonomys.protocol.domains.registry import DomainNotFound, get_domain
+from autonomys.protocol.domains.receipts import ExecutionReceipt
+from autonomys.protocol.domains.registry import get_domain
 from autonomys.protocol.domains.staking import do_mark_invalid_bundle_authors, do_mark_operators_as_slashed
 from autonomys.protocol.domains.staking_epoch import (
     charge_bundle_storage_fee,
@@ -52,7 +51,13 @@ from autonomys.protocol.domains.staking_storage import (
     take_operator_bundle_count,
 )
 from autonomys.protocol.domains.staking_types import OperatorStatusKind, SlashedReason
-from autonomys.protocol.errors import InvalidBundle, ProtocolError
+from autonomys.protocol.errors import (
+    DomainNotFound,
+    InvalidBundle,
+    InvalidProofOfElection,
+    InvalidReceipt,
+    ProtocolError,
+)
 
 RECENT_SLOTS_KEY: Final = b"domains/recent_block_slots"
 BUNDLE_DOMAINS_KEY: Final = b"domains/successful_bundle_domains"
@@ -88,7 +93,9 @@ def _read_number_and_slot(reader: Reader) -> tuple[int, int]:
     return reader.read_u32(), reader.read_u64()
 
 
-def begin_block(ledger: Ledger, params: DomainsParams, parent_number: int, parent_slot: int, parent_hash: bytes) -> None:
+def begin_block(
+    ledger: Ledger, params: DomainsParams, parent_number: int, parent_slot: int, parent_hash: bytes
+) -> None:
     """The domains part of a block's `on_initialize`: the parent's hash for each domain it carried bundles of
     (pallet-domains drains `SuccessfulBundles`), and the parent's slot among the recent ones."""
     raw = ledger.get(BUNDLE_DOMAINS_KEY)
@@ -291,4 +298,6 @@ def end_block(ledger: Ledger, scratch: BlockScratch) -> None:
     for operator_id, slot in highest.items():
         ledger.set(_highest_slot_key(operator_id), encode_u64(slot))
     if scratch.domains_with_bundles:
-        ledger.set(BUNDLE_DOMAINS_KEY, encode_vector([encode_u32(domain_id) for domain_id in scratch.domains_with_bundles]))
+        ledger.set(
+            BUNDLE_DOMAINS_KEY, encode_vector([encode_u32(domain_id) for domain_id in scratch.domains_with_bundles])
+        )

@@ -8,13 +8,14 @@ from dataclasses import dataclass
 
 from autonomys.protocol.domains.block_tree import latest_confirmed_receipt
 from autonomys.protocol.domains.ledger import Ledger
-from autonomys.protocol.domains.registry import BundleLimit, DomainNotFound, get_domain, get_runtime
+from autonomys.protocol.domains.registry import BundleLimit, get_domain, get_runtime
 from autonomys.protocol.domains.staking_storage import (
     get_head_domain_number,
     get_head_receipt_number,
     get_operator,
     get_staking_summary,
 )
+from autonomys.protocol.errors import DomainNotFound
 
 
 @dataclass(frozen=True, slots=True)

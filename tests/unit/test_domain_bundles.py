@@ -12,13 +12,12 @@ import sr25519
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from autonomys.protocol.codec import Reader, encode_compact, encode_vec_u8
+from autonomys.protocol.codec import encode_compact, encode_vec_u8
 from autonomys.protocol.domains.bundles import (
     PROOF_OF_ELECTION_SIZE,
     Bundle,
     BundleDigest,
     BundleHeader,
-    InvalidBundleLimits,
     ProofOfElection,
     SealedBundleHeader,
     SealedSingletonReceipt,
@@ -31,10 +30,6 @@ from autonomys.protocol.domains.bundles import (
 )
 from autonomys.protocol.domains.receipts import (
     EMPTY_EXTRINSIC_ROOT,
-    BundleValidity,
-    ExecutionReceipt,
-    InboxedBundle,
-    compute_execution_trace_root,
 )
 from autonomys.protocol.domains.substrate_trie import (
     BRANCH_WITH_VALUE_HEADER,
@@ -50,7 +45,16 @@ from autonomys.protocol.domains.substrate_trie import (
     encode_partial_key,
     ordered_trie_root,
 )
-from autonomys.protocol.errors import DecodeError
+from autonomys.protocol.errors import DecodeError, InvalidBundleLimits
+from helpers.codecs import (
+    assert_every_byte_mutation_decodes_canonically,
+    execution_receipts,
+    hashes,
+    make_codec_tests,
+    u32s,
+    u64s,
+    vector_receipt,
+)
 
 ALICE_SEED = bytes.fromhex("e5be9a5092b81bca64be81d212e7f2f9eba183bb7a90954f7b76361f6edb5c0a")
 ALICE_PUBLIC = bytes.fromhex("d43593c715fdd31c61141abd04a99fd6822c8558854ccde39a5684e7a56da27d")
@@ -71,27 +75,9 @@ def alice() -> tuple[bytes, bytes]:
 
 # ---- the reference note's bundle header and singleton receipt recipe ----
 
-TRACE = (bytes([1]) * 32, bytes([2]) * 32, bytes([3]) * 32)
 # The recipe's proof of election (domain 0, slot 1, zero PoT, operator 0); the VRF signature bytes are not part
 # of the upstream vector here and do not affect the encoding's layout or the header signature checks.
 VRF_SIGNATURE = bytes(range(96))
-
-
-def vector_receipt() -> ExecutionReceipt:
-    return ExecutionReceipt(
-        domain_block_number=1,
-        domain_block_hash=bytes([7]) * 32,
-        domain_block_extrinsic_root=EMPTY_EXTRINSIC_ROOT,
-        parent_domain_block_receipt_hash=bytes.fromhex(
-            "5207cc85cfd1f53e11f4b9e85bf2d0a4f33e24d0f0f18b818b935a6aa47d3930"
-        ),
-        consensus_block_number=1,
-        consensus_block_hash=bytes([9]) * 32,
-        inboxed_bundles=(),
-        final_state_root=bytes([3]) * 32,
-        execution_trace=TRACE,
-        execution_trace_root=compute_execution_trace_root(TRACE),
-    )
 
 
 def vector_proof_of_election() -> ProofOfElection:
@@ -508,33 +494,16 @@ def test_ordered_root_with_multi_byte_index_keys(items: list[bytes]) -> None:
 
 # ---- Hypothesis strategies, round trips and decoder fuzzing ----
 
-hashes = st.binary(min_size=32, max_size=32)
-u32s = st.integers(0, U32_MAX)
-u64s = st.integers(0, U64_MAX)
 proofs_of_election = st.builds(
     ProofOfElection, u32s, u64s, st.binary(min_size=16, max_size=16), st.binary(min_size=96, max_size=96), u64s
 )
 weights = st.builds(Weight, u64s, u64s)
-inboxed_bundles = st.builds(lambda digest, root: InboxedBundle(BundleValidity(None, digest), root), hashes, hashes)
-receipts = st.builds(
-    ExecutionReceipt,
-    u32s,
-    hashes,
-    hashes,
-    hashes,
-    u32s,
-    hashes,
-    st.lists(inboxed_bundles, max_size=2).map(tuple),
-    hashes,
-    st.lists(hashes, max_size=3).map(tuple),
-    hashes,
-)
 signatures = st.binary(min_size=64, max_size=64)
-bundle_headers = st.builds(BundleHeader, proofs_of_election, receipts, weights, hashes)
+bundle_headers = st.builds(BundleHeader, proofs_of_election, execution_receipts, weights, hashes)
 sealed_headers = st.builds(SealedBundleHeader, bundle_headers, signatures)
 extrinsics = st.binary(max_size=80).map(encode_vec_u8)
 bundles = st.builds(Bundle, sealed_headers, st.lists(extrinsics, max_size=4).map(tuple))
-singleton_receipts = st.builds(SingletonReceipt, proofs_of_election, receipts)
+singleton_receipts = st.builds(SingletonReceipt, proofs_of_election, execution_receipts)
 sealed_singleton_receipts = st.builds(SealedSingletonReceipt, singleton_receipts, signatures)
 bundle_digests = st.builds(BundleDigest, hashes, hashes, u32s)
 
@@ -548,51 +517,11 @@ CODECS: list[tuple[Any, Any]] = [
     (SealedSingletonReceipt, sealed_singleton_receipts),
     (BundleDigest, bundle_digests),
 ]
-CODEC_IDS = [codec.__name__ for codec, _ in CODECS]
-
-
-def assert_decodes_canonically(codec: Any, data: bytes) -> None:
-    """Bytes either decode to a value that re-encodes to exactly them, or raise DecodeError."""
-    try:
-        value = codec.from_bytes(data)
-    except DecodeError:
-        return
-    assert value.to_bytes() == data
-
-
-@pytest.mark.parametrize(("codec", "values"), CODECS, ids=CODEC_IDS)
-@settings(max_examples=50, deadline=None)
-@given(data=st.data())
-def test_round_trip(codec: Any, values: Any, data: st.DataObject) -> None:
-    value = data.draw(values)
-    encoded = value.to_bytes()
-    assert codec.from_bytes(encoded) == value
-    assert codec.read(Reader(encoded + b"\xff", codec.__name__)) == value
-    with pytest.raises(DecodeError):
-        codec.from_bytes(encoded + b"\x00")
-
-
-@pytest.mark.parametrize(("codec", "values"), CODECS, ids=CODEC_IDS)
-@settings(max_examples=100, deadline=None)
-@given(data=st.data())
-def test_decoders_on_arbitrary_bytes(codec: Any, values: Any, data: st.DataObject) -> None:
-    assert_decodes_canonically(codec, data.draw(st.binary(max_size=700)))
-
-
-@pytest.mark.parametrize(("codec", "values"), CODECS, ids=CODEC_IDS)
-@settings(max_examples=100, deadline=None)
-@given(data=st.data())
-def test_decoders_on_mutated_encodings(codec: Any, values: Any, data: st.DataObject) -> None:
-    encoded = bytearray(data.draw(values).to_bytes())
-    position = data.draw(st.integers(0, len(encoded) - 1))
-    encoded[position] = data.draw(st.integers(0, 255))
-    assert_decodes_canonically(codec, bytes(encoded))
-    cut = data.draw(st.integers(0, len(encoded)))
-    assert_decodes_canonically(codec, bytes(encoded[:cut]))
+test_round_trip, test_decoders_on_arbitrary_bytes, test_decoders_on_mutated_encodings = make_codec_tests(
+    CODECS, round_trip_examples=50, arbitrary_size=700
+)
 
 
 def test_every_single_byte_mutation_of_the_vector_bundle(alice: tuple[bytes, bytes]) -> None:
     encoded = Bundle(seal(vector_header(), alice), (encode_vec_u8(b"xt"),)).to_bytes()
-    for position in range(len(encoded)):
-        for value in (0x00, 0x01, 0xFF, encoded[position] ^ 0x01):
-            assert_decodes_canonically(Bundle, encoded[:position] + bytes([value]) + encoded[position + 1 :])
+    assert_every_byte_mutation_decodes_canonically(Bundle, encoded, replacements=(0x00, 0x01, 0xFF))

@@ -28,7 +28,16 @@ from autonomys.protocol.domains.runtime_balances import BALANCES, sign_transfer
 from autonomys.protocol.domains.staking_storage import get_head_domain_number, get_operator, get_staking_summary
 from autonomys.protocol.domains.staking_types import OperatorAllowList, OperatorConfig
 from autonomys.protocol.errors import InvalidBundle
-from helpers.chain import ALICE, BOB, CAROL, PARAMS, ChainSetup, compute_pot_info, compute_test_proof_of_time, make_context
+from helpers.chain import (
+    ALICE,
+    BOB,
+    CAROL,
+    PARAMS,
+    ChainSetup,
+    compute_pot_info,
+    compute_test_proof_of_time,
+    make_context,
+)
 from helpers.chain_fixtures import chain_setup_fixture  # noqa: F401 - the fixture
 
 AI3 = 10**18
@@ -143,7 +152,9 @@ def test_the_genesis_domain_has_its_operators_deposit_and_genesis_receipt(chain:
 
 
 def test_bundles_carry_receipts_through_the_block_tree_to_confirmation(chain: Chain) -> None:
-    transfers = [sign_transfer(DOMAIN, user, 0, USERS[1 - index][0], AI3).to_bytes() for index, user in enumerate(USERS)]
+    transfers = [
+        sign_transfer(DOMAIN, user, 0, USERS[1 - index][0], AI3).to_bytes() for index, user in enumerate(USERS)
+    ]
     bundle = chain.bundle(0, transactions=transfers)
     assert 0 < len(bundle.extrinsics) <= 2  # only signers in the bundle's transaction range
     state = chain.import_(chain.block(bundles=[bundle]))

@@ -26,8 +26,6 @@ from autonomys.protocol.domains.election import (
     INITIAL_TX_RANGE,
     U128_MAX,
     U256_MAX,
-    InvalidProofOfElection,
-    InvalidThreshold,
     bidirectional_distance,
     calculate_threshold,
     compute_secret_key,
@@ -45,7 +43,7 @@ from autonomys.protocol.domains.election import (
     vrf_verify,
 )
 from autonomys.protocol.domains.merlin import BACKENDS, Transcript, keccak_f1600
-from autonomys.protocol.errors import DecodeError
+from autonomys.protocol.errors import DecodeError, InvalidProofOfElection, InvalidThreshold
 
 ALICE_SEED = bytes.fromhex("e5be9a5092b81bca64be81d212e7f2f9eba183bb7a90954f7b76361f6edb5c0a")
 ALICE_PUBLIC, ALICE_SECRET = sr25519.pair_from_seed(ALICE_SEED)

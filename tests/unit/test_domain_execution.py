@@ -9,14 +9,19 @@ import pytest
 import sr25519
 
 from autonomys.protocol.domains.bundles import Bundle, BundleHeader, ProofOfElection, Weight, seal
-from autonomys.protocol.domains.election import INITIAL_TX_RANGE, compute_vrf_hash, is_signer_in_tx_range, signer_id_hash
+from autonomys.protocol.domains.election import (
+    INITIAL_TX_RANGE,
+    compute_vrf_hash,
+    is_signer_in_tx_range,
+    signer_id_hash,
+)
 from autonomys.protocol.domains.execution import ParentBlock, decode_opaque, derive_domain_block, encode_opaque
 from autonomys.protocol.domains.receipts import InvalidBundleKind, compute_execution_trace_root, genesis_receipt
 from autonomys.protocol.domains.registry import compute_domain_genesis
-from autonomys.protocol.domains.runtime import DomainBlockContext, IllegalTransaction, UnknownRuntime, runtime_named
+from autonomys.protocol.domains.runtime import DomainBlockContext, runtime_named
 from autonomys.protocol.domains.runtime_balances import (
-    BASE_FEE,
     BALANCES,
+    BASE_FEE,
     DOMAIN_STORAGE_FEE_MULTIPLIER,
     decode_extrinsic,
     get_account,
@@ -24,7 +29,7 @@ from autonomys.protocol.domains.runtime_balances import (
     sign_transfer,
 )
 from autonomys.protocol.domains.substrate_trie import ordered_trie_root
-from autonomys.protocol.errors import DecodeError
+from autonomys.protocol.errors import DecodeError, IllegalTransaction, UnknownRuntime
 from autonomys.protocol.state.steps import SteppedWriter
 from autonomys.protocol.state.trie import lookup
 
@@ -166,7 +171,9 @@ def test_a_signer_outside_the_range_makes_the_bundle_invalid() -> None:
     signer = KEYS[0][0]
     for attempt in range(10_000):
         vrf = attempt.to_bytes(4, "little") * 24
-        if not is_signer_in_tx_range(int.from_bytes(compute_vrf_hash(vrf), "big"), signer_id_hash(signer), INITIAL_TX_RANGE):
+        if not is_signer_in_tx_range(
+            int.from_bytes(compute_vrf_hash(vrf), "big"), signer_id_hash(signer), INITIAL_TX_RANGE
+        ):
             break
     bundle = bundle_of([transfer(0, 0, 1, AI3)], vrf=vrf)
     block = derive_domain_block(BALANCES, nodes, parent, CONTEXT, [bundle], bytes(16), INITIAL_TX_RANGE)

@@ -12,31 +12,47 @@ import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from autonomys.protocol.codec import Reader
+from autonomys.protocol.domains.domain_header import (
+    DigestItem,
+    DigestItemKind,
+    DomainHeader,
+    compute_consensus_block_info_item,
+)
 from autonomys.protocol.domains.receipts import (
     CONSENSUS_CHAIN_ID,
     EMPTY_EXTRINSIC_ROOT,
     BlockFees,
     BundleValidity,
     ChainId,
-    DigestItem,
-    DigestItemKind,
-    DomainHeader,
-    EmptyExecutionTrace,
     ExecutionReceipt,
     ExtrinsicDigest,
-    FeesOverflow,
     InboxedBundle,
     InvalidBundleKind,
     InvalidBundleType,
     Transfers,
     compute_chain_amounts,
-    compute_consensus_block_info_item,
     compute_execution_trace_root,
     compute_valid_bundle_digest,
     genesis_receipt,
 )
-from autonomys.protocol.errors import DecodeError
+from autonomys.protocol.errors import DecodeError, EmptyExecutionTrace, FeesOverflow
+from helpers.codecs import (
+    PARENT_RECEIPT_HASH,
+    TRACE,
+    assert_every_byte_mutation_decodes_canonically,
+    block_fees,
+    bundle_validities,
+    chain_ids,
+    execution_receipts,
+    extrinsic_digests,
+    hashes,
+    inboxed_bundles,
+    invalid_bundle_types,
+    make_codec_tests,
+    transfers,
+    u32s,
+    vector_receipt,
+)
 
 U32_MAX = 2**32 - 1
 U128_MAX = 2**128 - 1
@@ -48,24 +64,7 @@ def blake2_256(data: bytes) -> bytes:
 
 # ---- the reference note's receipt vector ----
 
-TRACE = (bytes([1]) * 32, bytes([2]) * 32, bytes([3]) * 32)
 TRACE_ROOT = bytes.fromhex("d1d371ee5b8ba2283151d7817ec46afd6c32b09c4acec3735de7ca2540272031")
-PARENT_RECEIPT_HASH = bytes.fromhex("5207cc85cfd1f53e11f4b9e85bf2d0a4f33e24d0f0f18b818b935a6aa47d3930")
-
-
-def vector_receipt() -> ExecutionReceipt:
-    return ExecutionReceipt(
-        domain_block_number=1,
-        domain_block_hash=bytes([7]) * 32,
-        domain_block_extrinsic_root=EMPTY_EXTRINSIC_ROOT,
-        parent_domain_block_receipt_hash=PARENT_RECEIPT_HASH,
-        consensus_block_number=1,
-        consensus_block_hash=bytes([9]) * 32,
-        inboxed_bundles=(),
-        final_state_root=bytes([3]) * 32,
-        execution_trace=TRACE,
-        execution_trace_root=compute_execution_trace_root(TRACE),
-    )
 
 
 def test_empty_extrinsic_root_is_the_hash_of_the_empty_node() -> None:
@@ -326,44 +325,6 @@ def test_domain_header_number_must_fit_u32() -> None:
 
 # ---- Hypothesis strategies, round trips and decoder fuzzing ----
 
-hashes = st.binary(min_size=32, max_size=32)
-u32s = st.integers(0, U32_MAX)
-u128s = st.integers(0, U128_MAX)
-chain_ids = st.one_of(st.just(CONSENSUS_CHAIN_ID), st.builds(ChainId, u32s))
-chain_amounts = st.dictionaries(chain_ids, u128s, max_size=4).map(compute_chain_amounts)
-invalid_bundle_types = st.one_of(
-    st.just(InvalidBundleType(InvalidBundleKind.INVALID_BUNDLE_WEIGHT)),
-    st.builds(
-        InvalidBundleType,
-        st.sampled_from([kind for kind in InvalidBundleKind if kind != InvalidBundleKind.INVALID_BUNDLE_WEIGHT]),
-        u32s,
-    ),
-)
-bundle_validities = st.one_of(
-    st.builds(BundleValidity, invalid_bundle_types), st.builds(lambda digest: BundleValidity(None, digest), hashes)
-)
-inboxed_bundles = st.builds(InboxedBundle, bundle_validities, hashes)
-extrinsic_digests = st.one_of(
-    st.builds(lambda data: ExtrinsicDigest(data=data), st.binary(max_size=40)),
-    st.builds(lambda digest: ExtrinsicDigest(extrinsic_hash=digest), hashes),
-)
-block_fees = st.builds(BlockFees, u128s, u128s, u128s, chain_amounts)
-transfers = st.builds(Transfers, chain_amounts, chain_amounts, chain_amounts, chain_amounts)
-execution_receipts = st.builds(
-    ExecutionReceipt,
-    u32s,
-    hashes,
-    hashes,
-    hashes,
-    u32s,
-    hashes,
-    st.lists(inboxed_bundles, max_size=3).map(tuple),
-    hashes,
-    st.lists(hashes, max_size=4).map(tuple),
-    hashes,
-    block_fees,
-    transfers,
-)
 digest_items = st.one_of(
     st.builds(lambda data: DigestItem(DigestItemKind.OTHER, b"", data), st.binary(max_size=8)),
     st.builds(
@@ -387,28 +348,9 @@ CODECS: list[tuple[Any, Any]] = [
     (ExecutionReceipt, execution_receipts),
     (DomainHeader, domain_headers),
 ]
-CODEC_IDS = [codec.__name__ for codec, _ in CODECS]
-
-
-def assert_decodes_canonically(codec: Any, data: bytes) -> None:
-    """Bytes either decode to a value that re-encodes to exactly them, or raise DecodeError."""
-    try:
-        value = codec.from_bytes(data)
-    except DecodeError:
-        return
-    assert value.to_bytes() == data
-
-
-@pytest.mark.parametrize(("codec", "values"), CODECS, ids=CODEC_IDS)
-@settings(max_examples=60, deadline=None)
-@given(data=st.data())
-def test_round_trip(codec: Any, values: Any, data: st.DataObject) -> None:
-    value = data.draw(values)
-    encoded = value.to_bytes()
-    assert codec.from_bytes(encoded) == value
-    assert codec.read(Reader(encoded + b"\xff", codec.__name__)) == value
-    with pytest.raises(DecodeError):
-        codec.from_bytes(encoded + b"\x00")
+test_round_trip, test_decoders_on_arbitrary_bytes, test_decoders_on_mutated_encodings = make_codec_tests(
+    CODECS, round_trip_examples=60, arbitrary_size=400
+)
 
 
 @settings(max_examples=60, deadline=None)
@@ -418,28 +360,5 @@ def test_versioned_round_trip(receipt: ExecutionReceipt) -> None:
     assert receipt.hash() == blake2_256(receipt.to_bytes())
 
 
-@pytest.mark.parametrize(("codec", "values"), CODECS, ids=CODEC_IDS)
-@settings(max_examples=100, deadline=None)
-@given(data=st.data())
-def test_decoders_on_arbitrary_bytes(codec: Any, values: Any, data: st.DataObject) -> None:
-    assert_decodes_canonically(codec, data.draw(st.binary(max_size=400)))
-
-
-@pytest.mark.parametrize(("codec", "values"), CODECS, ids=CODEC_IDS)
-@settings(max_examples=100, deadline=None)
-@given(data=st.data())
-def test_decoders_on_mutated_encodings(codec: Any, values: Any, data: st.DataObject) -> None:
-    encoded = bytearray(data.draw(values).to_bytes())
-    position = data.draw(st.integers(0, len(encoded) - 1))
-    encoded[position] = data.draw(st.integers(0, 255))
-    assert_decodes_canonically(codec, bytes(encoded))
-    cut = data.draw(st.integers(0, len(encoded)))
-    assert_decodes_canonically(codec, bytes(encoded[:cut]))
-
-
 def test_every_single_byte_mutation_of_the_vector_receipt() -> None:
-    encoded = vector_receipt().to_bytes()
-    for position in range(len(encoded)):
-        for value in (0x00, 0x01, 0x80, 0xFF, encoded[position] ^ 0x01):
-            mutated = encoded[:position] + bytes([value]) + encoded[position + 1 :]
-            assert_decodes_canonically(ExecutionReceipt, mutated)
+    assert_every_byte_mutation_decodes_canonically(ExecutionReceipt, vector_receipt().to_bytes())

@@ -12,7 +12,6 @@ from hypothesis import strategies as st
 
 from autonomys.protocol.domains.shuffle import (
     ChaCha8Rng,
-    InvalidShuffleSeed,
     compute_chacha_block,
     deduplicate_and_shuffle_extrinsics,
     derive_block_randomness,
@@ -20,7 +19,7 @@ from autonomys.protocol.domains.shuffle import (
     gen_index,
     shuffle_extrinsics,
 )
-from autonomys.protocol.errors import DecodeError, ProtocolError
+from autonomys.protocol.errors import DecodeError, InvalidShuffleSeed, ProtocolError
 
 ZERO_SEED = bytes(32)
 UPSTREAM_TEST_SEED = bytes.fromhex("c111b5c0432d505f1eeffc7bc8e38235f0ea0146d7ac506ed11bbe2e8dd844e3")

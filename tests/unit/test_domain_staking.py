@@ -10,19 +10,37 @@ from typing import Any
 
 import pytest
 
-from autonomys.protocol.domains import staking, staking_epoch
+from autonomys.protocol.domains import staking, staking_epoch, staking_nominators
+from autonomys.protocol.domains import staking_funds as funds
 from autonomys.protocol.domains import staking_storage as storage
 from autonomys.protocol.domains.fixed_point import Percent, Perquintill, SharePrice
 from autonomys.protocol.domains.ledger import MemoryLedger
-from autonomys.protocol.domains.staking_errors import (
+from autonomys.protocol.domains.staking_constants import (
+    AI3,
+    MOCK_STAKING,
+    TREASURY_ACCOUNT,
+    compute_storage_fund_account,
+)
+from autonomys.protocol.domains.staking_types import (
+    DomainEpoch,
+    DomainStakingConfig,
+    OperatorAllowList,
+    OperatorConfig,
+    OperatorDeregisteredInfo,
+    OperatorStatus,
+    OperatorStatusKind,
+    SlashedReason,
+)
+from autonomys.protocol.errors import (
     BlockNumberOverflow,
     BundleStorageFeePayment,
+    DecodeError,
     DomainAlreadyInitialized,
     DomainNotInitialized,
     EpochOverflow,
     FailToDeposit,
-    InsufficientBalance,
     InsufficientShares,
+    InsufficientStakeBalance,
     InvalidOperatorSigningKey,
     MaximumOperatorId,
     MinimumNominatorStake,
@@ -44,21 +62,6 @@ from autonomys.protocol.domains.staking_errors import (
     ZeroDeposit,
     ZeroWithdraw,
 )
-from autonomys.protocol.domains.staking_types import (
-    AI3,
-    MOCK_STAKING,
-    TREASURY_ACCOUNT,
-    DomainEpoch,
-    DomainStakingConfig,
-    OperatorAllowList,
-    OperatorConfig,
-    OperatorDeregisteredInfo,
-    OperatorStatus,
-    OperatorStatusKind,
-    SlashedReason,
-    compute_storage_fund_account,
-)
-from autonomys.protocol.errors import DecodeError
 
 CONSTANTS = MOCK_STAKING
 DOMAIN = 0
@@ -97,6 +100,19 @@ def assert_rejected(
     with pytest.raises(error):
         call(ledger, *arguments, **keywords)
     assert ledger.to_bytes() == before
+
+
+def assert_registration_rejected(
+    ledger: MemoryLedger,
+    error: type[StakingError],
+    owner: int,
+    amount: int,
+    config: OperatorConfig,
+    domain_id: int = DOMAIN,
+) -> None:
+    """register_operator by account(owner) raises `error` and changes nothing."""
+    call = staking.register_operator
+    assert_rejected(ledger, error, call, account(owner), domain_id, amount, config, CONSTANTS, current_slot=0)
 
 
 def operator_of(ledger: MemoryLedger, operator_id: int) -> Any:
@@ -161,8 +177,8 @@ def withdraw_setup(reward: int, fund_change: tuple[bool, int] | None) -> tuple[M
     an epoch closes; the operator is rewarded; the storage fund changes by `fund_change` AI3."""
     ledger = new_domain({0: 150 * AI3, 1: 50 * AI3, 2: 10 * AI3})
     operator_id = register(ledger, 0, 150 * AI3)
-    staking.nominate_operator(ledger, operator_id, account(1), 50 * AI3, CONSTANTS)
-    staking.nominate_operator(ledger, operator_id, account(2), 10 * AI3, CONSTANTS)
+    staking_nominators.nominate_operator(ledger, operator_id, account(1), 50 * AI3, CONSTANTS)
+    staking_nominators.nominate_operator(ledger, operator_id, account(2), 10 * AI3, CONSTANTS)
     finalize(ledger)
     if reward != 0:
         staking_epoch.reward_operators(ledger, DOMAIN, [operator_id], reward * AI3)
@@ -177,7 +193,7 @@ def withdraw_setup(reward: int, fund_change: tuple[bool, int] | None) -> tuple[M
 
 def withdraw_as_shares(ledger: MemoryLedger, operator_id: int, nominator: int, amount: int) -> None:
     shares = STORAGE_FEE_RESERVE.left_from_one().mul_ceil(amount)
-    staking.withdraw_stake(ledger, operator_id, account(nominator), shares, CONSTANTS)
+    staking_nominators.withdraw_stake(ledger, operator_id, account(nominator), shares, CONSTANTS)
 
 
 @pytest.mark.parametrize(
@@ -195,7 +211,7 @@ def test_withdraw_stake_vectors(
     finalize(ledger)
     before = ledger.free_balance(account(nominator))
     storage.put_head_domain_number(ledger, DOMAIN, head + CONSTANTS.stake_withdrawal_locking_period)
-    staking.unlock_funds(ledger, operator_id, account(nominator))
+    staking_nominators.unlock_funds(ledger, operator_id, account(nominator))
     assert ledger.free_balance(account(nominator)) - before == expected
     assert storage.get_withdrawal(ledger, operator_id, account(nominator)) is None
     # A nominator who withdrew everything leaves no deposit and no held deposit behind.
@@ -213,7 +229,9 @@ def test_withdraw_stake_vectors(
 def test_withdraw_stake_operator_below_minimum(reward: int, amount: int) -> None:
     ledger, operator_id = withdraw_setup(reward, None)
     shares = STORAGE_FEE_RESERVE.left_from_one().mul_ceil(amount)
-    assert_rejected(ledger, MinimumOperatorStake, staking.withdraw_stake, operator_id, account(0), shares, CONSTANTS)
+    assert_rejected(
+        ledger, MinimumOperatorStake, staking_nominators.withdraw_stake, operator_id, account(0), shares, CONSTANTS
+    )
 
 
 def test_first_vector_intermediate_values() -> None:
@@ -221,15 +239,15 @@ def test_first_vector_intermediate_values() -> None:
     operator_id = register(ledger, 0, 150 * AI3)
     operator = operator_of(ledger, operator_id)
     assert (operator.current_total_stake, operator.current_total_shares) == (120 * AI3, 120 * AI3)
-    staking.nominate_operator(ledger, operator_id, account(1), 50 * AI3, CONSTANTS)
-    staking.nominate_operator(ledger, operator_id, account(2), 10 * AI3, CONSTANTS)
-    assert storage.get_storage_fund_balance(ledger, operator_id) == 42 * AI3
+    staking_nominators.nominate_operator(ledger, operator_id, account(1), 50 * AI3, CONSTANTS)
+    staking_nominators.nominate_operator(ledger, operator_id, account(2), 10 * AI3, CONSTANTS)
+    assert funds.get_storage_fund_balance(ledger, operator_id) == 42 * AI3
     finalize(ledger)
     operator = operator_of(ledger, operator_id)
     assert (operator.current_total_stake, operator.current_total_shares) == (168 * AI3, 168 * AI3)
     staking_epoch.reward_operators(ledger, DOMAIN, [operator_id], 20 * AI3)
     summary = storage.get_staking_summary(ledger, DOMAIN)
-    price = staking.compute_current_share_price(operator_id, operator, summary)
+    price = staking_nominators.compute_current_share_price(operator_id, operator, summary)
     assert price.price.parts == 893617021276595744
     withdraw_as_shares(ledger, operator_id, 0, 58 * AI3)
     withdrawal = storage.get_withdrawal(ledger, operator_id, account(0))
@@ -240,7 +258,7 @@ def test_first_vector_intermediate_values() -> None:
     finalize(ledger)
     closing = storage.get_share_price(ledger, operator_id, DomainEpoch(DOMAIN, 2))
     assert closing == price
-    converted = storage.convert_previous_epoch_withdrawal(ledger, operator_id, withdrawal, 3)
+    converted = funds.convert_previous_epoch_withdrawal(ledger, operator_id, withdrawal, 3)
     assert converted.withdrawals[0].amount_to_unlock == 51923809523809523790
 
 
@@ -251,7 +269,7 @@ def test_operator_tax_and_staking() -> None:
     """staking_epoch.rs `operator_tax_and_staking`: 10% tax on a 10 AI3 reward is minted and re-staked."""
     ledger = new_domain({1: 110 * AI3, 2: 60 * AI3})
     operator_id = register(ledger, 1, 100 * AI3)
-    staking.nominate_operator(ledger, operator_id, account(2), 50 * AI3, CONSTANTS)
+    staking_nominators.nominate_operator(ledger, operator_id, account(2), 50 * AI3, CONSTANTS)
     finalize(ledger)
     before = dataclasses.replace(operator_of(ledger, operator_id), nomination_tax=Percent(10))
     storage.put_operator(ledger, operator_id, before)
@@ -284,21 +302,11 @@ def test_register_operator() -> None:
     assert summary.current_epoch_index == 1 and summary.current_total_stake == 800 * AI3
     assert summary.current_operators == {0: 800 * AI3} and summary.next_operators == {0}
     assert ledger.free_balance(account(1)) == 1500 * AI3
-    assert storage.get_storage_fund_balance(ledger, operator_id) == 200 * AI3
+    assert funds.get_storage_fund_balance(ledger, operator_id) == 200 * AI3
     # The same signing key may register again; the locked funds cannot be used twice.
     assert register(ledger, 1, 800 * AI3, minimum_nominator_stake=AI3) == 1
     config = OperatorConfig(bytes([9]) * 32, AI3, Percent(0))
-    assert_rejected(
-        ledger,
-        InsufficientBalance,
-        staking.register_operator,
-        account(1),
-        DOMAIN,
-        800 * AI3,
-        config,
-        CONSTANTS,
-        current_slot=0,
-    )
+    assert_registration_rejected(ledger, InsufficientStakeBalance, 1, 800 * AI3, config)
 
 
 @pytest.mark.parametrize(
@@ -312,43 +320,21 @@ def test_register_operator() -> None:
 )
 def test_register_operator_rejections(config: OperatorConfig, amount: int, error: type[StakingError]) -> None:
     ledger = new_domain({1: 1000 * AI3})
-    assert_rejected(
-        ledger, error, staking.register_operator, account(1), DOMAIN, amount, config, CONSTANTS, current_slot=0
-    )
+    assert_registration_rejected(ledger, error, 1, amount, config)
 
 
 def test_register_operator_allow_list_and_unknown_domain() -> None:
     ledger = new_domain({1: 1000 * AI3, 2: 1000 * AI3}, OperatorAllowList(frozenset({account(2)})))
     config = OperatorConfig(SIGNING_KEY, AI3, Percent(0))
-    assert_rejected(
-        ledger,
-        OperatorNotAllowed,
-        staking.register_operator,
-        account(1),
-        DOMAIN,
-        100 * AI3,
-        config,
-        CONSTANTS,
-        current_slot=0,
-    )
-    assert_rejected(
-        ledger,
-        DomainNotInitialized,
-        staking.register_operator,
-        account(2),
-        7,
-        100 * AI3,
-        config,
-        CONSTANTS,
-        current_slot=0,
-    )
+    assert_registration_rejected(ledger, OperatorNotAllowed, 1, 100 * AI3, config)
+    assert_registration_rejected(ledger, DomainNotInitialized, 2, 100 * AI3, config, domain_id=7)
     assert register(ledger, 2, 100 * AI3) == 0
 
 
 def test_nominate_operator() -> None:
     ledger = new_domain({1: 1500 * AI3, 2: 150 * AI3})
     operator_id = register(ledger, 1, 1000 * AI3)
-    staking.nominate_operator(ledger, operator_id, account(2), 100 * AI3, CONSTANTS)
+    staking_nominators.nominate_operator(ledger, operator_id, account(2), 100 * AI3, CONSTANTS)
     operator = operator_of(ledger, operator_id)
     assert operator.current_total_stake == 800 * AI3 and operator.deposits_in_epoch == 80 * AI3
     assert operator.total_storage_fee_deposit == 220 * AI3
@@ -360,7 +346,7 @@ def test_nominate_operator() -> None:
         100 * AI3,
     )
     assert ledger.free_balance(account(2)) == 50 * AI3
-    staking.nominate_operator(ledger, operator_id, account(2), 40 * AI3, CONSTANTS)
+    staking_nominators.nominate_operator(ledger, operator_id, account(2), 40 * AI3, CONSTANTS)
     deposit = storage.get_deposit(ledger, operator_id, account(2))
     assert deposit is not None and deposit.pending is not None
     assert (deposit.pending.amount, deposit.pending.storage_fee_deposit) == (112 * AI3, 28 * AI3)
@@ -373,14 +359,26 @@ def test_nominate_operator() -> None:
 def test_nominate_rejections() -> None:
     ledger = new_domain({1: 1000 * AI3, 2: 150 * AI3})
     operator_id = register(ledger, 1, 200 * AI3)
-    assert_rejected(ledger, ZeroDeposit, staking.nominate_operator, operator_id, account(2), 0, CONSTANTS)
-    assert_rejected(ledger, UnknownOperator, staking.nominate_operator, 9, account(2), 20 * AI3, CONSTANTS)
+    assert_rejected(ledger, ZeroDeposit, staking_nominators.nominate_operator, operator_id, account(2), 0, CONSTANTS)
+    assert_rejected(ledger, UnknownOperator, staking_nominators.nominate_operator, 9, account(2), 20 * AI3, CONSTANTS)
     # 12.4 AI3 gross is above 10 AI3 only before the reserve: the minimum counts stake plus storage fee, so 9.99 fails.
     assert_rejected(
-        ledger, MinimumNominatorStake, staking.nominate_operator, operator_id, account(2), 10 * AI3 - 1, CONSTANTS
+        ledger,
+        MinimumNominatorStake,
+        staking_nominators.nominate_operator,
+        operator_id,
+        account(2),
+        10 * AI3 - 1,
+        CONSTANTS,
     )
     assert_rejected(
-        ledger, InsufficientBalance, staking.nominate_operator, operator_id, account(2), 151 * AI3, CONSTANTS
+        ledger,
+        InsufficientStakeBalance,
+        staking_nominators.nominate_operator,
+        operator_id,
+        account(2),
+        151 * AI3,
+        CONSTANTS,
     )
 
 
@@ -390,9 +388,9 @@ def test_too_many_pending_staking_operations() -> None:
     config = OperatorConfig(SIGNING_KEY, 10 * AI3, Percent(0))
     first = staking.register_operator(ledger, account(1), DOMAIN, 100 * AI3, config, constants, current_slot=0)
     staking.register_operator(ledger, account(2), DOMAIN, 100 * AI3, config, constants, current_slot=0)
-    staking.nominate_operator(ledger, first, account(3), 20 * AI3, constants)
+    staking_nominators.nominate_operator(ledger, first, account(3), 20 * AI3, constants)
     # Only an operator's first operation of the epoch counts, so a second nomination still passes.
-    staking.nominate_operator(ledger, first, account(3), 20 * AI3, constants)
+    staking_nominators.nominate_operator(ledger, first, account(3), 20 * AI3, constants)
     assert_rejected(
         ledger,
         TooManyPendingStakingOperation,
@@ -413,25 +411,19 @@ def test_rare_rejections_change_nothing() -> None:
     assert_rejected(ledger, DomainAlreadyInitialized, staking.create_domain_staking, DOMAIN, DomainStakingConfig())
     config = OperatorConfig(SIGNING_KEY, 10 * AI3, Percent(0))
     storage.put_next_operator_id(ledger, 2**64 - 1)
-    assert_rejected(
-        ledger,
-        MaximumOperatorId,
-        staking.register_operator,
-        account(1),
-        DOMAIN,
-        100 * AI3,
-        config,
-        CONSTANTS,
-        current_slot=0,
-    )
+    assert_registration_rejected(ledger, MaximumOperatorId, 1, 100 * AI3, config)
     storage.put_next_operator_id(ledger, 0)
     operator_id = register(ledger, 1, 200 * AI3)
     # The storage-fee reserve (200 AI3) is more than the nominator has.
-    assert_rejected(ledger, FailToDeposit, staking.nominate_operator, operator_id, account(2), 1000 * AI3, CONSTANTS)
-    staking.nominate_operator(ledger, operator_id, account(2), 100 * AI3, CONSTANTS)
+    assert_rejected(
+        ledger, FailToDeposit, staking_nominators.nominate_operator, operator_id, account(2), 1000 * AI3, CONSTANTS
+    )
+    staking_nominators.nominate_operator(ledger, operator_id, account(2), 100 * AI3, CONSTANTS)
     finalize(ledger)
     storage.put_head_domain_number(ledger, DOMAIN, 2**32 - 3)
-    assert_rejected(ledger, BlockNumberOverflow, staking.withdraw_stake, operator_id, account(2), AI3, CONSTANTS)
+    assert_rejected(
+        ledger, BlockNumberOverflow, staking_nominators.withdraw_stake, operator_id, account(2), AI3, CONSTANTS
+    )
     assert_rejected(ledger, BlockNumberOverflow, staking.deregister_operator, account(1), operator_id, CONSTANTS)
     summary = storage.get_staking_summary(ledger, DOMAIN)
     storage.put_staking_summary(ledger, DOMAIN, dataclasses.replace(summary, current_epoch_index=2**32 - 1))
@@ -439,18 +431,22 @@ def test_rare_rejections_change_nothing() -> None:
     assert_rejected(ledger, EpochOverflow, staking.deactivate_operator, operator_id, CONSTANTS)
     assert_rejected(ledger, UnknownOperator, staking.deactivate_operator, 7, CONSTANTS)
     with pytest.raises(DecodeError):
-        staking.withdraw_stake(ledger, operator_id, account(2), -1, CONSTANTS)
+        staking_nominators.withdraw_stake(ledger, operator_id, account(2), -1, CONSTANTS)
 
 
 def test_withdraw_rejections_change_nothing() -> None:
     ledger, operator_id = withdraw_setup(20, None)
     nominator = account(1)
-    assert_rejected(ledger, ZeroWithdraw, staking.withdraw_stake, operator_id, nominator, 0, CONSTANTS)
-    assert_rejected(ledger, UnknownOperator, staking.withdraw_stake, 5, nominator, 1, CONSTANTS)
-    assert_rejected(ledger, UnknownNominator, staking.withdraw_stake, operator_id, account(7), 1, CONSTANTS)
-    assert_rejected(ledger, InsufficientShares, staking.withdraw_stake, operator_id, nominator, 40 * AI3 + 1, CONSTANTS)
-    assert_rejected(ledger, MinimumOperatorStake, staking.withdraw_stake, operator_id, account(0), 120 * AI3, CONSTANTS)
-    assert_rejected(ledger, MissingWithdrawal, staking.unlock_funds, operator_id, nominator)
+    assert_rejected(ledger, ZeroWithdraw, staking_nominators.withdraw_stake, operator_id, nominator, 0, CONSTANTS)
+    assert_rejected(ledger, UnknownOperator, staking_nominators.withdraw_stake, 5, nominator, 1, CONSTANTS)
+    assert_rejected(ledger, UnknownNominator, staking_nominators.withdraw_stake, operator_id, account(7), 1, CONSTANTS)
+    assert_rejected(
+        ledger, InsufficientShares, staking_nominators.withdraw_stake, operator_id, nominator, 40 * AI3 + 1, CONSTANTS
+    )
+    assert_rejected(
+        ledger, MinimumOperatorStake, staking_nominators.withdraw_stake, operator_id, account(0), 120 * AI3, CONSTANTS
+    )
+    assert_rejected(ledger, MissingWithdrawal, staking_nominators.unlock_funds, operator_id, nominator)
 
 
 def test_failure_after_buffered_writes_changes_nothing() -> None:
@@ -458,11 +454,13 @@ def test_failure_after_buffered_writes_changes_nothing() -> None:
     third withdrawal fails only after its storage-fee refund was moved and held; all of it is undone."""
     ledger, operator_id = withdraw_setup(20, None)
     ledger.mint(account(1), 2 * AI3)
-    staking.nominate_operator(ledger, operator_id, account(1), 2 * AI3, CONSTANTS)
+    staking_nominators.nominate_operator(ledger, operator_id, account(1), 2 * AI3, CONSTANTS)
     withdraw_as_shares(ledger, operator_id, 1, 35 * AI3)
     withdraw_as_shares(ledger, operator_id, 1, 5 * AI3)
     shares = STORAGE_FEE_RESERVE.left_from_one().mul_ceil(10 * AI3)
-    assert_rejected(ledger, MinimumNominatorStake, staking.withdraw_stake, operator_id, account(1), shares, CONSTANTS)
+    assert_rejected(
+        ledger, MinimumNominatorStake, staking_nominators.withdraw_stake, operator_id, account(1), shares, CONSTANTS
+    )
 
 
 def test_unlock_waits_for_the_head_and_the_withdrawal_limit() -> None:
@@ -470,21 +468,23 @@ def test_unlock_waits_for_the_head_and_the_withdrawal_limit() -> None:
     reach the limit (the mock's limit is 10)."""
     ledger = new_domain({1: 250 * AI3, 2: 150 * AI3})
     operator_id = register(ledger, 1, 200 * AI3)
-    staking.nominate_operator(ledger, operator_id, account(2), 100 * AI3, CONSTANTS)
+    staking_nominators.nominate_operator(ledger, operator_id, account(2), 100 * AI3, CONSTANTS)
     finalize(ledger)
     shares = 240 * AI3 // 100
     for _ in range(CONSTANTS.withdrawal_limit - 1):
-        staking.withdraw_stake(ledger, operator_id, account(2), shares, CONSTANTS)
+        staking_nominators.withdraw_stake(ledger, operator_id, account(2), shares, CONSTANTS)
         finalize(ledger)
     storage.put_head_domain_number(ledger, DOMAIN, 1)
     for _ in range(5):
-        staking.withdraw_stake(ledger, operator_id, account(2), shares, CONSTANTS)
+        staking_nominators.withdraw_stake(ledger, operator_id, account(2), shares, CONSTANTS)
     finalize(ledger)
-    assert_rejected(ledger, TooManyWithdrawals, staking.withdraw_stake, operator_id, account(2), shares, CONSTANTS)
-    assert_rejected(ledger, UnlockPeriodNotComplete, staking.unlock_funds, operator_id, account(2))
+    assert_rejected(
+        ledger, TooManyWithdrawals, staking_nominators.withdraw_stake, operator_id, account(2), shares, CONSTANTS
+    )
+    assert_rejected(ledger, UnlockPeriodNotComplete, staking_nominators.unlock_funds, operator_id, account(2))
     storage.put_head_domain_number(ledger, DOMAIN, CONSTANTS.stake_withdrawal_locking_period)
     before = ledger.free_balance(account(2))
-    assert staking.unlock_funds(ledger, operator_id, account(2)) == CONSTANTS.withdrawal_limit - 1
+    assert staking_nominators.unlock_funds(ledger, operator_id, account(2)) == CONSTANTS.withdrawal_limit - 1
     gained = ledger.free_balance(account(2)) - before
     # Each withdrawal is 2.4 AI3 of stake plus 0.6 AI3 of storage fee, less rounding dust.
     assert abs((CONSTANTS.withdrawal_limit - 1) * 3 * AI3 - gained) < 10**6
@@ -492,7 +492,7 @@ def test_unlock_waits_for_the_head_and_the_withdrawal_limit() -> None:
     assert withdrawal is not None and len(withdrawal.withdrawals) == 1
     storage.put_head_domain_number(ledger, DOMAIN, CONSTANTS.stake_withdrawal_locking_period + 1)
     before = ledger.free_balance(account(2))
-    assert staking.unlock_funds(ledger, operator_id, account(2)) == 1
+    assert staking_nominators.unlock_funds(ledger, operator_id, account(2)) == 1
     assert abs(5 * 3 * AI3 - (ledger.free_balance(account(2)) - before)) < 10**6
     assert storage.get_withdrawal(ledger, operator_id, account(2)) is None
 
@@ -500,17 +500,23 @@ def test_unlock_waits_for_the_head_and_the_withdrawal_limit() -> None:
 def test_missing_share_price_rejects_deposit_and_withdrawal() -> None:
     ledger = new_domain({1: 250 * AI3, 2: 150 * AI3})
     operator_id = register(ledger, 1, 200 * AI3)
-    staking.nominate_operator(ledger, operator_id, account(2), 100 * AI3, CONSTANTS)
+    staking_nominators.nominate_operator(ledger, operator_id, account(2), 100 * AI3, CONSTANTS)
     finalize(ledger)
-    staking.nominate_operator(ledger, operator_id, account(2), 5 * AI3, CONSTANTS)
-    staking.withdraw_stake(ledger, operator_id, account(2), 3 * AI3, CONSTANTS)
+    staking_nominators.nominate_operator(ledger, operator_id, account(2), 5 * AI3, CONSTANTS)
+    staking_nominators.withdraw_stake(ledger, operator_id, account(2), 3 * AI3, CONSTANTS)
     completed = finalize(ledger).completed_epoch_index
     storage.delete_share_price(ledger, operator_id, DomainEpoch(DOMAIN, completed))
     assert_rejected(
-        ledger, MissingOperatorEpochSharePrice, staking.nominate_operator, operator_id, account(2), AI3, CONSTANTS
+        ledger,
+        MissingOperatorEpochSharePrice,
+        staking_nominators.nominate_operator,
+        operator_id,
+        account(2),
+        AI3,
+        CONSTANTS,
     )
     assert_rejected(
-        ledger, MissingOperatorEpochSharePrice, staking.withdraw_stake, operator_id, account(2), 1, CONSTANTS
+        ledger, MissingOperatorEpochSharePrice, staking_nominators.withdraw_stake, operator_id, account(2), 1, CONSTANTS
     )
 
 
@@ -518,27 +524,33 @@ def test_deregister_and_unlock_nominators() -> None:
     """staking_epoch.rs `unlock_operator_with_no_rewards`: everyone gets exactly their balance back."""
     ledger = new_domain({1: 150 * AI3, 2: 60 * AI3, 3: 10 * AI3, 4: 10 * AI3})
     operator_id = register(ledger, 1, 150 * AI3)
-    staking.nominate_operator(ledger, operator_id, account(2), 50 * AI3, CONSTANTS)
-    staking.nominate_operator(ledger, operator_id, account(3), 10 * AI3, CONSTANTS)
+    staking_nominators.nominate_operator(ledger, operator_id, account(2), 50 * AI3, CONSTANTS)
+    staking_nominators.nominate_operator(ledger, operator_id, account(3), 10 * AI3, CONSTANTS)
     finalize(ledger)
-    staking.nominate_operator(ledger, operator_id, account(2), 10 * AI3, CONSTANTS)
-    staking.nominate_operator(ledger, operator_id, account(4), 10 * AI3, CONSTANTS)
-    staking.withdraw_stake(ledger, operator_id, account(1), 20 * AI3, CONSTANTS)
-    staking.withdraw_stake(ledger, operator_id, account(2), 10 * AI3, CONSTANTS)
+    staking_nominators.nominate_operator(ledger, operator_id, account(2), 10 * AI3, CONSTANTS)
+    staking_nominators.nominate_operator(ledger, operator_id, account(4), 10 * AI3, CONSTANTS)
+    staking_nominators.withdraw_stake(ledger, operator_id, account(1), 20 * AI3, CONSTANTS)
+    staking_nominators.withdraw_stake(ledger, operator_id, account(2), 10 * AI3, CONSTANTS)
     assert_rejected(ledger, NotOperatorOwner, staking.deregister_operator, account(2), operator_id, CONSTANTS)
     staking.deregister_operator(ledger, account(1), operator_id, CONSTANTS)
     status = storage.get_operator_status(ledger, operator_id, operator_of(ledger, operator_id))
     assert status == OperatorStatus.deregistered(OperatorDeregisteredInfo(DomainEpoch(DOMAIN, 2), 5))
     assert operator_id not in storage.get_staking_summary(ledger, DOMAIN).next_operators
     assert_rejected(
-        ledger, OperatorNotRegistered, staking.nominate_operator, operator_id, account(4), 10 * AI3, CONSTANTS
+        ledger,
+        OperatorNotRegistered,
+        staking_nominators.nominate_operator,
+        operator_id,
+        account(4),
+        10 * AI3,
+        CONSTANTS,
     )
-    assert_rejected(ledger, UnlockPeriodNotComplete, staking.unlock_nominator, operator_id, account(2))
+    assert_rejected(ledger, UnlockPeriodNotComplete, staking_nominators.unlock_nominator, operator_id, account(2))
     finalize(ledger)
     assert operator_id not in storage.get_staking_summary(ledger, DOMAIN).current_operators
     storage.put_head_domain_number(ledger, DOMAIN, 5)
     for nominator in (2, 3, 4, 1):
-        staking.unlock_nominator(ledger, operator_id, account(nominator))
+        staking_nominators.unlock_nominator(ledger, operator_id, account(nominator))
     assert [ledger.free_balance(account(index)) for index in (1, 2, 3, 4)] == [150 * AI3, 60 * AI3, 10 * AI3, 10 * AI3]
     assert storage.get_operator(ledger, operator_id) is None and storage.get_operator_owner(ledger, operator_id) is None
     assert storage.get_share_price_epochs(ledger, operator_id) == frozenset()
@@ -549,15 +561,15 @@ def test_deregister_and_unlock_nominators() -> None:
 def test_unlock_nominator_with_rewards_conserves_value() -> None:
     ledger = new_domain({1: 150 * AI3, 2: 60 * AI3, 3: 10 * AI3})
     operator_id = register(ledger, 1, 150 * AI3)
-    staking.nominate_operator(ledger, operator_id, account(2), 50 * AI3, CONSTANTS)
-    staking.nominate_operator(ledger, operator_id, account(3), 10 * AI3, CONSTANTS)
+    staking_nominators.nominate_operator(ledger, operator_id, account(2), 50 * AI3, CONSTANTS)
+    staking_nominators.nominate_operator(ledger, operator_id, account(3), 10 * AI3, CONSTANTS)
     finalize(ledger)
     staking_epoch.reward_operators(ledger, DOMAIN, [operator_id], 20 * AI3)
     staking.deregister_operator(ledger, account(1), operator_id, CONSTANTS)
     finalize(ledger)
     storage.put_head_domain_number(ledger, DOMAIN, 5)
     for nominator in (2, 3, 1):
-        staking.unlock_nominator(ledger, operator_id, account(nominator))
+        staking_nominators.unlock_nominator(ledger, operator_id, account(nominator))
     # Everything staked plus the reward comes out; rounding dust goes to the treasury.
     assert ledger.total_issuance == 240 * AI3
     paid = sum(ledger.free_balance(account(index)) for index in (1, 2, 3))
@@ -567,7 +579,7 @@ def test_unlock_nominator_with_rewards_conserves_value() -> None:
 
 def test_unlock_nominator_needs_a_deregistered_operator() -> None:
     ledger, operator_id = withdraw_setup(0, None)
-    assert_rejected(ledger, OperatorNotDeregistered, staking.unlock_nominator, operator_id, account(1))
+    assert_rejected(ledger, OperatorNotDeregistered, staking_nominators.unlock_nominator, operator_id, account(1))
 
 
 def test_slash_operator() -> None:
@@ -575,10 +587,10 @@ def test_slash_operator() -> None:
     the deposits of the open epoch go back."""
     ledger = new_domain({1: 250 * AI3, 2: 150 * AI3})
     operator_id = register(ledger, 1, 200 * AI3)
-    staking.nominate_operator(ledger, operator_id, account(2), 100 * AI3, CONSTANTS)
+    staking_nominators.nominate_operator(ledger, operator_id, account(2), 100 * AI3, CONSTANTS)
     finalize(ledger)
     for nominator in (1, 2):
-        staking.withdraw_stake(ledger, operator_id, account(nominator), 10 * AI3, CONSTANTS)
+        staking_nominators.withdraw_stake(ledger, operator_id, account(nominator), 10 * AI3, CONSTANTS)
     staking_epoch.reward_operators(ledger, DOMAIN, [operator_id], 20 * AI3)
     finalize(ledger)
     summary = storage.get_staking_summary(ledger, DOMAIN)
@@ -588,14 +600,14 @@ def test_slash_operator() -> None:
         withdrawal = storage.get_withdrawal(ledger, operator_id, account(nominator))
         assert withdrawal is not None
         withdrawals.append(
-            storage.convert_previous_epoch_withdrawal(ledger, operator_id, withdrawal, summary.current_epoch_index)
+            funds.convert_previous_epoch_withdrawal(ledger, operator_id, withdrawal, summary.current_epoch_index)
         )
     total_deposit = summary.current_total_stake + operator.total_storage_fee_deposit
     assert total_deposit == 293333333333333333336
     assert sum(withdrawal.total_withdrawal_amount for withdrawal in withdrawals) == 21666666666666666664
     assert sum(withdrawal.withdrawals[0].storage_fee_refund for withdrawal in withdrawals) == 5 * AI3
     for nominator in (1, 2):
-        staking.nominate_operator(ledger, operator_id, account(nominator), 40 * AI3, CONSTANTS)
+        staking_nominators.nominate_operator(ledger, operator_id, account(nominator), 40 * AI3, CONSTANTS)
     assert staking.mark_operators_as_slashed(ledger, [operator_id], SlashedReason(invalid_bundle_number=1)) == (0,)
     assert staking.mark_operators_as_slashed(ledger, [operator_id, 42], SlashedReason(invalid_bundle_number=1)) == ()
     summary = storage.get_staking_summary(ledger, DOMAIN)
@@ -607,7 +619,13 @@ def test_slash_operator() -> None:
     )
     assert storage.get_operator_set(ledger, storage.PENDING_SLASHES, DOMAIN) == {operator_id}
     assert_rejected(
-        ledger, OperatorNotRegistered, staking.nominate_operator, operator_id, account(2), 10 * AI3, CONSTANTS
+        ledger,
+        OperatorNotRegistered,
+        staking_nominators.nominate_operator,
+        operator_id,
+        account(2),
+        10 * AI3,
+        CONSTANTS,
     )
     assert ledger.free_balance(TREASURY_ACCOUNT) == 0
     assert staking_epoch.slash_operator(ledger, DOMAIN, CONSTANTS) == 2
@@ -615,7 +633,7 @@ def test_slash_operator() -> None:
     assert storage.get_operator(ledger, operator_id) is None and storage.get_operator_owner(ledger, operator_id) is None
     assert ledger.free_balance(account(1)) == 50 * AI3 and ledger.free_balance(account(2)) == 50 * AI3
     assert ledger.free_balance(TREASURY_ACCOUNT) == 320 * AI3
-    assert storage.get_storage_fund_balance(ledger, operator_id) == 0
+    assert funds.get_storage_fund_balance(ledger, operator_id) == 0
     assert staking_epoch.slash_operator(ledger, DOMAIN, CONSTANTS) == 0
 
 
@@ -624,16 +642,16 @@ def test_slash_operator_with_more_than_max_nominators_to_slash() -> None:
     ledger = new_domain({1: 250 * AI3} | {index: 150 * AI3 for index in nominators})
     operator_id = register(ledger, 1, 200 * AI3)
     for nominator in nominators:
-        staking.nominate_operator(ledger, operator_id, account(nominator), 100 * AI3, CONSTANTS)
+        staking_nominators.nominate_operator(ledger, operator_id, account(nominator), 100 * AI3, CONSTANTS)
     finalize(ledger)
     last = nominators[-1]
     for nominator in (1, last):
-        staking.withdraw_stake(ledger, operator_id, account(nominator), 10 * AI3, CONSTANTS)
+        staking_nominators.withdraw_stake(ledger, operator_id, account(nominator), 10 * AI3, CONSTANTS)
     staking_epoch.reward_operators(ledger, DOMAIN, [operator_id], 20 * AI3)
     finalize(ledger)
     for nominator in (1, last):
-        staking.nominate_operator(ledger, operator_id, account(nominator), 40 * AI3, CONSTANTS)
-        staking.withdraw_stake(ledger, operator_id, account(nominator), 5 * AI3, CONSTANTS)
+        staking_nominators.nominate_operator(ledger, operator_id, account(nominator), 40 * AI3, CONSTANTS)
+        staking_nominators.withdraw_stake(ledger, operator_id, account(nominator), 5 * AI3, CONSTANTS)
     staking.mark_operators_as_slashed(ledger, [operator_id], SlashedReason(bad_receipt_hash=bytes(32)))
     finalize(ledger)
     assert storage.get_operator_set(ledger, storage.PENDING_SLASHES, DOMAIN) == {operator_id}
@@ -642,7 +660,7 @@ def test_slash_operator_with_more_than_max_nominators_to_slash() -> None:
     assert ledger.free_balance(account(1)) == 50 * AI3
     assert all(ledger.free_balance(account(nominator)) == 50 * AI3 for nominator in nominators)
     assert ledger.free_balance(TREASURY_ACCOUNT) == 2220 * AI3
-    assert storage.get_storage_fund_balance(ledger, operator_id) == 0
+    assert funds.get_storage_fund_balance(ledger, operator_id) == 0
 
 
 def test_slash_operators_one_per_step() -> None:
@@ -663,16 +681,16 @@ def test_bundle_storage_fund_charge_and_refund() -> None:
     ledger = new_domain({1: 150 * AI3, 2: 100 * AI3})
     operator_id = register(ledger, 1, 100 * AI3, minimum_nominator_stake=AI3)
     assert staking_epoch.charge_bundle_storage_fee(ledger, operator_id, 20, AI3) == 20 * AI3
-    assert storage.get_storage_fund_balance(ledger, operator_id) == 0
+    assert funds.get_storage_fund_balance(ledger, operator_id) == 0
     assert_rejected(ledger, BundleStorageFeePayment, staking_epoch.charge_bundle_storage_fee, operator_id, 1, AI3)
-    staking.nominate_operator(ledger, operator_id, account(1), 5 * AI3, CONSTANTS)
-    assert storage.get_storage_fund_balance(ledger, operator_id) == AI3
+    staking_nominators.nominate_operator(ledger, operator_id, account(1), 5 * AI3, CONSTANTS)
+    assert funds.get_storage_fund_balance(ledger, operator_id) == AI3
     staking_epoch.charge_bundle_storage_fee(ledger, operator_id, 1, AI3)
-    staking.nominate_operator(ledger, operator_id, account(2), 5 * AI3, CONSTANTS)
-    assert storage.get_storage_fund_balance(ledger, operator_id) == AI3
+    staking_nominators.nominate_operator(ledger, operator_id, account(2), 5 * AI3, CONSTANTS)
+    assert funds.get_storage_fund_balance(ledger, operator_id) == AI3
     staking_epoch.charge_bundle_storage_fee(ledger, operator_id, 1, AI3)
     staking_epoch.refund_storage_fee(ledger, 10 * AI3, {operator_id: 1, operator_id + 1: 9})
-    assert storage.get_storage_fund_balance(ledger, operator_id) == AI3
+    assert funds.get_storage_fund_balance(ledger, operator_id) == AI3
     # The share of an operator that does not exist goes to the treasury.
     assert ledger.free_balance(TREASURY_ACCOUNT) == 9 * AI3
     assert staking_epoch.charge_bundle_storage_fee(ledger, operator_id, 0, AI3) == 0
@@ -714,7 +732,13 @@ def test_deactivate_and_reactivate() -> None:
     assert status == OperatorStatus.deactivated(summary.current_epoch_index + 5)
     assert_rejected(ledger, OperatorNotRegistered, staking.deactivate_operator, operator_id, CONSTANTS)
     assert_rejected(
-        ledger, OperatorNotRegistered, staking.nominate_operator, operator_id, account(1), 10 * AI3, CONSTANTS
+        ledger,
+        OperatorNotRegistered,
+        staking_nominators.nominate_operator,
+        operator_id,
+        account(1),
+        10 * AI3,
+        CONSTANTS,
     )
     assert_rejected(ledger, ReactivationDelayPeriodIncomplete, staking.reactivate_operator, operator_id)
     # Nominators may still leave a deactivated operator; their withdrawal gets the epoch's closing price.
@@ -738,7 +762,9 @@ def test_pending_slash_status_and_epoch_exclusion() -> None:
         storage.get_operator_status(ledger, operator_id, operator_of(ledger, operator_id)).kind
         is OperatorStatusKind.PENDING_SLASH
     )
-    assert_rejected(ledger, OperatorNotRegistered, staking.withdraw_stake, operator_id, account(1), AI3, CONSTANTS)
+    assert_rejected(
+        ledger, OperatorNotRegistered, staking_nominators.withdraw_stake, operator_id, account(1), AI3, CONSTANTS
+    )
     staking_epoch.reward_operators(ledger, DOMAIN, [operator_id], AI3)
     finalize(ledger)
     summary = storage.get_staking_summary(ledger, DOMAIN)
@@ -768,10 +794,10 @@ def test_invalid_bundle_marks() -> None:
 def test_epoch_transition_records_the_previous_distribution() -> None:
     ledger = new_domain({0: 150 * AI3, 1: 100 * AI3, 3: 20 * AI3})
     operator_id = register(ledger, 0, 150 * AI3)
-    staking.nominate_operator(ledger, operator_id, account(1), 50 * AI3, CONSTANTS)
+    staking_nominators.nominate_operator(ledger, operator_id, account(1), 50 * AI3, CONSTANTS)
     finalize(ledger)
-    staking.nominate_operator(ledger, operator_id, account(1), 50 * AI3, CONSTANTS)
-    staking.nominate_operator(ledger, operator_id, account(3), 10 * AI3, CONSTANTS)
+    staking_nominators.nominate_operator(ledger, operator_id, account(1), 50 * AI3, CONSTANTS)
+    staking_nominators.nominate_operator(ledger, operator_id, account(3), 10 * AI3, CONSTANTS)
     staking_epoch.reward_operators(ledger, DOMAIN, [operator_id], 20 * AI3)
     result = finalize(ledger)
     assert (result.completed_epoch_index, result.rewarded_operator_count, result.finalized_operator_count) == (2, 1, 1)

@@ -12,14 +12,13 @@ import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from autonomys.protocol.domains import staking, staking_epoch
+from autonomys.protocol.codec import decode_exactly
+from autonomys.protocol.domains import staking, staking_epoch, staking_nominators
 from autonomys.protocol.domains import staking_storage as storage
 from autonomys.protocol.domains.fixed_point import Percent, Perquintill, SharePrice
 from autonomys.protocol.domains.ledger import (
     HOLD_POT_ACCOUNT,
     HoldReason,
-    InsufficientHeldBalance,
-    InvalidAmount,
     MemoryLedger,
     OverlayLedger,
     get_balance_on_hold,
@@ -29,36 +28,47 @@ from autonomys.protocol.domains.ledger import (
     transfer_and_hold,
     transfer_on_hold,
 )
-from autonomys.protocol.domains.staking_errors import ShareOverflow, StakingError, ZeroSharePrice
-from autonomys.protocol.domains.staking_types import (
+from autonomys.protocol.domains.staking_constants import (
     AI3,
     MAINNET_STAKING,
     MOCK_STAKING,
     TREASURY_ACCOUNT,
+    compute_storage_fund_account,
+)
+from autonomys.protocol.domains.staking_deposits import (
     Deposit,
+    KnownDeposit,
+    PendingDeposit,
+    Withdrawal,
+    WithdrawalInBalance,
+    WithdrawalInShares,
+)
+from autonomys.protocol.domains.staking_types import (
     DomainEpoch,
     DomainStakingConfig,
     ElectionVerificationParams,
-    KnownDeposit,
     Operator,
     OperatorAllowList,
     OperatorConfig,
     OperatorDeregisteredInfo,
     OperatorStatus,
     OperatorStatusKind,
-    PendingDeposit,
     SlashedReason,
     StakingSummary,
-    Withdrawal,
-    WithdrawalInBalance,
-    WithdrawalInShares,
     compute_operator_status,
-    compute_storage_fund_account,
-    decode_exactly,
     is_bundle_allowed,
     is_pending_to_slash,
 )
-from autonomys.protocol.errors import DecodeError, InsufficientBalance, ProtocolError
+from autonomys.protocol.errors import (
+    DecodeError,
+    InsufficientBalance,
+    InsufficientHeldBalance,
+    InvalidAmount,
+    ProtocolError,
+    ShareOverflow,
+    StakingError,
+    ZeroSharePrice,
+)
 
 STORAGE_FEE_RESERVE = Perquintill.from_percent(20)
 U32 = st.integers(0, 2**32 - 1)
@@ -440,11 +450,11 @@ def test_random_operations_are_atomic_and_conserve_balances(actions: list[tuple[
         before = ledger.to_bytes()
         try:
             if action == "nominate":
-                staking.nominate_operator(ledger, operator_id, account(who), amount * AI3, MOCK_STAKING)
+                staking_nominators.nominate_operator(ledger, operator_id, account(who), amount * AI3, MOCK_STAKING)
             elif action == "withdraw":
-                staking.withdraw_stake(ledger, operator_id, account(who), amount * AI3 // 8, MOCK_STAKING)
+                staking_nominators.withdraw_stake(ledger, operator_id, account(who), amount * AI3 // 8, MOCK_STAKING)
             elif action == "unlock":
-                staking.unlock_funds(ledger, operator_id, account(who))
+                staking_nominators.unlock_funds(ledger, operator_id, account(who))
             elif action == "epoch":
                 staking_epoch.finalize_domain_current_epoch(ledger, 0, 0, MOCK_STAKING)
             elif action == "reward":
@@ -455,7 +465,7 @@ def test_random_operations_are_atomic_and_conserve_balances(actions: list[tuple[
             elif action == "deregister":
                 staking.deregister_operator(ledger, account(who - 1), operator_id, MOCK_STAKING)
             else:
-                staking.unlock_nominator(ledger, operator_id, account(who - 1))
+                staking_nominators.unlock_nominator(ledger, operator_id, account(who - 1))
         except StakingError:
             assert ledger.to_bytes() == before
         assert ledger.total_issuance == sum(ledger.balances.values())

@@ -24,19 +24,24 @@ from ray.util import metrics as ray_metrics
 
 from autonomys.actors.archiving.archiver import ArchiverService
 from autonomys.actors.consensus.node_service import NodeService
+from autonomys.actors.domains.operator_service import DomainBlockSummary, OperatorService
 from autonomys.actors.dsn.cache_peer_service import CachePeerService
 from autonomys.actors.errors import ActorUnavailable
 from autonomys.actors.farming.farmer import FarmerService
 from autonomys.actors.farming.metrics import FarmMetrics, ProofOutcome, SectorState
 from autonomys.actors.links import Subscriber
 from autonomys.actors.messages import (
+    BundleSubmission,
     CachePeerStatus,
+    DomainBlockInput,
+    DomainTick,
     FarmerSolution,
     FarmerStatus,
     FarmingSlot,
     JoinReport,
     NodeStatus,
     ObjectLocation,
+    OperatorStatus,
     PeerContact,
     ScheduleParametersChangeRequest,
     ScheduleParametersChangeResponse,
@@ -47,6 +52,7 @@ from autonomys.actors.messages import (
 from autonomys.actors.timekeeper.service import TimekeeperService
 from autonomys.protocol.archiving.segments import SegmentHeader
 from autonomys.protocol.consensus.state_proofs import StateProof
+from autonomys.protocol.domains.view import DomainView
 from autonomys.protocol.objects.mappings import GlobalObject
 from autonomys.protocol.params import Params
 from autonomys.protocol.timekeeper.pot import GossipProof
@@ -466,6 +472,9 @@ class ArchiverLinkHandle(_NamedActor[ArchiverService]):
 class NodeClient(ActorClient[NodeService]):
     """Typed calls to a node actor."""
 
+    def domain_view(self, domain_id: int, timeout: float = DEFAULT_TIMEOUT) -> DomainView:
+        return result(remote(self._actor.domain_view).remote(domain_id), timeout)
+
     def status(self, timeout: float = DEFAULT_TIMEOUT) -> NodeStatus:
         return result(remote(self._actor.status).remote(), timeout)
 
@@ -477,6 +486,41 @@ class NodeClient(ActorClient[NodeService]):
 
     def state_proof(self, key: bytes, number: int | None = None, timeout: float = DEFAULT_TIMEOUT) -> StateProof:
         return result(remote(self._actor.state_proof).remote(key, number), timeout)
+
+
+class DomainNodeHandle(_NamedActor[NodeService]):
+    """A node as an operator sees it: ticks, blocks to derive from, bundles in."""
+
+    def domain_tick(self, domain_id: int, operator_ids: tuple[int, ...], after_slot: int) -> DomainTick:
+        return self._call(lambda node: remote(node.domain_tick).remote(domain_id, operator_ids, after_slot))
+
+    def domain_block_input(self, number: int) -> DomainBlockInput | None:
+        return self._call(lambda node: remote(node.domain_block_input).remote(number))
+
+    def offer_bundle(self, bundle: bytes) -> BundleSubmission:
+        return self._call(lambda node: remote(node.offer_bundle).remote(bundle))
+
+
+class OperatorClient(ActorClient[OperatorService]):
+    """Typed calls to an operator actor."""
+
+    def status(self, timeout: float = DEFAULT_TIMEOUT) -> OperatorStatus:
+        return result(remote(self._actor.status).remote(), timeout)
+
+    def submit_transaction(self, extrinsic: bytes, timeout: float = DEFAULT_TIMEOUT) -> bytes:
+        return result(remote(self._actor.submit_transaction).remote(extrinsic), timeout)
+
+    def account(self, account: bytes, timeout: float = DEFAULT_TIMEOUT) -> tuple[int, int]:
+        return result(remote(self._actor.account).remote(account), timeout)
+
+    def transaction_status(self, transaction_hash: bytes, timeout: float = DEFAULT_TIMEOUT) -> str:
+        return result(remote(self._actor.transaction_status).remote(transaction_hash), timeout)
+
+    def block(self, number: int | None = None, timeout: float = DEFAULT_TIMEOUT) -> DomainBlockSummary | None:
+        return result(remote(self._actor.block).remote(number), timeout)
+
+    def receipt(self, number: int, timeout: float = DEFAULT_TIMEOUT) -> bytes | None:
+        return result(remote(self._actor.receipt).remote(number), timeout)
 
 
 class CachePeerLinkHandle(_NamedActor[CachePeerService]):
@@ -561,3 +605,6 @@ class RayLinks:
 
     def farm_metrics(self, farm_id: str) -> FarmMetrics:
         return RayFarmMetrics(farm_id)
+
+    def domain_node(self, name: str) -> DomainNodeHandle:
+        return DomainNodeHandle(name, self.namespace)

@@ -18,6 +18,7 @@ from autonomys.protocol.objects.mappings import GlobalObject
 
 if TYPE_CHECKING:
     from autonomys.actors.consensus.node_service import FarmerLink, TimekeeperLink
+    from autonomys.actors.domains.operator import DomainNodeLink
     from autonomys.actors.dsn.cache_peer import CachePeerLink
     from autonomys.actors.farming.metrics import FarmMetrics
 
@@ -80,3 +81,5 @@ class Links(Protocol):
     def cache_peer(self, name: str) -> CachePeerLink: ...
 
     def farm_metrics(self, farm_id: str) -> FarmMetrics: ...
+
+    def domain_node(self, name: str) -> DomainNodeLink: ...

@@ -239,6 +239,15 @@ class DomainBlockInput:
 
 
 @dataclass(frozen=True, slots=True)
+class BundleSubmission:
+    """response: a bundle offered to a node's pool: its hash when pooled, else the rule it broke (a rejection is an
+    answer, not an error: operators race the chain, and a receipt made stale by the block just imported is common)."""
+
+    bundle_hash: bytes | None
+    rejection: str = ""
+
+
+@dataclass(frozen=True, slots=True)
 class OperatorStatus:
     """response: an operator's progress (`autonomys domain status`, the devnet view)."""
 

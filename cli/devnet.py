@@ -61,6 +61,11 @@ class StatePruning(click.ParamType):
     help="States kept below the best block for proofs at old blocks: `archive` keeps all, N the last N "
     "(the unfinalized ones are always kept).",
 )  # fmt: skip
+@click.option(
+    "--domain", "domains", multiple=True, metavar="RUNTIME",
+    help="Run a domain of this runtime (repeatable; `balances`) with two operators. Fixed when the network is "
+    "created; a resumed network keeps its domains.",
+)  # fmt: skip
 def devnet(
     data_dir: Path,
     slots: int | None,
@@ -70,6 +75,7 @@ def devnet(
     cache_peers: int,
     cache_percentage: float,
     state_pruning: int | None,
+    domains: tuple[str, ...],
 ) -> None:
     """Run a local network on an embedded Ray instance (Ctrl-C stops it; restart continues the chain)."""
     from autonomys.cli import views  # Ray loads when the command runs, not with the CLI
@@ -82,7 +88,7 @@ def devnet(
     cpus = os.cpu_count() or 2
     workers = plotting_workers if plotting_workers is not None else max(1, cpus - 1)
     try:
-        prepared = prepare_network(preset, data_dir)
+        prepared = prepare_network(preset, data_dir, _checked_domains(domains) or None)
         plan = NetworkPlan(
             spec, prepared.data_dir, prepared.genesis, devnet_farms(prepared.genesis, prepared.data_dir), pin_cpu=pin_cpu,
             archiver_workers=max(1, cpus - 1), state_window=state_pruning,
@@ -93,6 +99,16 @@ def devnet(
             views.run(console, network, slots, prepared.data_dir, _watching(prepared.data_dir))
     except (ConfigError, StorageError, ActorUnavailable, ProtocolError, CorruptStore) as error:
         raise click.ClickException(str(error)) from error
+
+
+def _checked_domains(domains: tuple[str, ...]) -> tuple[str, ...]:
+    from autonomys.network.domains import known_runtimes
+
+    unknown = [runtime for runtime in domains if runtime not in known_runtimes()]
+    if unknown:
+        msg = f"--domain {unknown[0]!r}: no such runtime (known: {', '.join(known_runtimes())})"
+        raise click.BadParameter(msg, param_hint="--domain")
+    return domains
 
 
 @contextlib.contextmanager
@@ -112,6 +128,7 @@ def _describe(console: Console, prepared: PreparedNetwork) -> None:
     calibrated = f", calibrated at {rate / 1e6:.1f} M AES/s" if rate is not None else ""
     console.print(
         f"devnet {action} in {prepared.data_dir} (preset {genesis.preset}, "
-        f"{genesis.pot_slot_iterations:,} iterations/slot{calibrated})",
+        f"{genesis.pot_slot_iterations:,} iterations/slot{calibrated}"
+        f"{', domains ' + ', '.join(genesis.domains) if genesis.domains else ''})",
         soft_wrap=True,
     )

@@ -7,7 +7,7 @@ from importlib.metadata import version
 
 import click
 
-from autonomys.cli import cluster, devnet, farm, objects, plots, pot, state
+from autonomys.cli import cluster, devnet, domain, farm, objects, plots, pot, state
 
 
 @click.group()
@@ -30,6 +30,7 @@ main.add_command(objects.put)
 main.add_command(objects.get)
 main.add_command(objects.gateway)
 main.add_command(state.state)
+main.add_command(domain.domain)
 
 if __name__ == "__main__":
     main()

@@ -43,6 +43,9 @@ class Snapshot:
     node: Any
     farmers: list[Any]
     caches: list[Any] = field(default_factory=list)
+    operators: list[Any] = field(default_factory=list)
+    domains: list[Any] = field(default_factory=list)
+    """The node's view of each domain (DomainView), by domain id."""
 
 
 def poll(network: Network) -> Snapshot:
@@ -50,7 +53,13 @@ def poll(network: Network) -> Snapshot:
     node = _quiet(network.node.status) if network.node is not None else None
     farmers = [_quiet(farmer.status) for farmer in network.farmers.values()]
     caches = [_quiet(cache.status) for cache in network.caches.values()]
-    return Snapshot(network.timekeeper.status(timeout=STATUS_TIMEOUT), node, farmers, caches)
+    operators = [_quiet(operator.status) for operator in network.operators.values()]
+    domain_ids = sorted({operator.domain_id for operator in operators if operator is not None})
+    domains = []
+    if network.node is not None:
+        domains = [_quiet(lambda timeout, d=domain_id: network.node.domain_view(d, timeout=timeout)) for domain_id in domain_ids]
+    timekeeper = network.timekeeper.status(timeout=STATUS_TIMEOUT)
+    return Snapshot(timekeeper, node, farmers, caches, operators, domains)
 
 
 def _quiet(status: Any) -> Any:
@@ -113,10 +122,32 @@ def dsn_line(caches: list[Any]) -> Text:
     return line
 
 
+AI3 = 10**18
+
+
+def domain_line(view: Any, operators: list[Any], slots: int) -> Text:
+    """A domain: its head, confirmed block and epoch, stake by operator, bundles per slot and pooled transactions."""
+    line = Text(f"  domain {view.domain_id} ({view.runtime_name}): ")
+    line.append(f"block #{view.head_domain_number}", style="bold green")
+    line.append(f", receipt #{view.head_receipt_number}, confirmed #{view.confirmed_number}, epoch {view.epoch}")
+    stakes = ", ".join(f"{info.operator_id}: {info.stake / AI3:,.0f}" for info in view.operators)
+    line.append(f"; stake {view.total_stake / AI3:,.0f} AI3 ({stakes})")
+    mine = [operator for operator in operators if operator is not None and operator.domain_id == view.domain_id]
+    bundles = sum(operator.bundles_submitted for operator in mine)
+    line.append(f"; bundles {bundles}" + (f" ({bundles / slots:.2f}/slot)" if slots else ""))
+    line.append(f", pool {sum(operator.pooled_transactions for operator in mine)}")
+    warnings = [f"{operator.name}: {operator.last_error}" for operator in mine if operator.last_error]
+    if warnings:
+        line.append(f"  warning {warnings[0]}", style="yellow")
+    return line
+
+
 def detail_lines(snapshot: Snapshot, names: list[str]) -> list[Text]:
-    """A line per farmer, the DSN's, and the node's warning if it has one."""
+    """A line per farmer, the DSN's, one per domain, and the node's warning if it has one."""
     lines = [farmer_line(name, farmer, snapshot.node) for name, farmer in zip(names, snapshot.farmers, strict=True)]
     lines.append(dsn_line(snapshot.caches))
+    slots = snapshot.timekeeper.slots_proven_since_start
+    lines += [domain_line(view, snapshot.operators, slots) for view in snapshot.domains if view is not None]
     node = snapshot.node
     if node is not None and node.last_error:
         lines.append(Text(f"  node warning: {node.last_error}", style="yellow"))
@@ -254,6 +285,16 @@ def summary_lines(data_dir: Path, snapshot: Snapshot, names: list[str]) -> list[
         lines.append(
             f"chain: best block #{node.best_number} at slot {node.best_slot}; blocks authored: {blocks}; "
             f"segments archived {node.history_size}; pieces plotted {pieces}"
+        )
+    for view in snapshot.domains:
+        if view is None:
+            continue
+        mine = [op for op in snapshot.operators if op is not None and op.domain_id == view.domain_id]
+        bundles = ", ".join(f"{op.name} {op.bundles_submitted}" for op in mine)
+        stakes = ", ".join(f"operator {info.operator_id} {info.stake / AI3:,.0f} AI3" for info in view.operators)
+        lines.append(
+            f"domain {view.domain_id} ({view.runtime_name}): best block #{view.head_domain_number}, confirmed "
+            f"#{view.confirmed_number}, epoch {view.epoch}; bundles: {bundles or 'none'}; stake: {stakes or 'none'}"
         )
     return lines
 

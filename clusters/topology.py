@@ -178,6 +178,20 @@ class Topology(BaseModel):
     plotting_workers: int = Field(default=0, ge=0, strict=True)
     """The desired `plotter` units: plotting tasks in flight; `autonomys plotters scale N` changes it."""
     cache_peers: CachePeersConfig = CachePeersConfig()
+    domains: list[str] = Field(default_factory=list)
+    """The runtime of each genesis domain (two operators each, spread over the cluster's machines). Fixed when the
+    network is created; more domains join a running network through the domain job."""
+
+    @field_validator("domains")
+    @classmethod
+    def _check_domains(cls, value: list[str]) -> list[str]:
+        from autonomys.network.domains import known_runtimes
+
+        unknown = [runtime for runtime in value if runtime not in known_runtimes()]
+        if unknown:
+            msg = f"unknown domain runtime {unknown[0]!r} (known: {', '.join(known_runtimes())})"
+            raise ValueError(msg)
+        return value
 
     @field_validator("timekeeper")
     @classmethod

@@ -15,10 +15,12 @@ from autonomys.actors.handles import (
     CachePeerClient,
     FarmerClient,
     NodeClient,
+    OperatorClient,
     TimekeeperClient,
     get_actor,
 )
 from autonomys.actors.messages import TimekeeperStatus
+from autonomys.network.domains import OPERATOR_PREFIX
 from autonomys.network.farms import FARMER_PREFIX
 from autonomys.network.genesis import GenesisConfig
 from autonomys.network.spec import ARCHIVER_NAME, CACHE_PREFIX, NODE_NAME, TIMEKEEPER_NAME
@@ -43,6 +45,8 @@ class Network:
     caches: dict[str, CachePeerClient] = field(default_factory=dict)
     genesis: GenesisConfig | None = None
     """The genesis as fixed when the network first started (known to the process that started it)."""
+    operators: dict[str, OperatorClient] = field(default_factory=dict)
+    """Domain operators by name (`operator-<domain>-<operator>`)."""
 
     @classmethod
     def attach(cls, namespace: str, running: set[str]) -> Network:
@@ -54,19 +58,22 @@ class Network:
             raise RoleMissing(msg)
         farmers = sorted((name for name in running if FARMER_NAME.fullmatch(name)), key=farmer_index)
         caches = sorted(name for name in running if name.startswith(CACHE_PREFIX))
+        operators = sorted(name for name in running if name.startswith(OPERATOR_PREFIX))
         return cls(
             TimekeeperClient(get_actor(TIMEKEEPER_NAME, namespace)),
             ArchiverClient(get_actor(ARCHIVER_NAME, namespace)) if ARCHIVER_NAME in running else None,
             NodeClient(get_actor(NODE_NAME, namespace)) if NODE_NAME in running else None,
             {name: FarmerClient(get_actor(name, namespace)) for name in farmers},
             {name: CachePeerClient(get_actor(name, namespace)) for name in caches},
+            operators={name: OperatorClient(get_actor(name, namespace)) for name in operators},
         )
 
     def stop(self) -> TimekeeperStatus:
         """Stop slots first, then every role (each store is already durable); returns the final PoT status."""
         self.timekeeper.stop(timeout=STOP_TIMEOUT)
         final = self.timekeeper.status()
-        roles: list[FarmerClient | CachePeerClient | NodeClient] = [*self.farmers.values(), *self.caches.values()]
+        roles: list[FarmerClient | CachePeerClient | NodeClient | OperatorClient] = [*self.operators.values()]
+        roles += [*self.farmers.values(), *self.caches.values()]
         roles += [self.node] if self.node is not None else []
         for role in roles:
             with contextlib.suppress(Exception):

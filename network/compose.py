@@ -24,6 +24,7 @@ from ray.util.scheduling_strategies import NodeAffinitySchedulingStrategy
 from autonomys.actors.archiving.archiver import ArchiverConfig, ArchiverService, commit_raw_records
 from autonomys.actors.consensus.node_service import NodeConfig, NodeService
 from autonomys.actors.consensus.node_types import NodeLimits
+from autonomys.actors.domains.operator_service import OperatorConfig, OperatorService
 from autonomys.actors.dsn.cache_peer import CachePeerConfig
 from autonomys.actors.dsn.cache_peer_service import CachePeerService, CachePeerServiceConfig
 from autonomys.actors.farming.farmer import FarmerConfig, FarmerService
@@ -32,6 +33,7 @@ from autonomys.actors.handles import (
     CachePeerClient,
     FarmerClient,
     NodeClient,
+    OperatorClient,
     RayLinks,
     RayRecordCommitter,
     RayRecordEncoder,
@@ -43,6 +45,7 @@ from autonomys.actors.plotting.plotter import encode_record_jobs
 from autonomys.actors.timekeeper.service import TimekeeperConfig, TimekeeperService
 from autonomys.network.caches import CachePlan, dsn_names, farmer_cache_name, plan_caches
 from autonomys.network.client import Network
+from autonomys.network.domains import operator_identities
 from autonomys.network.farms import FarmPlan, create_farm, farmer_name
 from autonomys.network.genesis import GenesisConfig, archive_genesis, chain_genesis
 from autonomys.network.runtime import current_node_id, named_actors
@@ -170,6 +173,14 @@ def create_node(
     return NodeClient(create_actor(NodeService, options, config, RayLinks()))
 
 
+def create_operator(
+    spec: ClusterSpec, config: OperatorConfig, *, detached: bool = False, node_id: str | None = None
+) -> OperatorClient:
+    """Create (or attach to) the named operator of one (domain, operator); it resumes its domain chain."""
+    options = _named_options(spec, spec.operator, config.name, detached=detached, node_id=node_id)
+    return OperatorClient(create_actor(OperatorService, options, config, RayLinks()))
+
+
 def create_cache_peer(
     spec: ClusterSpec,
     config: CachePeerServiceConfig,
@@ -208,6 +219,9 @@ class NetworkPlan:
     """Record-commitment tasks in flight while archiving."""
     kzg_path: str | None = None
     """The KZG ceremony file; None: the insecure dev setup."""
+    operator_nodes: tuple[str, ...] = ()
+    """Ray nodes the domain operators are spread over, round-robin (each keeps its store there); empty: the
+    service node."""
     state_window: int | None = 0
     """Canonical states the node keeps below its best block beyond the unfinalized ones (NodeLimits.state_window;
     None: every state, `--state-pruning archive`)."""
@@ -247,11 +261,23 @@ def start_network(plan: NetworkPlan, on_stage: Callable[[str], None] = lambda st
     on_stage(f"DSN: {len(caches)} cache peers ({', '.join(caches) or 'none'})")
     for cache in caches.values():
         cache.join(timeout=SLOW_CALL_TIMEOUT)
+    placement = plan.operator_nodes or (plan.service_node,)
+    operators = {
+        name: create_operator(
+            spec, OperatorConfig(str(data_dir), params, identity, name, NODE_NAME), detached=plan.detached,
+            node_id=placement[index % len(placement)],
+        )  # fmt: skip
+        for index, (name, identity) in enumerate(operator_identities(genesis.genesis_hash, genesis.domains).items())
+    }
+    for operator in operators.values():
+        operator.ready(timeout=SLOW_CALL_TIMEOUT)
+    if operators:
+        on_stage(f"domains: {', '.join(genesis.domains)}; operators {', '.join(operators)}")
     timekeeper_config = TimekeeperConfig(str(data_dir), params, genesis.genesis_seed(), pin_cpu=plan.pin_cpu)
     timekeeper = create_timekeeper(spec, timekeeper_config, detached=plan.detached)
     timekeeper.ready(timeout=SLOW_CALL_TIMEOUT)
     timekeeper.subscribe(NODE_NAME)
-    return Network(timekeeper, archiver, node, farmers, caches, genesis)
+    return Network(timekeeper, archiver, node, farmers, caches, genesis, operators)
 
 
 def create_farms(params: Params, farms: Sequence[FarmPlan]) -> None:

@@ -16,6 +16,7 @@ from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_valida
 from autonomys.actors.farming.farm import plan_farm
 from autonomys.actors.objects.client import dev_account
 from autonomys.actors.timekeeper.calibration import calibrate_slot_iterations
+from autonomys.network.domains import domain_geneses, known_runtimes
 from autonomys.protocol.archiving.segments import SegmentHeader
 from autonomys.protocol.consensus.chain_state import ChainState, genesis_state
 from autonomys.protocol.errors import InvalidParams
@@ -51,6 +52,16 @@ class GenesisConfig(BaseModel):
     dev_account_endowment: int = Field(default=0, ge=0)
     """Balance the well-known dev account (`autonomys put` signs with it) holds at genesis; 0 in networks
     created before it existed, so their genesis state stays what it was."""
+    domains: tuple[str, ...] = ()
+    """The runtime of each genesis domain (domain ids in order), with its operators (network.domains)."""
+
+    @field_validator("domains")
+    @classmethod
+    def _check_domains(cls, value: tuple[str, ...]) -> tuple[str, ...]:
+        unknown = sorted(set(value) - set(known_runtimes()))
+        if unknown:
+            raise ValueError(f"unknown domain runtime {', '.join(unknown)} (known: {', '.join(known_runtimes())})")
+        return value
 
     @field_validator("pot_slot_iterations")
     @classmethod
@@ -93,7 +104,7 @@ def load_genesis(data_dir: Path) -> GenesisConfig | None:
         raise ConfigError(msg) from error
 
 
-def create_genesis(data_dir: Path, preset: str) -> GenesisConfig:
+def create_genesis(data_dir: Path, preset: str, domains: tuple[str, ...] = ()) -> GenesisConfig:
     """A new network: DEV slot iterations calibrated to about one slot per second on this machine."""
     params = get_preset(preset)
     rate = None
@@ -107,6 +118,7 @@ def create_genesis(data_dir: Path, preset: str) -> GenesisConfig:
         pot_slot_iterations=iterations,
         calibrated_iterations_per_second=rate,
         dev_account_endowment=DEV_ACCOUNT_ENDOWMENT,
+        domains=domains,
     )
     write_genesis(data_dir, config)
     return config
@@ -119,13 +131,20 @@ def write_genesis(data_dir: Path, config: GenesisConfig) -> None:
     temporary.replace(data_dir / GENESIS_FILE)
 
 
-def load_or_create_genesis(data_dir: Path, preset: str) -> tuple[GenesisConfig, bool]:
-    """(config, created): an existing network keeps its genesis; its preset must match."""
+def load_or_create_genesis(
+    data_dir: Path, preset: str, domains: tuple[str, ...] | None = None
+) -> tuple[GenesisConfig, bool]:
+    """(config, created): an existing network keeps its genesis; its preset (and `domains`, when given) must
+    match."""
     existing = load_genesis(data_dir)
     if existing is None:
-        return create_genesis(data_dir, preset), True
+        return create_genesis(data_dir, preset, domains or ()), True
     if existing.preset != preset:
         msg = f"{data_dir} holds a {existing.preset!r} network, not {preset!r}; use another --data-dir"
+        raise ConfigError(msg)
+    if domains is not None and domains != existing.domains:
+        found = ", ".join(existing.domains) or "no domains"
+        msg = f"{data_dir} holds a network created with {found}; its domains are fixed at genesis: use another --data-dir"
         raise ConfigError(msg)
     return existing, False
 
@@ -139,10 +158,11 @@ class PreparedNetwork:
     created: bool
 
 
-def prepare_network(preset: str, data_dir: Path) -> PreparedNetwork:
-    """Check the directory and load or create (calibrating the slot time) the genesis of a `preset` network."""
+def prepare_network(preset: str, data_dir: Path, domains: tuple[str, ...] | None = None) -> PreparedNetwork:
+    """Check the directory and load or create (calibrating the slot time) the genesis of a `preset` network
+    (with genesis domains of these runtimes; None: whatever an existing network has, none for a new one)."""
     data_dir = prepare_data_dir(data_dir)
-    genesis, created = load_or_create_genesis(data_dir, preset)
+    genesis, created = load_or_create_genesis(data_dir, preset, domains)
     return PreparedNetwork(data_dir, genesis, created)
 
 
@@ -197,4 +217,5 @@ def chain_genesis(genesis: GenesisConfig, segment_headers: Sequence[SegmentHeade
     return genesis_state(
         genesis.params(), endowments=endowments, solution_range=genesis.solution_range,
         pot_slot_iterations=genesis.pot_slot_iterations, segment_headers=segment_headers[: genesis.genesis_segments],
+        domains=domain_geneses(genesis.genesis_hash, genesis.domains),
     )  # fmt: skip

@@ -67,6 +67,9 @@ class ClusterSpec:
     # A cache peer serves pieces and routing while it syncs: threaded, and peers call each other (no deadlock).
     cache_peer: RoleOptions = field(default_factory=lambda: RoleOptions(num_cpus=0, max_concurrency=8))
 
+    # An operator derives domain blocks and contests slots on one polling thread; threaded for reads.
+    operator: RoleOptions = field(default_factory=lambda: RoleOptions(num_cpus=0, max_concurrency=4))
+
     cache_peers: int = 2
     """Standalone DSN cache peers (L2) the network runs, `cache-<i>` under the data directory."""
     cache_pieces: int | None = None

@@ -29,7 +29,7 @@ from __future__ import annotations
 from autonomys.actors.consensus.block_authoring import BlockAuthor
 from autonomys.actors.consensus.block_import import BlockImporter
 from autonomys.actors.consensus.block_tree import BlockTree
-from autonomys.actors.consensus.bundle_pool import BundlePool
+from autonomys.actors.consensus.bundle_pool import BundlePool, RejectedBundle
 from autonomys.actors.consensus.node_archive import ArchiveRun, ChainArchive
 from autonomys.actors.consensus.node_state import NodeState
 from autonomys.actors.consensus.node_store import NodeStore
@@ -45,7 +45,7 @@ from autonomys.actors.consensus.object_lookup import ObjectLookup
 from autonomys.actors.consensus.pot_outputs import PotOutputs
 from autonomys.actors.consensus.transaction_pool import TransactionPool
 from autonomys.actors.errors import StateNotKept
-from autonomys.actors.messages import DomainBlockInput, DomainTick, FarmerSolution, FarmingSlot
+from autonomys.actors.messages import BundleSubmission, DomainBlockInput, DomainTick, FarmerSolution, FarmingSlot
 from autonomys.protocol.archiving.segments import SegmentHeader
 from autonomys.protocol.consensus.chain import BlockContext
 from autonomys.protocol.consensus.chain_blocks import Block, Transaction
@@ -167,6 +167,13 @@ class Node:
             self.params.block_authoring_delay, self.outputs.get,
         )  # fmt: skip
         return self.bundle_pool.submit(data, best, block)
+
+    def offer_bundle(self, data: bytes) -> BundleSubmission:
+        """submit_bundle, with a rejection as the answer instead of an error."""
+        try:
+            return BundleSubmission(self.submit_bundle(data))
+        except RejectedBundle as error:
+            return BundleSubmission(None, str(error))
 
     def domain_view(self, domain_id: int, operator_ids: tuple[int, ...] = ()) -> DomainView:
         """The domain as the best state has it (DomainNotFound when it does not exist)."""

@@ -50,6 +50,7 @@ from autonomys.actors.errors import CorruptStore, describe_error
 from autonomys.actors.kzg_setup import KzgSetup, load_kzg, setup_for
 from autonomys.actors.links import Links
 from autonomys.actors.messages import (
+    BundleSubmission,
     DomainBlockInput,
     DomainTick,
     FarmerSolution,
@@ -189,11 +190,11 @@ class NodeService:
 
     # -- domains ---------------------------------------------------------------------------------
 
-    def submit_bundle(self, bundle: bytes) -> bytes:
-        """Pool an operator's encoded bundle for the next block this node authors; its hash. RejectedBundle
-        (naming the rule: undecodable, a bundle rule, pool_full) otherwise, with the pool unchanged."""
+    def offer_bundle(self, bundle: bytes) -> BundleSubmission:
+        """Pool an operator's encoded bundle for the next block this node authors: its hash, or the rule it broke
+        (undecodable, a bundle rule, pool_full) with the pool unchanged."""
         with self._lock:
-            return self.node.submit_bundle(bytes(bundle))
+            return self.node.offer_bundle(bytes(bundle))
 
     def domain_tick(self, domain_id: int, operator_ids: tuple[int, ...], after_slot: int) -> DomainTick:
         """What an operator polls for (Node.domain_tick)."""
@@ -344,6 +345,8 @@ class NodeService:
             self._enqueue(AncestryWanted(outcome.missing_parent))
 
     def _on_slot(self, slot: int, output: bytes) -> None:
+        if self._last_error.startswith("timekeeper: "):
+            self._last_error = ""  # slots arrive: the timekeeper is up and this node subscribed (by whoever)
         # A gap (slots the timekeeper pushed while this node was down or busy) is filled from its recent proofs.
         if self.node.current_slot > 0 and slot > self.node.current_slot + 1:
             self._enqueue(Resume(ResumeReason.CATCH_UP, self.node.current_slot))

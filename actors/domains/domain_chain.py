@@ -112,7 +112,9 @@ class DomainChain:
 
     # -- writes ---------------------------------------------------------------------------------
 
-    def follow(self, number: int, consensus_hash: bytes, executed: ExecutedBlock | None, tx_hashes: list[bytes]) -> None:
+    def follow(
+        self, number: int, consensus_hash: bytes, executed: ExecutedBlock | None, tx_hashes: list[bytes]
+    ) -> None:
         """Record consensus block `number` as followed, with the domain block it derived (if any): one batch."""
         head = self.head_number()
         items: dict[bytes, bytes] = {}

@@ -18,7 +18,7 @@ from typing import Final, Protocol
 import sr25519
 
 from autonomys.actors.domains.domain_chain import DomainChain
-from autonomys.actors.messages import DomainBlockInput, DomainTick
+from autonomys.actors.messages import BundleSubmission, DomainBlockInput, DomainTick
 from autonomys.actors.storage import KVStore
 from autonomys.protocol.consensus.chain_blocks import Block
 from autonomys.protocol.domains.election import INITIAL_TX_RANGE
@@ -45,7 +45,7 @@ class DomainNodeLink(Protocol):
 
     def domain_block_input(self, number: int) -> DomainBlockInput | None: ...
 
-    def submit_bundle(self, bundle: bytes) -> bytes: ...
+    def offer_bundle(self, bundle: bytes) -> BundleSubmission: ...
 
 
 class RejectedDomainTransaction(ProtocolError):
@@ -73,6 +73,8 @@ class OperatorCounters:
     last_bundle_slot: int | None = None
     last_slot_seen: int = 0
     last_error: str = ""
+    last_rejection: str = ""
+    """The last bundle the node refused (a receipt made stale by a block just imported is common and harmless)."""
     stake: int = 0
     view: DomainView | None = None
 
@@ -111,7 +113,9 @@ class Operator:
 
     def step(self) -> None:
         """One poll: follow new consensus blocks, then contest the newest slot."""
-        tick = self.node.domain_tick(self.identity.domain_id, (self.identity.operator_id,), self.counters.last_slot_seen)
+        tick = self.node.domain_tick(
+            self.identity.domain_id, (self.identity.operator_id,), self.counters.last_slot_seen
+        )
         self.counters.view = tick.view
         info = tick.view.operator(self.identity.operator_id)
         self.counters.stake = 0 if info is None else info.stake
@@ -137,7 +141,9 @@ class Operator:
             number += 1
 
     def _derive(self, given: DomainBlockInput, block: Block) -> None:
-        bundles = [b for b in block.bundles if b.sealed_header.header.proof_of_election.domain_id == self.identity.domain_id]
+        bundles = [
+            b for b in block.bundles if b.sealed_header.header.proof_of_election.domain_id == self.identity.domain_id
+        ]
         if not bundles:
             self.chain.follow(given.number, block.hash(), None, [])
             return
@@ -183,11 +189,10 @@ class Operator:
         if bundle is None:
             return
         self.counters.last_bundle_slot = slot
-        try:
-            self.node.submit_bundle(bundle.to_bytes())
-        except ProtocolError as error:
+        submitted = self.node.offer_bundle(bundle.to_bytes())
+        if submitted.bundle_hash is None:
             self.counters.bundles_rejected += 1
-            self.counters.last_error = f"bundle for slot {slot} rejected: {error}"
+            self.counters.last_rejection = f"bundle for slot {slot}: {submitted.rejection}"
             return
         self.counters.bundles_submitted += 1
 
@@ -242,6 +247,10 @@ class Operator:
         """A key of the best domain state."""
         header, _ = self.chain.head()
         return lookup(self.chain.state.nodes, header.state_root, key)
+
+    def pooled_from(self, signer: bytes) -> int:
+        """Pooled transactions signed by `signer` (its next nonce is the state's plus these)."""
+        return sum(1 for extrinsic in self.pool.values() if self.runtime.signer(extrinsic) == signer)
 
     def transaction_status(self, tx_hash: bytes) -> str:
         if tx_hash in self.pool:

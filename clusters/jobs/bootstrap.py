@@ -138,7 +138,7 @@ def load_network_genesis(topology: Topology, data_dir: Path) -> tuple[GenesisCon
     """(genesis, created): the data_dir's network, a new one ("create"), or the genesis.json the topology joins."""
     network = topology.network
     if network.genesis == "create":
-        return load_or_create_genesis(data_dir, network.preset)
+        return load_or_create_genesis(data_dir, network.preset, tuple(topology.domains) or None)
     path = Path(network.genesis)
     try:
         joined = GenesisConfig.model_validate_json(path.read_text())
@@ -177,11 +177,12 @@ def bootstrap(topology: Topology, say: Callable[[str], None]) -> str:
     before = named_actors(spec.namespace)
     workers = max(1, int(cluster_resources().get("CPU", 1)) - 1)
     plan = NetworkPlan(
-        spec, data_dir, genesis, farms, detached=True, service_node=current_node_id(), archiver_workers=workers
+        spec, data_dir, genesis, farms, detached=True, service_node=current_node_id(), archiver_workers=workers,
+        operator_nodes=tuple(sorted(node.node_id for node in nodes)),
     )
     network = start_network(plan, on_stage=say)
     caches = list(network.caches)
-    names = [TIMEKEEPER_NAME, ARCHIVER_NAME, NODE_NAME, *network.farmers, *caches]
+    names = [TIMEKEEPER_NAME, ARCHIVER_NAME, NODE_NAME, *network.farmers, *caches, *network.operators]
     attached = sum(1 for name in names if name in before)
     addresses = {node.node_id: node.address for node in nodes}
     placed = ", ".join(f"{name}@{addresses[node_id]}" for name, node_id in zip(network.farmers, farm_nodes, strict=True))
@@ -189,7 +190,8 @@ def bootstrap(topology: Topology, say: Callable[[str], None]) -> str:
     return (
         f"bootstrap: network {final.genesis_hash[:16]} ({final.preset}, "
         f"{'created' if created else 'resumed'}) in {data_dir}; {len(names)} roles in namespace {spec.namespace!r}: "
-        f"timekeeper, archiver, node, {placed}, {len(caches)} cache peers; {len(names) - attached} created, {attached} already running"
+        f"timekeeper, archiver, node, {placed}, {len(caches)} cache peers, {len(network.operators)} operators; "
+        f"{len(names) - attached} created, {attached} already running"
     )
 
 

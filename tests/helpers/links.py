@@ -37,3 +37,6 @@ class LocalLinks:
 
     def farm_metrics(self, farm_id: str) -> FarmMetrics:
         return FarmMetrics()
+
+    def domain_node(self, name: str) -> Any:
+        return self._resolve(name)

@@ -96,6 +96,7 @@ class FakeNetwork:
         self.interrupt_at = interrupt_at
         self.farmers = {name: SimpleNamespace(status=lambda timeout: farmer()) for name in NAMES}
         self.caches = {"cache-0": SimpleNamespace(status=lambda timeout: cache())}
+        self.operators: dict[str, SimpleNamespace] = {}
         self.node = SimpleNamespace(status=lambda timeout: node(self.slot // 4))
         self.timekeeper = SimpleNamespace(status=self._status)
         self.stopped = False
@@ -172,3 +173,21 @@ def test_a_reader_gone_away_silences_the_output_without_an_error() -> None:
     console.print("summary: …")
     safe.flush()
     stream.close()  # the descriptor now points at /dev/null: closing (the interpreter's exit flush) is quiet too
+
+
+def test_a_domain_line_shows_blocks_receipts_stake_bundles_and_warnings() -> None:
+    from autonomys.actors.messages import OperatorStatus
+    from autonomys.protocol.domains.view import DomainView, OperatorInfo
+
+    ai3 = 10**18
+    view = DomainView(0, "balances", 12, 11, 6, 3, 160 * ai3, (1, 1), None,
+                      (OperatorInfo(0, bytes(32), 80 * ai3, "REGISTERED"), OperatorInfo(1, bytes(32), 80 * ai3, "REGISTERED")))  # fmt: skip
+    operators = [
+        OperatorStatus("operator-0-0", 0, 0, 14, 12, 80 * ai3, 7, 1, 2, 40, ""),
+        OperatorStatus("operator-0-1", 0, 1, 14, 12, 80 * ai3, 5, 0, 0, 41, "behind"),
+        None,
+    ]
+    line = views.domain_line(view, operators, 24).plain
+    assert "domain 0 (balances): block #12, receipt #11, confirmed #6, epoch 3" in line
+    assert "stake 160 AI3 (0: 80, 1: 80)" in line and "bundles 12 (0.50/slot), pool 2" in line
+    assert "warning operator-0-1: behind" in line

@@ -46,7 +46,9 @@ def farm_dirs(tmp_path_factory: pytest.TempPathFactory, history: ArchivedHistory
 
 @pytest.fixture
 def farmers(farm_dirs: list[Path], setup: KzgSetup):
-    cores = [FarmerCore(Farm.open(path), load_kzg(setup), Farm.open(path).identity.public_key, "farm0") for path in farm_dirs]
+    cores = [
+        FarmerCore(Farm.open(path), load_kzg(setup), Farm.open(path).identity.public_key, "farm0") for path in farm_dirs
+    ]
     yield Farmers(cores)
     for core in cores:
         core.farm.close()
@@ -95,7 +97,9 @@ def test_two_operators_derive_identical_blocks_and_receipts_get_confirmed(histor
     heads = [each.chain.head_number() for each in operators]
     assert heads[0] == heads[1] >= 3
     for number in range(1, heads[0] + 1):
-        assert operators[0].chain.block(number).receipt.to_bytes() == operators[1].chain.block(number).receipt.to_bytes()
+        assert (
+            operators[0].chain.block(number).receipt.to_bytes() == operators[1].chain.block(number).receipt.to_bytes()
+        )
     view = node.domain_view(0)
     assert view.head_domain_number == heads[0]
     assert view.head_receipt_number >= heads[0] - 1

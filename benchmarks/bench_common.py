@@ -25,6 +25,19 @@ def timed(function: Callable[[], Result]) -> tuple[float, Result]:
     return time.perf_counter() - started, result
 
 
+def medians(functions: dict[str, Callable[[], object]], samples: int) -> dict[str, float]:
+    """Median seconds of each function, called round-robin `samples` times after one warm-up call each."""
+    times: dict[str, list[float]] = {name: [] for name in functions}
+    for function in functions.values():
+        function()
+    for _ in range(samples):
+        for name, function in functions.items():
+            started = time.perf_counter()
+            function()
+            times[name].append(time.perf_counter() - started)
+    return {name: statistics.median(values) for name, values in times.items()}
+
+
 def ms(seconds: float) -> str:
     return f"{seconds * 1e3:.3f} ms" if seconds < 0.01 else f"{seconds * 1e3:.1f} ms"
 

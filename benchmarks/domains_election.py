@@ -20,13 +20,11 @@ from __future__ import annotations
 
 import argparse
 import os
-import statistics
-import time
 from collections.abc import Callable
 
 import rbcl
 import sr25519
-from bench_common import Summary
+from bench_common import Summary, medians
 from merlin_transcripts import MerlinTranscript
 
 from autonomys.protocol.domains import election
@@ -40,19 +38,6 @@ DOMAIN_ID = 0
 
 def us(seconds: float) -> str:
     return f"{seconds * 1e6:.1f} µs" if seconds < 0.01 else f"{seconds * 1e3:.0f} ms"
-
-
-def medians(functions: dict[str, Callable[[], object]], samples: int) -> dict[str, float]:
-    """Median seconds of each function, called round-robin `samples` times after one warm-up call each."""
-    times: dict[str, list[float]] = {name: [] for name in functions}
-    for function in functions.values():
-        function()
-    for _ in range(samples):
-        for name, function in functions.items():
-            started = time.perf_counter()
-            function()
-            times[name].append(time.perf_counter() - started)
-    return {name: statistics.median(values) for name, values in times.items()}
 
 
 def library_transcript_work(public_key: bytes, global_challenge: bytes, points: list[bytes]) -> bytes:

@@ -120,10 +120,10 @@ class ObjectGateway:
     ) -> None:
         self.client = client
         self.limits = limits if limits is not None else GatewayLimits()
-        self._connections = _Connections(self.limits.max_connections)
+        self._connections = ServerConnections(self.limits.max_connections)
         attributes = {"client": client, "limits": self.limits, "connections": self._connections}
         handler = type("ObjectRequestHandler", (_ObjectRequestHandler,), attributes)
-        self._server = _LimitedHTTPServer((host, port), handler, self.limits, self._connections)
+        self._server = LimitedHTTPServer((host, port), handler, self.limits, self._connections)
         self._thread: threading.Thread | None = None
 
     @property
@@ -156,7 +156,7 @@ class ObjectGateway:
             self._thread = None
 
 
-class _Connections:
+class ServerConnections:
     """The connections being served and the counts stats() reports; shared by the accept loop and the handlers."""
 
     def __init__(self, cap: int) -> None:
@@ -203,7 +203,7 @@ class _Connections:
             return GatewayStats(self._accepted, self._rejected, len(self._open), self._timed_out)
 
 
-class _LimitedHTTPServer(ThreadingHTTPServer):
+class LimitedHTTPServer(ThreadingHTTPServer):
     """A ThreadingHTTPServer with a real listen backlog and a cap on the connections it gives a thread."""
 
     daemon_threads = True
@@ -214,7 +214,7 @@ class _LimitedHTTPServer(ThreadingHTTPServer):
         address: tuple[str, int],
         handler: type[BaseHTTPRequestHandler],
         limits: GatewayLimits,
-        connections: _Connections,
+        connections: ServerConnections,
     ) -> None:
         self.request_queue_size = limits.backlog  # read by server_activate(), which the base __init__ calls
         self.retry_after_seconds = limits.retry_after_seconds
@@ -289,10 +289,13 @@ class _DeadlineReader(io.RawIOBase):
             raise
 
 
-class _ObjectRequestHandler(BaseHTTPRequestHandler):
-    client: ObjectReader
+class LimitedRequestHandler(BaseHTTPRequestHandler):
+    """An HTTP/1.1 handler under GatewayLimits: every request head within read_timeout, kept-alive gaps within
+    idle_timeout, responses written in slices (`write_bounded`) so write_timeout bounds a stalled client.
+    Subclasses add the do_<METHOD> handlers; `limits` and `connections` are set on the class by the server."""
+
     limits: GatewayLimits
-    connections: _Connections
+    connections: ServerConnections
     protocol_version = "HTTP/1.1"
 
     def setup(self) -> None:
@@ -319,14 +322,25 @@ class _ObjectRequestHandler(BaseHTTPRequestHandler):
         except OSError:  # timed out (counted by the reader), or the client went away
             return False
 
+    def log_message(self, format: str, *args: object) -> None:  # noqa: A002 - http.server's signature
+        """Quiet: requests are not logged to stderr."""
+
+    def write_bounded(self, data: bytes) -> None:
+        """Write `data` in slices, each within write_timeout of the socket (set before a response is written)."""
+        self.connection.settimeout(self.limits.write_timeout)
+        view = memoryview(data)
+        for start in range(0, len(view), WRITE_SLICE_BYTES):
+            self.wfile.write(view[start : start + WRITE_SLICE_BYTES])
+
+
+class _ObjectRequestHandler(LimitedRequestHandler):
+    client: ObjectReader
+
     def do_GET(self) -> None:  # noqa: N802 - the name http.server dispatches to
         self._serve(send_body=True)
 
     def do_HEAD(self) -> None:  # noqa: N802
         self._serve(send_body=False)
-
-    def log_message(self, format: str, *args: object) -> None:  # noqa: A002 - http.server's signature
-        """Quiet: requests are not logged to stderr."""
 
     def _serve(self, *, send_body: bool) -> None:
         # The head is in: from here on a socket operation waits at most write_timeout.

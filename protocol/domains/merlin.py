@@ -212,7 +212,7 @@ class _SpongeDuplex:
             raise RuntimeError(msg)
         reader = self.sponge.copy()
         reader.update(difference[: KECCAK_RATE - 1])
-        reader._padding = padding  # noqa: SLF001 - see the module docstring
+        setattr(reader, "_padding", padding)  # noqa: B010 - a private attribute (see the module docstring)
         self.absorbed = reader.read(KECCAK_RATE)
         self.rate[:] = self.absorbed
         self.sponge.update(difference)

@@ -70,7 +70,7 @@ from autonomys.protocol.domains.params import domains_params_for
 from autonomys.protocol.domains.producer import SlotClaim, produce_bundle
 from autonomys.protocol.domains.receipts import BlockFees, ExecutionReceipt, genesis_receipt
 from autonomys.protocol.domains.registry import DomainConfig
-from autonomys.protocol.domains.runtime import DomainBlockContext, DomainRuntime, DomainState
+from autonomys.protocol.domains.runtime import DomainBlockContext, DomainRuntime, DomainState, RuntimeState
 from autonomys.protocol.domains.runtime_balances import BALANCES, SignedTransaction, decode_extrinsic, sign_transfer
 from autonomys.protocol.domains.staking_storage import get_staking_summary
 from autonomys.protocol.domains.staking_types import OperatorAllowList, OperatorConfig
@@ -79,7 +79,7 @@ from autonomys.protocol.farming.solutions import derive_global_challenge, derive
 from autonomys.protocol.kzg import Kzg
 from autonomys.protocol.params import MINIMAL
 from autonomys.protocol.state.steps import SteppedWriter
-from autonomys.protocol.state.trie import EMPTY_ROOT
+from autonomys.protocol.state.trie import EMPTY_ROOT, NodeSource
 
 AI3 = 10**18
 DOMAIN = 0
@@ -326,6 +326,9 @@ class TimedRuntime:
             return function(*arguments)
         finally:
             self.seconds[f"{self.phase} {what}"] += time.perf_counter() - started
+
+    def open_state(self, nodes: NodeSource, root: bytes | None) -> RuntimeState:
+        return self.runtime.open_state(nodes, root)
 
     def genesis(self, state: DomainState, domain_id: int, initial_balances: Sequence[tuple[bytes, int]]) -> None:
         self.runtime.genesis(state, domain_id, initial_balances)

@@ -26,12 +26,11 @@ from autonomys.protocol.domains.execution import ParentBlock, decode_opaque, der
 from autonomys.protocol.domains.params import domains_params_for
 from autonomys.protocol.domains.producer import SlotClaim, produce_bundle
 from autonomys.protocol.domains.registry import compute_domain_genesis
-from autonomys.protocol.domains.runtime import DomainBlockContext, IllegalTransaction, runtime_named
+from autonomys.protocol.domains.runtime import DomainBlockContext, IllegalTransaction, RuntimeState, runtime_named
 from autonomys.protocol.domains.view import DomainView
 from autonomys.protocol.errors import DecodeError, ProtocolError
 from autonomys.protocol.farming.solutions import compute_proof_of_space_size
 from autonomys.protocol.params import Params
-from autonomys.protocol.state.steps import SteppedWriter
 from autonomys.protocol.state.trie import lookup
 
 MAX_POOL_TRANSACTIONS: Final = 4096
@@ -198,9 +197,9 @@ class Operator:
 
     # -- the transaction pool -----------------------------------------------------------------
 
-    def _best_state(self) -> SteppedWriter:
+    def _best_state(self) -> RuntimeState:
         header, _ = self.chain.head()
-        return SteppedWriter(self.chain.state.nodes, header.state_root)
+        return self.runtime.open_state(self.chain.state.nodes, header.state_root)
 
     def _context(self) -> DomainBlockContext:
         header, _ = self.chain.head()

@@ -34,7 +34,7 @@ from autonomys.protocol.domains.receipts import (
     compute_execution_trace_root,
     compute_valid_bundle_digest,
 )
-from autonomys.protocol.domains.runtime import DomainBlockContext, DomainRuntime
+from autonomys.protocol.domains.runtime import DomainBlockContext, DomainRuntime, RuntimeState
 from autonomys.protocol.domains.shuffle import (
     deduplicate_and_shuffle_extrinsics,
     derive_block_randomness,
@@ -42,7 +42,6 @@ from autonomys.protocol.domains.shuffle import (
 )
 from autonomys.protocol.domains.substrate_trie import ordered_trie_root
 from autonomys.protocol.errors import DecodeError, IllegalTransaction
-from autonomys.protocol.state.steps import SteppedWriter
 from autonomys.protocol.state.trie import NodeSource, TrieChanges
 
 
@@ -75,7 +74,7 @@ def _invalid(kind: InvalidBundleKind, index: int | None, bundle: Bundle) -> Clas
 
 
 def classify_bundle(
-    runtime: DomainRuntime, state: SteppedWriter, bundle: Bundle, context: DomainBlockContext, tx_range: int
+    runtime: DomainRuntime, state: RuntimeState, bundle: Bundle, context: DomainBlockContext, tx_range: int
 ) -> ClassifiedBundle:
     """The bundle's validity against `state` (the parent's; the checks' pre-dispatch effects are written to it and
     must be discarded by the caller)."""
@@ -145,14 +144,14 @@ def derive_domain_block(
     domain, in extrinsic order), executed over the parent's state in `nodes`."""
     # Each bundle is checked against the parent state alone (its own transactions' effects carry over).
     classified = [
-        classify_bundle(runtime, SteppedWriter(nodes, parent.state_root), bundle, context, tx_range)
+        classify_bundle(runtime, runtime.open_state(nodes, parent.state_root), bundle, context, tx_range)
         for bundle in bundles
     ]
     pairs = [pair for bundle in classified for pair in bundle.extrinsics]
     seed = derive_extrinsics_shuffling_seed(derive_block_randomness(consensus_pot_output))
     transactions = deduplicate_and_shuffle_extrinsics(pairs, seed)
     extrinsics = [encode_opaque(inherent) for inherent in runtime.inherents(context)] + transactions
-    state = SteppedWriter(nodes, parent.state_root)
+    state = runtime.open_state(nodes, parent.state_root)
     trace, fees = _execute(runtime, state, context, extrinsics)
     extrinsics_root = ordered_trie_root(extrinsics)
     digest = (compute_consensus_block_info_item(context.consensus_block_hash),)
@@ -174,7 +173,7 @@ def derive_domain_block(
 
 
 def _execute(
-    runtime: DomainRuntime, state: SteppedWriter, context: DomainBlockContext, extrinsics: Sequence[bytes]
+    runtime: DomainRuntime, state: RuntimeState, context: DomainBlockContext, extrinsics: Sequence[bytes]
 ) -> tuple[list[bytes], BlockFees]:
     runtime.initialize_block(state, context)
     trace = [state.step()]
@@ -186,7 +185,7 @@ def _execute(
     return trace, fees
 
 
-def _apply(runtime: DomainRuntime, state: SteppedWriter, extrinsic: bytes, context: DomainBlockContext) -> None:
+def _apply(runtime: DomainRuntime, state: RuntimeState, extrinsic: bytes, context: DomainBlockContext) -> None:
     """Apply one extrinsic; one that is no longer valid (a transaction that another bundle's made stale) changes
     nothing, and the trace still records a root for it. Every transaction here came from a valid bundle, whose
     classification verified these bytes' signature: the check does not verify it again."""

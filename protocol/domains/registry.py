@@ -37,8 +37,7 @@ from autonomys.protocol.domains.receipts import ExecutionReceipt, genesis_receip
 from autonomys.protocol.domains.runtime import runtime_named
 from autonomys.protocol.domains.staking_types import ACCOUNT_ID_SIZE, DomainStakingConfig, OperatorAllowList
 from autonomys.protocol.errors import DecodeError, DomainNotFound, InvalidDomainConfig, RuntimeNotFound
-from autonomys.protocol.state.steps import SteppedWriter
-from autonomys.protocol.state.trie import EMPTY_ROOT, TrieChanges
+from autonomys.protocol.state.trie import TrieChanges
 
 AI3: Final = 10**18
 MAX_DOMAIN_NAME_LENGTH: Final = 32
@@ -232,10 +231,11 @@ def compute_domain_genesis(
     runtime_name: str, domain_id: int, initial_balances: Sequence[tuple[bytes, int]]
 ) -> TrieChanges:
     """The domain's genesis state (every operator derives the same), from an empty trie."""
-    writer = SteppedWriter({}, EMPTY_ROOT)
-    runtime_named(runtime_name).genesis(writer, domain_id, initial_balances)
-    writer.step()
-    return writer.changes()
+    runtime = runtime_named(runtime_name)
+    state = runtime.open_state({}, None)
+    runtime.genesis(state, domain_id, initial_balances)
+    state.step()
+    return state.changes()
 
 
 @dataclass(frozen=True, slots=True)

@@ -23,6 +23,7 @@ from autonomys.protocol.domains.bundles import Weight
 from autonomys.protocol.domains.receipts import BlockFees
 from autonomys.protocol.errors import IllegalTransaction as IllegalTransaction
 from autonomys.protocol.errors import UnknownRuntime
+from autonomys.protocol.state.trie import NodeSource, TrieChanges
 
 
 class DomainState(Protocol):
@@ -52,10 +53,24 @@ class DomainBlockContext:
         validate_uint("timestamp_ms", self.timestamp_ms, U64_MAX)
 
 
+class RuntimeState(DomainState, Protocol):
+    """A runtime's state during one block: reads and writes, `step()` commits them and returns the state root (the
+    execution trace takes one after every extrinsic), `changes()` the nodes the block created and replaced."""
+
+    def step(self) -> bytes: ...
+
+    def changes(self) -> TrieChanges: ...
+
+
 class DomainRuntime(Protocol):
     """One domain runtime (see the module docstring). Extrinsics are their encoded bytes throughout."""
 
     name: str
+
+    def open_state(self, nodes: NodeSource, root: bytes | None) -> RuntimeState:
+        """The state of `root` over `nodes` (None: the empty state a genesis starts from). Its roots are the
+        runtime's own (the balances runtime: protocol.state's trie; an EVM runtime: the Ethereum state root)."""
+        ...
 
     def genesis(self, state: DomainState, domain_id: int, initial_balances: Sequence[tuple[bytes, int]]) -> None:
         """Write the genesis state: the domain's id and its initial balances."""

@@ -28,6 +28,8 @@ from autonomys.protocol.domains.bundles import Weight
 from autonomys.protocol.domains.receipts import BlockFees
 from autonomys.protocol.domains.runtime import DomainBlockContext, DomainState, register_runtime
 from autonomys.protocol.errors import DecodeError, IllegalTransaction
+from autonomys.protocol.state.steps import SteppedWriter
+from autonomys.protocol.state.trie import EMPTY_ROOT, NodeSource
 
 ACCOUNT_SIZE: Final = 32
 SIGNATURE_SIZE: Final = 64
@@ -189,6 +191,10 @@ class BalancesRuntime:
     """Balances and transfers (module docstring)."""
 
     name = "balances"
+
+    def open_state(self, nodes: NodeSource, root: bytes | None) -> SteppedWriter:
+        """The domain's state in protocol.state's trie (blake3 paths, content-addressed nodes)."""
+        return SteppedWriter(nodes, EMPTY_ROOT if root is None else root)
 
     def genesis(self, state: DomainState, domain_id: int, initial_balances: Sequence[tuple[bytes, int]]) -> None:
         state.set(DOMAIN_ID_KEY, encode_u32(domain_id))

@@ -13,8 +13,8 @@ refuses it at run time.
 
 from __future__ import annotations
 
-from collections.abc import Callable, Iterator, Sequence
-from typing import TYPE_CHECKING, Generic, ParamSpec, Protocol, TypeVar, cast
+from collections.abc import Callable
+from typing import Generic, ParamSpec, Protocol, TypeVar, cast
 
 import ray
 from ray import ObjectRef
@@ -56,10 +56,6 @@ from autonomys.protocol.domains.view import DomainView
 from autonomys.protocol.objects.mappings import GlobalObject
 from autonomys.protocol.params import Params
 from autonomys.protocol.timekeeper.pot import GossipProof
-
-if TYPE_CHECKING:
-    from autonomys.actors.kzg_setup import KzgSetup
-    from autonomys.actors.plotting.plotter import RecordJob, RecordResult
 
 DEFAULT_TIMEOUT = 30.0
 
@@ -225,51 +221,6 @@ class TimekeeperClient(ActorClient[TimekeeperService]):
         result(remote(self._actor.stop).remote(), timeout)
 
 
-class RayRecordCommitter:
-    """Fans record commitments out to Ray tasks (one record per task: ~0.6 s of MSM each at MAINNET size).
-
-    `remote_commit` is the Ray remote function built in network/compose.py from
-    actors.archiving.archiver.commit_raw_records; `max_in_flight` bounds the records submitted at once.
-    """
-
-    def __init__(
-        self,
-        remote_commit: RemoteFunction[[KzgSetup, Params, list[bytes]], list[bytes]],
-        setup: KzgSetup,
-        params: Params,
-        max_in_flight: int = 4,
-    ) -> None:
-        self.remote_commit = remote_commit
-        self.setup = setup
-        self.params = params
-        self.max_in_flight = max_in_flight
-
-    def __call__(self, raw_records: Sequence[bytes]) -> list[bytes]:
-        pending: dict[ObjectRef[list[bytes]], int] = {}
-        results: list[bytes | None] = [None] * len(raw_records)
-        for index, record in enumerate(raw_records):
-            if len(pending) >= self.max_in_flight:
-                self._collect_one(pending, results)
-            pending[self.remote_commit.remote(self.setup, self.params, [bytes(record)])] = index
-        while len(pending) > 0:
-            self._collect_one(pending, results)
-        missing = [index for index, commitment in enumerate(results) if commitment is None]
-        if len(missing) > 0:
-            msg = f"no commitment came back for records {missing}"
-            raise ActorUnavailable(msg)
-        return [commitment for commitment in results if commitment is not None]
-
-    @staticmethod
-    def _collect_one(pending: dict[ObjectRef[list[bytes]], int], results: list[bytes | None]) -> None:
-        ready, _ = ray.wait(list(pending), num_returns=1, timeout=DEFAULT_TIMEOUT * 10)
-        if len(ready) == 0:
-            msg = "record commitment workers did not answer"
-            raise ActorUnavailable(msg)
-        done = cast("ObjectRef[list[bytes]]", ready[0])  # ray.wait answers with the refs it was given
-        index = pending.pop(done)
-        results[index] = ray.get(done)[0]
-
-
 class ArchiverClient(ActorClient[ArchiverService]):
     """Typed calls to an ArchiverService actor."""
 
@@ -300,52 +251,6 @@ class FarmerClient(ActorClient[FarmerService]):
 
     def solutions_after(self, slot: int, wait: float = 0.0, timeout: float = DEFAULT_TIMEOUT) -> list[FarmerSolution]:
         return result(remote(self._actor.solutions_after).remote(slot, wait), timeout + wait)
-
-
-class RayRecordEncoder:
-    """Fans record encoding out to Ray tasks (`remote_encode` wraps actors.plotting.plotter.encode_record_jobs).
-
-    The window of tasks in flight is re-read from `capacity()` for every sector, so plotting workers
-    (or machines advertising the plotting resource) added to a running cluster are used at once.
-    """
-
-    def __init__(
-        self,
-        remote_encode: RemoteFunction[[list[RecordJob], Params, KzgSetup], list[RecordResult]],
-        params: Params,
-        setup: KzgSetup,
-        capacity: Callable[[], int],
-        records_per_task: int = 1,
-    ) -> None:
-        self.remote_encode = remote_encode
-        self.params = params
-        self.setup = setup
-        self.capacity = capacity
-        self.records_per_task = records_per_task
-
-    def encode(self, jobs: Sequence[RecordJob]) -> Iterator[RecordResult]:
-        window = max(1, 2 * int(self.capacity()))
-        batches = [jobs[start : start + self.records_per_task] for start in range(0, len(jobs), self.records_per_task)]
-        pending: list[ObjectRef[list[RecordResult]]] = []
-        for batch in batches:
-            if len(pending) >= window:
-                ready, pending = self._wait_one(pending)
-                yield from ray.get(ready)
-            pending.append(self.remote_encode.remote(list(batch), self.params, self.setup))
-        while len(pending) > 0:
-            ready, pending = self._wait_one(pending)
-            yield from ray.get(ready)
-
-    @staticmethod
-    def _wait_one(
-        pending: list[ObjectRef[list[RecordResult]]],
-    ) -> tuple[ObjectRef[list[RecordResult]], list[ObjectRef[list[RecordResult]]]]:
-        ready, rest = ray.wait(list(pending), num_returns=1, timeout=DEFAULT_TIMEOUT * 20)
-        if len(ready) == 0:
-            msg = "plotting workers did not answer (is any node advertising the plotter resource?)"
-            raise ActorUnavailable(msg)
-        # ray.wait answers with the refs it was given (typed as any ref).
-        return cast("ObjectRef[list[RecordResult]]", ready[0]), cast("list[ObjectRef[list[RecordResult]]]", rest)
 
 
 def plotting_capacity(resource: str) -> int:

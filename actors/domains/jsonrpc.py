@@ -14,18 +14,11 @@ connection, read/idle/write deadlines, a 503 from the accept loop when full) and
 from __future__ import annotations
 
 import json
-import threading
 from collections.abc import Callable, Mapping
 from http import HTTPStatus
 from typing import Any, Final
 
-from autonomys.actors.objects.gateway import (
-    STOP_POLL_SECONDS,
-    GatewayLimits,
-    LimitedHTTPServer,
-    LimitedRequestHandler,
-    ServerConnections,
-)
+from autonomys.actors.objects.gateway import GatewayLimits, LimitedRequestHandler, LimitedServer
 
 PARSE_ERROR: Final = -32700
 INVALID_REQUEST: Final = -32600
@@ -35,7 +28,6 @@ INTERNAL_ERROR: Final = -32603
 MAX_BODY_BYTES: Final = 5 << 20
 """A request body: room for a transaction of the largest bundle."""
 MAX_BATCH: Final = 100
-SHUTDOWN_TIMEOUT_SECONDS: Final = 10.0
 
 Method = Callable[..., Any]
 
@@ -141,36 +133,12 @@ class _RpcRequestHandler(LimitedRequestHandler):
         self.write_bounded(body)
 
 
-class JsonRpcServer:
+class JsonRpcServer(LimitedServer):
     """Serves a dispatcher over HTTP on (host, port); port 0 picks a free one."""
+
+    thread_name = "json-rpc"
 
     def __init__(
         self, dispatcher: JsonRpcDispatcher, host: str = "127.0.0.1", port: int = 0, limits: GatewayLimits | None = None
     ) -> None:
-        self.limits = limits if limits is not None else GatewayLimits()
-        self._connections = ServerConnections(self.limits.max_connections)
-        attributes = {"dispatcher": dispatcher, "limits": self.limits, "connections": self._connections}
-        handler = type("RpcRequestHandler", (_RpcRequestHandler,), attributes)
-        self._server = LimitedHTTPServer((host, port), handler, self.limits, self._connections)
-        self._thread: threading.Thread | None = None
-
-    @property
-    def port(self) -> int:
-        return int(self._server.server_address[1])
-
-    def start(self) -> int:
-        """Serve on a background thread; returns the bound port."""
-        self._thread = threading.Thread(
-            target=self._server.serve_forever, kwargs={"poll_interval": STOP_POLL_SECONDS}, name="json-rpc", daemon=True
-        )
-        self._thread.start()
-        return self.port
-
-    def stop(self) -> None:
-        self._server.shutdown()
-        self._server.server_close()
-        self._connections.close_all()
-        self._connections.wait_idle(SHUTDOWN_TIMEOUT_SECONDS)
-        if self._thread is not None:
-            self._thread.join(timeout=SHUTDOWN_TIMEOUT_SECONDS)
-            self._thread = None
+        super().__init__(_RpcRequestHandler, {"dispatcher": dispatcher}, host, port, limits)

@@ -219,7 +219,8 @@ class Operator:
         state, context = self._best_state(), self._context()
         try:
             for pooled in self.pool.values():
-                self.runtime.check(state, pooled, context)
+                # Pooled bytes had their signature verified when they entered: only nonces and funds change.
+                self.runtime.check(state, pooled, context, signature_verified=True)
             if self.runtime.signer(extrinsic) is None:
                 raise RejectedDomainTransaction("unsigned extrinsics are not pooled")
             self.runtime.check(state, extrinsic, context)
@@ -234,7 +235,7 @@ class Operator:
         kept: dict[bytes, bytes] = {}
         for tx_hash, extrinsic in self.pool.items():
             try:
-                self.runtime.check(state, extrinsic, context)
+                self.runtime.check(state, extrinsic, context, signature_verified=True)
             except (DecodeError, IllegalTransaction):
                 continue
             kept[tx_hash] = extrinsic

@@ -112,18 +112,25 @@ class ObjectReader(Protocol):
     def iter_object(self, object_id: bytes) -> Iterator[bytes]: ...
 
 
-class ObjectGateway:
-    """Serves objects over HTTP on (host, port); port 0 picks a free one (see the module docstring)."""
+class LimitedServer:
+    """An HTTP server under GatewayLimits, served on a background thread: the object gateway and the JSON-RPC
+    server are both one. `handler` gets `attributes`, `limits` and `connections` as class attributes."""
+
+    thread_name = "http-server"
 
     def __init__(
-        self, client: ObjectReader, host: str = "127.0.0.1", port: int = 0, limits: GatewayLimits | None = None
+        self,
+        handler: type[LimitedRequestHandler],
+        attributes: dict[str, object],
+        host: str = "127.0.0.1",
+        port: int = 0,
+        limits: GatewayLimits | None = None,
     ) -> None:
-        self.client = client
         self.limits = limits if limits is not None else GatewayLimits()
         self._connections = ServerConnections(self.limits.max_connections)
-        attributes = {"client": client, "limits": self.limits, "connections": self._connections}
-        handler = type("ObjectRequestHandler", (_ObjectRequestHandler,), attributes)
-        self._server = LimitedHTTPServer((host, port), handler, self.limits, self._connections)
+        attributes = {**attributes, "limits": self.limits, "connections": self._connections}
+        bound = type(handler.__name__.lstrip("_"), (handler,), attributes)
+        self._server = LimitedHTTPServer((host, port), bound, self.limits, self._connections)
         self._thread: threading.Thread | None = None
 
     @property
@@ -132,7 +139,7 @@ class ObjectGateway:
 
     def start(self) -> int:
         """Serve on a background thread; returns the bound port."""
-        self._thread = threading.Thread(target=self.serve_forever, name="object-gateway", daemon=True)
+        self._thread = threading.Thread(target=self.serve_forever, name=self.thread_name, daemon=True)
         self._thread.start()
         return self.port
 
@@ -154,6 +161,18 @@ class ObjectGateway:
         if self._thread is not None:
             self._thread.join(timeout=SHUTDOWN_TIMEOUT_SECONDS)
             self._thread = None
+
+
+class ObjectGateway(LimitedServer):
+    """Serves objects over HTTP on (host, port); port 0 picks a free one (see the module docstring)."""
+
+    thread_name = "object-gateway"
+
+    def __init__(
+        self, client: ObjectReader, host: str = "127.0.0.1", port: int = 0, limits: GatewayLimits | None = None
+    ) -> None:
+        self.client = client
+        super().__init__(_ObjectRequestHandler, {"client": client}, host, port, limits)
 
 
 class ServerConnections:

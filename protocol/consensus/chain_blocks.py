@@ -46,11 +46,8 @@ from autonomys.protocol.constants import (
 from autonomys.protocol.domains.bundles import Bundle
 from autonomys.protocol.domains.calls import (
     DOMAIN_CALL_TAGS,
+    DOMAIN_CALL_TYPES,
     DomainCall,
-    InstantiateDomain,
-    OperatorAmountCall,
-    OperatorCall,
-    RegisterOperator,
     read_domain_call,
 )
 from autonomys.protocol.errors import DecodeError, InvalidProofOfTime, InvalidSolution, InvalidTransaction
@@ -122,7 +119,7 @@ class StoreData:
 
 
 Call = Transfer | StoreData | DomainCall
-CALL_TYPES = (Transfer, StoreData, InstantiateDomain, RegisterOperator, OperatorAmountCall, OperatorCall)
+CALL_TYPES = (Transfer, StoreData, *DOMAIN_CALL_TYPES)
 
 
 def read_call(reader: Reader) -> Call:

@@ -23,20 +23,13 @@ from autonomys.protocol.consensus.chain_blocks import (
 from autonomys.protocol.consensus.chain_ledger import ChainLedger
 from autonomys.protocol.consensus.chain_state import Account, ChainState, StateWriter
 from autonomys.protocol.constants import PUBLIC_KEY_SIZE
-from autonomys.protocol.domains.calls import (
-    InstantiateDomain,
-    OperatorAmountCall,
-    OperatorCall,
-    RegisterOperator,
-    apply_domain_call,
-)
+from autonomys.protocol.domains.calls import DOMAIN_CALL_TYPES, apply_domain_call
 from autonomys.protocol.domains.params import DEV_DOMAINS, DomainsParams, domains_params_for
 from autonomys.protocol.errors import BadNonce, BadSignature, InsufficientBalance, InvalidTransaction, ProtocolError
 from autonomys.protocol.params import Params
 
 # The compute part of every transaction's fee; the storage part is transaction_byte_fee × call bytes.
 BASE_FEE: Final = 10**9
-DOMAIN_CALL_TYPES: Final = (InstantiateDomain, RegisterOperator, OperatorAmountCall, OperatorCall)
 DISPATCH_ERROR_PREFIX: Final = b"dispatch_error/"
 MAX_DISPATCH_ERROR: Final = 200
 

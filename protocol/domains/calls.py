@@ -96,6 +96,7 @@ class OperatorCall:
 
 
 DomainCall = InstantiateDomain | RegisterOperator | OperatorAmountCall | OperatorCall
+DOMAIN_CALL_TYPES: Final = (InstantiateDomain, RegisterOperator, OperatorAmountCall, OperatorCall)
 DOMAIN_CALL_TAGS: Final = frozenset(range(CALL_INSTANTIATE_DOMAIN, CALL_UNLOCK_NOMINATOR + 1))
 
 

@@ -14,7 +14,7 @@ refuses it at run time.
 from __future__ import annotations
 
 from collections.abc import Callable
-from typing import Generic, ParamSpec, Protocol, TypeVar, cast
+from typing import TYPE_CHECKING, Generic, ParamSpec, Protocol, TypeVar, cast
 
 import ray
 from ray import ObjectRef
@@ -56,6 +56,9 @@ from autonomys.protocol.domains.view import DomainView
 from autonomys.protocol.objects.mappings import GlobalObject
 from autonomys.protocol.params import Params
 from autonomys.protocol.timekeeper.pot import GossipProof
+
+if TYPE_CHECKING:  # the bot imports eth-account: loaded where a bot runs, not with every client
+    from autonomys.actors.domains.executor_bot import ExecutorBotService, ExecutorBotStatus
 
 DEFAULT_TIMEOUT = 30.0
 
@@ -424,8 +427,19 @@ class OperatorClient(ActorClient[OperatorService]):
     def block(self, number: int | None = None, timeout: float = DEFAULT_TIMEOUT) -> DomainBlockSummary | None:
         return result(remote(self._actor.block).remote(number), timeout)
 
+    def rpc_url(self, timeout: float = DEFAULT_TIMEOUT) -> str | None:
+        """The Ethereum JSON-RPC URL this operator serves (an EVM domain's first operator), None otherwise."""
+        return result(remote(self._actor.rpc_url).remote(), timeout)
+
     def receipt(self, number: int, timeout: float = DEFAULT_TIMEOUT) -> bytes | None:
         return result(remote(self._actor.receipt).remote(number), timeout)
+
+
+class ExecutorBotClient(ActorClient["ExecutorBotService"]):
+    """Typed calls to a StakeManager executor bot actor."""
+
+    def status(self, timeout: float = DEFAULT_TIMEOUT) -> ExecutorBotStatus:
+        return result(remote(self._actor.status).remote(), timeout)
 
 
 class CachePeerLinkHandle(_NamedActor[CachePeerService]):

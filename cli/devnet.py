@@ -13,7 +13,7 @@ import os
 import sys
 from collections.abc import Iterator
 from pathlib import Path
-from typing import TextIO, cast
+from typing import Any, TextIO, cast
 
 import click
 from rich.console import Console
@@ -63,8 +63,12 @@ class StatePruning(click.ParamType):
 )  # fmt: skip
 @click.option(
     "--domain", "domains", multiple=True, metavar="RUNTIME",
-    help="Run a domain of this runtime (repeatable; `balances`) with two operators. Fixed when the network is "
+    help="Run a domain of this runtime (repeatable; `balances` or `evm`) with two operators. Fixed when the network is "
     "created; a resumed network keeps its domains.",
+)  # fmt: skip
+@click.option(
+    "--rpc-port", type=click.IntRange(min=0, max=65535), default=8545, show_default=True,
+    help="Serve each EVM domain's Ethereum JSON-RPC on 127.0.0.1 from this port (0: free ports).",
 )  # fmt: skip
 def devnet(
     data_dir: Path,
@@ -76,6 +80,7 @@ def devnet(
     cache_percentage: float,
     state_pruning: int | None,
     domains: tuple[str, ...],
+    rpc_port: int,
 ) -> None:
     """Run a local network on an embedded Ray instance (Ctrl-C stops it; restart continues the chain)."""
     from autonomys.cli import views  # Ray loads when the command runs, not with the CLI
@@ -91,11 +96,12 @@ def devnet(
         prepared = prepare_network(preset, data_dir, _checked_domains(domains) or None)
         plan = NetworkPlan(
             spec, prepared.data_dir, prepared.genesis, devnet_farms(prepared.genesis, prepared.data_dir), pin_cpu=pin_cpu,
-            archiver_workers=max(1, cpus - 1), state_window=state_pruning,
+            archiver_workers=max(1, cpus - 1), state_window=state_pruning, rpc_port=rpc_port,
         )  # fmt: skip
         with local_ray(spec, plotting_workers=workers, farms=len(plan.farms)):
             network = start_network(plan, on_stage=lambda stage: console.print(stage, soft_wrap=True))
             _describe(console, prepared)
+            _describe_rpc(console, network)
             views.run(console, network, slots, prepared.data_dir, _watching(prepared.data_dir))
     except (ConfigError, StorageError, ActorUnavailable, ProtocolError, CorruptStore) as error:
         raise click.ClickException(str(error)) from error
@@ -119,6 +125,14 @@ def _watching(data_dir: Path) -> Iterator[None]:
     stop_on_signals()
     with published_address(data_dir):
         yield
+
+
+def _describe_rpc(console: Console, network: Any) -> None:
+    for name, operator in network.operators.items():
+        url = operator.rpc_url()
+        if url is not None:
+            status = operator.status()
+            console.print(f"EVM domain {status.domain_id}: Ethereum JSON-RPC at {url} ({name})", soft_wrap=True)
 
 
 def _describe(console: Console, prepared: PreparedNetwork) -> None:

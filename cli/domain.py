@@ -210,38 +210,66 @@ def transfer(
 @domain_option
 @network_options
 def balance(account: str, domain_id: int, data_dir: Path, address: str | None, namespace: str) -> None:
-    """ACCOUNT's balance and nonce on the domain (64 hex digits or `dev`)."""
-    public_key = parse_account(account)
+    """ACCOUNT's balance and nonce on the domain (64 hex digits or `dev`; on an EVM domain a 40-hex address)."""
+    text = account.removeprefix("0x")
+    public_key = bytes.fromhex(text) if len(text) == 40 and _is_hex(text) else parse_account(account)
     with _errors(), _attached(data_dir, address, namespace) as network:
         found, nonce = _operator_of(network, domain_id).account(public_key)
         click.echo(f"{public_key.hex()}: {Decimal(found) / AI3:,} AI3, nonce {nonce}")
+
+
+def _is_hex(text: str) -> bool:
+    return all(character in "0123456789abcdefABCDEF" for character in text)
+
+
+def parse_domain_account(text: str, size: int) -> bytes:
+    """An initial balance account on a domain whose accounts are `size` bytes: `dev` (the dev account there:
+    Alith on an EVM domain) or 2·size hex digits; click.BadParameter otherwise."""
+    from autonomys.network.domains import dev_domain_account
+
+    if text == "dev":
+        return dev_domain_account(size)
+    try:
+        account = bytes.fromhex(text.removeprefix("0x"))
+    except ValueError as error:
+        raise click.BadParameter(f"{text!r} is neither `dev` nor {2 * size} hex digits") from error
+    if len(account) != size:
+        raise click.BadParameter(f"an account on this domain is {size} bytes ({2 * size} hex digits)")
+    return account
 
 
 @domain.command()
 @click.option("--runtime", default="balances", show_default=True)
 @click.option("--name", default="domain", show_default=True)
 @click.option("--initial", "initial", multiple=True, metavar="ACCOUNT=AI3", help="An initial domain balance.")
+@click.option(
+    "--evm-chain-id", type=click.IntRange(0, 2**64 - 1), default=870, show_default=True,
+    help="The chain id of an evm domain (each EVM domain's is its own).",
+)  # fmt: skip
 @seed_option
 @network_options
 def instantiate(
-    runtime: str, name: str, initial: tuple[str, ...], seed: str | None, data_dir: Path, address: str | None,
-    namespace: str,
+    runtime: str, name: str, initial: tuple[str, ...], evm_chain_id: int, seed: str | None, data_dir: Path,
+    address: str | None, namespace: str,
 ) -> None:  # fmt: skip
-    """Instantiate a domain (the signer holds the 100 AI3 deposit and pays the initial balances)."""
+    """Instantiate a domain (the signer holds the 100 AI3 deposit and pays the initial balances; on an evm domain
+    ACCOUNT is 40 hex digits)."""
     from autonomys.network.domains import known_runtimes
     from autonomys.protocol.domains.calls import InstantiateDomain
-    from autonomys.protocol.domains.registry import DomainConfig
+    from autonomys.protocol.domains.registry import ACCOUNT_SIZES, DomainConfig, runtime_info_for
     from autonomys.protocol.domains.staking_types import OperatorAllowList
 
     if runtime not in known_runtimes():
         raise click.BadParameter(
             f"no runtime {runtime!r} (known: {', '.join(known_runtimes())})", param_hint="--runtime"
         )
+    info = runtime_info_for(runtime, evm_chain_id=evm_chain_id)
     balances = []
     for item in initial:
         account, _, amount = item.partition("=")
-        balances.append((parse_account(account), parse_amount(amount)))
-    config = DomainConfig(name, known_runtimes().index(runtime), None, (1, 1), OperatorAllowList(), tuple(balances))
+        balances.append((parse_domain_account(account, ACCOUNT_SIZES[info.kind]), parse_amount(amount)))
+    runtime_id = known_runtimes().index(runtime)
+    config = DomainConfig(name, runtime_id, None, (1, 1), OperatorAllowList(), tuple(balances), info)
     with _errors(), _attached(data_dir, address, namespace) as network:
         click.echo(_submit_call(network, InstantiateDomain(config), seed))
 

@@ -11,10 +11,10 @@ arguments. Every role is created with get_if_exists, so starting again attaches 
 
 from __future__ import annotations
 
-from collections.abc import Callable, Iterator, Sequence
+from collections.abc import Callable, Iterator, Mapping, Sequence
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Any, ParamSpec, TypeVar, cast
+from typing import TYPE_CHECKING, Any, Final, ParamSpec, TypeVar, cast
 
 import ray
 from ray import ObjectRef
@@ -25,6 +25,7 @@ from ray.util.scheduling_strategies import NodeAffinitySchedulingStrategy
 from autonomys.actors.archiving.archiver import ArchiverConfig, ArchiverService, commit_raw_records
 from autonomys.actors.consensus.node_service import NodeConfig, NodeService
 from autonomys.actors.consensus.node_types import NodeLimits
+from autonomys.actors.domains.operator import OperatorIdentity
 from autonomys.actors.domains.operator_service import OperatorConfig, OperatorService
 from autonomys.actors.dsn.cache_peer import CachePeerConfig
 from autonomys.actors.dsn.cache_peer_service import CachePeerService, CachePeerServiceConfig
@@ -34,6 +35,7 @@ from autonomys.actors.handles import (
     DEFAULT_TIMEOUT,
     ArchiverClient,
     CachePeerClient,
+    ExecutorBotClient,
     FarmerClient,
     NodeClient,
     OperatorClient,
@@ -61,6 +63,9 @@ from autonomys.network.spec import (
     RoleOptions,
 )
 from autonomys.protocol.params import Params
+
+if TYPE_CHECKING:  # the bot imports eth-account: loaded where a bot runs
+    from autonomys.actors.domains.executor_bot import ExecutorBotConfig
 
 P = ParamSpec("P")
 R = TypeVar("R")
@@ -113,6 +118,7 @@ def create_timekeeper(
     detached: bool = False,
     node_id: str | None = None,
 ) -> TimekeeperClient:
+
     """Create (or attach to) the named timekeeper actor with the spec's options."""
     options = _named_options(spec, spec.timekeeper, name, detached=detached, node_id=node_id)
     return TimekeeperClient(create_actor(TimekeeperService, options, config, RayLinks()))
@@ -274,6 +280,16 @@ def create_operator(
     return OperatorClient(create_actor(OperatorService, options, config, RayLinks()))
 
 
+def create_executor_bot(
+    spec: ClusterSpec, config: ExecutorBotConfig, name: str, *, detached: bool = False, node_id: str | None = None
+) -> ExecutorBotClient:
+    """Create (or attach to) a named StakeManager executor bot (it talks to its domain over JSON-RPC)."""
+    from autonomys.actors.domains.executor_bot import ExecutorBotService  # eth-account: only where bots run
+
+    options = _named_options(spec, spec.operator, name, detached=detached, node_id=node_id)
+    return ExecutorBotClient(create_actor(ExecutorBotService, options, config))
+
+
 def create_cache_peer(
     spec: ClusterSpec,
     config: CachePeerServiceConfig,
@@ -287,6 +303,23 @@ def create_cache_peer(
 
 
 # ---- the network ----
+
+DEFAULT_RPC_PORT: Final = 8545
+"""Where Ethereum tools look for a node's JSON-RPC."""
+
+
+def rpc_ports(identities: Mapping[str, OperatorIdentity], first_port: int | None) -> dict[str, int]:
+    """The JSON-RPC port of each operator that serves one: the first operator of every EVM domain, on
+    `first_port`, `first_port` + 1, ... in domain order (0: a free port each; None: none)."""
+    if first_port is None:
+        return {}
+    ports: dict[str, int] = {}
+    served: set[int] = set()
+    for name, identity in identities.items():
+        if identity.runtime_name == "evm" and identity.domain_id not in served:
+            ports[name] = first_port + len(served) if first_port else 0
+            served.add(identity.domain_id)
+    return ports
 
 SLOW_CALL_TIMEOUT = 900.0
 """Seconds a role may take to start or to archive the genesis block (a MAINNET segment on a small machine)."""
@@ -318,6 +351,9 @@ class NetworkPlan:
     state_window: int | None = 0
     """Canonical states the node keeps below its best block beyond the unfinalized ones (NodeLimits.state_window;
     None: every state, `--state-pruning archive`)."""
+    rpc_port: int | None = DEFAULT_RPC_PORT
+    """The first operator of each EVM domain serves Ethereum JSON-RPC on this port (the next EVM domain on the next
+    port); 0: free ports; None: no JSON-RPC."""
 
 
 def start_network(plan: NetworkPlan, on_stage: Callable[[str], None] = lambda stage: None) -> Network:
@@ -355,12 +391,14 @@ def start_network(plan: NetworkPlan, on_stage: Callable[[str], None] = lambda st
     for cache in caches.values():
         cache.join(timeout=SLOW_CALL_TIMEOUT)
     placement = plan.operator_nodes or (plan.service_node,)
+    identities = operator_identities(genesis.genesis_hash, genesis.domains)
+    ports = rpc_ports(identities, plan.rpc_port)
     operators = {
         name: create_operator(
-            spec, OperatorConfig(str(data_dir), params, identity, name, NODE_NAME), detached=plan.detached,
-            node_id=placement[index % len(placement)],
+            spec, OperatorConfig(str(data_dir), params, identity, name, NODE_NAME, rpc_port=ports.get(name)),
+            detached=plan.detached, node_id=placement[index % len(placement)],
         )  # fmt: skip
-        for index, (name, identity) in enumerate(operator_identities(genesis.genesis_hash, genesis.domains).items())
+        for index, (name, identity) in enumerate(identities.items())
     }
     for operator in operators.values():
         operator.ready(timeout=SLOW_CALL_TIMEOUT)

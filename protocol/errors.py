@@ -291,6 +291,14 @@ class InvalidDomainConfig(DomainRegistryError):
     """A DomainConfigParams that breaks a registry rule: probability, name, limits, initial balances."""
 
 
+class InvalidConfigForRuntimeType(InvalidDomainConfig):
+    """The config's runtime info (or its initial balance accounts) does not fit the runtime's type."""
+
+
+class EvmChainIdInUse(InvalidDomainConfig):
+    """An EVM domain's chain id is already another domain's."""
+
+
 # Staking (pallet-domains staking.rs `Error`, staking_epoch.rs, bundle_storage_fund.rs `Error`): every rejected
 # staking call or transition raises one of these, named as the reference names them, and changes nothing.
 

@@ -152,7 +152,9 @@ def test_every_module_of_a_layer_is_shared_or_in_a_role_package(layer: str) -> N
 IMPORT_NAMES = {
     "ray": "ray", "pycryptodome": "Crypto", "rocksdict": "rocksdict", "pydantic": "pydantic", "blake3": "blake3",
     "py-arkworks-bls12381": "py_arkworks_bls12381", "click": "click", "rich": "rich", "pyyaml": "yaml",
-    "py-sr25519-bindings": "sr25519", "cryptography": "cryptography", "rbcl": "rbcl",
+    "py-sr25519-bindings": "sr25519", "cryptography": "cryptography", "rbcl": "rbcl", "py-evm": "eth",
+    "eth-account": "eth_account", "eth-abi": "eth_abi", "eth-utils": "eth_utils", "eth-typing": "eth_typing", "eth-keys": "eth_keys",
+    "eth-bloom": "eth_bloom", "rlp": "rlp", "trie": "trie", "coincurve": "coincurve",
 }  # fmt: skip
 """The module each runtime dependency installs (a new dependency needs its line here)."""
 

@@ -3,8 +3,9 @@ consensus block each came from), the consensus blocks it has followed, and the d
 (actors.state_store, journals per domain block so a consensus reorg can drop the blocks it abandons).
 
 Keys: `domain/tip` (the last consensus block followed: number u32 | hash), `domain/consensus/<n u32>` (its hash |
-the domain head after it, u32), `domain/block/<n u32>` (a DomainBlockRecord), `domain/tx/<hash>` (the domain
-block a transaction landed in), and the StateStore's `state/` keys. Every consensus block followed is one
+the domain head after it, u32), `domain/block/<n u32>` (a DomainBlockRecord), `domain/outcomes/<n u32>` (what its
+transactions left for clients, RuntimeState.transaction_outcomes), `domain/tx/<hash>` (the domain block a
+transaction landed in), `domain/hash/<hash>` (a domain block's number by its header hash), and the StateStore's `state/` keys. Every consensus block followed is one
 synced batch.
 """
 
@@ -15,7 +16,7 @@ from typing import Final
 
 from autonomys.actors.state_store import StateStore
 from autonomys.actors.storage import KVStore
-from autonomys.protocol.codec import Reader, encode_u32
+from autonomys.protocol.codec import Reader, encode_u32, encode_vec_u8
 from autonomys.protocol.domains.execution import ExecutedBlock
 from autonomys.protocol.domains.receipts import (
     DomainHeader,
@@ -31,6 +32,8 @@ TIP_KEY: Final = b"domain/tip"
 CONSENSUS_PREFIX: Final = b"domain/consensus/"
 BLOCK_PREFIX: Final = b"domain/block/"
 TX_PREFIX: Final = b"domain/tx/"
+OUTCOMES_PREFIX: Final = b"domain/outcomes/"
+HASH_PREFIX: Final = b"domain/hash/"
 STATE_WINDOW: Final = 256
 """Domain blocks whose replaced trie nodes are kept (a consensus reorg deeper than this cannot be followed)."""
 
@@ -106,6 +109,20 @@ class DomainChain:
             return self.genesis_header, self.genesis_receipt
         return record.header, record.receipt
 
+    def outcomes(self, number: int) -> tuple[bytes, ...]:
+        """The transaction outcomes of domain block `number` (none for a block not derived or without any)."""
+        raw = self.store.get(OUTCOMES_PREFIX + encode_u32(number))
+        if raw is None:
+            return ()
+        return decode_exactly(raw, "outcomes", lambda reader: read_vector(reader, lambda inner: inner.read_vec_u8()))
+
+    def block_number(self, block_hash: bytes) -> int | None:
+        """The number of the derived domain block with this header hash."""
+        if block_hash == self.genesis_header.hash():
+            return 0
+        raw = self.store.get(HASH_PREFIX + bytes(block_hash))
+        return None if raw is None else int.from_bytes(raw, "little")
+
     def transaction_block(self, transaction_hash: bytes) -> int | None:
         raw = self.store.get(TX_PREFIX + transaction_hash)
         return None if raw is None else int.from_bytes(raw, "little")
@@ -123,6 +140,11 @@ class DomainChain:
             record = DomainBlockRecord(executed.header, executed.receipt, number, executed.extrinsics)
             items.update(self.state.stage(executed.header.hash(), executed.changes))
             items[BLOCK_PREFIX + encode_u32(head)] = record.to_bytes()
+            items[HASH_PREFIX + executed.header.hash()] = encode_u32(head)
+            if executed.outcomes:
+                items[OUTCOMES_PREFIX + encode_u32(head)] = encode_vector(
+                    [encode_vec_u8(outcome) for outcome in executed.outcomes]
+                )
             items.update({TX_PREFIX + tx_hash: encode_u32(head) for tx_hash in tx_hashes})
         items[CONSENSUS_PREFIX + encode_u32(number)] = consensus_hash + encode_u32(head)
         items[TIP_KEY] = encode_u32(number) + consensus_hash
@@ -144,6 +166,8 @@ class DomainChain:
             if record is not None:
                 self.state.discard(record.header.hash())
                 self.store.delete(BLOCK_PREFIX + encode_u32(domain_number))
+                self.store.delete(OUTCOMES_PREFIX + encode_u32(domain_number))
+                self.store.delete(HASH_PREFIX + record.header.hash())
         for consensus_number in range(tip, number, -1):
             self.store.delete(CONSENSUS_PREFIX + encode_u32(consensus_number))
         self.store.put(TIP_KEY, encode_u32(number) + (self.consensus_hash(number) or b""))

@@ -9,7 +9,6 @@ from `os.urandom`; the signing key from the operator's key file.
 
 from __future__ import annotations
 
-import hashlib
 import os
 from collections.abc import Callable
 from dataclasses import dataclass
@@ -25,14 +24,16 @@ from autonomys.protocol.domains.election import INITIAL_TX_RANGE
 from autonomys.protocol.domains.execution import ParentBlock, decode_opaque, derive_domain_block
 from autonomys.protocol.domains.params import domains_params_for
 from autonomys.protocol.domains.producer import SlotClaim, produce_bundle
-from autonomys.protocol.domains.registry import compute_domain_genesis
+from autonomys.protocol.domains.registry import BundleLimit, compute_domain_genesis
 from autonomys.protocol.domains.runtime import DomainBlockContext, IllegalTransaction, RuntimeState, runtime_named
+from autonomys.protocol.domains.runtime_balances import ACCOUNT_PREFIX, DomainAccount
 from autonomys.protocol.domains.view import DomainView
 from autonomys.protocol.errors import DecodeError, ProtocolError
 from autonomys.protocol.farming.solutions import compute_proof_of_space_size
 from autonomys.protocol.params import Params
 from autonomys.protocol.state.trie import lookup
 
+EVM_ACCOUNT_SIZE: Final = 20
 MAX_POOL_TRANSACTIONS: Final = 4096
 MAX_TRANSACTION_BYTES: Final = 64 * 1024
 
@@ -48,7 +49,16 @@ class DomainNodeLink(Protocol):
 
 
 class RejectedDomainTransaction(ProtocolError):
-    """A domain transaction the pool does not take; the message names why."""
+    """A domain transaction the pool does not take (or an account the domain cannot have); the message names why."""
+
+
+def evm_account(state: object, account: bytes) -> tuple[int, int]:
+    """(balance, nonce) of an address in an EVM domain's state (an EvmSession)."""
+    from autonomys.protocol.domains.evm_state import EvmSession  # py-evm only where an EVM domain runs
+
+    assert isinstance(state, EvmSession)
+    vm_state = state.state()
+    return int(vm_state.get_balance(account)), int(vm_state.get_nonce(account))  # type: ignore[arg-type]
 
 
 @dataclass(frozen=True, slots=True)
@@ -59,6 +69,8 @@ class OperatorIdentity:
     """The sr25519 mini-secret of the operator's signing key."""
     initial_balances: tuple[tuple[bytes, int], ...]
     runtime_name: str = "balances"
+    evm_chain_id: int | None = None
+    """An EVM domain's chain id (None: not an EVM domain)."""
 
     def key_pair(self) -> tuple[bytes, bytes]:
         public, secret = sr25519.pair_from_seed(self.signing_seed)
@@ -78,11 +90,6 @@ class OperatorCounters:
     view: DomainView | None = None
 
 
-def transaction_hash(extrinsic: bytes) -> bytes:
-    """A domain transaction's hash: BlakeTwo256 of its bytes."""
-    return hashlib.blake2b(bytes(extrinsic), digest_size=32).digest()
-
-
 class Operator:
     """See the module docstring."""
 
@@ -100,12 +107,16 @@ class Operator:
         self.domains = domains_params_for(params)
         self.node = node
         self.witness = witness
-        genesis = compute_domain_genesis(identity.runtime_name, identity.domain_id, identity.initial_balances)
+        genesis = compute_domain_genesis(
+            identity.runtime_name, identity.domain_id, identity.initial_balances, evm_chain_id=identity.evm_chain_id
+        )
         self.chain = DomainChain(store, genesis)
         self.key_pair = identity.key_pair()
         self.counters = OperatorCounters()
         self.pool: dict[bytes, bytes] = {}
         """transaction hash -> bytes, in arrival order."""
+        self.consensus_byte_fee = 0
+        """The consensus chain's transaction byte fee at the last block derived (the pool checks fees with it)."""
         self._proof_size = compute_proof_of_space_size(params)
 
     # -- following the chain ------------------------------------------------------------------
@@ -150,13 +161,14 @@ class Operator:
         parent = ParentBlock(header.hash(), header.state_root, receipt.hash())
         context = DomainBlockContext(
             self.identity.domain_id, header.number + 1, block.hash(), given.number,
-            block.header.slot * self.params.slot_duration_ms, given.transaction_byte_fee,
+            block.header.slot * self.params.slot_duration_ms, given.transaction_byte_fee, header.hash(),
         )  # fmt: skip
+        self.consensus_byte_fee = given.transaction_byte_fee
         executed = derive_domain_block(
             self.runtime, self.chain.state.nodes, parent, context, bundles,
             block.header.pre_digest.pot_info.proof_of_time, INITIAL_TX_RANGE,
         )  # fmt: skip
-        included = [transaction_hash(decode_opaque(extrinsic)) for extrinsic in executed.extrinsics]
+        included = [self.runtime.transaction_hash(decode_opaque(extrinsic)) for extrinsic in executed.extrinsics]
         self.chain.follow(given.number, block.hash(), executed, included)
         for tx_hash in included:
             self.pool.pop(tx_hash, None)
@@ -179,7 +191,7 @@ class Operator:
             self.identity.domain_id, self.identity.operator_id, slot, proof_of_time, info.stake, view.total_stake,
             view.bundle_slot_probability,
         )  # fmt: skip
-        limit = view.bundle_limit or self.domains.max_bundle(view.bundle_slot_probability)
+        limit = self.bundle_limit()
         key_pair = self.key_pair
         bundle = produce_bundle(
             claim, key_pair, self.witness(), receipt, list(self.pool.values()), self.runtime, limit,
@@ -203,7 +215,9 @@ class Operator:
 
     def _context(self) -> DomainBlockContext:
         header, _ = self.chain.head()
-        return DomainBlockContext(self.identity.domain_id, header.number + 1, bytes(32), 0, 0, 0)
+        return DomainBlockContext(
+            self.identity.domain_id, header.number + 1, bytes(32), 0, 0, self.consensus_byte_fee, header.hash()
+        )
 
     def submit_transaction(self, extrinsic: bytes) -> bytes:
         """Pool a transaction valid after the pooled ones on the best domain state; its hash.
@@ -211,11 +225,20 @@ class Operator:
         extrinsic = bytes(extrinsic)
         if len(extrinsic) > MAX_TRANSACTION_BYTES:
             raise RejectedDomainTransaction(f"too large: {len(extrinsic)} bytes")
-        tx_hash = transaction_hash(extrinsic)
+        try:
+            tx_hash = self.runtime.transaction_hash(extrinsic)
+            weight = self.runtime.weight(extrinsic)
+        except DecodeError as error:
+            raise RejectedDomainTransaction(str(error)) from error
         if tx_hash in self.pool:
             return tx_hash
         if len(self.pool) >= MAX_POOL_TRANSACTIONS:
             raise RejectedDomainTransaction("pool full")
+        limit = self.bundle_limit()
+        if weight.ref_time > limit.max_bundle_weight.ref_time:
+            raise RejectedDomainTransaction(
+                f"exceeds the bundle weight limit: weight {weight.ref_time}, limit {limit.max_bundle_weight.ref_time}"
+            )
         state, context = self._best_state(), self._context()
         try:
             for pooled in self.pool.values():
@@ -241,12 +264,37 @@ class Operator:
             kept[tx_hash] = extrinsic
         self.pool = kept
 
+    def bundle_limit(self) -> BundleLimit:
+        """The domain's bundle limits as the last view gave them (the default of an unknown domain otherwise)."""
+        view = self.counters.view
+        if view is None:
+            return self.domains.max_bundle((1, 1))
+        return view.bundle_limit or self.domains.max_bundle(view.bundle_slot_probability)
+
     # -- reads --------------------------------------------------------------------------------
 
     def read(self, key: bytes) -> bytes | None:
         """A key of the best domain state."""
         header, _ = self.chain.head()
         return lookup(self.chain.state.nodes, header.state_root, key)
+
+    def account(self, account: bytes) -> tuple[int, int]:
+        """(balance in the best state, next nonce counting pooled transactions) of a domain account."""
+        header, _ = self.chain.head()
+        if self.identity.runtime_name == "evm":
+            if len(account) != EVM_ACCOUNT_SIZE:
+                msg = (
+                    f"domain {self.identity.domain_id} is an EVM domain: its accounts are 20-byte addresses "
+                    "(the dev account there is Alith, 0xf24FF3a9CF04c71Dbc94D0b566f7A27B94566cac)"
+                )
+                raise RejectedDomainTransaction(msg)
+            state = self.runtime.open_state(self.chain.state.nodes, header.state_root)
+            balance, nonce = evm_account(state, account)
+        else:
+            raw = lookup(self.chain.state.nodes, header.state_root, ACCOUNT_PREFIX + account)
+            found = DomainAccount() if raw is None else DomainAccount.from_bytes(raw)
+            balance, nonce = found.balance, found.nonce
+        return balance, nonce + self.pooled_from(account)
 
     def pooled_from(self, signer: bytes) -> int:
         """Pooled transactions signed by `signer` (its next nonce is the state's plus these)."""

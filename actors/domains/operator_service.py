@@ -13,15 +13,19 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Final
 
+from autonomys.actors.domains.jsonrpc import JsonRpcDispatcher, JsonRpcServer
 from autonomys.actors.domains.operator import Operator, OperatorIdentity
 from autonomys.actors.errors import CorruptStore, describe_error
 from autonomys.actors.links import Links
 from autonomys.actors.messages import OperatorStatus
 from autonomys.actors.storage import RocksKVStore, StoreCorrupted
-from autonomys.protocol.domains.runtime_balances import ACCOUNT_PREFIX, DomainAccount
 from autonomys.protocol.params import Params
 
 MIN_POLL_SECONDS: Final = 0.05
+
+
+class RpcPortUnavailable(Exception):
+    """The operator cannot bind its JSON-RPC port (another program holds it)."""
 
 
 @dataclass(frozen=True, slots=True)
@@ -33,6 +37,9 @@ class OperatorConfig:
     node: str = "node"
     poll_seconds: float | None = None
     """Seconds between node polls; None: half a slot."""
+    rpc_port: int | None = None
+    """Serve an EVM domain's Ethereum JSON-RPC on this port (0: any free one; None: not at all)."""
+    rpc_host: str = "127.0.0.1"
 
 
 @dataclass(frozen=True, slots=True)
@@ -62,12 +69,33 @@ class OperatorService:
         slot_seconds = config.params.slot_duration_ms / 1000
         self._poll = config.poll_seconds if config.poll_seconds is not None else max(MIN_POLL_SECONDS, slot_seconds / 2)
         self._lock = threading.Lock()
+        self._rpc = self._serve_rpc(config)
         self._stopped = threading.Event()
         self._thread = threading.Thread(target=self._run, name=f"operator-{config.name}", daemon=True)
         self._thread.start()
 
+    def _serve_rpc(self, config: OperatorConfig) -> JsonRpcServer | None:
+        if config.rpc_port is None or config.identity.runtime_name != "evm":
+            return None
+        from autonomys.actors.domains.eth_api import EthApi  # py-evm is imported by EVM operators only
+
+        dispatcher = JsonRpcDispatcher(EthApi(self.operator, self._lock).methods())
+        try:
+            server = JsonRpcServer(dispatcher, config.rpc_host, config.rpc_port)
+        except OSError as error:
+            msg = f"cannot serve JSON-RPC on {config.rpc_host}:{config.rpc_port}: {error} (choose another --rpc-port)"
+            raise RpcPortUnavailable(msg) from error
+        server.start()
+        return server
+
     def ready(self) -> bool:
         return True
+
+    def rpc_url(self) -> str | None:
+        """The URL of the Ethereum JSON-RPC this operator serves (None when it serves none)."""
+        if self._rpc is None:
+            return None
+        return f"http://{self.config.rpc_host}:{self._rpc.port}"
 
     def _run(self) -> None:
         while not self._stopped.wait(self._poll):
@@ -85,12 +113,10 @@ class OperatorService:
             return self.operator.submit_transaction(bytes(extrinsic))
 
     def account(self, account: bytes) -> tuple[int, int]:
-        """(balance in the best domain state, next nonce counting the pool's transactions)."""
+        """(balance in the best domain state, next nonce counting the pool's transactions); an EVM domain's
+        accounts are 20 bytes (RejectedDomainTransaction names a wrong size)."""
         with self._lock:
-            raw = self.operator.read(ACCOUNT_PREFIX + bytes(account))
-            pooled = self.operator.pooled_from(bytes(account))
-        found = DomainAccount() if raw is None else DomainAccount.from_bytes(raw)
-        return found.balance, found.nonce + pooled
+            return self.operator.account(bytes(account))
 
     def transaction_status(self, transaction_hash: bytes) -> str:
         with self._lock:
@@ -138,6 +164,8 @@ class OperatorService:
             )
 
     def shutdown(self) -> None:
+        if self._rpc is not None:
+            self._rpc.stop()
         self._stopped.set()
         self._thread.join(timeout=30)
         with self._lock:

@@ -6,8 +6,9 @@
 It connects (`--address auto` inside a job), instantiates the domain with a transaction from the dev account (or
 `--seed`), registers `--operators` operators staking `--stake` AI3 each with fresh signing keys, and starts one
 detached operator actor per operator (`operator-<domain>-<operator>`), spread round-robin over the cluster's alive
-nodes, each under `--data-dir` on its node. What it created is recorded in `DATA_DIR/domains/<name>.json` (the
-domain id, the operators' ids and signing seeds); running the job again with the same name attaches to that
+nodes, each under `--data-dir` on its node. An evm domain's chain id is 870 + its domain id (as the genesis
+domains'). What it created is recorded in `DATA_DIR/domains/<name>.json` (the domain id, its EVM chain id or
+null, the operators' ids and signing seeds); running the job again with the same name attaches to that
 domain and starts whichever operators are not running: no second domain, no duplicate operator.
 
 Exit status: 0 done, 1 the cluster is unreachable or a call failed, 2 the arguments must change.
@@ -38,7 +39,7 @@ from autonomys.network.spec import NODE_NAME, ClusterSpec
 from autonomys.protocol.consensus.chain_blocks import sign_transaction
 from autonomys.protocol.domains.calls import InstantiateDomain, RegisterOperator
 from autonomys.protocol.domains.fixed_point import Percent
-from autonomys.protocol.domains.registry import DomainConfig
+from autonomys.protocol.domains.registry import DEFAULT_EVM_CHAIN_ID, DomainConfig, runtime_info_for
 from autonomys.protocol.domains.staking_types import OperatorAllowList
 from autonomys.protocol.domains.staking_types import OperatorConfig as StakingOperatorConfig
 from autonomys.protocol.errors import ProtocolError
@@ -101,16 +102,14 @@ def deploy(arguments: argparse.Namespace, say: Any) -> str:
     if "domain_id" not in record:
         before = _domain_count(network)
         runtime_id = known_runtimes().index(arguments.runtime)
-        _submit(
-            node,
-            owner,
-            InstantiateDomain(DomainConfig(arguments.name, runtime_id, None, (1, 1), OperatorAllowList(), ())),
-        )
+        info = runtime_info_for(arguments.runtime, evm_chain_id=DEFAULT_EVM_CHAIN_ID + before)
+        config = DomainConfig(arguments.name, runtime_id, None, (1, 1), OperatorAllowList(), (), info)
+        _submit(node, owner, InstantiateDomain(config))
         if _domain_count(network) != before + 1:
             raise JobError(
                 f"instantiating {arguments.name!r} failed: `autonomys domain status` and the dev account's balance say why"
             )
-        record = {"domain_id": before, "runtime": arguments.runtime,
+        record = {"domain_id": before, "runtime": arguments.runtime, "evm_chain_id": info.evm_chain_id,
                   "operators": [{"seed": os.urandom(32).hex()} for _ in range(arguments.operators)]}  # fmt: skip
         _write_record(path, record)
         say(f"domain {before} ({arguments.runtime}) instantiated as {arguments.name!r}")
@@ -140,8 +139,9 @@ def _start_operators(record: dict[str, Any], params: Any, data_dir: Path) -> str
     for index, operator in enumerate(record["operators"]):
         name = operator_name(record["domain_id"], operator["operator_id"])
         identity = OperatorIdentity(
-            record["domain_id"], operator["operator_id"], bytes.fromhex(operator["seed"]), (), record["runtime"]
-        )
+            record["domain_id"], operator["operator_id"], bytes.fromhex(operator["seed"]), (), record["runtime"],
+            record.get("evm_chain_id"),
+        )  # fmt: skip
         config = OperatorConfig(str(data_dir), params, identity, name, NODE_NAME)
         client = create_operator(ClusterSpec(), config, detached=True, node_id=nodes[index % len(nodes)])
         client.ready(timeout=WAIT_SECONDS)

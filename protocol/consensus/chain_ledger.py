@@ -12,7 +12,7 @@ from autonomys.protocol.consensus.chain_state import ACCOUNT_PREFIX, SCALARS_KEY
 from autonomys.protocol.domains.calls import InstantiateDomain, RegisterOperator, apply_domain_call
 from autonomys.protocol.domains.params import domains_params_for
 from autonomys.protocol.domains.registry import DomainConfig, domain_ids, register_domain_runtime
-from autonomys.protocol.domains.runtime import RUNTIMES, runtime_named
+from autonomys.protocol.domains.runtime import known_runtime_names
 from autonomys.protocol.domains.staking_types import OperatorConfig
 from autonomys.protocol.errors import InsufficientBalance, ReservedStateKey
 from autonomys.protocol.params import Params
@@ -113,9 +113,8 @@ class DomainGenesis:
 def apply_domains_genesis(writer: StateWriter, domains: Sequence[DomainGenesis], params: Params) -> None:
     """Register every built-in runtime (ids in name order), then instantiate each genesis domain and register its
     operators, as the calls would at block 0."""
-    runtime_named("balances")  # loads the built-in runtimes
     ledger = ChainLedger(writer)
-    for name in sorted(RUNTIMES):
+    for name in known_runtime_names():
         register_domain_runtime(ledger, name, created_at=0)
     domains_params = domains_params_for(params)
     for domain in domains:

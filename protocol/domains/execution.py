@@ -111,8 +111,8 @@ def classify_bundle(
 
 @dataclass(frozen=True, slots=True)
 class ExecutedBlock:
-    """A derived and executed domain block: its header, extrinsics (encoded), execution trace, fees, receipt and
-    the trie changes from its parent's state."""
+    """A derived and executed domain block: its header, extrinsics (encoded), execution trace, fees, receipt, the
+    trie changes from its parent's state and its transactions' outcomes (RuntimeState.transaction_outcomes)."""
 
     header: DomainHeader
     extrinsics: tuple[bytes, ...]
@@ -120,6 +120,7 @@ class ExecutedBlock:
     fees: BlockFees
     receipt: ExecutionReceipt
     changes: TrieChanges
+    outcomes: tuple[bytes, ...] = ()
 
 
 @dataclass(frozen=True, slots=True)
@@ -169,7 +170,10 @@ def derive_domain_block(
         execution_trace_root=compute_execution_trace_root(trace),
         block_fees=fees,
     )
-    return ExecutedBlock(header, tuple(extrinsics), tuple(trace), fees, receipt, state.changes())
+    changes = state.changes()
+    return ExecutedBlock(
+        header, tuple(extrinsics), tuple(trace), fees, receipt, changes, state.transaction_outcomes()
+    )
 
 
 def _execute(

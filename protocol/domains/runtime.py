@@ -13,9 +13,10 @@ Runtimes are registered by name in RUNTIMES; the consensus chain's runtime regis
 
 from __future__ import annotations
 
+import importlib
 from collections.abc import Sequence
 from dataclasses import dataclass
-from typing import Protocol
+from typing import Final, Protocol
 
 from autonomys.protocol.codec import validate_uint
 from autonomys.protocol.constants import U64_MAX
@@ -45,6 +46,8 @@ class DomainBlockContext:
     consensus_block_number: int
     timestamp_ms: int
     consensus_transaction_byte_fee: int
+    parent_hash: bytes = bytes(32)
+    """The parent domain block's header hash (the EVM's BLOCKHASH reads it)."""
 
     def __post_init__(self) -> None:
         validate_uint("domain_id", self.domain_id, 2**32 - 1)
@@ -55,11 +58,15 @@ class DomainBlockContext:
 
 class RuntimeState(DomainState, Protocol):
     """A runtime's state during one block: reads and writes, `step()` commits them and returns the state root (the
-    execution trace takes one after every extrinsic), `changes()` the nodes the block created and replaced."""
+    execution trace takes one after every extrinsic), `changes()` the nodes the block created and replaced,
+    `transaction_outcomes()` what each dispatched transaction left for clients (runtime-defined bytes; the EVM's
+    receipts, none for the balances runtime)."""
 
     def step(self) -> bytes: ...
 
     def changes(self) -> TrieChanges: ...
+
+    def transaction_outcomes(self) -> tuple[bytes, ...]: ...
 
 
 class DomainRuntime(Protocol):
@@ -72,8 +79,18 @@ class DomainRuntime(Protocol):
         runtime's own (the balances runtime: protocol.state's trie; an EVM runtime: the Ethereum state root)."""
         ...
 
-    def genesis(self, state: DomainState, domain_id: int, initial_balances: Sequence[tuple[bytes, int]]) -> None:
-        """Write the genesis state: the domain's id and its initial balances."""
+    def genesis(
+        self,
+        state: DomainState,
+        domain_id: int,
+        initial_balances: Sequence[tuple[bytes, int]],
+        evm_chain_id: int | None = None,
+    ) -> None:
+        """Write the genesis state: the domain's id and its initial balances (an EVM domain's chain id)."""
+        ...
+
+    def transaction_hash(self, extrinsic: bytes) -> bytes:
+        """The hash clients name a transaction by (the pool's and the chain's index key)."""
         ...
 
     def signer(self, extrinsic: bytes) -> bytes | None:
@@ -113,7 +130,14 @@ class DomainRuntime(Protocol):
 
 
 RUNTIMES: dict[str, DomainRuntime] = {}
-"""Runtimes by name (each runtime module registers itself on import: protocol.domains.runtimes)."""
+"""Runtimes by name (each runtime module registers itself on import)."""
+BUILT_IN_RUNTIMES: Final = {"balances": "runtime_balances", "evm": "runtime_evm"}
+"""The runtimes this package ships, by name -> module (imported when first named: the EVM's brings in py-evm)."""
+
+
+def known_runtime_names() -> list[str]:
+    """Every runtime name, built-in or registered, sorted (a genesis registers them in this order)."""
+    return sorted({*BUILT_IN_RUNTIMES, *RUNTIMES})
 
 
 def register_runtime(runtime: DomainRuntime) -> DomainRuntime:
@@ -123,10 +147,10 @@ def register_runtime(runtime: DomainRuntime) -> DomainRuntime:
 
 def runtime_named(name: str) -> DomainRuntime:
     """The runtime registered as `name`; UnknownRuntime otherwise."""
-    from autonomys.protocol.domains import runtime_balances  # noqa: F401 - registers the built-in runtimes
-
+    if name not in RUNTIMES and name in BUILT_IN_RUNTIMES:
+        importlib.import_module(f"autonomys.protocol.domains.{BUILT_IN_RUNTIMES[name]}")  # registers it
     runtime = RUNTIMES.get(name)
     if runtime is None:
-        msg = f"no domain runtime named {name!r} (known: {', '.join(sorted(RUNTIMES))})"
+        msg = f"no domain runtime named {name!r} (known: {', '.join(known_runtime_names())})"
         raise UnknownRuntime(msg)
     return runtime

@@ -17,6 +17,7 @@ rewards and storage-fund refunds).
 from __future__ import annotations
 
 import functools
+import hashlib
 from collections.abc import Sequence
 from dataclasses import dataclass
 from typing import Final
@@ -153,6 +154,16 @@ def sign_transfer(
     return SignedTransaction(public, nonce, call, bytes(signature))
 
 
+def block_inherents(context: DomainBlockContext) -> list[bytes]:
+    """The inherents that open a domain block (every runtime here): pallet-timestamp's `set` and
+    pallet-block-fees' `set_next_consensus_chain_byte_fee` (the domain byte fee)."""
+    byte_fee = DOMAIN_STORAGE_FEE_MULTIPLIER * context.consensus_transaction_byte_fee
+    return [
+        Inherent(INHERENT_TIMESTAMP, context.timestamp_ms).to_bytes(),
+        Inherent(INHERENT_BYTE_FEE, byte_fee).to_bytes(),
+    ]
+
+
 # ---- state ----
 
 
@@ -187,16 +198,33 @@ def compute_fee(extrinsic_size: int, byte_fee: int) -> tuple[int, int]:
 # ---- the runtime ----
 
 
+class BalancesState(SteppedWriter):
+    """The balances runtime's state: protocol.state's trie; its transactions leave no receipts beyond the trace."""
+
+    def transaction_outcomes(self) -> tuple[bytes, ...]:
+        return ()
+
+
 class BalancesRuntime:
     """Balances and transfers (module docstring)."""
 
     name = "balances"
 
-    def open_state(self, nodes: NodeSource, root: bytes | None) -> SteppedWriter:
+    def open_state(self, nodes: NodeSource, root: bytes | None) -> BalancesState:
         """The domain's state in protocol.state's trie (blake3 paths, content-addressed nodes)."""
-        return SteppedWriter(nodes, EMPTY_ROOT if root is None else root)
+        return BalancesState(nodes, EMPTY_ROOT if root is None else root)
 
-    def genesis(self, state: DomainState, domain_id: int, initial_balances: Sequence[tuple[bytes, int]]) -> None:
+    def transaction_hash(self, extrinsic: bytes) -> bytes:
+        """BlakeTwo256 of the transaction's bytes (the domain's Substrate hashing)."""
+        return hashlib.blake2b(bytes(extrinsic), digest_size=32).digest()
+
+    def genesis(
+        self,
+        state: DomainState,
+        domain_id: int,
+        initial_balances: Sequence[tuple[bytes, int]],
+        evm_chain_id: int | None = None,
+    ) -> None:
         state.set(DOMAIN_ID_KEY, encode_u32(domain_id))
         state.set(NUMBER_KEY, encode_u32(0))
         for account, balance in initial_balances:
@@ -217,11 +245,7 @@ class BalancesRuntime:
         return Weight(TRANSFER_REF_TIME, len(extrinsic))
 
     def inherents(self, context: DomainBlockContext) -> list[bytes]:
-        byte_fee = DOMAIN_STORAGE_FEE_MULTIPLIER * context.consensus_transaction_byte_fee
-        return [
-            Inherent(INHERENT_TIMESTAMP, context.timestamp_ms).to_bytes(),
-            Inherent(INHERENT_BYTE_FEE, byte_fee).to_bytes(),
-        ]
+        return block_inherents(context)
 
     def check(
         self, state: DomainState, extrinsic: bytes, context: DomainBlockContext, *, signature_verified: bool = False

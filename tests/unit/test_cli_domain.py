@@ -38,7 +38,7 @@ def test_commands_fail_in_one_line_without_a_network(tmp_path: Path) -> None:
     assert result.exit_code == 1 and "no devnet running" in result.output
     result = runner.invoke(main, ["domain", "transfer", "nobody", "1", "--data-dir", str(tmp_path)])
     assert result.exit_code != 0 and "neither `dev` nor 64 hex digits" in result.output
-    result = runner.invoke(main, ["devnet", "--domain", "evm", "--data-dir", str(tmp_path / "net")])
+    result = runner.invoke(main, ["devnet", "--domain", "wasm", "--data-dir", str(tmp_path / "net")])
     assert result.exit_code == 2 and "no such runtime" in result.output
     assert not (tmp_path / "net").exists()
 
@@ -51,4 +51,4 @@ def test_a_network_keeps_the_domains_it_was_created_with(tmp_path: Path) -> None
     with pytest.raises(ConfigError, match="domains are fixed at genesis"):
         load_or_create_genesis(tmp_path, "minimal", ("balances", "balances"))
     with pytest.raises(Exception, match="unknown domain runtime"):
-        GenesisConfig(preset="minimal", genesis_hash="00" * 32, pot_slot_iterations=16, domains=("evm",))
+        GenesisConfig(preset="minimal", genesis_hash="00" * 32, pot_slot_iterations=16, domains=("wasm",))

@@ -30,7 +30,7 @@ from autonomys.protocol.domains.calls import (
 from autonomys.protocol.domains.fixed_point import Percent
 from autonomys.protocol.domains.ledger import MemoryLedger
 from autonomys.protocol.domains.receipts import genesis_receipt
-from autonomys.protocol.domains.registry import BundleLimit, DomainConfig
+from autonomys.protocol.domains.registry import BundleLimit, DomainConfig, DomainRuntimeInfo
 from autonomys.protocol.domains.staking_types import OperatorAllowList, OperatorConfig
 from autonomys.protocol.errors import DecodeError
 
@@ -39,10 +39,23 @@ CONFIGS = st.builds(
     DomainConfig,
     st.text(max_size=40),
     st.integers(0, 2**32 - 1),
-    st.one_of(st.none(), st.builds(BundleLimit, st.integers(0, 2**32 - 1), st.builds(Weight, st.integers(0, 2**64 - 1), st.integers(0, 2**64 - 1)))),
+    st.one_of(
+        st.none(),
+        st.builds(
+            BundleLimit,
+            st.integers(0, 2**32 - 1),
+            st.builds(Weight, st.integers(0, 2**64 - 1), st.integers(0, 2**64 - 1)),
+        ),
+    ),
     st.tuples(st.integers(0, 2**64 - 1), st.integers(0, 2**64 - 1)),
     st.one_of(st.just(OperatorAllowList()), st.builds(OperatorAllowList, st.frozensets(ACCOUNTS, max_size=3))),
-    st.lists(st.tuples(ACCOUNTS, st.integers(0, 2**128 - 1)), max_size=4).map(tuple),
+    st.lists(
+        st.tuples(st.one_of(ACCOUNTS, st.binary(min_size=20, max_size=20)), st.integers(0, 2**128 - 1)), max_size=4
+    ).map(tuple),
+    st.one_of(
+        st.builds(DomainRuntimeInfo.evm, st.integers(0, 2**64 - 1)),
+        st.builds(DomainRuntimeInfo, st.sampled_from([1, 2])),
+    ),
 )
 CALLS = st.one_of(
     st.builds(InstantiateDomain, CONFIGS),

@@ -69,8 +69,8 @@ def transfer(sender: int, nonce: int, to: int, amount: int) -> bytes:
 
 def test_runtimes_are_found_by_name_and_unknown_names_are_named() -> None:
     assert runtime_named("balances") is BALANCES
-    with pytest.raises(UnknownRuntime, match="evm"):
-        runtime_named("evm")
+    with pytest.raises(UnknownRuntime, match="wasm"):
+        runtime_named("wasm")
 
 
 def test_a_transfer_round_trips_and_malformed_extrinsics_are_decode_errors() -> None:

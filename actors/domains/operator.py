@@ -115,6 +115,8 @@ class Operator:
         self.counters = OperatorCounters()
         self.pool: dict[bytes, bytes] = {}
         """transaction hash -> bytes, in arrival order."""
+        self._pooled_state: tuple[bytes, RuntimeState] | None = None
+        """(best block hash, its state after the pooled transactions' pre-dispatch)."""
         self.consensus_byte_fee = 0
         """The consensus chain's transaction byte fee at the last block derived (the pool checks fees with it)."""
         self._proof_size = compute_proof_of_space_size(params)
@@ -239,18 +241,25 @@ class Operator:
             raise RejectedDomainTransaction(
                 f"exceeds the bundle weight limit: weight {weight.ref_time}, limit {limit.max_bundle_weight.ref_time}"
             )
-        state, context = self._best_state(), self._context()
+        state, context = self._pool_state(), self._context()
         try:
-            for pooled in self.pool.values():
-                # Pooled bytes had their signature verified when they entered: only nonces and funds change.
-                self.runtime.check(state, pooled, context, signature_verified=True)
             if self.runtime.signer(extrinsic) is None:
                 raise RejectedDomainTransaction("unsigned extrinsics are not pooled")
+            # A check that fails writes nothing: the pool's state stays the state after the pooled transactions.
             self.runtime.check(state, extrinsic, context)
         except (DecodeError, IllegalTransaction) as error:
             raise RejectedDomainTransaction(str(error)) from error
         self.pool[tx_hash] = extrinsic
         return tx_hash
+
+    def _pool_state(self) -> RuntimeState:
+        """The best state with the pooled transactions' pre-dispatch applied (kept between submissions, so a
+        submission checks only itself; rebuilt when the best block changed)."""
+        header, _ = self.chain.head()
+        if self._pooled_state is None or self._pooled_state[0] != header.hash():
+            self._revalidate_pool()
+        assert self._pooled_state is not None
+        return self._pooled_state[1]
 
     def _revalidate_pool(self) -> None:
         """Keep the pooled transactions that still apply, in order, on the new best state."""
@@ -258,11 +267,14 @@ class Operator:
         kept: dict[bytes, bytes] = {}
         for tx_hash, extrinsic in self.pool.items():
             try:
+                # Pooled bytes had their signature verified when they entered: only nonces and funds change.
                 self.runtime.check(state, extrinsic, context, signature_verified=True)
             except (DecodeError, IllegalTransaction):
                 continue
             kept[tx_hash] = extrinsic
         self.pool = kept
+        header, _ = self.chain.head()
+        self._pooled_state = (header.hash(), state)
 
     def bundle_limit(self) -> BundleLimit:
         """The domain's bundle limits as the last view gave them (the default of an unknown domain otherwise)."""

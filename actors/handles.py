@@ -58,7 +58,7 @@ from autonomys.protocol.params import Params
 from autonomys.protocol.timekeeper.pot import GossipProof
 
 if TYPE_CHECKING:  # the bot imports eth-account: loaded where a bot runs, not with every client
-    from autonomys.actors.domains.executor_bot import ExecutorBotService, ExecutorBotStatus
+    from autonomys.actors.domains.executor_bot import ExecutorBotService, ExecutorBotStatus  # noqa: F401 - named in a string
 
 DEFAULT_TIMEOUT = 30.0
 

@@ -1,10 +1,13 @@
 """A MINIMAL devnet with an `evm` domain on a real local Ray instance: web3.py over the first operator's JSON-RPC
 moves value and deploys seed 004's StakeToken and StakeManager, Alith stakes a unit in epoch 0, and an executor
-bot actor executes a posted request (earning its fee) once epoch 100 makes Alith the executor; both operators
+bot actor executes a posted request (the EVM workload job runs meanwhile) (earning its fee) once epoch 100 makes Alith the executor; both operators
 agree on every receipt."""
 
 from __future__ import annotations
 
+import json
+import subprocess
+import sys
 from pathlib import Path
 
 import pytest
@@ -75,6 +78,15 @@ def test_web3_on_an_evm_domain_and_the_executor_bot_executes_requests(ray_sessio
         transact(client, alith, manager.functions.stake(STAN))
         # Epoch 0's executor was selected (from the empty array) before the stake: none until epoch 100.
         assert manager.functions.getExecutor().call() == "0x" + "00" * 20
+        # While epoch 0 runs out: the workload job (what `ray job submit` runs) against the live JSON-RPC.
+        job = subprocess.run(
+            [sys.executable, "-m", "autonomys.jobs.evm_workload", "--rpc", url, "--transfers", "6", "--calls", "6",
+             "--senders", "3", "--timeout", "240"],
+            capture_output=True, text=True, timeout=300, check=False,
+        )  # fmt: skip
+        assert job.returncode == 0, job.stderr
+        summary = json.loads(job.stdout.strip().splitlines()[-1])
+        assert (summary["succeeded"], summary["failed"], summary["missing"]) == (12, 0, 0)
         bot = create_executor_bot(
             spec, ExecutorBotConfig(url, ALITH_KEY, manager.address, CHAIN_ID, poll_seconds=0.5), "executor-bot-0"
         )

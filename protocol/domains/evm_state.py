@@ -10,7 +10,7 @@ window drops their journals).
 
 The system account (`SYSTEM_ADDRESS`, nonce 1 so that it is never an empty account) holds in its storage the
 domain id, the EVM chain id, the block number, the timestamp, the domain transaction byte fee, the fees the block
-collected, and the hashes of the last 256 domain blocks (for BLOCKHASH). It is also the blocks' coinbase: the tips
+collected (written when the block is finalized), and the hashes of the last 256 domain blocks (for BLOCKHASH). It is also the blocks' coinbase: the tips
 credited to it are burned after each transaction and reported in the block fees, as the reference's domain
 runtime burns fees on the domain and reports them in `BlockFees`.
 """
@@ -116,6 +116,9 @@ class EvmSession:
         self.outcomes: list[bytes] = []
         """Encoded receipts of the transactions dispatched (protocol.domains.evm_receipts)."""
         self.block_gas_used = 0
+        self.collected_fees = (0, 0)
+        """(storage, execution) fees of the block's transactions so far, written to the system account's storage
+        by finalize_block (once a block, not after every transaction: each write is a storage-trie update)."""
 
     # -- the py-evm state ---------------------------------------------------------------------
 
@@ -136,6 +139,7 @@ class EvmSession:
         return self.system_word(SLOT_CHAIN_ID)
 
     def block_fees(self) -> BlockFees:
+        """The fees the last finalized block collected (as its final state records them)."""
         return BlockFees(self.system_word(SLOT_STORAGE_FEES), self.system_word(SLOT_EXECUTION_FEES))
 
     # -- DomainState: system records by name (a word each) ------------------------------------

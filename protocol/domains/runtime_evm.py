@@ -210,8 +210,7 @@ class EvmRuntime:
         session.set_system_word(SLOT_NUMBER, context.number)
         parent = context.number - 1
         session.set_system_word(SLOT_ANCESTORS + parent % ANCESTOR_HASHES, int.from_bytes(context.parent_hash, "big"))
-        session.set_system_word(SLOT_STORAGE_FEES, 0)
-        session.set_system_word(SLOT_EXECUTION_FEES, 0)
+        session.collected_fees = (0, 0)
 
     def apply(self, state: DomainState, extrinsic: bytes, context: DomainBlockContext) -> None:
         session = _session(state)
@@ -227,7 +226,11 @@ class EvmRuntime:
         session.outcomes.append(dispatch(session, decoded, message).to_bytes())
 
     def finalize_block(self, state: DomainState, context: DomainBlockContext) -> BlockFees:
-        return _session(state).block_fees()
+        session = _session(state)
+        storage_fee, execution_fee = session.collected_fees
+        session.set_system_word(SLOT_STORAGE_FEES, storage_fee)
+        session.set_system_word(SLOT_EXECUTION_FEES, execution_fee)
+        return BlockFees(storage_fee, execution_fee)
 
 
 def check_transaction(vm_state: StateAPI, decoded: EvmTransaction, chain_id: int) -> None:
@@ -287,8 +290,8 @@ def dispatch(session: EvmSession, decoded: EvmTransaction, message: Any) -> EvmO
     fee = gas_used * price
     vm_state.set_balance(SYSTEM_ADDRESS, 0)  # the tip paid to the coinbase is burned with the base fee
     storage_fee = -(-fee * STORAGE_FEE_PERCENT // 100)
-    session.set_system_word(SLOT_STORAGE_FEES, session.system_word(SLOT_STORAGE_FEES) + storage_fee)
-    session.set_system_word(SLOT_EXECUTION_FEES, session.system_word(SLOT_EXECUTION_FEES) + fee - storage_fee)
+    storage_total, execution_total = session.collected_fees
+    session.collected_fees = (storage_total + storage_fee, execution_total + fee - storage_fee)
     vm_state.lock_changes()
     created = b""
     if transaction.to == CREATE_CONTRACT_ADDRESS and computation.is_success:

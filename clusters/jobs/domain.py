@@ -7,7 +7,8 @@ It connects (`--address auto` inside a job), instantiates the domain with a tran
 `--seed`), registers `--operators` operators staking `--stake` AI3 each with fresh signing keys, and starts one
 detached operator actor per operator (`operator-<domain>-<operator>`), spread round-robin over the cluster's alive
 nodes, each under `--data-dir` on its node. An evm domain's chain id is 870 + its domain id (as the genesis
-domains'). What it created is recorded in `DATA_DIR/domains/<name>.json` (the domain id, its EVM chain id or
+domains'), it endows the dev EVM account (Alith) with 1,000 AI3, and its first operator serves Ethereum JSON-RPC
+on `--rpc-host`:`--rpc-port` (default 127.0.0.1 and a free port; the job prints the URL). What it created is recorded in `DATA_DIR/domains/<name>.json` (the domain id, its EVM chain id or
 null, the operators' ids and signing seeds); running the job again with the same name attaches to that
 domain and starts whichever operators are not running: no second domain, no duplicate operator.
 
@@ -32,7 +33,13 @@ from autonomys.actors.handles import NodeObjectsHandle
 from autonomys.actors.objects.client import dev_account
 from autonomys.network.client import Network, RoleMissing
 from autonomys.network.compose import create_operator
-from autonomys.network.domains import OPERATOR_STAKE, known_runtimes, operator_name
+from autonomys.network.domains import (
+    DEV_DOMAIN_BALANCE,
+    DEV_EVM_ACCOUNT,
+    OPERATOR_STAKE,
+    known_runtimes,
+    operator_name,
+)
 from autonomys.network.genesis import ConfigError, load_genesis
 from autonomys.network.runtime import ClusterUnreachable, alive_nodes, cluster_connection, named_actors
 from autonomys.network.spec import NODE_NAME, ClusterSpec
@@ -103,7 +110,9 @@ def deploy(arguments: argparse.Namespace, say: Any) -> str:
         before = _domain_count(network)
         runtime_id = known_runtimes().index(arguments.runtime)
         info = runtime_info_for(arguments.runtime, evm_chain_id=DEFAULT_EVM_CHAIN_ID + before)
-        config = DomainConfig(arguments.name, runtime_id, None, (1, 1), OperatorAllowList(), (), info)
+        # An EVM domain endows the dev EVM account (Alith), so its JSON-RPC is usable at once.
+        balances = ((DEV_EVM_ACCOUNT, DEV_DOMAIN_BALANCE),) if arguments.runtime == "evm" else ()
+        config = DomainConfig(arguments.name, runtime_id, None, (1, 1), OperatorAllowList(), balances, info)
         _submit(node, owner, InstantiateDomain(config))
         if _domain_count(network) != before + 1:
             raise JobError(
@@ -129,10 +138,10 @@ def deploy(arguments: argparse.Namespace, say: Any) -> str:
         operator["operator_id"] = found
         _write_record(path, record)
         say(f"operator {found} registered on domain {record['domain_id']}")
-    return _start_operators(record, genesis.params(), data_dir)
+    return _start_operators(record, genesis.params(), data_dir, arguments)
 
 
-def _start_operators(record: dict[str, Any], params: Any, data_dir: Path) -> str:
+def _start_operators(record: dict[str, Any], params: Any, data_dir: Path, arguments: argparse.Namespace) -> str:
     nodes = sorted(node["NodeID"] for node in alive_nodes())
     running = named_actors(ClusterSpec().namespace)
     started = []
@@ -142,10 +151,17 @@ def _start_operators(record: dict[str, Any], params: Any, data_dir: Path) -> str
             record["domain_id"], operator["operator_id"], bytes.fromhex(operator["seed"]), (), record["runtime"],
             record.get("evm_chain_id"),
         )  # fmt: skip
-        config = OperatorConfig(str(data_dir), params, identity, name, NODE_NAME)
+        serves_rpc = record["runtime"] == "evm" and index == 0
+        config = OperatorConfig(
+            str(data_dir), params, identity, name, NODE_NAME,
+            rpc_port=arguments.rpc_port if serves_rpc else None, rpc_host=arguments.rpc_host,
+        )  # fmt: skip
         client = create_operator(ClusterSpec(), config, detached=True, node_id=nodes[index % len(nodes)])
         client.ready(timeout=WAIT_SECONDS)
         started.append(name if name not in running else f"{name} (already running)")
+        url = client.rpc_url() if serves_rpc else None
+        if url is not None:
+            started[-1] += f" serving Ethereum JSON-RPC at {url} on node {nodes[index % len(nodes)][:12]}"
     return f"domain job: domain {record['domain_id']}: {', '.join(started)}"
 
 
@@ -182,7 +198,13 @@ def main(argv: Sequence[str] | None = None) -> int:
     parser.add_argument("--operators", type=int, default=2, help="Operators to register and start.")
     parser.add_argument("--stake", type=int, default=OPERATOR_STAKE // AI3, help="AI3 each operator stakes.")
     parser.add_argument("--address", default="auto", help="The cluster: auto (default), HOST:PORT or ray://…")
+    parser.add_argument(
+        "--rpc-port", type=int, default=0, help="An EVM domain's first operator serves JSON-RPC here (0: a free port)."
+    )
+    parser.add_argument("--rpc-host", default="127.0.0.1", help="The JSON-RPC's interface (0.0.0.0: every one).")
     arguments = parser.parse_args(argv)
+    if not 0 <= arguments.rpc_port <= 65535:
+        return _fail("--rpc-port is 0..65535", EXIT_MUST_CHANGE)
     if not 1 <= arguments.operators <= 16 or arguments.stake < 100:
         return _fail("--operators is 1..16 and --stake at least 100 AI3 (the minimum operator stake)", EXIT_MUST_CHANGE)
 

@@ -10,9 +10,10 @@ window drops their journals).
 
 The system account (`SYSTEM_ADDRESS`, nonce 1 so that it is never an empty account) holds in its storage the
 domain id, the EVM chain id, the block number, the timestamp, the domain transaction byte fee, the fees the block
-collected (written when the block is finalized), and the hashes of the last 256 domain blocks (for BLOCKHASH). It is also the blocks' coinbase: the tips
-credited to it are burned after each transaction and reported in the block fees, as the reference's domain
-runtime burns fees on the domain and reports them in `BlockFees`.
+collected, and the hashes of the last 256 domain blocks (for BLOCKHASH). It is also the blocks' coinbase: each transaction's whole fee
+(the tip py-evm credits to the coinbase, and the base fee) collects in its balance, which finalize_block reports
+in the block fees and the next block burns, as the reference's domain runtime burns fees on the domain and
+reports them in `BlockFees` (value sent to the system account is burned as fees).
 """
 
 from __future__ import annotations
@@ -47,8 +48,8 @@ SLOT_CHAIN_ID: Final = 1
 SLOT_NUMBER: Final = 2
 SLOT_TIMESTAMP: Final = 3
 SLOT_BYTE_FEE: Final = 4
-SLOT_STORAGE_FEES: Final = 5
-SLOT_EXECUTION_FEES: Final = 6
+SLOT_BLOCK_FEES: Final = 5
+"""The finalized block's fees: storage fee << 128 | execution fee (both u128, as `BlockFees` holds them)."""
 SLOT_ANCESTORS: Final = 0x100
 """Slots 0x100 + (n mod 256): the hash of domain block n."""
 
@@ -116,9 +117,6 @@ class EvmSession:
         self.outcomes: list[bytes] = []
         """Encoded receipts of the transactions dispatched (protocol.domains.evm_receipts)."""
         self.block_gas_used = 0
-        self.collected_fees = (0, 0)
-        """(storage, execution) fees of the block's transactions so far, written to the system account's storage
-        by finalize_block (once a block, not after every transaction: each write is a storage-trie update)."""
 
     # -- the py-evm state ---------------------------------------------------------------------
 
@@ -139,8 +137,12 @@ class EvmSession:
         return self.system_word(SLOT_CHAIN_ID)
 
     def block_fees(self) -> BlockFees:
-        """The fees the last finalized block collected (as its final state records them)."""
-        return BlockFees(self.system_word(SLOT_STORAGE_FEES), self.system_word(SLOT_EXECUTION_FEES))
+        """The fees of the block as finalize_block recorded them."""
+        word = self.system_word(SLOT_BLOCK_FEES)
+        return BlockFees(word >> 128, word & (2**128 - 1))
+
+    def set_block_fees(self, fees: BlockFees) -> None:
+        self.set_system_word(SLOT_BLOCK_FEES, fees.consensus_storage_fee << 128 | fees.domain_execution_fee)
 
     # -- DomainState: system records by name (a word each) ------------------------------------
 

@@ -13,7 +13,8 @@ The reference's Auto EVM (domains/runtime/evm, Frontier's pallet-evm + pallet-et
   the effective price and the nonce bumped (py-evm's `build_evm_message`). Dispatch runs the message.
 - The base fee is fixed per block: `MIN_GAS_PRICE` + ⌈domain byte fee / `GAS_PER_BYTE`⌉ (the reference's gas
   price = weight fee × 25,000 + ⌈byte fee / 625⌉). The whole fee (base fee and tip) is burned on the domain and
-  reported in the block fees, `STORAGE_FEE_PERCENT` of it (rounded up) as the consensus storage fee and the rest
+  reported in the block fees, `STORAGE_FEE_PERCENT` of the block's total (rounded up) as the consensus storage
+  fee and the rest
   as the domain execution fee, which the consensus chain pays to operators at confirmation.
 """
 
@@ -39,12 +40,11 @@ from autonomys.protocol.domains.evm_state import (
     DEFAULT_EVM_CHAIN_ID,
     EVM_FORK,
     SLOT_ANCESTORS,
+    SLOT_BLOCK_FEES,
     SLOT_BYTE_FEE,
     SLOT_CHAIN_ID,
     SLOT_DOMAIN_ID,
-    SLOT_EXECUTION_FEES,
     SLOT_NUMBER,
-    SLOT_STORAGE_FEES,
     SLOT_TIMESTAMP,
     SYSTEM_ADDRESS,
     BlockEnvironment,
@@ -210,7 +210,8 @@ class EvmRuntime:
         session.set_system_word(SLOT_NUMBER, context.number)
         parent = context.number - 1
         session.set_system_word(SLOT_ANCESTORS + parent % ANCESTOR_HASHES, int.from_bytes(context.parent_hash, "big"))
-        session.collected_fees = (0, 0)
+        session.state().set_balance(SYSTEM_ADDRESS, 0)  # the last block's fees, burned
+        session.set_system_word(SLOT_BLOCK_FEES, 0)
 
     def apply(self, state: DomainState, extrinsic: bytes, context: DomainBlockContext) -> None:
         session = _session(state)
@@ -227,10 +228,10 @@ class EvmRuntime:
 
     def finalize_block(self, state: DomainState, context: DomainBlockContext) -> BlockFees:
         session = _session(state)
-        storage_fee, execution_fee = session.collected_fees
-        session.set_system_word(SLOT_STORAGE_FEES, storage_fee)
-        session.set_system_word(SLOT_EXECUTION_FEES, execution_fee)
-        return BlockFees(storage_fee, execution_fee)
+        fee = session.state().get_balance(SYSTEM_ADDRESS)
+        storage_fee = -(-fee * STORAGE_FEE_PERCENT // 100)
+        session.set_block_fees(BlockFees(storage_fee, fee - storage_fee))
+        return session.block_fees()
 
 
 def check_transaction(vm_state: StateAPI, decoded: EvmTransaction, chain_id: int) -> None:
@@ -277,7 +278,7 @@ def _geth_message(message: str) -> str:
 
 
 def dispatch(session: EvmSession, decoded: EvmTransaction, message: Any) -> EvmOutcome:
-    """Run a prepaid transaction's message, burn its fee and record it in the block fees; its outcome."""
+    """Run a prepaid transaction's message and collect its whole fee in the system account; its outcome."""
     vm_state = session.state()
     transaction = decoded.transaction
     executor = vm_state.get_transaction_executor()
@@ -287,11 +288,10 @@ def dispatch(session: EvmSession, decoded: EvmTransaction, message: Any) -> EvmO
     consumed = transaction.gas - computation.get_gas_remaining()
     gas_used = consumed - executor.calculate_gas_refund(computation, consumed)  # type: ignore[attr-defined]
     price = vm_state.get_gas_price(transaction)
-    fee = gas_used * price
-    vm_state.set_balance(SYSTEM_ADDRESS, 0)  # the tip paid to the coinbase is burned with the base fee
-    storage_fee = -(-fee * STORAGE_FEE_PERCENT // 100)
-    storage_total, execution_total = session.collected_fees
-    session.collected_fees = (storage_total + storage_fee, execution_total + fee - storage_fee)
+    # The coinbase (the system account) got the tip; the base fee joins it there: the account's balance is the
+    # block's fees so far, a value of the state (one extrinsic re-executes from its pre-state alone) that costs no
+    # storage-trie update. finalize_block records it, the next block burns it.
+    vm_state.delta_balance(SYSTEM_ADDRESS, gas_used * vm_state.base_fee)
     vm_state.lock_changes()
     created = b""
     if transaction.to == CREATE_CONTRACT_ADDRESS and computation.is_success:

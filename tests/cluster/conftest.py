@@ -3,6 +3,7 @@ token auth off)."""
 
 from __future__ import annotations
 
+import contextlib
 import os
 import uuid
 from collections.abc import Iterator
@@ -33,3 +34,27 @@ def ray_session() -> Iterator[str]:
     )
     yield namespace
     ray.shutdown()
+
+
+@pytest.fixture(autouse=True)
+def _free_role_names(request: pytest.FixtureRequest) -> Iterator[None]:
+    """After each test on the session's Ray instance, its named roles are gone before the next test creates roles
+    of the same names (`get_if_exists` would otherwise attach the next network to a role the last one shut down)."""
+    yield
+    if "ray_session" not in request.fixturenames:
+        return
+    import gc
+    import time
+
+    import ray
+
+    from autonomys.network.runtime import named_actors
+
+    namespace = request.getfixturevalue("ray_session")
+    gc.collect()  # the test's clients held the last handles of its non-detached roles
+    give_up = time.monotonic() + 30
+    while named_actors(namespace) and time.monotonic() < give_up:
+        time.sleep(0.2)
+    for name in named_actors(namespace):
+        with contextlib.suppress(Exception):
+            ray.kill(ray.get_actor(name, namespace=namespace))

@@ -291,6 +291,10 @@ class InvalidDomainConfig(DomainRegistryError):
     """A DomainConfigParams that breaks a registry rule: probability, name, limits, initial balances."""
 
 
+class InvalidExecutionProof(ProtocolError):
+    """An execution proof that cannot be checked: a node missing or unused, or a phase outside the trace."""
+
+
 class InvalidConfigForRuntimeType(InvalidDomainConfig):
     """The config's runtime info (or its initial balance accounts) does not fit the runtime's type."""
 

@@ -119,6 +119,11 @@ class DomainRuntime(Protocol):
 
     def initialize_block(self, state: DomainState, context: DomainBlockContext) -> None: ...
 
+    def resume_block(self, state: DomainState, context: DomainBlockContext) -> None:
+        """Set up a state opened in the middle of the block of `context` as the block's own state is after
+        initialize_block, writing nothing (an execution proof re-executes one step from such a state)."""
+        ...
+
     def apply(self, state: DomainState, extrinsic: bytes, context: DomainBlockContext) -> None:
         """Dispatch an inherent, or a checked transaction (after `check` wrote its pre-dispatch effects); a failed
         dispatch changes nothing beyond them."""

@@ -278,6 +278,9 @@ class BalancesRuntime:
         state.set(NUMBER_KEY, encode_u32(context.number))
         state.set(FEES_KEY, BlockFees().to_bytes())
 
+    def resume_block(self, state: DomainState, context: DomainBlockContext) -> None:
+        """Nothing to set up: every value the block's steps read is in the state."""
+
     def apply(self, state: DomainState, extrinsic: bytes, context: DomainBlockContext) -> None:
         decoded = decode_extrinsic(extrinsic)
         if isinstance(decoded, Inherent):

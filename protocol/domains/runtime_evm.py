@@ -213,6 +213,11 @@ class EvmRuntime:
         session.state().set_balance(SYSTEM_ADDRESS, 0)  # the last block's fees, burned
         session.set_system_word(SLOT_BLOCK_FEES, 0)
 
+    def resume_block(self, state: DomainState, context: DomainBlockContext) -> None:
+        """Make the py-evm state with the block's environment (base fee, number, timestamp), as
+        initialize_block does."""
+        _session(state).state(block_environment(context))
+
     def apply(self, state: DomainState, extrinsic: bytes, context: DomainBlockContext) -> None:
         session = _session(state)
         decoded = decode_evm_extrinsic(extrinsic)

@@ -154,6 +154,12 @@ def _encode_node(entries: Sequence[_Entry], depth: int, max_inline_value: int | 
     return _encode_branch(entries, depth, max_inline_value)
 
 
+def encode_trie_node(entries: Sequence[tuple[bytes, bytes]], depth: int) -> bytes:
+    """The LayoutV1 encoding of the node over (nibble key, value) `entries` (sorted) that agree on their first
+    `depth` nibbles (what a read proof carries)."""
+    return _encode_node(entries, depth, TRIE_VALUE_NODE_THRESHOLD)
+
+
 def _prepare_entries(entries: Iterable[tuple[bytes, bytes]]) -> list[_Entry]:
     # trie-root collects the input into a BTreeMap: keys sorted bytewise, a repeated key keeps its last value.
     by_key = {bytes(key): bytes(value) for key, value in entries}

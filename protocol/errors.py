@@ -295,6 +295,10 @@ class InvalidExecutionProof(ProtocolError):
     """An execution proof that cannot be checked: a node missing or unused, or a phase outside the trace."""
 
 
+class InvalidFraudProof(ProtocolError):
+    """A fraud proof that does not prove its receipt wrong (or cannot be checked); the message names why."""
+
+
 class InvalidConfigForRuntimeType(InvalidDomainConfig):
     """The config's runtime info (or its initial balance accounts) does not fit the runtime's type."""
 

@@ -1,0 +1,244 @@
+"""Fraud proofs (sp-domains-fraud-proof `fraud_proof.rs`, `verification.rs`): the `FraudProof` envelope and the
+`InvalidStateTransition` variant, in the reference's SCALE layout, made and checked from proofs alone.
+
+    FraudProof = domain_id u32 | bad_receipt_hash H256 | maybe_mmr_proof Option | maybe_domain_runtime_code_proof
+                 Option | proof: FraudProofVariant
+    FraudProofVariant 0 = InvalidStateTransition{execution_proof: StorageProof, execution_phase: ExecutionPhase}
+    ExecutionPhase = 0 InitializeBlock
+                   | 1 ApplyExtrinsic{extrinsic_proof: StorageProof, mismatch: 0 StateRoot(u32) | 1 Shorter}
+                   | 2 FinalizeBlock{mismatch: 0 StateRoot | 1 Longer(u32)}
+
+With the trace T of the bad receipt (L roots, L ≥ 2), a phase names its pre- and post-state: InitializeBlock
+(the parent receipt's final root → T[0]), ApplyExtrinsic StateRoot(i) (T[i−1] → T[i], 1 ≤ i ≤ L−2, extrinsic
+i−1), Shorter (T[L−2] → T[L−1], extrinsic L−2), FinalizeBlock StateRoot (T[L−2] → T[L−1]), Longer(i) (T[i−1] →
+T[i], 1 ≤ i ≤ L−2). The extrinsic is read from the proof under the receipt's extrinsics root (key Compact(index));
+the phase re-executes over the execution proof (protocol.domains.execution_proofs). The proof is valid iff
+(result ≠ post) equals is_state_root_mismatch (true for every mismatch but Shorter and Longer, which the reference
+proves by a match: the trace has the wrong length). Those two are decoded but refused here: where an extrinsic
+and finalize_block both leave the state unchanged, an honest trace shows the same match.
+
+The MMR and runtime-code proofs are absent here (None): the verifier takes the consensus block's context and the
+domain's runtime from the consensus chain it runs on. Other variants do not decode yet.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from enum import IntEnum
+from typing import Final
+
+from autonomys.protocol.codec import Reader, decode_exactly, encode_u8, encode_u32
+from autonomys.protocol.domains.execution import decode_opaque
+from autonomys.protocol.domains.execution_proofs import (
+    ExecutionPhase,
+    PhaseKind,
+    StorageProof,
+    prove_phase,
+    verify_phase,
+)
+from autonomys.protocol.domains.receipts import ExecutionReceipt
+from autonomys.protocol.domains.runtime import DomainBlockContext, DomainRuntime
+from autonomys.protocol.domains.substrate_proofs import prove_ordered_item, verify_ordered_item
+from autonomys.protocol.errors import DecodeError, InvalidExecutionProof, InvalidFraudProof, InvalidStateProof
+from autonomys.protocol.state.trie import NodeSource
+
+INVALID_STATE_TRANSITION: Final = 0
+
+
+class Mismatch(IntEnum):
+    """What the proof claims of the trace at the phase: a wrong root, or a wrong length."""
+
+    STATE_ROOT = 0
+    SHORTER = 1  # ApplyExtrinsic: the trace stops an extrinsic early
+    LONGER = 2  # FinalizeBlock: the trace runs past the block's end (encoded as FinalizeBlock variant 1)
+
+
+@dataclass(frozen=True, slots=True)
+class TracePhase:
+    """sp-domains-fraud-proof `ExecutionPhase` with its mismatch (`position`: StateRoot(i) or Longer(i))."""
+
+    kind: PhaseKind
+    mismatch: Mismatch = Mismatch.STATE_ROOT
+    position: int = 0
+    extrinsic_proof: StorageProof = StorageProof(frozenset())
+
+    def to_bytes(self) -> bytes:
+        if self.kind == PhaseKind.INITIALIZE_BLOCK:
+            return encode_u8(0)
+        if self.kind == PhaseKind.APPLY_EXTRINSIC:
+            mismatch = (
+                encode_u8(0) + encode_u32(self.position) if self.mismatch == Mismatch.STATE_ROOT else encode_u8(1)
+            )
+            return encode_u8(1) + self.extrinsic_proof.to_bytes() + mismatch
+        mismatch = encode_u8(0) if self.mismatch == Mismatch.STATE_ROOT else encode_u8(1) + encode_u32(self.position)
+        return encode_u8(2) + mismatch
+
+    @classmethod
+    def read(cls, reader: Reader) -> TracePhase:
+        tag = reader.read_u8()
+        if tag == 0:
+            return cls(PhaseKind.INITIALIZE_BLOCK)
+        if tag == 1:
+            proof = StorageProof.read(reader)
+            mismatch = reader.read_u8()
+            if mismatch == 0:
+                return cls(PhaseKind.APPLY_EXTRINSIC, Mismatch.STATE_ROOT, reader.read_u32(), proof)
+            if mismatch == 1:
+                return cls(PhaseKind.APPLY_EXTRINSIC, Mismatch.SHORTER, 0, proof)
+        elif tag == 2:
+            mismatch = reader.read_u8()
+            if mismatch == 0:
+                return cls(PhaseKind.FINALIZE_BLOCK)
+            if mismatch == 1:
+                return cls(PhaseKind.FINALIZE_BLOCK, Mismatch.LONGER, reader.read_u32())
+        else:
+            msg = f"ExecutionPhase: unknown variant {tag}"
+            raise DecodeError(msg)
+        msg = f"ExecutionPhase: unknown mismatch variant {mismatch}"
+        raise DecodeError(msg)
+
+    def steps(self, trace_length: int) -> tuple[int | None, int, int | None]:
+        """(pre position or None for the parent's root, post position, extrinsic index or None) in a trace of
+        `trace_length` roots; InvalidFraudProof when the phase does not fit it."""
+        last = trace_length - 1
+        if trace_length < 2:
+            raise InvalidFraudProof(f"a trace of {trace_length} roots has no phases")
+        if self.kind == PhaseKind.INITIALIZE_BLOCK:
+            return None, 0, None
+        if self.kind == PhaseKind.APPLY_EXTRINSIC and self.mismatch == Mismatch.SHORTER:
+            return last - 1, last, last - 1
+        if self.kind == PhaseKind.FINALIZE_BLOCK and self.mismatch == Mismatch.STATE_ROOT:
+            return last - 1, last, None
+        if not 1 <= self.position <= last - 1:
+            raise InvalidFraudProof(f"trace position {self.position} is outside 1..{last - 1}")
+        extrinsic = self.position - 1 if self.kind == PhaseKind.APPLY_EXTRINSIC else None
+        return self.position - 1, self.position, extrinsic
+
+    @property
+    def is_state_root_mismatch(self) -> bool:
+        return self.mismatch == Mismatch.STATE_ROOT
+
+
+@dataclass(frozen=True, slots=True)
+class InvalidStateTransitionProof:
+    execution_proof: StorageProof
+    phase: TracePhase
+
+    def to_bytes(self) -> bytes:
+        return self.execution_proof.to_bytes() + self.phase.to_bytes()
+
+    @classmethod
+    def read(cls, reader: Reader) -> InvalidStateTransitionProof:
+        return cls(StorageProof.read(reader), TracePhase.read(reader))
+
+
+@dataclass(frozen=True, slots=True)
+class FraudProof:
+    """sp-domains-fraud-proof `FraudProof` (the MMR and runtime-code proofs are always None here)."""
+
+    domain_id: int
+    bad_receipt_hash: bytes
+    proof: InvalidStateTransitionProof
+
+    def to_bytes(self) -> bytes:
+        return (
+            encode_u32(self.domain_id) + self.bad_receipt_hash + b"\x00\x00"
+            + encode_u8(INVALID_STATE_TRANSITION) + self.proof.to_bytes()
+        )  # fmt: skip
+
+    @classmethod
+    def from_bytes(cls, data: bytes) -> FraudProof:
+        def read(reader: Reader) -> FraudProof:
+            domain_id, bad_hash = reader.read_u32(), reader.read_bytes(32)
+            if reader.read_option_tag() or reader.read_option_tag():
+                raise DecodeError("FraudProof: MMR and runtime-code proofs are not supported")
+            variant = reader.read_u8()
+            if variant != INVALID_STATE_TRANSITION:
+                msg = f"FraudProof: variant {variant} is not supported"
+                raise DecodeError(msg)
+            return cls(domain_id, bad_hash, InvalidStateTransitionProof.read(reader))
+
+        return decode_exactly(data, "FraudProof", read)
+
+
+def verify_invalid_state_transition(
+    runtime: DomainRuntime,
+    bad_receipt: ExecutionReceipt,
+    parent_receipt: ExecutionReceipt,
+    proof: InvalidStateTransitionProof,
+    context: DomainBlockContext,
+) -> None:
+    """Return when `proof` shows `bad_receipt`'s trace wrong at its phase (the reference's
+    `verify_invalid_state_transition_fraud_proof`); InvalidFraudProof otherwise. `context`: the block's, from
+    the consensus chain (its parent hash is the parent receipt's domain block hash)."""
+    trace = bad_receipt.execution_trace
+    if not proof.phase.is_state_root_mismatch:
+        # A length mismatch is proven by a match, which an honest trace can show too wherever a step and
+        # finalize_block both leave the state unchanged: refused until a trace's length is proven otherwise.
+        raise InvalidFraudProof("Shorter/Longer trace proofs are not accepted (a match does not prove a length)")
+    pre_position, post_position, extrinsic_index = proof.phase.steps(len(trace))
+    pre = parent_receipt.final_state_root if pre_position is None else trace[pre_position]
+    extrinsic = b""
+    if extrinsic_index is not None:
+        extrinsic = _proven_extrinsic(bad_receipt, extrinsic_index, proof.phase.extrinsic_proof)
+    execution = ExecutionPhase(proof.phase.kind, extrinsic_index or 0)
+    try:
+        result = verify_phase(runtime, proof.execution_proof, pre, context, execution, extrinsic)
+    except InvalidExecutionProof as error:
+        raise InvalidFraudProof(f"the execution proof does not re-execute: {error}") from error
+    if (result != trace[post_position]) != proof.phase.is_state_root_mismatch:
+        raise InvalidFraudProof("the re-executed step agrees with the receipt's trace")
+
+
+def _proven_extrinsic(receipt: ExecutionReceipt, index: int, proof: StorageProof) -> bytes:
+    try:
+        encoded = verify_ordered_item(receipt.domain_block_extrinsic_root, index, proof.nodes)
+    except InvalidStateProof as error:
+        raise InvalidFraudProof(f"the extrinsic proof does not prove extrinsic {index}: {error}") from error
+    if encoded is None:
+        raise InvalidFraudProof(f"the block has no extrinsic {index}")
+    try:
+        return decode_opaque(encoded)
+    except DecodeError as error:
+        raise InvalidFraudProof(f"extrinsic {index} is not an opaque extrinsic: {error}") from error
+
+
+def prove_invalid_state_transition(
+    runtime: DomainRuntime,
+    nodes: NodeSource,
+    parent_receipt: ExecutionReceipt,
+    bad_receipt: ExecutionReceipt,
+    extrinsics: tuple[bytes, ...],
+    context: DomainBlockContext,
+) -> FraudProof | None:
+    """The fraud proof of `bad_receipt`'s first wrong trace root, from this node's own execution of the block
+    (its opaque `extrinsics` over the parent's state in `nodes`); None when the trace is right."""
+    honest_length = len(extrinsics) + 2
+    trace = bad_receipt.execution_trace
+    for position in range(min(len(trace), honest_length)):
+        kind = _phase_kind(position, honest_length)
+        phase = ExecutionPhase(kind, max(0, position - 1))
+        # Every earlier root matched, so this step's honest pre-state is the receipt's.
+        step = prove_phase(runtime, nodes, parent_receipt.final_state_root, context, extrinsics, phase)
+        if step.post_root != trace[position]:
+            return _fraud_proof(bad_receipt, context, step.proof, _trace_phase(kind, position, extrinsics))
+    return None  # a trace of the wrong length with every root right: Shorter/Longer proofs are not built yet
+
+
+def _phase_kind(position: int, honest_length: int) -> PhaseKind:
+    if position == 0:
+        return PhaseKind.INITIALIZE_BLOCK
+    return PhaseKind.FINALIZE_BLOCK if position == honest_length - 1 else PhaseKind.APPLY_EXTRINSIC
+
+
+def _trace_phase(kind: PhaseKind, position: int, extrinsics: tuple[bytes, ...]) -> TracePhase:
+    if kind == PhaseKind.APPLY_EXTRINSIC:
+        proof = StorageProof(prove_ordered_item(extrinsics, position - 1))
+        return TracePhase(kind, Mismatch.STATE_ROOT, position, proof)
+    return TracePhase(kind)
+
+
+def _fraud_proof(
+    receipt: ExecutionReceipt, context: DomainBlockContext, execution: StorageProof, phase: TracePhase
+) -> FraudProof:
+    return FraudProof(context.domain_id, receipt.hash(), InvalidStateTransitionProof(execution, phase))

@@ -1,0 +1,109 @@
+"""InvalidStateTransition fraud proofs: a receipt with one wrong trace root (any phase, balances and EVM
+runtimes) gets a proof that verifies from proofs alone; an honest receipt gets none, and a proof aimed at it is
+refused; the encoding round-trips; random and mutated proofs are refused with named errors, never accepted."""
+
+from __future__ import annotations
+
+import dataclasses
+
+import pytest
+from hypothesis import given, settings
+from hypothesis import strategies as st
+from test_execution_proofs import CONTEXT, balances_block, evm_block
+
+from autonomys.protocol.domains.execution_proofs import PhaseKind
+from autonomys.protocol.domains.fraud_proofs import (
+    FraudProof,
+    InvalidStateTransitionProof,
+    Mismatch,
+    TracePhase,
+    prove_invalid_state_transition,
+    verify_invalid_state_transition,
+)
+from autonomys.protocol.domains.receipts import genesis_receipt
+from autonomys.protocol.errors import DecodeError, InvalidFraudProof
+
+MAKERS = pytest.mark.parametrize("make", [balances_block, evm_block], ids=["balances", "evm"])
+
+
+def setting(make):
+    runtime, nodes, parent_root, block = make()
+    parent = genesis_receipt(parent_root)
+    return runtime, nodes, parent, block.receipt, block.extrinsics
+
+
+def with_root(receipt, position: int):
+    trace = list(receipt.execution_trace)
+    trace[position] = bytes([0xEE]) * 32
+    return dataclasses.replace(receipt, execution_trace=tuple(trace))
+
+
+@MAKERS
+def test_a_wrong_root_at_any_phase_is_proven_and_the_proof_verifies(make) -> None:
+    runtime, nodes, parent, receipt, extrinsics = setting(make)
+    assert prove_invalid_state_transition(runtime, nodes, parent, receipt, extrinsics, CONTEXT) is None
+    for position in range(len(receipt.execution_trace)):
+        bad = with_root(receipt, position)
+        fraud = prove_invalid_state_transition(runtime, nodes, parent, bad, extrinsics, CONTEXT)
+        assert fraud is not None and fraud.bad_receipt_hash == bad.hash()
+        decoded = FraudProof.from_bytes(fraud.to_bytes())
+        assert decoded == fraud
+        verify_invalid_state_transition(runtime, bad, parent, decoded.proof, CONTEXT)
+        # The same proof does not convict the honest receipt.
+        with pytest.raises(InvalidFraudProof):
+            verify_invalid_state_transition(runtime, receipt, parent, decoded.proof, CONTEXT)
+
+
+@MAKERS
+def test_proofs_of_the_wrong_phase_or_extrinsic_are_refused(make) -> None:
+    runtime, nodes, parent, receipt, extrinsics = setting(make)
+    bad = with_root(receipt, 3)
+    fraud = prove_invalid_state_transition(runtime, nodes, parent, bad, extrinsics, CONTEXT)
+    assert fraud is not None and fraud.proof.phase.kind == PhaseKind.APPLY_EXTRINSIC
+    phase = fraud.proof.phase
+    shifted = dataclasses.replace(phase, position=phase.position + 1)
+    outside = dataclasses.replace(phase, position=len(receipt.execution_trace))
+    finalize = TracePhase(PhaseKind.FINALIZE_BLOCK)
+    no_extrinsic = dataclasses.replace(
+        phase, extrinsic_proof=dataclasses.replace(phase.extrinsic_proof, nodes=frozenset())
+    )
+    for wrong in (shifted, outside, finalize, no_extrinsic):
+        with pytest.raises(InvalidFraudProof):
+            verify_invalid_state_transition(
+                runtime, bad, parent, InvalidStateTransitionProof(fraud.proof.execution_proof, wrong), CONTEXT
+            )
+
+
+def test_shorter_and_longer_claims_are_proven_by_a_match() -> None:
+    runtime, nodes, parent, receipt, extrinsics = setting(balances_block)
+    honest = prove_invalid_state_transition(runtime, nodes, parent, with_root(receipt, 2), extrinsics, CONTEXT)
+    assert honest is not None
+    # "Shorter": the last root is an extrinsic's, not finalize's: here it is finalize's, so the claim fails.
+    shorter = TracePhase(PhaseKind.APPLY_EXTRINSIC, Mismatch.SHORTER, 0, honest.proof.phase.extrinsic_proof)
+    with pytest.raises(InvalidFraudProof):
+        verify_invalid_state_transition(
+            runtime, receipt, parent, InvalidStateTransitionProof(honest.proof.execution_proof, shorter), CONTEXT
+        )
+
+
+@settings(max_examples=150, deadline=None)
+@given(st.data())
+def test_random_and_mutated_proofs_never_convict_an_honest_receipt(data: st.DataObject) -> None:
+    runtime, nodes, parent, receipt, extrinsics = _HONEST
+    encoded = bytearray(_AGAINST_BAD.to_bytes())
+    if data.draw(st.booleans()):
+        for _ in range(data.draw(st.integers(1, 4))):
+            index = data.draw(st.integers(0, len(encoded) - 1))
+            encoded[index] = data.draw(st.integers(0, 255))
+    else:
+        encoded = bytearray(data.draw(st.binary(max_size=300)))
+    try:
+        fraud = FraudProof.from_bytes(bytes(encoded))
+    except DecodeError:
+        return
+    with pytest.raises(InvalidFraudProof):
+        verify_invalid_state_transition(runtime, receipt, parent, fraud.proof, CONTEXT)
+
+
+_HONEST = setting(balances_block)
+_AGAINST_BAD = prove_invalid_state_transition(*_HONEST[:2], _HONEST[2], with_root(_HONEST[3], 3), _HONEST[4], CONTEXT)

@@ -302,7 +302,9 @@ class EthApi:
     def eth_getBlockByNumber(self, tag: object, full: object = False) -> dict[str, Any] | None:  # noqa: N802
         try:
             number = self._block_number(tag)
-        except RpcError:
+        except RpcError as error:
+            if error.code != UNKNOWN_BLOCK:
+                raise  # malformed params stay -32602
             return None
         block = read_block(self.operator.chain, number)
         return None if block is None else block_json(block, bool(full), self.chain_id)

@@ -179,5 +179,8 @@ def test_bad_input_gets_the_errors_ethereum_clients_expect(network) -> None:
         client.eth.call(revert)
     assert client.provider.make_request("eth_newFilter", [{}])["error"]["code"] == -32601
     assert client.provider.make_request("eth_getBalance", ["0x1234"])["error"]["code"] == -32602
+    assert client.provider.make_request("eth_getBlockByNumber", ["0xzz", False])["error"]["code"] == -32602
+    assert client.provider.make_request("eth_sendRawTransaction", [7])["error"]["code"] == -32602
+    assert client.provider.make_request("eth_call", [{"to": "0x12"}])["error"]["code"] == -32602
     with pytest.raises(BlockNotFound):
         client.eth.get_block(10**6)

@@ -12,6 +12,8 @@ eth_account = pytest.importorskip("eth_account")
 import rlp  # noqa: E402
 import sr25519  # noqa: E402
 from eth_utils import keccak, to_checksum_address  # noqa: E402
+from hypothesis import given, settings  # noqa: E402
+from hypothesis import strategies as st  # noqa: E402
 from trie import HexaryTrie  # noqa: E402
 
 from autonomys.protocol.domains.bundles import Bundle, BundleHeader, ProofOfElection, Weight, seal  # noqa: E402
@@ -237,3 +239,28 @@ def test_derived_domain_blocks_are_identical_and_an_illegal_bundle_is_named() ->
     inboxed = derived[0].receipt.inboxed_bundles
     assert inboxed[1].bundle.invalid_bundle_type.kind == InvalidBundleKind.ILLEGAL_TX
     assert len(derived[0].outcomes) == 2
+
+
+@settings(max_examples=300, deadline=None)
+@given(
+    st.binary(max_size=200)
+    | st.builds(lambda head, tail: head + tail, st.sampled_from([b"\x01", b"\x02", b"\xf8"]), st.binary(max_size=120))
+)
+def test_arbitrary_bytes_decode_or_raise_decode_error(data: bytes) -> None:
+    try:
+        EVM.signer(data)
+    except DecodeError:
+        return
+
+
+@settings(max_examples=300, deadline=None)
+@given(st.data())
+def test_mutated_transactions_decode_or_raise_decode_error(data: st.DataObject) -> None:
+    raw = bytearray(data.draw(st.sampled_from([transfer(), transfer(nonce=1, gasPrice=BASE_FEE)])))
+    for _ in range(data.draw(st.integers(1, 3))):
+        raw[data.draw(st.integers(0, len(raw) - 1))] = data.draw(st.integers(0, 255))
+    try:
+        signer = EVM.signer(bytes(raw))
+    except DecodeError:
+        return
+    assert signer is None or len(signer) == 20

@@ -27,6 +27,7 @@ from autonomys.protocol.domains.substrate_trie import (
     compute_nibbles,
     compute_trie_root_node,
     encode_trie_node,
+    shared_prefix_length,
 )
 from autonomys.protocol.errors import DecodeError, InvalidStateProof
 
@@ -59,7 +60,7 @@ def _collect(entries: Sequence[_Entry], depth: int, key: bytes, proof: set[bytes
         return
     if len(entries) == 0:
         return
-    shared = max(depth, _shared_prefix(entries))
+    shared = max(depth, shared_prefix_length(entries))
     if key[depth:shared] != entries[0][0][depth:shared]:
         return  # the key leaves the trie in this node's partial key
     first_key, first_value = entries[0]
@@ -76,18 +77,6 @@ def _collect(entries: Sequence[_Entry], depth: int, key: bytes, proof: set[bytes
     if len(child) >= INLINE_CHILD_LIMIT:
         proof.add(child)
     _collect(group, shared + 1, key, proof)
-
-
-def _shared_prefix(entries: Sequence[_Entry]) -> int:
-    first = entries[0][0]
-    shared = len(first)
-    for entry_key, _ in entries[1:]:
-        limit = min(shared, len(entry_key))
-        length = 0
-        while length < limit and entry_key[length] == first[length]:
-            length += 1
-        shared = length
-    return shared
 
 
 # ---- decoding and verifying -------------------------------------------------------------------

@@ -112,7 +112,7 @@ def encode_child_reference(node: bytes) -> bytes:
     return encode_vec_u8(compute_blake2_256(node))
 
 
-def _shared_prefix_length(entries: Sequence[_Entry]) -> int:
+def shared_prefix_length(entries: Sequence[_Entry]) -> int:
     first = entries[0][0]
     shared = len(first)
     for key, _ in entries[1:]:
@@ -126,7 +126,7 @@ def _shared_prefix_length(entries: Sequence[_Entry]) -> int:
 
 def _encode_branch(entries: Sequence[_Entry], depth: int, max_inline_value: int | None) -> bytes:
     """A branch over entries (sorted, at least two) whose keys agree on their first `depth` nibbles."""
-    shared = max(depth, _shared_prefix_length(entries))
+    shared = max(depth, shared_prefix_length(entries))
     first_key, first_value = entries[0]
     # The input is sorted, so a key that ends at the branch is the first one (trie-root `build_trie`).
     value = first_value if len(first_key) == shared else None

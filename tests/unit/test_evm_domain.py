@@ -4,89 +4,26 @@ deployed, called and its logs filtered, blocks by number and hash, and the error
 
 from __future__ import annotations
 
-import threading
-
 import pytest
 
 pytest.importorskip("eth")
 web3 = pytest.importorskip("web3")
 
-import sr25519  # noqa: E402
 from eth_account import Account  # noqa: E402
-from test_domain_operator import (  # noqa: E402, F401 - fixtures
-    PARAMS,  # noqa: E402
-    farm_dirs,
-    farmers,
-    run,
-)
+from test_domain_operator import PARAMS, farm_dirs, farmers, run  # noqa: E402, F401 - fixtures
 from web3.exceptions import BlockNotFound, Web3RPCError  # noqa: E402
 
-from autonomys.actors.consensus.node import Node  # noqa: E402
-from autonomys.actors.consensus.node_store import NodeStore  # noqa: E402
-from autonomys.actors.domains.eth_api import EthApi  # noqa: E402
-from autonomys.actors.domains.jsonrpc import JsonRpcDispatcher, JsonRpcServer  # noqa: E402
-from autonomys.actors.domains.operator import Operator, OperatorIdentity  # noqa: E402
-from autonomys.actors.kzg_setup import load_kzg  # noqa: E402
-from autonomys.actors.storage import MemoryKVStore  # noqa: E402
-from autonomys.protocol.consensus.chain_ledger import DomainGenesis, GenesisOperator  # noqa: E402
-from autonomys.protocol.consensus.chain_state import genesis_state  # noqa: E402
-from autonomys.protocol.constants import U64_MAX  # noqa: E402
 from autonomys.protocol.domains.contracts import load_contract  # noqa: E402
-from autonomys.protocol.domains.fixed_point import Percent  # noqa: E402
-from autonomys.protocol.domains.registry import DomainConfig, DomainRuntimeInfo  # noqa: E402
-from autonomys.protocol.domains.runtime import known_runtime_names  # noqa: E402
-from autonomys.protocol.domains.staking_types import OperatorAllowList, OperatorConfig  # noqa: E402
+from helpers.evm_network import AI3, ALITH_KEY, CHAIN_ID, evm_network  # noqa: E402
 
-AI3 = 10**18
-CHAIN_ID = 870
-ALITH = Account.from_key("0x5fb92d6e98884f76de468fa3f6278f8807c48bebc13595d45af5bdc4da702133")
+ALITH = Account.from_key(ALITH_KEY)
 BOB = Account.from_key(bytes([2]) * 32)
-SEEDS = [bytes([0x60 + index]) * 32 for index in range(2)]
-OWNER = sr25519.pair_from_seed(bytes([0x31]) * 32)
-BALANCES = ((bytes.fromhex(ALITH.address[2:]), 1000 * AI3),)
-CONFIG = DomainConfig(
-    "evm", known_runtime_names().index("evm"), None, (1, 1), OperatorAllowList(), BALANCES,
-    DomainRuntimeInfo.evm(CHAIN_ID),
-)  # fmt: skip
 
 
 @pytest.fixture
 def network(history, farmers, setup):  # noqa: F811 - the imported fixture
-    operators = tuple(
-        GenesisOperator(OWNER[0], OperatorConfig(sr25519.pair_from_seed(seed)[0], AI3, Percent(5)), 100 * AI3)
-        for seed in SEEDS
-    )
-    endowments = {core.farm.identity.public_key: AI3 for core in farmers.cores} | {OWNER[0]: 10**22}
-    genesis = genesis_state(
-        PARAMS, endowments=endowments, solution_range=U64_MAX // 4, pot_slot_iterations=PARAMS.pot_slot_iterations,
-        segment_headers=history.archiver.segment_headers(), domains=[DomainGenesis(OWNER[0], CONFIG, operators)],
-    )  # fmt: skip
-    node = Node(PARAMS, genesis, NodeStore(MemoryKVStore()), load_kzg(setup), signer=farmers.sign)
-    witnesses = iter(range(10**6))
-    domain_operators = [
-        Operator(
-            PARAMS,
-            OperatorIdentity(0, index, SEEDS[index], BALANCES, "evm", CHAIN_ID),
-            MemoryKVStore(),
-            node,
-            lambda: next(witnesses).to_bytes(8, "little") * 8,
-        )  # fmt: skip
-        for index in range(2)
-    ]
-    lock = threading.Lock()
-    server = JsonRpcServer(JsonRpcDispatcher(EthApi(domain_operators[0], lock).methods()))
-    port = server.start()
-    client = web3.Web3(web3.Web3.HTTPProvider(f"http://127.0.0.1:{port}"))
-    slots = iter(range(1, 10**6))
-
-    def advance(count: int) -> None:
-        with lock:
-            run(node, farmers, domain_operators, [next(slots) for _ in range(count)])
-            for each in domain_operators:
-                each.follow(node.best_state.number)
-
-    yield client, advance, domain_operators
-    server.stop()
+    with evm_network(PARAMS, history, farmers, setup, run) as built:
+        yield web3.Web3(web3.Web3.HTTPProvider(built.url)), built.advance, built.operators
 
 
 def wait_receipt(client, advance, tx_hash, slots: int = 80):

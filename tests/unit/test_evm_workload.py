@@ -14,7 +14,6 @@ import pytest
 pytest.importorskip("eth")
 
 import eth_abi  # noqa: E402
-import sr25519  # noqa: E402
 from eth_account import Account  # noqa: E402
 from test_domain_operator import (  # noqa: E402, F401 - fixtures
     PARAMS,
@@ -23,14 +22,7 @@ from test_domain_operator import (  # noqa: E402, F401 - fixtures
     run,
 )
 
-from autonomys.actors.consensus.node import Node  # noqa: E402
-from autonomys.actors.consensus.node_store import NodeStore  # noqa: E402
-from autonomys.actors.domains.eth_api import EthApi  # noqa: E402
 from autonomys.actors.domains.eth_client import EthRpcClient  # noqa: E402
-from autonomys.actors.domains.jsonrpc import JsonRpcDispatcher, JsonRpcServer  # noqa: E402
-from autonomys.actors.domains.operator import Operator, OperatorIdentity  # noqa: E402
-from autonomys.actors.kzg_setup import load_kzg  # noqa: E402
-from autonomys.actors.storage import MemoryKVStore  # noqa: E402
 from autonomys.jobs import evm_workload  # noqa: E402
 from autonomys.jobs.evm_workload import (  # noqa: E402
     CALL,
@@ -46,64 +38,16 @@ from autonomys.jobs.evm_workload import (  # noqa: E402
     encode_call,
     run_workload,
 )
-from autonomys.protocol.consensus.chain_ledger import DomainGenesis, GenesisOperator  # noqa: E402
-from autonomys.protocol.consensus.chain_state import genesis_state  # noqa: E402
-from autonomys.protocol.constants import U64_MAX  # noqa: E402
-from autonomys.protocol.domains.fixed_point import Percent  # noqa: E402
-from autonomys.protocol.domains.registry import DomainConfig, DomainRuntimeInfo  # noqa: E402
-from autonomys.protocol.domains.runtime import known_runtime_names  # noqa: E402
-from autonomys.protocol.domains.staking_types import OperatorAllowList, OperatorConfig  # noqa: E402
+from helpers.evm_network import AI3, ALITH, CHAIN_ID, evm_network  # noqa: E402
 
-AI3 = 10**18
-CHAIN_ID = 870
 ALITH_KEY = bytes.fromhex(evm_workload.ALITH_KEY)
-ALITH = bytes.fromhex("f24FF3a9CF04c71Dbc94D0b566f7A27B94566cac")
-SEEDS = [bytes([0x61 + index]) * 32 for index in range(2)]
-OWNER = sr25519.pair_from_seed(bytes([0x32]) * 32)
-BALANCES = ((ALITH, 1000 * AI3),)
-CONFIG = DomainConfig(
-    "evm", known_runtime_names().index("evm"), None, (1, 1), OperatorAllowList(), BALANCES,
-    DomainRuntimeInfo.evm(CHAIN_ID),
-)  # fmt: skip
 
 
 @pytest.fixture
 def network(history, farmers, setup):  # noqa: F811 - the imported fixture
     """(JSON-RPC URL, advance(slots)): operator 0's server, and a function that farms the next slots."""
-    operators = tuple(
-        GenesisOperator(OWNER[0], OperatorConfig(sr25519.pair_from_seed(seed)[0], AI3, Percent(5)), 100 * AI3)
-        for seed in SEEDS
-    )
-    endowments = {core.farm.identity.public_key: AI3 for core in farmers.cores} | {OWNER[0]: 10**22}
-    genesis = genesis_state(
-        PARAMS, endowments=endowments, solution_range=U64_MAX // 4, pot_slot_iterations=PARAMS.pot_slot_iterations,
-        segment_headers=history.archiver.segment_headers(), domains=[DomainGenesis(OWNER[0], CONFIG, operators)],
-    )  # fmt: skip
-    node = Node(PARAMS, genesis, NodeStore(MemoryKVStore()), load_kzg(setup), signer=farmers.sign)
-    witnesses = iter(range(10**6))
-    domain_operators = [
-        Operator(
-            PARAMS,
-            OperatorIdentity(0, index, SEEDS[index], BALANCES, "evm", CHAIN_ID),
-            MemoryKVStore(),
-            node,
-            lambda: next(witnesses).to_bytes(8, "little") * 8,
-        )  # fmt: skip
-        for index in range(2)
-    ]
-    lock = threading.Lock()
-    server = JsonRpcServer(JsonRpcDispatcher(EthApi(domain_operators[0], lock).methods()))
-    port = server.start()
-    slots = iter(range(1, 10**6))
-
-    def advance(count: int) -> None:
-        with lock:
-            run(node, farmers, domain_operators, [next(slots) for _ in range(count)])
-            for each in domain_operators:
-                each.follow(node.best_state.number)
-
-    yield f"http://127.0.0.1:{port}", advance
-    server.stop()
+    with evm_network(PARAMS, history, farmers, setup, run) as built:
+        yield built.url, built.advance
 
 
 def balance(client: EthRpcClient, account: bytes) -> int:

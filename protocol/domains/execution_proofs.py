@@ -19,7 +19,7 @@ from __future__ import annotations
 from collections.abc import Callable, Iterator, Mapping, Sequence
 from dataclasses import dataclass
 from enum import IntEnum
-from typing import Final
+from typing import Final, TypeVar
 
 import blake3
 
@@ -30,6 +30,7 @@ from autonomys.protocol.errors import DecodeError, IllegalTransaction, InvalidEx
 from autonomys.protocol.state.trie import NodeSource
 
 MAX_PROOF_NODES: Final = 100_000
+T = TypeVar("T")
 
 
 class PhaseKind(IntEnum):
@@ -211,6 +212,31 @@ def verify_phase(
     if unused:
         raise InvalidExecutionProof(f"the proof carries {unused} node(s) the execution does not read")
     return post_root
+
+
+def prove_read(
+    runtime: DomainRuntime, nodes: NodeSource, root: bytes, read: Callable[[RuntimeState], T]
+) -> tuple[T, StorageProof]:
+    """What `read` finds in the state of `root`, and the nodes it reads (a storage proof of the value)."""
+    recording = RecordingNodes(nodes)
+    value = read(runtime.open_state(recording, root))
+    return value, StorageProof(frozenset(recording.read.values()))
+
+
+def verify_read(runtime: DomainRuntime, proof: StorageProof, root: bytes, read: Callable[[RuntimeState], T]) -> T:
+    """What `read` finds in the state of `root` over the proof's nodes alone; InvalidExecutionProof when a node it
+    needs is missing or one is unused."""
+    hasher = node_hasher(runtime)
+    recording = RecordingNodes({hasher(node): node for node in proof.nodes})
+    try:
+        value = read(runtime.open_state(recording, root))
+    except Exception as error:  # noqa: BLE001 - over a partial state any read may fail; the misses say why
+        msg = f"the proof does not hold the value's path: {type(error).__name__}: {error}"
+        raise InvalidExecutionProof(msg) from error
+    unused = len(proof.nodes) - len(set(recording.read.values()))
+    if unused:
+        raise InvalidExecutionProof(f"the proof carries {unused} node(s) the read does not visit")
+    return value
 
 
 def _enter_block(runtime: DomainRuntime, state: RuntimeState, context: DomainBlockContext) -> None:

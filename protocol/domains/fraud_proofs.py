@@ -17,6 +17,10 @@ the phase re-executes over the execution proof (protocol.domains.execution_proof
 proves by a match: the trace has the wrong length). Those two are decoded but refused here: where an extrinsic
 and finalize_block both leave the state unchanged, an honest trace shows the same match.
 
+    FraudProofVariant 5 = InvalidBlockFees{storage_proof: StorageProof}: the block fees read under the receipt's
+                          final state root differ from the receipt's `block_fees` (the runtime names where its
+                          state keeps them: DomainRuntime.read_block_fees).
+
 The MMR and runtime-code proofs are absent here (None): the verifier takes the consensus block's context and the
 domain's runtime from the consensus chain it runs on. Other variants do not decode yet.
 """
@@ -34,7 +38,9 @@ from autonomys.protocol.domains.execution_proofs import (
     PhaseKind,
     StorageProof,
     prove_phase,
+    prove_read,
     verify_phase,
+    verify_read,
 )
 from autonomys.protocol.domains.receipts import ExecutionReceipt
 from autonomys.protocol.domains.runtime import DomainBlockContext, DomainRuntime
@@ -43,6 +49,7 @@ from autonomys.protocol.errors import DecodeError, InvalidExecutionProof, Invali
 from autonomys.protocol.state.trie import NodeSource
 
 INVALID_STATE_TRANSITION: Final = 0
+INVALID_BLOCK_FEES: Final = 5
 
 
 class Mismatch(IntEnum):
@@ -133,17 +140,33 @@ class InvalidStateTransitionProof:
 
 
 @dataclass(frozen=True, slots=True)
+class InvalidBlockFeesProof:
+    """`InvalidBlockFees{storage_proof}`: the nodes that read the block fees under the receipt's final root."""
+
+    storage_proof: StorageProof
+
+    def to_bytes(self) -> bytes:
+        return self.storage_proof.to_bytes()
+
+
+FraudProofVariant = InvalidStateTransitionProof | InvalidBlockFeesProof
+
+
+@dataclass(frozen=True, slots=True)
 class FraudProof:
     """sp-domains-fraud-proof `FraudProof` (the MMR and runtime-code proofs are always None here)."""
 
     domain_id: int
     bad_receipt_hash: bytes
-    proof: InvalidStateTransitionProof
+    proof: FraudProofVariant
 
     def to_bytes(self) -> bytes:
+        variant = (
+            INVALID_STATE_TRANSITION if isinstance(self.proof, InvalidStateTransitionProof) else INVALID_BLOCK_FEES
+        )
         return (
-            encode_u32(self.domain_id) + self.bad_receipt_hash + b"\x00\x00"
-            + encode_u8(INVALID_STATE_TRANSITION) + self.proof.to_bytes()
+            encode_u32(self.domain_id) + self.bad_receipt_hash + b"\x00\x00" + encode_u8(variant)
+            + self.proof.to_bytes()
         )  # fmt: skip
 
     @classmethod
@@ -153,10 +176,12 @@ class FraudProof:
             if reader.read_option_tag() or reader.read_option_tag():
                 raise DecodeError("FraudProof: MMR and runtime-code proofs are not supported")
             variant = reader.read_u8()
-            if variant != INVALID_STATE_TRANSITION:
-                msg = f"FraudProof: variant {variant} is not supported"
-                raise DecodeError(msg)
-            return cls(domain_id, bad_hash, InvalidStateTransitionProof.read(reader))
+            if variant == INVALID_STATE_TRANSITION:
+                return cls(domain_id, bad_hash, InvalidStateTransitionProof.read(reader))
+            if variant == INVALID_BLOCK_FEES:
+                return cls(domain_id, bad_hash, InvalidBlockFeesProof(StorageProof.read(reader)))
+            msg = f"FraudProof: variant {variant} is not supported"
+            raise DecodeError(msg)
 
         return decode_exactly(data, "FraudProof", read)
 
@@ -188,6 +213,48 @@ def verify_invalid_state_transition(
         raise InvalidFraudProof(f"the execution proof does not re-execute: {error}") from error
     if (result != trace[post_position]) != proof.phase.is_state_root_mismatch:
         raise InvalidFraudProof("the re-executed step agrees with the receipt's trace")
+
+
+def verify_fraud_proof(
+    runtime: DomainRuntime,
+    fraud: FraudProof,
+    bad_receipt: ExecutionReceipt,
+    parent_receipt: ExecutionReceipt,
+    context: DomainBlockContext,
+) -> None:
+    """Return when `fraud` proves `bad_receipt` (whose hash it must name) wrong; InvalidFraudProof otherwise."""
+    if fraud.bad_receipt_hash != bad_receipt.hash() or fraud.domain_id != context.domain_id:
+        raise InvalidFraudProof("the fraud proof names another receipt or domain")
+    if isinstance(fraud.proof, InvalidStateTransitionProof):
+        verify_invalid_state_transition(runtime, bad_receipt, parent_receipt, fraud.proof, context)
+    else:
+        verify_invalid_block_fees(runtime, bad_receipt, fraud.proof)
+
+
+def verify_invalid_block_fees(
+    runtime: DomainRuntime, bad_receipt: ExecutionReceipt, proof: InvalidBlockFeesProof
+) -> None:
+    """Return when the block fees read through `proof` under the receipt's final root differ from the receipt's
+    (the reference's `verify_invalid_block_fees_fraud_proof`); InvalidFraudProof otherwise."""
+    try:
+        fees = verify_read(runtime, proof.storage_proof, bad_receipt.final_state_root, runtime.read_block_fees)
+    except InvalidExecutionProof as error:
+        raise InvalidFraudProof(f"the storage proof does not read the block fees: {error}") from error
+    if fees == bad_receipt.block_fees:
+        raise InvalidFraudProof("the receipt's block fees are the state's")
+
+
+def prove_invalid_block_fees(
+    runtime: DomainRuntime, nodes: NodeSource, domain_id: int, bad_receipt: ExecutionReceipt, honest_final_root: bytes
+) -> FraudProof | None:
+    """The proof that `bad_receipt` reports other fees than its final state holds (None when it does not, or when
+    its final root is not this node's: then a state transition is wrong, proven by that variant)."""
+    if bad_receipt.final_state_root != honest_final_root:
+        return None
+    fees, proof = prove_read(runtime, nodes, honest_final_root, runtime.read_block_fees)
+    if fees == bad_receipt.block_fees:
+        return None
+    return FraudProof(domain_id, bad_receipt.hash(), InvalidBlockFeesProof(proof))
 
 
 def _proven_extrinsic(receipt: ExecutionReceipt, index: int, proof: StorageProof) -> bytes:

@@ -133,6 +133,10 @@ class DomainRuntime(Protocol):
         """Close the block; the fees it collected."""
         ...
 
+    def read_block_fees(self, state: DomainState) -> BlockFees:
+        """The block fees a finalized block's state records (what an InvalidBlockFees proof reads)."""
+        ...
+
 
 RUNTIMES: dict[str, DomainRuntime] = {}
 """Runtimes by name (each runtime module registers itself on import)."""

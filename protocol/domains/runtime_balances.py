@@ -300,6 +300,9 @@ class BalancesRuntime:
     def finalize_block(self, state: DomainState, context: DomainBlockContext) -> BlockFees:
         return _block_fees(state)
 
+    def read_block_fees(self, state: DomainState) -> BlockFees:
+        return _block_fees(state)
+
 
 def _is_signature_valid(transaction: SignedTransaction, domain_id: int) -> bool:
     try:

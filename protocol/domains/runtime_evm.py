@@ -238,6 +238,9 @@ class EvmRuntime:
         session.set_block_fees(BlockFees(storage_fee, fee - storage_fee))
         return session.block_fees()
 
+    def read_block_fees(self, state: DomainState) -> BlockFees:
+        return _session(state).block_fees()
+
 
 def check_transaction(vm_state: StateAPI, decoded: EvmTransaction, chain_id: int) -> None:
     """Pre-dispatch validity against `vm_state` (module docstring); IllegalTransaction naming the rule."""

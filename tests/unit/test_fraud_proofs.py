@@ -14,10 +14,14 @@ from test_execution_proofs import CONTEXT, balances_block, evm_block
 from autonomys.protocol.domains.execution_proofs import PhaseKind
 from autonomys.protocol.domains.fraud_proofs import (
     FraudProof,
+    InvalidBlockFeesProof,
     InvalidStateTransitionProof,
     Mismatch,
     TracePhase,
+    prove_invalid_block_fees,
     prove_invalid_state_transition,
+    verify_fraud_proof,
+    verify_invalid_block_fees,
     verify_invalid_state_transition,
 )
 from autonomys.protocol.domains.receipts import genesis_receipt
@@ -102,8 +106,44 @@ def test_random_and_mutated_proofs_never_convict_an_honest_receipt(data: st.Data
     except DecodeError:
         return
     with pytest.raises(InvalidFraudProof):
-        verify_invalid_state_transition(runtime, receipt, parent, fraud.proof, CONTEXT)
+        verify_fraud_proof(runtime, fraud, receipt, parent, CONTEXT)
+    with pytest.raises(InvalidFraudProof):
+        verify_fraud_proof(
+            runtime, dataclasses.replace(fraud, bad_receipt_hash=receipt.hash()), receipt, parent, CONTEXT
+        )
 
 
 _HONEST = setting(balances_block)
 _AGAINST_BAD = prove_invalid_state_transition(*_HONEST[:2], _HONEST[2], with_root(_HONEST[3], 3), _HONEST[4], CONTEXT)
+
+
+@MAKERS
+def test_wrong_block_fees_are_proven_from_the_final_state_and_right_ones_are_not(make) -> None:
+    runtime, nodes, parent, receipt, extrinsics = setting(make)
+    final_nodes = {**nodes, **_final_changes(make)}
+    root = receipt.final_state_root
+    assert prove_invalid_block_fees(runtime, final_nodes, 3, receipt, root) is None
+    fees = receipt.block_fees
+    bad = dataclasses.replace(
+        receipt, block_fees=dataclasses.replace(fees, domain_execution_fee=fees.domain_execution_fee + 1)
+    )
+    fraud = prove_invalid_block_fees(runtime, final_nodes, 3, bad, root)
+    assert fraud is not None and isinstance(fraud.proof, InvalidBlockFeesProof)
+    decoded = FraudProof.from_bytes(fraud.to_bytes())
+    assert decoded == fraud
+    verify_invalid_block_fees(runtime, bad, decoded.proof)
+    with pytest.raises(InvalidFraudProof, match="are the state's"):
+        verify_invalid_block_fees(runtime, receipt, decoded.proof)
+    for node in decoded.proof.storage_proof.nodes:
+        partial = InvalidBlockFeesProof(
+            dataclasses.replace(decoded.proof.storage_proof, nodes=decoded.proof.storage_proof.nodes - {node})
+        )
+        with pytest.raises(InvalidFraudProof):
+            verify_invalid_block_fees(runtime, bad, partial)
+    other_root = dataclasses.replace(bad, final_state_root=bytes([0xEE]) * 32)  # a state transition is wrong instead
+    assert prove_invalid_block_fees(runtime, final_nodes, 3, other_root, root) is None
+
+
+def _final_changes(make):
+    """The nodes of the block's final state (derive_domain_block's changes, which the operator stores)."""
+    return make()[3].changes.created

@@ -17,6 +17,9 @@ the phase re-executes over the execution proof (protocol.domains.execution_proof
 proves by a match: the trace has the wrong length). Those two are decoded but refused here: where an extrinsic
 and finalize_block both leave the state unchanged, an honest trace shows the same match.
 
+    FraudProofVariant 4 = InvalidDomainBlockHash{digest_storage_proof: StorageProof}: the receipt's domain block
+                          hash is not the header its fields derive (our digest comes from the receipt: the proof
+                          is empty)
     FraudProofVariant 5 = InvalidBlockFees{storage_proof: StorageProof}: the block fees read under the receipt's
                           final state root differ from the receipt's `block_fees` (the runtime names where its
                           state keeps them: DomainRuntime.read_block_fees).
@@ -32,6 +35,7 @@ from enum import IntEnum
 from typing import Final
 
 from autonomys.protocol.codec import Reader, decode_exactly, encode_u8, encode_u32
+from autonomys.protocol.domains.domain_header import DomainHeader, compute_consensus_block_info_item
 from autonomys.protocol.domains.execution import decode_opaque
 from autonomys.protocol.domains.execution_proofs import (
     ExecutionPhase,
@@ -49,6 +53,7 @@ from autonomys.protocol.errors import DecodeError, InvalidExecutionProof, Invali
 from autonomys.protocol.state.trie import NodeSource
 
 INVALID_STATE_TRANSITION: Final = 0
+INVALID_DOMAIN_BLOCK_HASH: Final = 4
 INVALID_BLOCK_FEES: Final = 5
 
 
@@ -149,7 +154,24 @@ class InvalidBlockFeesProof:
         return self.storage_proof.to_bytes()
 
 
-FraudProofVariant = InvalidStateTransitionProof | InvalidBlockFeesProof
+@dataclass(frozen=True, slots=True)
+class InvalidDomainBlockHashProof:
+    """`InvalidDomainBlockHash{digest_storage_proof}`. A domain header's digest here is the consensus block info
+    item, derived from the receipt's consensus block hash, so the storage proof is empty (sp-domains reads
+    `System::Digest` from the final state instead)."""
+
+    digest_storage_proof: StorageProof = StorageProof(frozenset())
+
+    def to_bytes(self) -> bytes:
+        return self.digest_storage_proof.to_bytes()
+
+
+FraudProofVariant = InvalidStateTransitionProof | InvalidDomainBlockHashProof | InvalidBlockFeesProof
+_VARIANT_TAGS: Final = {
+    InvalidStateTransitionProof: INVALID_STATE_TRANSITION,
+    InvalidDomainBlockHashProof: INVALID_DOMAIN_BLOCK_HASH,
+    InvalidBlockFeesProof: INVALID_BLOCK_FEES,
+}
 
 
 @dataclass(frozen=True, slots=True)
@@ -161,9 +183,7 @@ class FraudProof:
     proof: FraudProofVariant
 
     def to_bytes(self) -> bytes:
-        variant = (
-            INVALID_STATE_TRANSITION if isinstance(self.proof, InvalidStateTransitionProof) else INVALID_BLOCK_FEES
-        )
+        variant = _VARIANT_TAGS[type(self.proof)]
         return (
             encode_u32(self.domain_id) + self.bad_receipt_hash + b"\x00\x00" + encode_u8(variant)
             + self.proof.to_bytes()
@@ -180,6 +200,11 @@ class FraudProof:
                 return cls(domain_id, bad_hash, InvalidStateTransitionProof.read(reader))
             if variant == INVALID_BLOCK_FEES:
                 return cls(domain_id, bad_hash, InvalidBlockFeesProof(StorageProof.read(reader)))
+            if variant == INVALID_DOMAIN_BLOCK_HASH:
+                proof = StorageProof.read(reader)
+                if proof.nodes:
+                    raise DecodeError("InvalidDomainBlockHash: the digest is derived here, its proof must be empty")
+                return cls(domain_id, bad_hash, InvalidDomainBlockHashProof(proof))
             msg = f"FraudProof: variant {variant} is not supported"
             raise DecodeError(msg)
 
@@ -227,8 +252,36 @@ def verify_fraud_proof(
         raise InvalidFraudProof("the fraud proof names another receipt or domain")
     if isinstance(fraud.proof, InvalidStateTransitionProof):
         verify_invalid_state_transition(runtime, bad_receipt, parent_receipt, fraud.proof, context)
+    elif isinstance(fraud.proof, InvalidDomainBlockHashProof):
+        verify_invalid_domain_block_hash(bad_receipt, parent_receipt)
     else:
         verify_invalid_block_fees(runtime, bad_receipt, fraud.proof)
+
+
+def derive_domain_block_hash(receipt: ExecutionReceipt, parent_receipt: ExecutionReceipt) -> bytes:
+    """The domain block hash a receipt's fields determine (sp-domains-fraud-proof `derive_domain_block_hash`):
+    the header of its number, extrinsics root and final state root over the parent receipt's block, with the
+    consensus block info digest of its consensus block."""
+    digest = (compute_consensus_block_info_item(receipt.consensus_block_hash),)
+    header = DomainHeader(
+        parent_receipt.domain_block_hash, receipt.domain_block_number, receipt.final_state_root,
+        receipt.domain_block_extrinsic_root, digest,
+    )  # fmt: skip
+    return header.hash()
+
+
+def verify_invalid_domain_block_hash(bad_receipt: ExecutionReceipt, parent_receipt: ExecutionReceipt) -> None:
+    """Return when the receipt's domain block hash is not the one its fields derive; InvalidFraudProof otherwise."""
+    if derive_domain_block_hash(bad_receipt, parent_receipt) == bad_receipt.domain_block_hash:
+        raise InvalidFraudProof("the receipt's domain block hash is the one its fields derive")
+
+
+def prove_invalid_domain_block_hash(
+    domain_id: int, bad_receipt: ExecutionReceipt, parent_receipt: ExecutionReceipt
+) -> FraudProof | None:
+    if derive_domain_block_hash(bad_receipt, parent_receipt) == bad_receipt.domain_block_hash:
+        return None
+    return FraudProof(domain_id, bad_receipt.hash(), InvalidDomainBlockHashProof())
 
 
 def verify_invalid_block_fees(

@@ -11,14 +11,16 @@ from hypothesis import given, settings
 from hypothesis import strategies as st
 from test_execution_proofs import CONTEXT, balances_block, evm_block
 
-from autonomys.protocol.domains.execution_proofs import PhaseKind
+from autonomys.protocol.domains.execution_proofs import PhaseKind, StorageProof
 from autonomys.protocol.domains.fraud_proofs import (
     FraudProof,
     InvalidBlockFeesProof,
     InvalidStateTransitionProof,
     Mismatch,
     TracePhase,
+    derive_domain_block_hash,
     prove_invalid_block_fees,
+    prove_invalid_domain_block_hash,
     prove_invalid_state_transition,
     verify_fraud_proof,
     verify_invalid_block_fees,
@@ -147,3 +149,28 @@ def test_wrong_block_fees_are_proven_from_the_final_state_and_right_ones_are_not
 def _final_changes(make):
     """The nodes of the block's final state (derive_domain_block's changes, which the operator stores)."""
     return make()[3].changes.created
+
+
+@MAKERS
+def test_a_wrong_domain_block_hash_is_proven_from_the_receipt_alone(make) -> None:
+    runtime, _, parent, receipt, _ = setting(make)
+    assert derive_domain_block_hash(receipt, parent) == receipt.domain_block_hash
+    assert prove_invalid_domain_block_hash(3, receipt, parent) is None
+    bad = dataclasses.replace(receipt, domain_block_hash=bytes([0xEE]) * 32)
+    fraud = prove_invalid_domain_block_hash(3, bad, parent)
+    assert fraud is not None and FraudProof.from_bytes(fraud.to_bytes()) == fraud
+    verify_fraud_proof(runtime, fraud, bad, parent, CONTEXT)
+    with pytest.raises(InvalidFraudProof, match="derive"):
+        verify_fraud_proof(
+            runtime, dataclasses.replace(fraud, bad_receipt_hash=receipt.hash()), receipt, parent, CONTEXT
+        )
+    with pytest.raises(DecodeError, match="must be empty"):
+        FraudProof.from_bytes(fraud.to_bytes()[:-1] + StorageProof(frozenset([b"\x00"])).to_bytes())
+
+
+def test_the_operators_genesis_header_is_the_genesis_receipts_block() -> None:
+    _, _, parent, _, _ = setting(balances_block)
+    from autonomys.protocol.domains.domain_header import DomainHeader
+
+    header = DomainHeader(bytes(32), 0, parent.final_state_root, parent.domain_block_extrinsic_root)
+    assert header.hash() == parent.domain_block_hash

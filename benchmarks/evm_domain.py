@@ -58,7 +58,7 @@ from autonomys.protocol.domains.execution import encode_opaque as opaque
 from autonomys.protocol.domains.producer import SlotClaim, produce_bundle
 from autonomys.protocol.domains.receipts import genesis_receipt
 from autonomys.protocol.domains.registry import compute_domain_genesis
-from autonomys.protocol.domains.runtime import DomainBlockContext, runtime_named
+from autonomys.protocol.domains.runtime import DomainBlockContext, DomainRuntime, runtime_named
 from autonomys.protocol.domains.runtime_evm import compute_base_fee
 from autonomys.protocol.domains.substrate_trie import ordered_trie_root
 from autonomys.protocol.params import MINIMAL
@@ -98,9 +98,9 @@ def context(number: int, parent_hash: bytes) -> DomainBlockContext:
     return DomainBlockContext(DOMAIN, number, consensus_hash, number, TIMESTAMP_MS + 6_000 * number, 0, parent_hash)
 
 
-def unlimited_bundle(extrinsics: Sequence[bytes]) -> Bundle:
+def unlimited_bundle(extrinsics: Sequence[bytes], runtime: DomainRuntime = EVM) -> Bundle:
     """A bundle of any size (the setup block's; classification does not check the bundle limits)."""
-    weights = [EVM.weight(extrinsic) for extrinsic in extrinsics]
+    weights = [runtime.weight(extrinsic) for extrinsic in extrinsics]
     encoded = tuple(opaque(extrinsic) for extrinsic in extrinsics)
     weight = Weight(sum(w.ref_time for w in weights), sum(w.proof_size for w in weights))
     election = ProofOfElection(DOMAIN, 1, proof_of_time(1), bytes(range(96)), 0)

@@ -19,33 +19,19 @@ from dataclasses import replace
 
 import sr25519
 from eth_account import Account
+from evm_domain import unlimited_bundle
 
-from autonomys.protocol.domains.bundles import Bundle, BundleHeader, ProofOfElection, Weight, seal
-from autonomys.protocol.domains.execution import ParentBlock, decode_opaque, derive_domain_block, encode_opaque
+from autonomys.protocol.domains.execution import ParentBlock, decode_opaque, derive_domain_block
 from autonomys.protocol.domains.execution_proofs import ExecutionPhase, PhaseKind, execute_phase
 from autonomys.protocol.domains.fraud_proofs import prove_invalid_state_transition, verify_invalid_state_transition
 from autonomys.protocol.domains.receipts import genesis_receipt
 from autonomys.protocol.domains.registry import compute_domain_genesis
 from autonomys.protocol.domains.runtime import DomainBlockContext, DomainRuntime, runtime_named
 from autonomys.protocol.domains.runtime_balances import sign_transfer
-from autonomys.protocol.domains.substrate_trie import ordered_trie_root
 
 AI3 = 10**18
 DOMAIN = 3
 CONTEXT = DomainBlockContext(DOMAIN, 1, bytes([9]) * 32, 7, 1_700_000_000_000, 10, bytes([5]) * 32)
-
-
-OPERATOR = sr25519.pair_from_seed(bytes([0x77]) * 32)
-
-
-def bundle_for(runtime: DomainRuntime, transactions: list[bytes]) -> Bundle:
-    """A bundle of `transactions` (its election and receipt are not checked by derivation)."""
-    encoded = tuple(encode_opaque(transaction) for transaction in transactions)
-    weights = [runtime.weight(transaction) for transaction in transactions]
-    weight = Weight(sum(w.ref_time for w in weights), sum(w.proof_size for w in weights))
-    header = BundleHeader(ProofOfElection(DOMAIN, 5, bytes(16), bytes(range(96)), 0), genesis_receipt(bytes(32)),
-                          weight, ordered_trie_root(encoded))  # fmt: skip
-    return Bundle(seal(header, OPERATOR), encoded)
 
 
 def median_seconds(action: Callable[[], object], repeats: int) -> float:
@@ -64,7 +50,7 @@ def measure(name: str, runtime: DomainRuntime, balances: list[tuple[bytes, int]]
     receipt = genesis_receipt(genesis.root)
     parent = ParentBlock(receipt.domain_block_hash, genesis.root, receipt.hash())
     block = derive_domain_block(
-        runtime, nodes, parent, CONTEXT, [bundle_for(runtime, transactions)], bytes(16), 2**256 - 1
+        runtime, nodes, parent, CONTEXT, [unlimited_bundle(transactions, runtime)], bytes(16), 2**256 - 1
     )
     trace = list(block.receipt.execution_trace)
     position = len(trace) - 2  # the last extrinsic's root

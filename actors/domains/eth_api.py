@@ -29,6 +29,7 @@ from autonomys.actors.domains.eth_blocks import (
     log_json,
     quantity,
     read_block,
+    read_state_head,
     receipt_json,
     transaction_json,
 )
@@ -152,10 +153,16 @@ class EthApi:
             raise RpcError(UNKNOWN_BLOCK, f"header not found: block {number}")
         return block
 
-    def _session(self, tag: object = "latest", environment: BlockEnvironment | None = None) -> EvmSession:
-        block = self._block(self._block_number(tag))
-        session = EvmSession(self.operator.chain.state.nodes, block.header.state_root)
-        session.state(environment or BlockEnvironment(block.number + 1, block.timestamp, bytes(32), 0))
+    def _session(self, tag: object = "latest") -> EvmSession:
+        """The state after block `tag`, with the next block's number and the block's timestamp (no base fee:
+        calls are free)."""
+        number = self._block_number(tag)
+        head = read_state_head(self.operator.chain, number)
+        if head is None:
+            raise RpcError(UNKNOWN_BLOCK, f"header not found: block {number}")
+        state_root, timestamp = head
+        session = EvmSession(self.operator.chain.state.nodes, state_root)
+        session.state(BlockEnvironment(number + 1, timestamp, bytes(32), 0))
         return session
 
     # -- state --------------------------------------------------------------------------------

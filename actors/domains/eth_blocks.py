@@ -71,6 +71,21 @@ def read_block(chain: DomainChain, number: int) -> EvmBlock | None:
     return None if record is None else _from_record(chain, number, record)
 
 
+def read_state_head(chain: DomainChain, number: int) -> tuple[bytes, int] | None:
+    """(state root, timestamp in s) of domain block `number`, without decoding its transactions or outcomes (what
+    a state read needs); None when not derived."""
+    if number == 0:
+        return chain.genesis_header.state_root, 0
+    record = chain.block(number)
+    if record is None:
+        return None
+    for encoded in record.extrinsics[:2]:  # the inherents open the block
+        decoded = decode_evm_extrinsic(decode_opaque(encoded))
+        if isinstance(decoded, Inherent) and decoded.kind == INHERENT_TIMESTAMP:
+            return record.header.state_root, decoded.value // 1000
+    return record.header.state_root, 0
+
+
 def _from_record(chain: DomainChain, number: int, record: DomainBlockRecord) -> EvmBlock:
     timestamp_ms, byte_fee = 0, 0
     transactions: list[EvmTransaction] = []

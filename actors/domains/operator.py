@@ -26,14 +26,12 @@ from autonomys.protocol.domains.params import domains_params_for
 from autonomys.protocol.domains.producer import SlotClaim, produce_bundle
 from autonomys.protocol.domains.registry import BundleLimit, compute_domain_genesis
 from autonomys.protocol.domains.runtime import DomainBlockContext, IllegalTransaction, RuntimeState, runtime_named
-from autonomys.protocol.domains.runtime_balances import ACCOUNT_PREFIX, DomainAccount
 from autonomys.protocol.domains.view import DomainView
 from autonomys.protocol.errors import DecodeError, ProtocolError
 from autonomys.protocol.farming.solutions import compute_proof_of_space_size
 from autonomys.protocol.params import Params
 from autonomys.protocol.state.trie import lookup
 
-EVM_ACCOUNT_SIZE: Final = 20
 MAX_POOL_TRANSACTIONS: Final = 4096
 MAX_TRANSACTION_BYTES: Final = 64 * 1024
 
@@ -51,14 +49,6 @@ class DomainNodeLink(Protocol):
 class RejectedDomainTransaction(ProtocolError):
     """A domain transaction the pool does not take (or an account the domain cannot have); the message names why."""
 
-
-def evm_account(state: object, account: bytes) -> tuple[int, int]:
-    """(balance, nonce) of an address in an EVM domain's state (an EvmSession)."""
-    from autonomys.protocol.domains.evm_state import EvmSession  # py-evm only where an EVM domain runs
-
-    assert isinstance(state, EvmSession)
-    vm_state = state.state()
-    return int(vm_state.get_balance(account)), int(vm_state.get_nonce(account))  # type: ignore[arg-type]
 
 
 @dataclass(frozen=True, slots=True)
@@ -291,21 +281,15 @@ class Operator:
         return lookup(self.chain.state.nodes, header.state_root, key)
 
     def account(self, account: bytes) -> tuple[int, int]:
-        """(balance in the best state, next nonce counting pooled transactions) of a domain account."""
-        header, _ = self.chain.head()
-        if self.identity.runtime_name == "evm":
-            if len(account) != EVM_ACCOUNT_SIZE:
-                msg = (
-                    f"domain {self.identity.domain_id} is an EVM domain: its accounts are 20-byte addresses "
-                    "(the dev account there is Alith, 0xf24FF3a9CF04c71Dbc94D0b566f7A27B94566cac)"
-                )
-                raise RejectedDomainTransaction(msg)
-            state = self.runtime.open_state(self.chain.state.nodes, header.state_root)
-            balance, nonce = evm_account(state, account)
-        else:
-            raw = lookup(self.chain.state.nodes, header.state_root, ACCOUNT_PREFIX + account)
-            found = DomainAccount() if raw is None else DomainAccount.from_bytes(raw)
-            balance, nonce = found.balance, found.nonce
+        """(balance in the best state, next nonce counting pooled transactions) of a domain account;
+        RejectedDomainTransaction when it is not an account of this domain's size."""
+        if len(account) != self.runtime.account_size:
+            msg = (
+                f"domain {self.identity.domain_id} ({self.identity.runtime_name}) has {self.runtime.account_size}-byte "
+                f"accounts, not {len(account)}-byte ones"
+            )
+            raise RejectedDomainTransaction(msg)
+        balance, nonce = self.runtime.read_account(self._best_state(), account)
         return balance, nonce + self.pooled_from(account)
 
     def pooled_from(self, signer: bytes) -> int:

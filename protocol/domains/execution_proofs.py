@@ -192,26 +192,13 @@ def verify_phase(
 ) -> bytes:
     """The post-state root of `phase` re-executed over the proof's nodes alone (`extrinsic`: the phase's runtime
     bytes, for ApplyExtrinsic). InvalidExecutionProof when a node is missing or unused."""
-    hasher = node_hasher(runtime)
-    recording = RecordingNodes({hasher(node): node for node in proof.nodes})
-    state = runtime.open_state(recording, pre_root)
-    try:
+
+    def run(state: RuntimeState) -> bytes:
         if phase.kind != PhaseKind.INITIALIZE_BLOCK:
             _enter_block(runtime, state, context)
-        post_root = execute_phase(runtime, state, context, phase, extrinsic)
-    except Exception as error:  # noqa: BLE001 - over a partial state any read may fail; the misses say why
-        if recording.missed:
-            msg = f"the proof lacks {len(recording.missed)} node(s) the execution reads"
-            raise InvalidExecutionProof(msg) from error
-        msg = f"the phase failed over the proof: {type(error).__name__}: {error}"
-        raise InvalidExecutionProof(msg) from error
-    # A miss that did not fail the execution was a probe for absence (py-trie's pruning pops a replaced node
-    # whether or not it is there): the nodes a read needs raise when missing (MissingStateNode, py-evm's
-    # MissingTrieNode / MissingBytecode), so the post-state root does not depend on it.
-    unused = len(proof.nodes) - len(set(recording.read.values()))
-    if unused:
-        raise InvalidExecutionProof(f"the proof carries {unused} node(s) the execution does not read")
-    return post_root
+        return execute_phase(runtime, state, context, phase, extrinsic)
+
+    return verify_read(runtime, proof, pre_root, run)
 
 
 def prove_read(
@@ -224,19 +211,43 @@ def prove_read(
 
 
 def verify_read(runtime: DomainRuntime, proof: StorageProof, root: bytes, read: Callable[[RuntimeState], T]) -> T:
-    """What `read` finds in the state of `root` over the proof's nodes alone; InvalidExecutionProof when a node it
-    needs is missing or one is unused."""
+    """What `read` (a value read or a phase's execution) finds in the state of `root` over the proof's nodes
+    alone; InvalidExecutionProof when a node it needs is missing or one is unused."""
     hasher = node_hasher(runtime)
     recording = RecordingNodes({hasher(node): node for node in proof.nodes})
     try:
         value = read(runtime.open_state(recording, root))
     except Exception as error:  # noqa: BLE001 - over a partial state any read may fail; the misses say why
-        msg = f"the proof does not hold the value's path: {type(error).__name__}: {error}"
+        if recording.missed:
+            msg = f"the proof lacks {len(recording.missed)} node(s) the execution reads"
+            raise InvalidExecutionProof(msg) from error
+        msg = f"the execution failed over the proof: {type(error).__name__}: {error}"
         raise InvalidExecutionProof(msg) from error
+    # A miss that did not fail the execution was a probe for absence (py-trie's pruning pops a replaced node
+    # whether or not it is there): the nodes a read needs raise when missing (MissingStateNode, py-evm's
+    # MissingTrieNode / MissingBytecode), so the result does not depend on it.
     unused = len(proof.nodes) - len(set(recording.read.values()))
     if unused:
-        raise InvalidExecutionProof(f"the proof carries {unused} node(s) the read does not visit")
+        raise InvalidExecutionProof(f"the proof carries {unused} node(s) the execution does not read")
     return value
+
+
+def execute_trace(
+    runtime: DomainRuntime,
+    nodes: NodeSource,
+    parent_root: bytes,
+    context: DomainBlockContext,
+    extrinsics: Sequence[bytes],
+) -> list[bytes]:
+    """The execution trace of the block (its opaque `extrinsics` over `parent_root`), in one pass: the root
+    after initialize_block, after each extrinsic and after finalize_block."""
+    state = runtime.open_state(nodes, parent_root)
+    trace = [execute_phase(runtime, state, context, ExecutionPhase(PhaseKind.INITIALIZE_BLOCK), b"")]
+    for index, encoded in enumerate(extrinsics):
+        phase = ExecutionPhase(PhaseKind.APPLY_EXTRINSIC, index)
+        trace.append(execute_phase(runtime, state, context, phase, decode_opaque(encoded)))
+    trace.append(execute_phase(runtime, state, context, ExecutionPhase(PhaseKind.FINALIZE_BLOCK), b""))
+    return trace
 
 
 def _enter_block(runtime: DomainRuntime, state: RuntimeState, context: DomainBlockContext) -> None:

@@ -41,6 +41,7 @@ from autonomys.protocol.domains.execution_proofs import (
     ExecutionPhase,
     PhaseKind,
     StorageProof,
+    execute_trace,
     prove_phase,
     prove_read,
     verify_phase,
@@ -333,16 +334,16 @@ def prove_invalid_state_transition(
 ) -> FraudProof | None:
     """The fraud proof of `bad_receipt`'s first wrong trace root, from this node's own execution of the block
     (its opaque `extrinsics` over the parent's state in `nodes`); None when the trace is right."""
-    honest_length = len(extrinsics) + 2
+    honest = execute_trace(runtime, nodes, parent_receipt.final_state_root, context, extrinsics)
     trace = bad_receipt.execution_trace
-    for position in range(min(len(trace), honest_length)):
-        kind = _phase_kind(position, honest_length)
-        phase = ExecutionPhase(kind, max(0, position - 1))
-        # Every earlier root matched, so this step's honest pre-state is the receipt's.
-        step = prove_phase(runtime, nodes, parent_receipt.final_state_root, context, extrinsics, phase)
-        if step.post_root != trace[position]:
-            return _fraud_proof(bad_receipt, context, step.proof, _trace_phase(kind, position, extrinsics))
-    return None  # a trace of the wrong length with every root right: Shorter/Longer proofs are not built yet
+    # The first root that differs: every root before it matched, so its honest pre-state is the receipt's.
+    position = next((at for at, (ours, theirs) in enumerate(zip(honest, trace, strict=False)) if ours != theirs), None)
+    if position is None:
+        return None  # a trace of the wrong length with every root right: Shorter/Longer proofs are not built
+    kind = _phase_kind(position, len(honest))
+    phase = ExecutionPhase(kind, max(0, position - 1))
+    step = prove_phase(runtime, nodes, parent_receipt.final_state_root, context, extrinsics, phase)
+    return _fraud_proof(bad_receipt, context, step.proof, _trace_phase(kind, position, extrinsics))
 
 
 def _phase_kind(position: int, honest_length: int) -> PhaseKind:

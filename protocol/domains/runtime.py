@@ -73,6 +73,8 @@ class DomainRuntime(Protocol):
     """One domain runtime (see the module docstring). Extrinsics are their encoded bytes throughout."""
 
     name: str
+    account_size: int
+    """Bytes of an account id (32: AccountId32; the EVM's AccountId20: 20)."""
 
     def open_state(self, nodes: NodeSource, root: bytes | None) -> RuntimeState:
         """The state of `root` over `nodes` (None: the empty state a genesis starts from). Its roots are the
@@ -131,6 +133,10 @@ class DomainRuntime(Protocol):
 
     def finalize_block(self, state: DomainState, context: DomainBlockContext) -> BlockFees:
         """Close the block; the fees it collected."""
+        ...
+
+    def read_account(self, state: DomainState, account: bytes) -> tuple[int, int]:
+        """(balance, nonce) of an account (of `account_size` bytes) in `state`."""
         ...
 
     def read_block_fees(self, state: DomainState) -> BlockFees:

@@ -209,6 +209,7 @@ class BalancesRuntime:
     """Balances and transfers (module docstring)."""
 
     name = "balances"
+    account_size = ACCOUNT_SIZE
 
     def open_state(self, nodes: NodeSource, root: bytes | None) -> BalancesState:
         """The domain's state in protocol.state's trie (blake3 paths, content-addressed nodes)."""
@@ -299,6 +300,10 @@ class BalancesRuntime:
 
     def finalize_block(self, state: DomainState, context: DomainBlockContext) -> BlockFees:
         return _block_fees(state)
+
+    def read_account(self, state: DomainState, account: bytes) -> tuple[int, int]:
+        found = get_account(state, account)
+        return found.balance, found.nonce
 
     def read_block_fees(self, state: DomainState) -> BlockFees:
         return _block_fees(state)

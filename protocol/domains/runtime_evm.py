@@ -148,6 +148,7 @@ class EvmRuntime:
     """Ethereum transactions on py-evm (module docstring)."""
 
     name = "evm"
+    account_size = ACCOUNT_SIZE
 
     def open_state(self, nodes: NodeSource, root: bytes | None) -> EvmSession:
         return EvmSession(nodes, root)
@@ -237,6 +238,11 @@ class EvmRuntime:
         storage_fee = -(-fee * STORAGE_FEE_PERCENT // 100)
         session.set_block_fees(BlockFees(storage_fee, fee - storage_fee))
         return session.block_fees()
+
+    def read_account(self, state: DomainState, account: bytes) -> tuple[int, int]:
+        vm_state = _session(state).state()
+        address = Address(bytes(account))
+        return int(vm_state.get_balance(address)), int(vm_state.get_nonce(address))
 
     def read_block_fees(self, state: DomainState) -> BlockFees:
         return _session(state).block_fees()

@@ -13,6 +13,7 @@ from eth_account import Account  # noqa: E402
 from test_domain_operator import PARAMS, farm_dirs, farmers, run  # noqa: E402, F401 - fixtures
 from web3.exceptions import BlockNotFound, Web3RPCError  # noqa: E402
 
+from autonomys.actors.domains.operator import RejectedDomainTransaction  # noqa: E402
 from autonomys.protocol.domains.contracts import load_contract  # noqa: E402
 from helpers.evm_network import AI3, ALITH_KEY, CHAIN_ID, evm_network  # noqa: E402
 
@@ -90,7 +91,10 @@ def test_web3_transfers_deploys_calls_and_filters_logs(network) -> None:
 
 
 def test_bad_input_gets_the_errors_ethereum_clients_expect(network) -> None:
-    client, _, _ = network
+    client, _, operators = network
+    assert operators[0].account(bytes.fromhex(ALITH.address[2:])) == (1000 * AI3, 0)
+    with pytest.raises(RejectedDomainTransaction, match="20-byte accounts, not 32-byte"):
+        operators[0].account(bytes(32))
     base = {
         "to": BOB.address,
         "value": 1,

@@ -16,6 +16,7 @@ from autonomys.protocol.domains.execution_proofs import (
     InvalidExecutionProof,
     PhaseKind,
     StorageProof,
+    execute_trace,
     node_hasher,
     prove_phase,
     verify_phase,
@@ -76,6 +77,7 @@ def phases(extrinsics: int) -> list[ExecutionPhase]:
 def test_every_phase_re_executes_from_its_proof_alone_to_the_trace(make) -> None:
     runtime, nodes, parent_root, block = make()
     trace, extrinsics = block.receipt.execution_trace, block.extrinsics
+    assert tuple(execute_trace(runtime, nodes, parent_root, CONTEXT, extrinsics)) == trace
     for phase in phases(len(extrinsics)):
         proof = prove_phase(runtime, nodes, parent_root, CONTEXT, extrinsics, phase)
         pre, post = phase.trace_positions(len(extrinsics))

@@ -173,7 +173,7 @@ def prove_phase(
     """The proof of `phase` of the block whose opaque `extrinsics` execute over `parent_root` (in `nodes`)."""
     pre_position, _ = phase.trace_positions(len(extrinsics))
     pre_root, pre_nodes = _state_at(runtime, nodes, parent_root, context, extrinsics, pre_position)
-    recording = RecordingNodes(_Layered(pre_nodes, nodes))
+    recording = RecordingNodes(LayeredNodes(pre_nodes, nodes))
     state = runtime.open_state(recording, pre_root)
     extrinsic = decode_opaque(extrinsics[phase.index]) if phase.kind == PhaseKind.APPLY_EXTRINSIC else b""
     if phase.kind != PhaseKind.INITIALIZE_BLOCK:
@@ -274,7 +274,7 @@ def _state_at(
     return changes.root, dict(changes.created)
 
 
-class _Layered(Mapping[bytes, bytes]):
+class LayeredNodes(Mapping[bytes, bytes]):
     """Two node sources, the first one first."""
 
     def __init__(self, first: Mapping[bytes, bytes], second: NodeSource) -> None:

@@ -7,6 +7,11 @@ The reference proves these from consensus storage through an MMR leaf (`BlockInh
 `SuccessfulBundles`); here the consensus node verifying a fraud proof runs the chain that recorded them
 (protocol.domains.fraud_submit reads them from its ledger), and an operator proving fraud takes them from the
 consensus block it derived the domain block from.
+
+Fraud proofs are judged against these records, so they must be exactly what the domain block was derived from:
+the verifier rebuilds the block's inherents from `context` (protocol.domains.fraud_proofs_bundles), seeds the
+shuffle from `consensus_pot_output`, checks transactions against `tx_range`, and takes a bundle in a proof as the
+consensus block's when its header's pre-hash is the one recorded at its index.
 """
 
 from __future__ import annotations

@@ -1,5 +1,6 @@
-"""Fraud proofs (sp-domains-fraud-proof `fraud_proof.rs`, `verification.rs`): the `FraudProof` envelope and the
-`InvalidStateTransition` variant, in the reference's SCALE layout, made and checked from proofs alone.
+"""Fraud proofs (sp-domains-fraud-proof `fraud_proof.rs`, `verification.rs`): the `FraudProof` envelope, the
+dispatcher `verify_fraud_proof`, and the variants about execution, in the reference's SCALE layout, made and
+checked from proofs alone.
 
     FraudProof = domain_id u32 | bad_receipt_hash H256 | maybe_mmr_proof Option | maybe_domain_runtime_code_proof
                  Option | proof: FraudProofVariant
@@ -23,13 +24,21 @@ and finalize_block both leave the state unchanged, an honest trace shows the sam
     FraudProofVariant 5 = InvalidBlockFees{storage_proof: StorageProof}: the block fees read under the receipt's
                           final state root differ from the receipt's `block_fees` (the runtime names where its
                           state keeps them: DomainRuntime.read_block_fees).
+    FraudProofVariant 6 = InvalidTransfers{storage_proof: StorageProof}: likewise for the receipt's `transfers`
+                          (DomainRuntime.read_transfers).
 
-The MMR and runtime-code proofs are absent here (None): the verifier takes the consensus block's context and the
-domain's runtime from the consensus chain it runs on. Other variants do not decode yet.
+Variants 1 (ValidBundle), 2 (InvalidExtrinsicsRoot) and 3 (InvalidBundles) live in
+protocol.domains.fraud_proofs_bundles; protocol.domains.fraud_prover builds the proof of a receipt's first wrong
+field.
+
+The MMR and runtime-code proofs are absent here (None): the verifier takes what the consensus chain recorded of
+the consensus block (protocol.domains.fraud_evidence `ConsensusEvidence`: the block's context, its PoT output, the
+transaction range and the bundles' header hashes) and the domain's runtime from the chain it runs on.
 """
 
 from __future__ import annotations
 
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 from enum import IntEnum
 from typing import Final
@@ -47,8 +56,20 @@ from autonomys.protocol.domains.execution_proofs import (
     verify_phase,
     verify_read,
 )
+from autonomys.protocol.domains.fraud_evidence import ConsensusEvidence
+from autonomys.protocol.domains.fraud_proofs_bundles import (
+    INVALID_BUNDLES,
+    INVALID_EXTRINSICS_ROOT,
+    VALID_BUNDLE,
+    InvalidBundlesProof,
+    InvalidExtrinsicsRootProof,
+    ValidBundleProof,
+    verify_invalid_bundles,
+    verify_invalid_extrinsics_root,
+    verify_valid_bundle,
+)
 from autonomys.protocol.domains.receipts import ExecutionReceipt
-from autonomys.protocol.domains.runtime import DomainBlockContext, DomainRuntime
+from autonomys.protocol.domains.runtime import DomainBlockContext, DomainRuntime, RuntimeState
 from autonomys.protocol.domains.substrate_proofs import prove_ordered_item, verify_ordered_item
 from autonomys.protocol.errors import DecodeError, InvalidExecutionProof, InvalidFraudProof, InvalidStateProof
 from autonomys.protocol.state.trie import NodeSource
@@ -56,6 +77,7 @@ from autonomys.protocol.state.trie import NodeSource
 INVALID_STATE_TRANSITION: Final = 0
 INVALID_DOMAIN_BLOCK_HASH: Final = 4
 INVALID_BLOCK_FEES: Final = 5
+INVALID_TRANSFERS: Final = 6
 
 
 class Mismatch(IntEnum):
@@ -156,6 +178,16 @@ class InvalidBlockFeesProof:
 
 
 @dataclass(frozen=True, slots=True)
+class InvalidTransfersProof:
+    """`InvalidTransfers{storage_proof}`: the nodes that read the transfers under the receipt's final root."""
+
+    storage_proof: StorageProof
+
+    def to_bytes(self) -> bytes:
+        return self.storage_proof.to_bytes()
+
+
+@dataclass(frozen=True, slots=True)
 class InvalidDomainBlockHashProof:
     """`InvalidDomainBlockHash{digest_storage_proof}`. A domain header's digest here is the consensus block info
     item, derived from the receipt's consensus block hash, so the storage proof is empty (sp-domains reads
@@ -167,11 +199,18 @@ class InvalidDomainBlockHashProof:
         return self.digest_storage_proof.to_bytes()
 
 
-FraudProofVariant = InvalidStateTransitionProof | InvalidDomainBlockHashProof | InvalidBlockFeesProof
+FraudProofVariant = (
+    InvalidStateTransitionProof | ValidBundleProof | InvalidExtrinsicsRootProof | InvalidBundlesProof
+    | InvalidDomainBlockHashProof | InvalidBlockFeesProof | InvalidTransfersProof
+)  # fmt: skip
 _VARIANT_TAGS: Final = {
     InvalidStateTransitionProof: INVALID_STATE_TRANSITION,
+    ValidBundleProof: VALID_BUNDLE,
+    InvalidExtrinsicsRootProof: INVALID_EXTRINSICS_ROOT,
+    InvalidBundlesProof: INVALID_BUNDLES,
     InvalidDomainBlockHashProof: INVALID_DOMAIN_BLOCK_HASH,
     InvalidBlockFeesProof: INVALID_BLOCK_FEES,
+    InvalidTransfersProof: INVALID_TRANSFERS,
 }
 
 
@@ -196,20 +235,31 @@ class FraudProof:
             domain_id, bad_hash = reader.read_u32(), reader.read_bytes(32)
             if reader.read_option_tag() or reader.read_option_tag():
                 raise DecodeError("FraudProof: MMR and runtime-code proofs are not supported")
-            variant = reader.read_u8()
-            if variant == INVALID_STATE_TRANSITION:
-                return cls(domain_id, bad_hash, InvalidStateTransitionProof.read(reader))
-            if variant == INVALID_BLOCK_FEES:
-                return cls(domain_id, bad_hash, InvalidBlockFeesProof(StorageProof.read(reader)))
-            if variant == INVALID_DOMAIN_BLOCK_HASH:
-                proof = StorageProof.read(reader)
-                if proof.nodes:
-                    raise DecodeError("InvalidDomainBlockHash: the digest is derived here, its proof must be empty")
-                return cls(domain_id, bad_hash, InvalidDomainBlockHashProof(proof))
-            msg = f"FraudProof: variant {variant} is not supported"
-            raise DecodeError(msg)
+            return cls(domain_id, bad_hash, _read_variant(reader))
 
         return decode_exactly(data, "FraudProof", read)
+
+
+def _read_variant(reader: Reader) -> FraudProofVariant:
+    variant = reader.read_u8()
+    if variant == INVALID_DOMAIN_BLOCK_HASH:
+        proof = StorageProof.read(reader)
+        if proof.nodes:
+            raise DecodeError("InvalidDomainBlockHash: the digest is derived here, its proof must be empty")
+        return InvalidDomainBlockHashProof(proof)
+    readers: dict[int, Callable[[Reader], FraudProofVariant]] = {
+        INVALID_STATE_TRANSITION: InvalidStateTransitionProof.read,
+        VALID_BUNDLE: ValidBundleProof.read,
+        INVALID_EXTRINSICS_ROOT: InvalidExtrinsicsRootProof.read,
+        INVALID_BUNDLES: InvalidBundlesProof.read,
+        INVALID_BLOCK_FEES: lambda inner: InvalidBlockFeesProof(StorageProof.read(inner)),
+        INVALID_TRANSFERS: lambda inner: InvalidTransfersProof(StorageProof.read(inner)),
+    }
+    read = readers.get(variant)
+    if read is None:
+        msg = f"FraudProof: variant {variant} is not supported"
+        raise DecodeError(msg)
+    return read(reader)
 
 
 def verify_invalid_state_transition(
@@ -246,17 +296,35 @@ def verify_fraud_proof(
     fraud: FraudProof,
     bad_receipt: ExecutionReceipt,
     parent_receipt: ExecutionReceipt,
-    context: DomainBlockContext,
+    evidence: ConsensusEvidence,
 ) -> None:
-    """Return when `fraud` proves `bad_receipt` (whose hash it must name) wrong; InvalidFraudProof otherwise."""
+    """Return when `fraud` proves `bad_receipt` (whose hash it must name) wrong, judged with what the consensus
+    chain recorded of its consensus block (`evidence`); InvalidFraudProof otherwise, and nothing else."""
+    context = evidence.context
     if fraud.bad_receipt_hash != bad_receipt.hash() or fraud.domain_id != context.domain_id:
         raise InvalidFraudProof("the fraud proof names another receipt or domain")
-    if isinstance(fraud.proof, InvalidStateTransitionProof):
-        verify_invalid_state_transition(runtime, bad_receipt, parent_receipt, fraud.proof, context)
-    elif isinstance(fraud.proof, InvalidDomainBlockHashProof):
+    # The evidence and the parent must be the bad receipt's own block's.
+    if context.number != bad_receipt.domain_block_number:
+        raise InvalidFraudProof(
+            f"the evidence is of domain block {context.number}, not {bad_receipt.domain_block_number}"
+        )
+    if parent_receipt.hash() != bad_receipt.parent_domain_block_receipt_hash:
+        raise InvalidFraudProof("the parent receipt is not the bad receipt's parent")
+    proof = fraud.proof
+    if isinstance(proof, InvalidStateTransitionProof):
+        verify_invalid_state_transition(runtime, bad_receipt, parent_receipt, proof, context)
+    elif isinstance(proof, ValidBundleProof):
+        verify_valid_bundle(runtime, bad_receipt, proof, evidence)
+    elif isinstance(proof, InvalidExtrinsicsRootProof):
+        verify_invalid_extrinsics_root(runtime, bad_receipt, proof, evidence)
+    elif isinstance(proof, InvalidBundlesProof):
+        verify_invalid_bundles(runtime, bad_receipt, parent_receipt, proof, evidence)
+    elif isinstance(proof, InvalidDomainBlockHashProof):
         verify_invalid_domain_block_hash(bad_receipt, parent_receipt)
+    elif isinstance(proof, InvalidBlockFeesProof):
+        verify_invalid_block_fees(runtime, bad_receipt, proof)
     else:
-        verify_invalid_block_fees(runtime, bad_receipt, fraud.proof)
+        verify_invalid_transfers(runtime, bad_receipt, proof)
 
 
 def derive_domain_block_hash(receipt: ExecutionReceipt, parent_receipt: ExecutionReceipt) -> bytes:
@@ -290,12 +358,8 @@ def verify_invalid_block_fees(
 ) -> None:
     """Return when the block fees read through `proof` under the receipt's final root differ from the receipt's
     (the reference's `verify_invalid_block_fees_fraud_proof`); InvalidFraudProof otherwise."""
-    try:
-        fees = verify_read(runtime, proof.storage_proof, bad_receipt.final_state_root, runtime.read_block_fees)
-    except InvalidExecutionProof as error:
-        raise InvalidFraudProof(f"the storage proof does not read the block fees: {error}") from error
-    if fees == bad_receipt.block_fees:
-        raise InvalidFraudProof("the receipt's block fees are the state's")
+    _verify_read_differs(runtime, bad_receipt, proof.storage_proof, runtime.read_block_fees, bad_receipt.block_fees,
+                         "block fees")  # fmt: skip
 
 
 def prove_invalid_block_fees(
@@ -303,12 +367,52 @@ def prove_invalid_block_fees(
 ) -> FraudProof | None:
     """The proof that `bad_receipt` reports other fees than its final state holds (None when it does not, or when
     its final root is not this node's: then a state transition is wrong, proven by that variant)."""
+    proof = _prove_read_differs(
+        runtime, nodes, bad_receipt, honest_final_root, runtime.read_block_fees, bad_receipt.block_fees
+    )
+    return None if proof is None else FraudProof(domain_id, bad_receipt.hash(), InvalidBlockFeesProof(proof))
+
+
+def verify_invalid_transfers(
+    runtime: DomainRuntime, bad_receipt: ExecutionReceipt, proof: InvalidTransfersProof
+) -> None:
+    """Return when the transfers read through `proof` under the receipt's final root differ from the receipt's
+    (the reference's `verify_invalid_transfers_fraud_proof`); InvalidFraudProof otherwise."""
+    _verify_read_differs(runtime, bad_receipt, proof.storage_proof, runtime.read_transfers, bad_receipt.transfers,
+                         "transfers")  # fmt: skip
+
+
+def prove_invalid_transfers(
+    runtime: DomainRuntime, nodes: NodeSource, domain_id: int, bad_receipt: ExecutionReceipt, honest_final_root: bytes
+) -> FraudProof | None:
+    """The proof that `bad_receipt` reports other transfers than its final state holds (None when it does not,
+    or when its final root is not this node's)."""
+    proof = _prove_read_differs(
+        runtime, nodes, bad_receipt, honest_final_root, runtime.read_transfers, bad_receipt.transfers
+    )
+    return None if proof is None else FraudProof(domain_id, bad_receipt.hash(), InvalidTransfersProof(proof))
+
+
+def _verify_read_differs(
+    runtime: DomainRuntime, bad_receipt: ExecutionReceipt, proof: StorageProof, read: Callable[[RuntimeState], object],
+    claimed: object, what: str,
+) -> None:  # fmt: skip
+    try:
+        value = verify_read(runtime, proof, bad_receipt.final_state_root, read)
+    except InvalidExecutionProof as error:
+        raise InvalidFraudProof(f"the storage proof does not read the {what}: {error}") from error
+    if value == claimed:
+        raise InvalidFraudProof(f"the receipt's {what} are the state's")
+
+
+def _prove_read_differs(
+    runtime: DomainRuntime, nodes: NodeSource, bad_receipt: ExecutionReceipt, honest_final_root: bytes,
+    read: Callable[[RuntimeState], object], claimed: object,
+) -> StorageProof | None:  # fmt: skip
     if bad_receipt.final_state_root != honest_final_root:
         return None
-    fees, proof = prove_read(runtime, nodes, honest_final_root, runtime.read_block_fees)
-    if fees == bad_receipt.block_fees:
-        return None
-    return FraudProof(domain_id, bad_receipt.hash(), InvalidBlockFeesProof(proof))
+    value, proof = prove_read(runtime, nodes, honest_final_root, read)
+    return None if value == claimed else proof
 
 
 def _proven_extrinsic(receipt: ExecutionReceipt, index: int, proof: StorageProof) -> bytes:
@@ -331,10 +435,14 @@ def prove_invalid_state_transition(
     bad_receipt: ExecutionReceipt,
     extrinsics: tuple[bytes, ...],
     context: DomainBlockContext,
+    honest_trace: Sequence[bytes] | None = None,
 ) -> FraudProof | None:
     """The fraud proof of `bad_receipt`'s first wrong trace root, from this node's own execution of the block
-    (its opaque `extrinsics` over the parent's state in `nodes`); None when the trace is right."""
-    honest = execute_trace(runtime, nodes, parent_receipt.final_state_root, context, extrinsics)
+    (its opaque `extrinsics` over the parent's state in `nodes`; `honest_trace`: that execution's trace, when
+    known already); None when the trace is right."""
+    honest = honest_trace
+    if honest is None:
+        honest = execute_trace(runtime, nodes, parent_receipt.final_state_root, context, extrinsics)
     trace = bad_receipt.execution_trace
     # The first root that differs: every root before it matched, so its honest pre-state is the receipt's.
     position = next((at for at, (ours, theirs) in enumerate(zip(honest, trace, strict=False)) if ours != theirs), None)

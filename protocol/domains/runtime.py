@@ -21,7 +21,7 @@ from typing import Final, Protocol
 from autonomys.protocol.codec import validate_uint
 from autonomys.protocol.constants import U64_MAX
 from autonomys.protocol.domains.bundles import Weight
-from autonomys.protocol.domains.receipts import BlockFees
+from autonomys.protocol.domains.receipts import BlockFees, Transfers
 from autonomys.protocol.errors import IllegalTransaction as IllegalTransaction
 from autonomys.protocol.errors import UnknownRuntime
 from autonomys.protocol.state.trie import NodeSource, TrieChanges
@@ -141,6 +141,11 @@ class DomainRuntime(Protocol):
 
     def read_block_fees(self, state: DomainState) -> BlockFees:
         """The block fees a finalized block's state records (what an InvalidBlockFees proof reads)."""
+        ...
+
+    def read_transfers(self, state: DomainState) -> Transfers:
+        """The cross-chain transfers a finalized block's state records (pallet-transporter `ChainTransfers`,
+        what an InvalidTransfers proof reads); `Transfers()` when the state holds none."""
         ...
 
 

@@ -26,7 +26,7 @@ import sr25519
 
 from autonomys.protocol.codec import Reader, decode_exactly, encode_u8, encode_u32, encode_u64, encode_u128, read_u128
 from autonomys.protocol.domains.bundles import Weight
-from autonomys.protocol.domains.receipts import BlockFees
+from autonomys.protocol.domains.receipts import BlockFees, Transfers
 from autonomys.protocol.domains.runtime import DomainBlockContext, DomainState, register_runtime
 from autonomys.protocol.errors import DecodeError, IllegalTransaction
 from autonomys.protocol.state.steps import SteppedWriter
@@ -55,6 +55,8 @@ TIMESTAMP_KEY: Final = b"timestamp/now"
 BYTE_FEE_KEY: Final = b"block_fees/byte_fee"
 ISSUANCE_KEY: Final = b"balances/total_issuance"
 ACCOUNT_PREFIX: Final = b"balances/account/"
+TRANSFERS_KEY: Final = b"transporter/chain_transfers"
+"""pallet-transporter `ChainTransfers`: no extrinsic of this runtime writes it (it has no cross-domain messaging)."""
 
 
 @dataclass(frozen=True, slots=True)
@@ -307,6 +309,10 @@ class BalancesRuntime:
 
     def read_block_fees(self, state: DomainState) -> BlockFees:
         return _block_fees(state)
+
+    def read_transfers(self, state: DomainState) -> Transfers:
+        raw = state.get(TRANSFERS_KEY)
+        return Transfers() if raw is None else Transfers.from_bytes(raw)
 
 
 def _is_signature_valid(transaction: SignedTransaction, domain_id: int) -> bool:

@@ -50,7 +50,7 @@ from autonomys.protocol.domains.evm_state import (
     BlockEnvironment,
     EvmSession,
 )
-from autonomys.protocol.domains.receipts import BlockFees
+from autonomys.protocol.domains.receipts import BlockFees, Transfers
 from autonomys.protocol.domains.runtime import DomainBlockContext, DomainState, register_runtime
 from autonomys.protocol.domains.runtime_balances import (
     DOMAIN_STORAGE_FEE_MULTIPLIER,
@@ -72,6 +72,9 @@ STORAGE_FEE_PERCENT: Final = 30
 MAX_TRANSACTION_BYTES: Final = 64 * 1024
 ACCOUNT_SIZE: Final = 20
 SUPPORTED_TYPES: Final = (0, 1, 2)
+TRANSFERS_KEY: Final = b"transporter/chain_transfers"
+"""pallet-transporter `ChainTransfers`, a named record of the system account (EvmSession.get): nothing writes it
+(the runtime has no cross-domain messaging), so its slot reads as zero."""
 
 
 class EvmTransaction:
@@ -246,6 +249,10 @@ class EvmRuntime:
 
     def read_block_fees(self, state: DomainState) -> BlockFees:
         return _session(state).block_fees()
+
+    def read_transfers(self, state: DomainState) -> Transfers:
+        raw = _session(state).get(TRANSFERS_KEY)
+        return Transfers() if raw is None else Transfers.from_bytes(raw)
 
 
 def check_transaction(vm_state: StateAPI, decoded: EvmTransaction, chain_id: int) -> None:

@@ -12,6 +12,7 @@ from hypothesis import strategies as st
 from test_execution_proofs import CONTEXT, balances_block, evm_block
 
 from autonomys.protocol.domains.execution_proofs import PhaseKind, StorageProof
+from autonomys.protocol.domains.fraud_evidence import ConsensusEvidence
 from autonomys.protocol.domains.fraud_proofs import (
     FraudProof,
     InvalidBlockFeesProof,
@@ -29,6 +30,9 @@ from autonomys.protocol.domains.fraud_proofs import (
 from autonomys.protocol.domains.receipts import genesis_receipt
 from autonomys.protocol.errors import DecodeError, InvalidFraudProof
 
+EVIDENCE = ConsensusEvidence(CONTEXT, bytes(16), 2**256 - 1, ())
+"""What the consensus chain recorded of the fixtures' consensus block (as they derive it: PoT output 0, every
+signer in range; these variants do not read its bundles)."""
 MAKERS = pytest.mark.parametrize("make", [balances_block, evm_block], ids=["balances", "evm"])
 
 
@@ -108,10 +112,10 @@ def test_random_and_mutated_proofs_never_convict_an_honest_receipt(data: st.Data
     except DecodeError:
         return
     with pytest.raises(InvalidFraudProof):
-        verify_fraud_proof(runtime, fraud, receipt, parent, CONTEXT)
+        verify_fraud_proof(runtime, fraud, receipt, parent, EVIDENCE)
     with pytest.raises(InvalidFraudProof):
         verify_fraud_proof(
-            runtime, dataclasses.replace(fraud, bad_receipt_hash=receipt.hash()), receipt, parent, CONTEXT
+            runtime, dataclasses.replace(fraud, bad_receipt_hash=receipt.hash()), receipt, parent, EVIDENCE
         )
 
 
@@ -159,10 +163,10 @@ def test_a_wrong_domain_block_hash_is_proven_from_the_receipt_alone(make) -> Non
     bad = dataclasses.replace(receipt, domain_block_hash=bytes([0xEE]) * 32)
     fraud = prove_invalid_domain_block_hash(3, bad, parent)
     assert fraud is not None and FraudProof.from_bytes(fraud.to_bytes()) == fraud
-    verify_fraud_proof(runtime, fraud, bad, parent, CONTEXT)
+    verify_fraud_proof(runtime, fraud, bad, parent, EVIDENCE)
     with pytest.raises(InvalidFraudProof, match="derive"):
         verify_fraud_proof(
-            runtime, dataclasses.replace(fraud, bad_receipt_hash=receipt.hash()), receipt, parent, CONTEXT
+            runtime, dataclasses.replace(fraud, bad_receipt_hash=receipt.hash()), receipt, parent, EVIDENCE
         )
     with pytest.raises(DecodeError, match="must be empty"):
         FraudProof.from_bytes(fraud.to_bytes()[:-1] + StorageProof(frozenset([b"\x00"])).to_bytes())

@@ -473,3 +473,20 @@ class FailToWithdraw(BundleStorageFund):
 
 class BalanceTransfer(BundleStorageFund):
     """The fund could not be emptied into the treasury."""
+
+
+class RejectedFraudProof(InvalidBlock):
+    """A fraud proof the consensus chain refuses (a block carrying one breaks the rule too); `reason` names the
+    rule (pallet-domains `FraudProofError`), `invalid_fraud_proof` when the proof does not prove its receipt wrong."""
+
+    def __init__(self, reason: str, detail: str) -> None:
+        super().__init__(f"{reason}: {detail}")
+        self.reason = reason
+
+
+class InvalidSingletonReceipt(InvalidBlock):
+    """A singleton receipt the consensus chain refuses; `reason` names the rule (pallet-domains `BundleError`)."""
+
+    def __init__(self, reason: str, detail: str) -> None:
+        super().__init__(f"{reason}: {detail}")
+        self.reason = reason

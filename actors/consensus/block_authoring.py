@@ -8,7 +8,7 @@ that is not imported is not authored. Farmers seal the blocks their solutions wi
 
 from __future__ import annotations
 
-from collections.abc import Callable, Sequence
+from collections.abc import Callable
 from dataclasses import dataclass
 
 from autonomys.actors.consensus.block_tree import BlockTree
@@ -21,7 +21,7 @@ from autonomys.protocol.consensus.chain import BlockContext, build_block, valida
 from autonomys.protocol.consensus.chain_blocks import Block, PotInfo, PreDigest, SignedVote, Vote, sign_vote
 from autonomys.protocol.consensus.chain_segments import get_expected_segment_headers
 from autonomys.protocol.consensus.chain_state import ChainState
-from autonomys.protocol.domains.bundles import Bundle
+from autonomys.protocol.domains.domain_extrinsics import DomainExtrinsics
 from autonomys.protocol.errors import InvalidBlock, InvalidSolution
 from autonomys.protocol.farming.solution_range import is_within_solution_range
 from autonomys.protocol.farming.solutions import Solution
@@ -52,11 +52,12 @@ class BlockAuthor:
         metrics: NodeMetrics,
         limits: NodeLimits,
         proof_size: int,
-        bundles: Callable[[], Sequence[Bundle]] = tuple,
+        domain_extrinsics: Callable[[], DomainExtrinsics] = DomainExtrinsics,
     ) -> None:
-        """`bundles`: the domain bundles to offer each block built (the node's bundle pool)."""
+        """`domain_extrinsics`: the bundles, singleton receipts and fraud proofs to offer each block built (the
+        node's bundle pool)."""
         self.params = params
-        self._bundles = bundles
+        self._domain_extrinsics = domain_extrinsics
         self.tree = tree
         self.outputs = outputs
         self.archive = archive
@@ -127,7 +128,7 @@ class BlockAuthor:
                 parent, parent_hash, slot=slot, solution=pending.solution, pot_info=pot_info,
                 transactions=self.pool.transactions(), votes=votes, segment_headers=segment_headers, params=self.params,
                 genesis_hash=self.tree.genesis_hash, sign=lambda message: sign(public_key, message),
-                bundles=self._bundles(), proof_of_time=self.outputs.get,
+                domain=self._domain_extrinsics(), proof_of_time=self.outputs.get,
             )  # fmt: skip
         except (InvalidBlock, InvalidSolution) as error:
             self.metrics.solutions_refused += 1

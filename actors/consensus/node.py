@@ -26,6 +26,8 @@ Transactions are checked against the best state and the pool before they are poo
 
 from __future__ import annotations
 
+from collections.abc import Callable
+
 from autonomys.actors.consensus.block_authoring import BlockAuthor
 from autonomys.actors.consensus.block_import import BlockImporter
 from autonomys.actors.consensus.block_tree import BlockTree
@@ -53,6 +55,7 @@ from autonomys.protocol.consensus.chain_ledger import ChainLedger
 from autonomys.protocol.consensus.chain_state import ChainState, StateWriter, genesis_header_hash
 from autonomys.protocol.consensus.state_proofs import StateProof
 from autonomys.protocol.domains.params import domains_params_for
+from autonomys.protocol.domains.registry import DomainConfig, get_domain
 from autonomys.protocol.domains.submit import ConsensusBlockInfo
 from autonomys.protocol.domains.view import DomainView, read_domain_view
 from autonomys.protocol.farming.solutions import compute_proof_of_space_size
@@ -101,7 +104,7 @@ class Node:
         self.author = BlockAuthor(
             params, self.tree, self.outputs, self.archive, self.pool, import_block=self.import_block,
             context=self._context, signer=signer, metrics=self.metrics, limits=self.limits, proof_size=proof_size,
-            bundles=self.bundle_pool.bundles,
+            domain_extrinsics=self.bundle_pool.domain_extrinsics,
         )  # fmt: skip
         self.objects = ObjectLookup(params, self.tree, archiver, self.limits, proof_size)
         self.states = NodeState(self.tree)
@@ -158,22 +161,35 @@ class Node:
         pooled one is a no-op). RejectedTransaction otherwise, with the pool unchanged."""
         return self.pool.submit(self.best_state, transaction)
 
-    def submit_bundle(self, data: bytes) -> bytes:
-        """Pool an encoded domain bundle valid on the best state for the next block; its hash. RejectedBundle
-        (naming the rule) otherwise, with the pool unchanged."""
+    def _next_block_info(self) -> ConsensusBlockInfo:
         best = self.best_state
-        block = ConsensusBlockInfo(
+        return ConsensusBlockInfo(
             best.number + 1, self.current_slot, self.best_hash, bytes(32), best.transaction_byte_fee,
             self.params.block_authoring_delay, self.outputs.get,
         )  # fmt: skip
-        return self.bundle_pool.submit(data, best, block)
+
+    def submit_bundle(self, data: bytes) -> bytes:
+        """Pool an encoded domain bundle valid on the best state for the next block; its hash. RejectedBundle
+        (naming the rule) otherwise, with the pool unchanged."""
+        return self.bundle_pool.submit(data, self.best_state, self._next_block_info())
 
     def offer_bundle(self, data: bytes) -> BundleSubmission:
         """submit_bundle, with a rejection as the answer instead of an error."""
-        try:
-            return BundleSubmission(self.submit_bundle(data))
-        except RejectedBundle as error:
-            return BundleSubmission(None, str(error))
+        return _offered(lambda: self.submit_bundle(data))
+
+    def offer_receipt(self, data: bytes) -> BundleSubmission:
+        """Pool an encoded sealed singleton receipt valid on the best state (its hash), or the rule it broke."""
+        return _offered(lambda: self.bundle_pool.submit_receipt(data, self.best_state, self._next_block_info()))
+
+    def offer_fraud_proof(self, data: bytes) -> BundleSubmission:
+        """Pool an encoded fraud proof that proves a receipt of the best state wrong (the bad receipt's hash), or
+        the rule it broke."""
+        return _offered(lambda: self.bundle_pool.submit_fraud_proof(data, self.best_state))
+
+    def domain_config(self, domain_id: int) -> DomainConfig:
+        """The domain's instantiation config as the best state has it (DomainNotFound when it does not exist): a
+        watcher derives the domain's genesis from it."""
+        return get_domain(ChainLedger(StateWriter(self.best_state)), domain_id).config
 
     def domain_view(self, domain_id: int, operator_ids: tuple[int, ...] = ()) -> DomainView:
         """The domain as the best state has it (DomainNotFound when it does not exist)."""
@@ -188,12 +204,14 @@ class Node:
         return DomainTick(self.best_state.number, self.best_hash, slots, self.domain_view(domain_id, operator_ids))
 
     def domain_block_input(self, number: int) -> DomainBlockInput | None:
-        """Canonical block `number` with its state's transaction byte fee, None past the best block;
-        StateNotKept when its state is pruned and the fee is dynamic (a fixed fee is every state's)."""
+        """Canonical block `number` with the transaction byte fee its bundles were applied at (its parent state's:
+        the fee a block's state holds is the next block's), None past the best block; StateNotKept when that state
+        is pruned and the fee is dynamic (a fixed fee is every state's)."""
         block_hash = self.tree.canonical_hash(number)
-        if block_hash is None or number > self.best_state.number:
+        parent_hash = self.tree.canonical_hash(number - 1) if number > 0 else None
+        if block_hash is None or parent_hash is None or number > self.best_state.number:
             return None
-        data, state = self.store.block(block_hash), self.tree.state(block_hash)
+        data, state = self.store.block(block_hash), self.tree.state(parent_hash)
         if state is None and not self.best_state.dynamic_storage_fee:
             state = self.best_state
         if data is None or state is None:
@@ -263,3 +281,10 @@ class Node:
         self.imports.remember_solutions(self.tree.restore())
         self.archive.restore_hash()
         self._prune()
+
+
+def _offered(submit: Callable[[], bytes]) -> BundleSubmission:
+    try:
+        return BundleSubmission(submit())
+    except RejectedBundle as error:
+        return BundleSubmission(None, str(error))

@@ -61,6 +61,7 @@ from autonomys.actors.messages import (
 from autonomys.actors.storage import RocksKVStore, StoreCorrupted
 from autonomys.protocol.consensus.chain_state import ChainState, get_segment_commitment
 from autonomys.protocol.consensus.state_proofs import StateProof
+from autonomys.protocol.domains.registry import DomainConfig
 from autonomys.protocol.domains.view import DomainView
 from autonomys.protocol.errors import ProtocolError
 from autonomys.protocol.kzg import Kzg
@@ -196,6 +197,17 @@ class NodeService:
         with self._lock:
             return self.node.offer_bundle(bytes(bundle))
 
+    def offer_receipt(self, receipt: bytes) -> BundleSubmission:
+        """Pool an operator's encoded sealed singleton receipt: its hash, or the rule it broke."""
+        with self._lock:
+            return self.node.offer_receipt(bytes(receipt))
+
+    def offer_fraud_proof(self, proof: bytes) -> BundleSubmission:
+        """Pool a watcher's encoded fraud proof: the bad receipt's hash, or the rule it broke (the proof does not
+        verify, its receipt is unknown or already pruned, a proof nearer confirmation is pooled)."""
+        with self._lock:
+            return self.node.offer_fraud_proof(bytes(proof))
+
     def domain_tick(self, domain_id: int, operator_ids: tuple[int, ...], after_slot: int) -> DomainTick:
         """What an operator polls for (Node.domain_tick)."""
         with self._lock:
@@ -205,6 +217,10 @@ class NodeService:
         """Canonical block `number` with its state's transaction byte fee (Node.domain_block_input)."""
         with self._lock:
             return self.node.domain_block_input(int(number))
+
+    def domain_config(self, domain_id: int) -> DomainConfig:
+        with self._lock:
+            return self.node.domain_config(int(domain_id))
 
     def domain_view(self, domain_id: int) -> DomainView:
         with self._lock:

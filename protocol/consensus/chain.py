@@ -72,9 +72,13 @@ from autonomys.protocol.consensus.chain_transactions import (
     process_transactions,
     process_transactions_to,
 )
-from autonomys.protocol.domains.bundles import Bundle
+from autonomys.protocol.domains.domain_extrinsics import (
+    NO_DOMAIN_EXTRINSICS,
+    DomainExtrinsics,
+    process_domain_extrinsics,
+)
 from autonomys.protocol.domains.params import domains_params_for
-from autonomys.protocol.domains.submit import ConsensusBlockInfo, process_bundles
+from autonomys.protocol.domains.submit import ConsensusBlockInfo
 from autonomys.protocol.domains.submit import begin_block as begin_domains_block
 from autonomys.protocol.errors import (
     Equivocation,
@@ -398,7 +402,7 @@ class BlockBody:
     votes: Sequence[SignedVote]
     segment_headers: Sequence[SegmentHeader]
     transactions: Sequence[Transaction]
-    bundles: Sequence[Bundle] = ()
+    domain: DomainExtrinsics = NO_DOMAIN_EXTRINSICS
     proof_of_time: Callable[[int], bytes | None] = lambda slot: None
 
 
@@ -410,9 +414,9 @@ def _apply_block_body(
     *,
     genesis_hash: bytes,
     budget: BlockBudget | None,
-) -> tuple[ChainState, tuple[Transaction, ...], tuple[Bundle, ...]]:
-    """The state transition after the header checks: segments, transactions, domain bundles, rewards, era, PoT
-    entropy, fees.
+) -> tuple[ChainState, tuple[Transaction, ...], DomainExtrinsics]:
+    """The state transition after the header checks: segments, transactions, domain extrinsics (fraud proofs,
+    singleton receipts, bundles), rewards, era, PoT entropy, fees.
 
     With a `budget` (block building) transactions and bundles that do not apply or do not fit are left out;
     without one (import) the first invalid one raises."""
@@ -430,14 +434,17 @@ def _apply_block_body(
     info = ConsensusBlockInfo(
         writer.scalars.number, pre_digest.slot, body.parent_hash, solution.reward_address,
         writer.scalars.transaction_byte_fee, params.block_authoring_delay, body.proof_of_time,
+        pre_digest.slot * params.slot_duration_ms, pre_digest.pot_info.proof_of_time,
     )  # fmt: skip
-    bundles = process_bundles(ledger, body.bundles, info, domains, skip_invalid=budget is not None)
+    domain = process_domain_extrinsics(ledger, body.domain, info, domains, skip_invalid=budget is not None)
     votes = body.votes
     process_rewards(writer, solution.reward_address, votes)
     scalars = process_era_change(writer.scalars, pre_digest.slot, params)
     scalars = process_pot_entropy(scalars, pre_digest.slot, solution.chunk, pre_digest.pot_info.proof_of_time, params)
-    writer.scalars = dataclasses.replace(scalars, transaction_byte_fee=compute_next_transaction_byte_fee(scalars, params))
-    return writer.finish(), included, bundles
+    writer.scalars = dataclasses.replace(
+        scalars, transaction_byte_fee=compute_next_transaction_byte_fee(scalars, params)
+    )
+    return writer.finish(), included, domain
 
 
 # ---- import and build ----
@@ -470,9 +477,8 @@ def import_block(parent_state: ChainState, parent_hash: bytes, block: Block, con
     validate_no_equivocation(header.pre_digest, block.votes)
     # History is recorded only as this node archived it.
     validate_segment_headers(header.number, block.segment_headers, context.archived_segment_headers, context.params)
-    body = BlockBody(
-        parent_hash, block.votes, block.segment_headers, block.transactions, block.bundles, context.proof_of_time
-    )
+    domain = DomainExtrinsics(block.bundles, block.receipts, block.fraud_proofs)
+    body = BlockBody(parent_hash, block.votes, block.segment_headers, block.transactions, domain, context.proof_of_time)
     state, _, _ = _apply_block_body(
         parent_state, header.pre_digest, body, context.params, genesis_hash=context.genesis_hash, budget=None
     )
@@ -531,7 +537,7 @@ def build_block(
     params: Params,
     genesis_hash: bytes,
     sign: Callable[[bytes], bytes],
-    bundles: Sequence[Bundle] = (),
+    domain: DomainExtrinsics = NO_DOMAIN_EXTRINSICS,
     proof_of_time: Callable[[int], bytes | None] = lambda slot: None,
 ) -> Block:
     """A sealed block on `parent_hash` that import_block accepts (given a winning solution, the node's PoT
@@ -544,18 +550,30 @@ def build_block(
     pre_digest = PreDigest(slot, solution, pot_info)
     budget = BlockBudget(_reserved_length(parent_hash, pre_digest, segment_headers))
     included_votes = _includable_votes(parent_state, parent_hash, pre_digest, votes, budget)
-    body = BlockBody(parent_hash, included_votes, segment_headers, transactions, bundles, proof_of_time)
-    state, included, included_bundles = _apply_block_body(
+    body = BlockBody(parent_hash, included_votes, segment_headers, transactions, domain, proof_of_time)
+    state, included, included_domain = _apply_block_body(
         parent_state, pre_digest, body, params, genesis_hash=genesis_hash, budget=budget
     )
     header = Header(
         parent_hash=bytes(parent_hash),
         number=state.number,
         state_root=bytes(state.state_root()),
-        extrinsics_root=bytes(compute_extrinsics_root(included, included_votes, segment_headers, included_bundles)),
+        extrinsics_root=bytes(
+            compute_extrinsics_root(
+                included,
+                included_votes,
+                segment_headers,
+                included_domain.bundles,
+                included_domain.receipts,
+                included_domain.fraud_proofs,
+            )
+        ),  # fmt: skip
         pre_digest=pre_digest,
         pot_parameters_change=state.pending_pot_parameters_change,
         seal=bytes(SIGNATURE_SIZE),
     )
     header = dataclasses.replace(header, seal=bytes(sign(header.pre_hash())))
-    return Block(header, included, included_votes, tuple(segment_headers), included_bundles)
+    return Block(
+        header, included, included_votes, tuple(segment_headers), included_domain.bundles, included_domain.receipts,
+        included_domain.fraud_proofs,
+    )  # fmt: skip

@@ -11,6 +11,7 @@ from __future__ import annotations
 
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass
+from typing import Any
 
 import blake3
 
@@ -43,13 +44,14 @@ from autonomys.protocol.constants import (
     U32_MAX,
     U64_MAX,
 )
-from autonomys.protocol.domains.bundles import Bundle
+from autonomys.protocol.domains.bundles import Bundle, SealedSingletonReceipt
 from autonomys.protocol.domains.calls import (
     DOMAIN_CALL_TAGS,
     DOMAIN_CALL_TYPES,
     DomainCall,
     read_domain_call,
 )
+from autonomys.protocol.domains.fraud_proofs import FraudProof
 from autonomys.protocol.errors import DecodeError, InvalidProofOfTime, InvalidSolution, InvalidTransaction
 from autonomys.protocol.farming.solutions import DEFAULT_PROOF_OF_SPACE_SIZE, Solution
 from autonomys.protocol.timekeeper.pot import PotParametersChange
@@ -446,9 +448,15 @@ def encode_block_body(
     votes: Sequence[SignedVote],
     segment_headers: Sequence[SegmentHeader],
     bundles: Sequence[Bundle] = (),
+    receipts: Sequence[SealedSingletonReceipt] = (),
+    fraud_proofs: Sequence[FraudProof] = (),
 ) -> bytes:
-    """vec(transactions) | vec(signed votes) | vec(segment headers) | vec(bundles)."""
-    return encode_vector(transactions) + encode_vector(votes) + encode_vector(segment_headers) + encode_vector(bundles)
+    """vec(transactions) | vec(signed votes) | vec(segment headers) | vec(bundles) | vec(singleton receipts) |
+    vec(fraud proofs, each length-prefixed)."""
+    return (
+        encode_vector(transactions) + encode_vector(votes) + encode_vector(segment_headers) + encode_vector(bundles)
+        + encode_vector(receipts) + encode_vector([encode_vec_u8(proof.to_bytes()) for proof in fraud_proofs])
+    )  # fmt: skip
 
 
 def compute_extrinsics_root(
@@ -456,29 +464,39 @@ def compute_extrinsics_root(
     votes: Sequence[SignedVote],
     segment_headers: Sequence[SegmentHeader],
     bundles: Sequence[Bundle] = (),
+    receipts: Sequence[SealedSingletonReceipt] = (),
+    fraud_proofs: Sequence[FraudProof] = (),
 ) -> Blake3Hash:
-    """blake3 of the block body's encoding (transactions, votes, segment headers, bundles)."""
-    return compute_blake3(encode_block_body(transactions, votes, segment_headers, bundles))
+    """blake3 of the block body's encoding (transactions, votes, segment headers, bundles, singleton receipts,
+    fraud proofs)."""
+    return compute_blake3(encode_block_body(transactions, votes, segment_headers, bundles, receipts, fraud_proofs))
 
 
 @dataclass(frozen=True, slots=True)
 class Block:
     """A header and its body: transactions, votes, the segment headers archived since the parent, and the
-    domains' bundles (unsigned extrinsics in the reference: each carries its operator's signature)."""
+    domains' extrinsics: bundles, singleton receipts and fraud proofs (unsigned extrinsics in the reference:
+    bundles and receipts carry their operator's signature, a fraud proof proves itself)."""
 
     header: Header
     transactions: tuple[Transaction, ...]
     votes: tuple[SignedVote, ...]
     segment_headers: tuple[SegmentHeader, ...]
     bundles: tuple[Bundle, ...] = ()
+    receipts: tuple[SealedSingletonReceipt, ...] = ()
+    fraud_proofs: tuple[FraudProof, ...] = ()
 
     def __post_init__(self) -> None:
-        for name in ("transactions", "votes", "segment_headers", "bundles"):
+        for name in ("transactions", "votes", "segment_headers", "bundles", "receipts", "fraud_proofs"):
             object.__setattr__(self, name, tuple(getattr(self, name)))
 
+    def _body(self) -> tuple[Sequence[Any], ...]:
+        return (
+            self.transactions, self.votes, self.segment_headers, self.bundles, self.receipts, self.fraud_proofs
+        )  # fmt: skip
+
     def to_bytes(self) -> bytes:
-        body = encode_block_body(self.transactions, self.votes, self.segment_headers, self.bundles)
-        return self.header.to_bytes() + body
+        return self.header.to_bytes() + encode_block_body(*self._body())
 
     @classmethod
     def from_bytes(cls, data: bytes, proof_of_space_size: int = DEFAULT_PROOF_OF_SPACE_SIZE) -> Block:
@@ -489,7 +507,7 @@ class Block:
 
     def extrinsics_root(self) -> Blake3Hash:
         """The root the header must carry for this body."""
-        return compute_extrinsics_root(self.transactions, self.votes, self.segment_headers, self.bundles)
+        return compute_extrinsics_root(*self._body())
 
 
 def read_block(reader: Reader, proof_of_space_size: int) -> Block:
@@ -497,4 +515,7 @@ def read_block(reader: Reader, proof_of_space_size: int) -> Block:
     transactions = read_vector(reader, read_transaction)
     votes = read_vector(reader, lambda inner: read_signed_vote(inner, proof_of_space_size))
     segment_headers = read_vector(reader, read_segment_header)
-    return Block(header, transactions, votes, segment_headers, read_vector(reader, Bundle.read))
+    bundles = read_vector(reader, Bundle.read)
+    receipts = read_vector(reader, SealedSingletonReceipt.read)
+    fraud_proofs = read_vector(reader, lambda inner: FraudProof.from_bytes(inner.read_vec_u8()))
+    return Block(header, transactions, votes, segment_headers, bundles, receipts, fraud_proofs)

@@ -3,7 +3,9 @@ it accepts, and the confirmation of a domain block once its receipt is `pruning_
 
 Records (keys under `domains/`): `block_tree/<d><n>` → receipt hash; `block_tree_node/<hash>` → the receipt and
 the operators that submitted it; `latest_confirmed/<d>` → the latest confirmed receipt; `consensus_block_hash/<d><c>`
-→ the hash of consensus block c that carried bundles of d; `execution_inbox/<d><n>` → the BundleDigests (with
+→ the hash of consensus block c that carried bundles of d; `block_inherent/<d><c>` → that block's timestamp, byte
+fee and PoT output (the reference's `BlockInherentExtrinsicData`, what fraud proofs judge a receipt's extrinsics
+against); `execution_inbox/<d><n>` → the BundleDigests (with
 the consensus block number) of domain block n; `inboxed_bundle_author/<bundle header hash>` → the operator.
 HeadReceiptNumber and LatestSubmittedER are staking_storage's records.
 
@@ -16,15 +18,28 @@ from __future__ import annotations
 from dataclasses import dataclass, field
 from enum import Enum
 
-from autonomys.protocol.codec import Reader, decode_exactly, encode_u32, encode_u64, encode_vector, read_vector
+from autonomys.protocol.codec import (
+    Reader,
+    decode_exactly,
+    encode_u32,
+    encode_u64,
+    encode_u128,
+    encode_vector,
+    read_u128,
+    read_vector,
+)
 from autonomys.protocol.domains.bundles import BundleDigest
 from autonomys.protocol.domains.ledger import Ledger
 from autonomys.protocol.domains.receipts import ExecutionReceipt, compute_execution_trace_root
+from autonomys.protocol.domains.staking import do_mark_operators_as_slashed, do_unmark_invalid_bundle_authors
 from autonomys.protocol.domains.staking_storage import (
+    delete_latest_submitted_receipt_number,
     get_head_receipt_number,
+    get_latest_submitted_receipt_number,
     put_head_receipt_number,
     put_latest_submitted_receipt_number,
 )
+from autonomys.protocol.domains.staking_types import SlashedReason
 from autonomys.protocol.errors import InvalidReceipt
 
 
@@ -121,6 +136,37 @@ def record_consensus_block_hash(ledger: Ledger, domain_id: int, consensus_number
 
 def consensus_block_hash(ledger: Ledger, domain_id: int, consensus_number: int) -> bytes | None:
     return ledger.get(_key(b"consensus_block_hash", domain_id, consensus_number))
+
+
+@dataclass(frozen=True, slots=True)
+class BlockInherentData:
+    """What a consensus block that carried a domain's bundles gives its domain block besides the bundles."""
+
+    timestamp_ms: int
+    transaction_byte_fee: int
+    proof_of_time_output: bytes
+
+    def to_bytes(self) -> bytes:
+        return encode_u64(self.timestamp_ms) + encode_u128(self.transaction_byte_fee) + self.proof_of_time_output
+
+    @classmethod
+    def from_bytes(cls, data: bytes) -> BlockInherentData:
+        return decode_exactly(
+            data, "BlockInherentData", lambda reader: cls(reader.read_u64(), read_u128(reader), reader.read_bytes(16))
+        )
+
+
+def record_block_inherent_data(
+    ledger: Ledger, domain_id: int, consensus_number: int, timestamp_ms: int, byte_fee: int, pot_output: bytes
+) -> None:
+    """At a domain's first bundle in consensus block `consensus_number`: what its domain block derives from."""
+    data = BlockInherentData(timestamp_ms, byte_fee, pot_output)
+    ledger.set(_key(b"block_inherent", domain_id, consensus_number), data.to_bytes())
+
+
+def block_inherent_data(ledger: Ledger, domain_id: int, consensus_number: int) -> BlockInherentData | None:
+    raw = ledger.get(_key(b"block_inherent", domain_id, consensus_number))
+    return None if raw is None else BlockInherentData.from_bytes(raw)
 
 
 # ---- the execution inbox ----
@@ -271,4 +317,58 @@ def _confirm(ledger: Ledger, domain_id: int, number: int) -> ConfirmedDomainBloc
     ledger.delete(_key(b"execution_inbox", domain_id, number))
     ledger.set(_key(b"latest_confirmed", domain_id), receipt.to_bytes())
     ledger.delete(_key(b"consensus_block_hash", domain_id, receipt.consensus_block_number))
+    ledger.delete(_key(b"block_inherent", domain_id, receipt.consensus_block_number))
+    _forget_latest_submitted(ledger, domain_id, node)
     return ConfirmedDomainBlock(domain_id, receipt, node.operator_ids, paid, frozenset(invalid))
+
+
+# ---- pruning bad receipts ----
+
+
+def _forget_latest_submitted(ledger: Ledger, domain_id: int, node: BlockTreeNode) -> None:
+    """LatestSubmittedER goes with the node that carried it (pallet-domains `prune_receipt`)."""
+    number = node.receipt.domain_block_number
+    for operator_id in node.operator_ids:
+        if get_latest_submitted_receipt_number(ledger, domain_id, operator_id) == number:
+            delete_latest_submitted_receipt_number(ledger, domain_id, operator_id)
+
+
+def prune_receipt(ledger: Ledger, domain_id: int, number: int) -> BlockTreeNode | None:
+    """pallet-domains `prune_receipt`: take the receipt at `number` out of the block tree (None when absent)."""
+    receipt_hash = receipt_hash_at(ledger, domain_id, number)
+    node = None if receipt_hash is None else get_block_tree_node(ledger, receipt_hash)
+    if receipt_hash is None or node is None:
+        return None
+    ledger.delete(_key(b"block_tree", domain_id, number))
+    ledger.delete(_node_key(receipt_hash))
+    _forget_latest_submitted(ledger, domain_id, node)
+    return node
+
+
+def invalid_bundle_authors(ledger: Ledger, domain_id: int, receipt: ExecutionReceipt) -> list[int]:
+    """The authors of the bundles `receipt` marks invalid (from its block's execution inbox)."""
+    inbox = execution_inbox(ledger, domain_id, receipt.domain_block_number)
+    authors = []
+    for (_, digest), inboxed in zip(inbox, receipt.inboxed_bundles, strict=False):
+        author = ledger.get(b"domains/inboxed_bundle_author/" + digest.header_hash)
+        if author is not None and not inboxed.bundle.is_valid:
+            authors.append(int.from_bytes(author, "little"))
+    return authors
+
+
+def slash_receipt_submitters(ledger: Ledger, domain_id: int, node: BlockTreeNode) -> tuple[int, ...]:
+    """Every operator that carried a pruned bad receipt is slashed (`BadExecutionReceipt`), and the authors it
+    had suspended for invalid bundles are restored. The operators newly marked."""
+    receipt_hash = node.receipt.hash()
+    slashed = do_mark_operators_as_slashed(ledger, node.operator_ids, SlashedReason(bad_receipt_hash=receipt_hash))
+    do_unmark_invalid_bundle_authors(
+        ledger, domain_id, invalid_bundle_authors(ledger, domain_id, node.receipt), receipt_hash
+    )
+    return slashed
+
+
+def prune_bad_receipt_at(ledger: Ledger, domain_id: int, number: int) -> tuple[int, ...]:
+    """Before a new head at `number` enters the tree: a receipt still there (a descendant of one a fraud proof
+    pruned) is bad; prune it and slash its submitters (pallet-domains `submit_bundle`). The operators slashed."""
+    node = prune_receipt(ledger, domain_id, number)
+    return () if node is None else slash_receipt_submitters(ledger, domain_id, node)

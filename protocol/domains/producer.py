@@ -10,7 +10,15 @@ from __future__ import annotations
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 
-from autonomys.protocol.domains.bundles import Bundle, BundleHeader, ProofOfElection, SealedBundleHeader, Weight
+from autonomys.protocol.domains.bundles import (
+    Bundle,
+    BundleHeader,
+    ProofOfElection,
+    SealedBundleHeader,
+    SealedSingletonReceipt,
+    SingletonReceipt,
+    Weight,
+)
 from autonomys.protocol.domains.election import (
     INITIAL_TX_RANGE,
     compute_vrf_hash,
@@ -38,6 +46,18 @@ class SlotClaim:
     bundle_slot_probability: tuple[int, int]
 
 
+def win(claim: SlotClaim, key_pair: tuple[bytes, bytes], witness: bytes) -> ProofOfElection | None:
+    """The operator's proof of election for the slot, None when it does not win it."""
+    election = make_election(
+        key_pair=key_pair, domain_id=claim.domain_id, slot=claim.slot, proof_of_time=claim.proof_of_time,
+        witness=witness, operator_stake=claim.operator_stake, total_domain_stake=claim.total_domain_stake,
+        bundle_slot_probability=claim.bundle_slot_probability,
+    )  # fmt: skip
+    if not election.is_winner:
+        return None
+    return ProofOfElection(claim.domain_id, claim.slot, claim.proof_of_time, election.vrf_signature, claim.operator_id)
+
+
 def produce_bundle(
     claim: SlotClaim,
     key_pair: tuple[bytes, bytes],
@@ -52,16 +72,12 @@ def produce_bundle(
     """A sealed bundle for the slot, or None when the operator does not win it. `transactions` are the runtime's
     bytes in the pool's order (each valid on the operator's state); those whose signer is in the bundle's
     transaction range are taken in order while they fit the bundle limits."""
-    election = make_election(
-        key_pair=key_pair, domain_id=claim.domain_id, slot=claim.slot, proof_of_time=claim.proof_of_time,
-        witness=witness, operator_stake=claim.operator_stake, total_domain_stake=claim.total_domain_stake,
-        bundle_slot_probability=claim.bundle_slot_probability,
-    )  # fmt: skip
-    if not election.is_winner:
+    proof = win(claim, key_pair, witness)
+    if proof is None:
         return None
     extrinsics: list[bytes] = []
     size, ref_time, proof_size = 0, 0, 0
-    vrf_hash = int.from_bytes(compute_vrf_hash(election.vrf_signature), "big")
+    vrf_hash = int.from_bytes(compute_vrf_hash(proof.vrf_signature), "big")
     for transaction in transactions:
         # Only signers within this bundle's slice of the transaction range (the rest waits for another bundle).
         signer = runtime.signer(transaction)
@@ -77,6 +93,21 @@ def produce_bundle(
             break
         extrinsics.append(encoded)
         size, ref_time, proof_size = size + len(encoded), ref_time + weight.ref_time, proof_size + weight.proof_size
-    proof = ProofOfElection(claim.domain_id, claim.slot, claim.proof_of_time, election.vrf_signature, claim.operator_id)
     header = BundleHeader(proof, receipt, Weight(ref_time, proof_size), ordered_trie_root(extrinsics))
     return Bundle(SealedBundleHeader(header, bytes(sign(header.hash()))), tuple(extrinsics))
+
+
+def produce_singleton_receipt(
+    claim: SlotClaim,
+    key_pair: tuple[bytes, bytes],
+    witness: bytes,
+    receipt: ExecutionReceipt,
+    sign: Callable[[bytes], bytes],
+) -> SealedSingletonReceipt | None:
+    """A sealed singleton receipt for the slot (what an operator submits instead of a bundle while the domain has
+    more blocks than receipts), or None when the operator does not win the slot."""
+    proof = win(claim, key_pair, witness)
+    if proof is None:
+        return None
+    singleton = SingletonReceipt(proof, receipt)
+    return SealedSingletonReceipt(singleton, bytes(sign(singleton.hash())))

@@ -13,7 +13,7 @@ from __future__ import annotations
 from collections.abc import Iterable
 from dataclasses import replace
 
-from autonomys.protocol.codec import validate_uint
+from autonomys.protocol.codec import encode_u32, encode_u64, validate_uint
 from autonomys.protocol.constants import U32_MAX, U64_MAX
 from autonomys.protocol.domains.fixed_point import U128_MAX, SharePrice
 from autonomys.protocol.domains.ledger import Ledger, transaction
@@ -274,8 +274,27 @@ def do_mark_operators_as_slashed(ledger: Ledger, operator_ids: Iterable[int], re
         put_operator(ledger, operator_id, replace(operator, partial_status=SLASHED))
         put_staking_summary(ledger, domain_id, _without_operator(summary, operator_id, operator.current_total_stake))
         put_operator_set(ledger, PENDING_SLASHES, domain_id, pending | {operator_id})
+        # The reference's `OperatorSlashed` event, kept as a record and a per-domain count.
+        ledger.set(b"domains/slashed_operator/" + encode_u64(operator_id), encode_u32(domain_id) + reason.to_bytes())
+        put_operators_slashed(ledger, domain_id, operators_slashed(ledger, domain_id) + 1)
         marked.append(operator_id)
     return tuple(marked)
+
+
+def operators_slashed(ledger: Ledger, domain_id: int) -> int:
+    """How many of the domain's operators were ever marked slashed."""
+    raw = ledger.get(b"domains/operators_slashed/" + encode_u32(domain_id))
+    return 0 if raw is None else int.from_bytes(raw, "little")
+
+
+def put_operators_slashed(ledger: Ledger, domain_id: int, count: int) -> None:
+    ledger.set(b"domains/operators_slashed/" + encode_u32(domain_id), encode_u32(count))
+
+
+def slashed_reason(ledger: Ledger, operator_id: int) -> SlashedReason | None:
+    """Why the operator was slashed (None: it never was)."""
+    raw = ledger.get(b"domains/slashed_operator/" + encode_u64(operator_id))
+    return None if raw is None else SlashedReason.from_bytes(raw[4:])
 
 
 def mark_operators_as_slashed(ledger: Ledger, operator_ids: Iterable[int], reason: SlashedReason) -> tuple[int, ...]:

@@ -194,6 +194,10 @@ def put_latest_submitted_receipt_number(ledger: Ledger, domain_id: int, operator
     _put_uint(ledger, _latest_submitted_receipt_key(domain_id, operator_id), number, 4)
 
 
+def delete_latest_submitted_receipt_number(ledger: Ledger, domain_id: int, operator_id: int) -> None:
+    ledger.delete(_latest_submitted_receipt_key(domain_id, operator_id))
+
+
 def get_epoch_start_slot(ledger: Ledger, domain_id: int) -> int | None:
     """EpochStartSlot[domain]: the slot the current staking epoch began at, if known."""
     raw = ledger.get(_domain_key(b"epoch_start_slot", domain_id))

@@ -21,12 +21,14 @@ from autonomys.protocol.domains.block_tree import (
     ReceiptType,
     append_to_inbox,
     classify_receipt,
-    execution_inbox,
+    invalid_bundle_authors,
     process_execution_receipt,
+    prune_bad_receipt_at,
+    record_block_inherent_data,
     record_consensus_block_hash,
     verify_execution_receipt,
 )
-from autonomys.protocol.domains.bundles import Bundle
+from autonomys.protocol.domains.bundles import Bundle, ProofOfElection
 from autonomys.protocol.domains.election import verify_proof_of_election
 from autonomys.protocol.domains.ledger import Ledger, transaction
 from autonomys.protocol.domains.params import DomainsParams
@@ -80,6 +82,10 @@ class ConsensusBlockInfo:
     transaction_byte_fee: int
     block_authoring_delay: int
     proof_of_time: Callable[[int], bytes | None]
+    timestamp_ms: int = 0
+    """The block's slot × the slot duration (the domain block's timestamp)."""
+    proof_of_time_output: bytes = bytes(16)
+    """The PoT output in the block's pre-digest (the domain's extrinsics shuffle seeds from it)."""
 
 
 def _recent_slots(ledger: Ledger) -> tuple[tuple[int, int], ...]:
@@ -162,15 +168,21 @@ def validate_bundle(
     if bundle.extrinsics_root() != header.bundle_extrinsics_root:
         raise InvalidBundle("invalid_extrinsic_root", "the extrinsics do not hash to the header's root")
     _validate_eligibility(ledger, bundle, block, params, scratch)
-    receipt = header.receipt
-    receipt_type = classify_receipt(ledger, domain_id, receipt, scratch)
     try:
-        verify_execution_receipt(
-            ledger, domain_id, receipt, receipt_type, scratch,
-            current_consensus_number=block.number, parent_consensus_hash=block.parent_hash,
-        )  # fmt: skip
+        return classify_and_verify_receipt(ledger, domain_id, header.receipt, block, scratch)
     except InvalidReceipt as error:
         raise InvalidBundle(f"receipt_{error.reason}", str(error)) from error
+
+
+def classify_and_verify_receipt(
+    ledger: Ledger, domain_id: int, receipt: ExecutionReceipt, block: ConsensusBlockInfo, scratch: BlockScratch
+) -> ReceiptType:
+    """The receipt's type in the block tree once it passes `verify_execution_receipt`; InvalidReceipt otherwise."""
+    receipt_type = classify_receipt(ledger, domain_id, receipt, scratch)
+    verify_execution_receipt(
+        ledger, domain_id, receipt, receipt_type, scratch,
+        current_consensus_number=block.number, parent_consensus_hash=block.parent_hash,
+    )  # fmt: skip
     return receipt_type
 
 
@@ -178,7 +190,19 @@ def _validate_eligibility(
     ledger: Ledger, bundle: Bundle, block: ConsensusBlockInfo, params: DomainsParams, scratch: BlockScratch
 ) -> None:
     sealed = bundle.sealed_header
-    election = sealed.header.proof_of_election
+    validate_eligibility(ledger, sealed.header.proof_of_election, sealed.verify_signature, block, params, scratch)
+
+
+def validate_eligibility(
+    ledger: Ledger,
+    election: ProofOfElection,
+    verify_signature: Callable[[bytes], bool],
+    block: ConsensusBlockInfo,
+    params: DomainsParams,
+    scratch: BlockScratch,
+) -> None:
+    """pallet-domains `validate_eligibility` of a bundle or a singleton receipt (`verify_signature(public key)`
+    checks its seal); InvalidBundle naming the rule."""
     domain_id, operator_id, slot = election.domain_id, election.operator_id, election.slot_number
     operator = get_operator(ledger, operator_id)
     if operator is None or operator.current_domain_id != domain_id:
@@ -186,7 +210,7 @@ def _validate_eligibility(
     status = get_operator_status(ledger, operator_id, operator)
     if status.kind in BLOCKED_STATUSES:
         raise InvalidBundle("bad_operator", f"operator {operator_id} is {status.kind.name}")
-    if not sealed.verify_signature(operator.signing_key):
+    if not verify_signature(operator.signing_key):
         raise InvalidBundle("bad_bundle_signature", f"not signed by operator {operator_id}'s key")
     highest = operator_highest_slot(ledger, operator_id)
     if highest is not None and slot <= highest:
@@ -245,19 +269,16 @@ def _apply_bundle(
     domain_id, operator_id = election.domain_id, election.operator_id
     put_operator_bundle_count(ledger, operator_id, take_operator_bundle_count(ledger, operator_id) + 1)
     receipt = bundle.sealed_header.header.receipt
-    if receipt_type is ReceiptType.NEW_HEAD:
-        _mark_invalid_bundle_authors(ledger, domain_id, receipt)
-    confirmed = process_execution_receipt(
-        ledger, domain_id, operator_id, receipt, receipt_type, scratch, pruning_depth=params.block_tree_pruning_depth
-    )
-    if confirmed is not None:
-        _pay_out(ledger, confirmed)
+    confirmed = accept_receipt(ledger, domain_id, operator_id, receipt, receipt_type, params, scratch)
     if domain_id not in scratch.domains_with_bundles:
         scratch.domains_with_bundles.append(domain_id)
         next_number = get_head_domain_number(ledger, domain_id) + 1
         if next_number % params.staking.stake_epoch_duration == 0:
             do_finalize_domain_current_epoch(ledger, domain_id, block.slot, params.staking)
         put_head_domain_number(ledger, domain_id, next_number)
+        record_block_inherent_data(
+            ledger, domain_id, block.number, block.timestamp_ms, block.transaction_byte_fee, block.proof_of_time_output
+        )
     append_to_inbox(
         ledger, domain_id, get_head_domain_number(ledger, domain_id), block.number, bundle.digest(), operator_id
     )
@@ -266,14 +287,26 @@ def _apply_bundle(
     return confirmed
 
 
+def accept_receipt(
+    ledger: Ledger, domain_id: int, operator_id: int, receipt: ExecutionReceipt, receipt_type: ReceiptType,
+    params: DomainsParams, scratch: BlockScratch,
+) -> ConfirmedDomainBlock | None:  # fmt: skip
+    """A verified receipt of a bundle or singleton receipt into the block tree: a new head first prunes a bad
+    receipt left at its height and suspends the authors of the bundles it marks invalid; a confirmed block pays
+    out."""
+    if receipt_type is ReceiptType.NEW_HEAD:
+        prune_bad_receipt_at(ledger, domain_id, receipt.domain_block_number)
+        _mark_invalid_bundle_authors(ledger, domain_id, receipt)
+    confirmed = process_execution_receipt(
+        ledger, domain_id, operator_id, receipt, receipt_type, scratch, pruning_depth=params.block_tree_pruning_depth
+    )
+    if confirmed is not None:
+        _pay_out(ledger, confirmed)
+    return confirmed
+
+
 def _mark_invalid_bundle_authors(ledger: Ledger, domain_id: int, receipt_of_new_head: ExecutionReceipt) -> None:
-    number = receipt_of_new_head.domain_block_number
-    inbox = execution_inbox(ledger, domain_id, number)
-    authors = []
-    for (_, digest), inboxed in zip(inbox, receipt_of_new_head.inboxed_bundles, strict=False):
-        author = ledger.get(b"domains/inboxed_bundle_author/" + digest.header_hash)
-        if author is not None and not inboxed.bundle.is_valid:
-            authors.append(int.from_bytes(author, "little"))
+    authors = invalid_bundle_authors(ledger, domain_id, receipt_of_new_head)
     if authors:
         do_mark_invalid_bundle_authors(ledger, domain_id, authors, receipt_of_new_head.hash())
 

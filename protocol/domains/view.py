@@ -7,8 +7,10 @@ from __future__ import annotations
 from dataclasses import dataclass
 
 from autonomys.protocol.domains.block_tree import latest_confirmed_receipt
+from autonomys.protocol.domains.fraud_submit import fraud_proofs_accepted
 from autonomys.protocol.domains.ledger import Ledger
 from autonomys.protocol.domains.registry import BundleLimit, get_domain, get_runtime
+from autonomys.protocol.domains.staking import operators_slashed
 from autonomys.protocol.domains.staking_storage import (
     get_head_domain_number,
     get_head_receipt_number,
@@ -41,6 +43,8 @@ class DomainView:
     bundle_slot_probability: tuple[int, int]
     bundle_limit: BundleLimit | None
     operators: tuple[OperatorInfo, ...]
+    fraud_proofs_accepted: int = 0
+    operators_slashed: int = 0
 
     def operator(self, operator_id: int) -> OperatorInfo | None:
         return next((info for info in self.operators if info.operator_id == operator_id), None)
@@ -75,6 +79,8 @@ def read_domain_view(ledger: Ledger, domain_id: int, operator_ids: tuple[int, ..
         bundle_slot_probability=domain.config.bundle_slot_probability,
         bundle_limit=domain.config.bundle_limit,
         operators=tuple(operators),
+        fraud_proofs_accepted=fraud_proofs_accepted(ledger, domain_id),
+        operators_slashed=operators_slashed(ledger, domain_id),
     )
 
 

@@ -17,6 +17,7 @@ from autonomys.protocol.constants import U64_MAX
 from autonomys.protocol.domains.block_tree import head_receipt, latest_confirmed_receipt
 from autonomys.protocol.domains.bundles import Bundle
 from autonomys.protocol.domains.calls import RegisterOperator, nominate
+from autonomys.protocol.domains.domain_extrinsics import DomainExtrinsics
 from autonomys.protocol.domains.election import INITIAL_TX_RANGE
 from autonomys.protocol.domains.execution import ExecutedBlock, ParentBlock, derive_domain_block
 from autonomys.protocol.domains.fixed_point import Percent
@@ -74,13 +75,15 @@ class Chain:
     domain_parent: ParentBlock
     slot: int = 4
 
-    def bundle(self, operator: int | None = None, *, transactions=()) -> Bundle:
-        """A bundle that wins one of the next slots (by `operator`, or any operator in the epoch's snapshot)."""
+    def bundle(self, operator: int | None = None, *, transactions=(), receipt=None) -> Bundle:
+        """A bundle that wins one of the next slots (by `operator`, or any operator in the epoch's snapshot),
+        carrying `receipt` (default: the one the chain expects next, from this chain's execution)."""
         ledger = reader(self.state)
         summary = get_staking_summary(ledger, DOMAIN)
-        receipt = head_receipt(ledger, DOMAIN)
-        if get_head_domain_number(ledger, DOMAIN) > receipt.domain_block_number:
-            receipt = self.last_executed.receipt
+        if receipt is None:
+            receipt = head_receipt(ledger, DOMAIN)
+            if get_head_domain_number(ledger, DOMAIN) > receipt.domain_block_number:
+                receipt = self.last_executed.receipt
         limit = DEV_DOMAINS.max_bundle(CONFIG.bundle_slot_probability)
         operators = [operator] if operator is not None else sorted(summary.current_operators)
         for slot in range(self.slot + 1, self.slot + 1 + PARAMS.block_authoring_delay):
@@ -95,40 +98,49 @@ class Chain:
                     return bundle
         raise AssertionError("no operator won any of the next slots")
 
-    def block(self, *, bundles=(), transactions=()) -> Block:
+    def block(self, *, bundles=(), transactions=(), receipts=(), fraud_proofs=()) -> Block:
         won = self.setup.author.wins(self.slot + 1, 1)[0]
         return build_block(
             self.state, self.block_hash, slot=won.slot, solution=won.solution, pot_info=compute_pot_info(won.slot),
             transactions=transactions, votes=(), segment_headers=(), params=PARAMS,
-            genesis_hash=genesis_header_hash(self.setup_genesis), sign=self.setup.author.keypair.sign, bundles=bundles,
+            genesis_hash=genesis_header_hash(self.setup_genesis), sign=self.setup.author.keypair.sign,
+            domain=DomainExtrinsics(tuple(bundles), tuple(receipts), tuple(fraud_proofs)),
             proof_of_time=compute_test_proof_of_time,
         )  # fmt: skip
 
     def import_(self, block: Block) -> ChainState:
         context = make_context(self.setup.kzg, genesis_hash=genesis_header_hash(self.setup_genesis))
         state = import_block(self.state, self.block_hash, block, context)
+        byte_fee = self.state.transaction_byte_fee  # the fee the block's bundles were applied at: its parent's
         self.state, self.block_hash, self.slot = state, block.hash(), block.header.slot
         if block.bundles:
-            self.execute(block)
+            self.execute(block, byte_fee)
         return state
 
-    def execute(self, block: Block) -> None:
+    def execute(self, block: Block, byte_fee: int) -> None:
         context = DomainBlockContext(
             DOMAIN, get_head_domain_number(reader(self.state), DOMAIN), block.hash(), block.header.number,
-            block.header.slot * PARAMS.slot_duration_ms, self.state.transaction_byte_fee,
+            block.header.slot * PARAMS.slot_duration_ms, byte_fee, self.domain_parent.header_hash,
         )  # fmt: skip
         executed = derive_domain_block(BALANCES, self.domain_nodes, self.domain_parent, context, block.bundles,
                                        block.header.pre_digest.pot_info.proof_of_time, INITIAL_TX_RANGE)  # fmt: skip
         self.domain_nodes.update(executed.changes.created)
         self.domain_parent = ParentBlock(executed.header.hash(), executed.header.state_root, executed.receipt.hash())
         self.last_executed = executed
+        self.executed[executed.header.number] = (executed, context, block)
 
     setup_genesis: ChainState = None  # type: ignore[assignment]
     last_executed: ExecutedBlock = None  # type: ignore[assignment]
+    executed: dict = dataclasses.field(default_factory=dict)
+    """Domain block number -> (its ExecutedBlock, context, the consensus block that derived it)."""
 
 
 @pytest.fixture
 def chain(setup: ChainSetup) -> Chain:
+    return make_chain(setup)
+
+
+def make_chain(setup: ChainSetup) -> Chain:
     genesis = domain_genesis(setup)
     ledger = reader(genesis)
     receipt = head_receipt(ledger, DOMAIN)

@@ -52,6 +52,7 @@ from autonomys.actors.messages import (
 from autonomys.actors.timekeeper.service import TimekeeperService
 from autonomys.protocol.archiving.segments import SegmentHeader
 from autonomys.protocol.consensus.state_proofs import StateProof
+from autonomys.protocol.domains.registry import DomainConfig
 from autonomys.protocol.domains.view import DomainView
 from autonomys.protocol.objects.mappings import GlobalObject
 from autonomys.protocol.params import Params
@@ -383,6 +384,9 @@ class NodeClient(ActorClient[NodeService]):
     def domain_view(self, domain_id: int, timeout: float = DEFAULT_TIMEOUT) -> DomainView:
         return result(remote(self._actor.domain_view).remote(domain_id), timeout)
 
+    def domain_config(self, domain_id: int, timeout: float = DEFAULT_TIMEOUT) -> DomainConfig:
+        return result(remote(self._actor.domain_config).remote(domain_id), timeout)
+
     def status(self, timeout: float = DEFAULT_TIMEOUT) -> NodeStatus:
         return result(remote(self._actor.status).remote(), timeout)
 
@@ -397,7 +401,7 @@ class NodeClient(ActorClient[NodeService]):
 
 
 class DomainNodeHandle(_NamedActor[NodeService]):
-    """A node as an operator sees it: ticks, blocks to derive from, bundles in."""
+    """A node as an operator sees it: ticks, blocks to derive from, bundles, receipts and fraud proofs in."""
 
     def domain_tick(self, domain_id: int, operator_ids: tuple[int, ...], after_slot: int) -> DomainTick:
         return self._call(lambda node: remote(node.domain_tick).remote(domain_id, operator_ids, after_slot))
@@ -407,6 +411,12 @@ class DomainNodeHandle(_NamedActor[NodeService]):
 
     def offer_bundle(self, bundle: bytes) -> BundleSubmission:
         return self._call(lambda node: remote(node.offer_bundle).remote(bundle))
+
+    def offer_receipt(self, receipt: bytes) -> BundleSubmission:
+        return self._call(lambda node: remote(node.offer_receipt).remote(receipt))
+
+    def offer_fraud_proof(self, proof: bytes) -> BundleSubmission:
+        return self._call(lambda node: remote(node.offer_fraud_proof).remote(proof))
 
 
 class OperatorClient(ActorClient[OperatorService]):

@@ -24,6 +24,7 @@ from autonomys.cli.signals import PipeSafeStream, stop_on_signals
 from autonomys.network.farms import devnet_farms
 from autonomys.network.genesis import ConfigError, PreparedNetwork, prepare_network
 from autonomys.network.spec import ClusterSpec
+from autonomys.protocol.domains.faults import FAULT_KINDS
 from autonomys.protocol.errors import ProtocolError
 
 
@@ -70,6 +71,11 @@ class StatePruning(click.ParamType):
     "--rpc-port", type=click.IntRange(min=0, max=65535), default=8545, show_default=True,
     help="Serve each EVM domain's Ethereum JSON-RPC on 127.0.0.1 from this port (0: free ports).",
 )  # fmt: skip
+@click.option(
+    "--faulty-operator", type=click.Choice(FAULT_KINDS), default=None,
+    help="Turn each domain's second operator faulty: it lies in its receipts (a wrong trace root, extrinsics root, a "
+    "valid bundle marked invalid, or wrong fees) until a fraud proof gets it slashed.",
+)  # fmt: skip
 def devnet(
     data_dir: Path,
     slots: int | None,
@@ -81,6 +87,7 @@ def devnet(
     state_pruning: int | None,
     domains: tuple[str, ...],
     rpc_port: int,
+    faulty_operator: str | None,
 ) -> None:
     """Run a local network on an embedded Ray instance (Ctrl-C stops it; restart continues the chain)."""
     from autonomys.cli import views  # Ray loads when the command runs, not with the CLI
@@ -94,9 +101,12 @@ def devnet(
     workers = plotting_workers if plotting_workers is not None else max(1, cpus - 1)
     try:
         prepared = prepare_network(preset, data_dir, _checked_domains(domains) or None)
+        if faulty_operator is not None and not prepared.genesis.domains:
+            raise click.BadParameter("a faulty operator needs a domain (--domain)", param_hint="--faulty-operator")
         plan = NetworkPlan(
             spec, prepared.data_dir, prepared.genesis, devnet_farms(prepared.genesis, prepared.data_dir), pin_cpu=pin_cpu,
             archiver_workers=max(1, cpus - 1), state_window=state_pruning, rpc_port=rpc_port,
+            faulty_operator=faulty_operator,
         )  # fmt: skip
         with local_ray(spec, plotting_workers=workers, farms=len(plan.farms)):
             network = start_network(plan, on_stage=lambda stage: console.print(stage, soft_wrap=True))

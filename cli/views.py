@@ -136,6 +136,10 @@ def domain_line(view: Any, operators: list[Any], slots: int) -> Text:
     bundles = sum(operator.bundles_submitted for operator in mine)
     line.append(f"; bundles {bundles}" + (f" ({bundles / slots:.2f}/slot)" if slots else ""))
     line.append(f", pool {sum(operator.pooled_transactions for operator in mine)}")
+    if view.fraud_proofs_accepted or view.operators_slashed:
+        line.append(
+            f"; fraud proofs {view.fraud_proofs_accepted}, slashed {view.operators_slashed}", style="bold red"
+        )
     warnings = [f"{operator.name}: {operator.last_error}" for operator in mine if operator.last_error]
     if warnings:
         line.append(f"  warning {warnings[0]}", style="yellow")
@@ -295,6 +299,28 @@ def summary_lines(data_dir: Path, snapshot: Snapshot, names: list[str]) -> list[
         lines.append(
             f"domain {view.domain_id} ({view.runtime_name}): best block #{view.head_domain_number}, confirmed "
             f"#{view.confirmed_number}, epoch {view.epoch}; bundles: {bundles or 'none'}; stake: {stakes or 'none'}"
+        )
+        lines += _fraud_lines(view, mine)
+    return lines
+
+
+def _fraud_lines(view: Any, operators: list[Any]) -> list[str]:
+    """Fraud proofs accepted and operators slashed on a domain (and who lied and who proved it)."""
+    faulty = [f"{op.name} ({op.fault}, {op.lies_submitted} bad receipts offered)" for op in operators if op.fault]
+    provers = [f"{op.name} {op.fraud_proofs_submitted}" for op in operators if op.fraud_proofs_submitted]
+    lines = [
+        f"fraud proofs accepted: {view.fraud_proofs_accepted}",
+        f"operators slashed: {view.operators_slashed}",
+    ]
+    if faulty or provers:
+        lines.append(
+            f"domain {view.domain_id}: faulty {', '.join(faulty) or 'none'}; fraud proofs submitted by "
+            f"{', '.join(provers) or 'nobody'}"
+        )
+    latencies = sorted(slots for op in operators for slots in op.fraud_proven_in_slots)
+    if latencies:
+        lines.append(
+            f"domain {view.domain_id}: bad receipt to accepted fraud proof in {', '.join(map(str, latencies))} slots"
         )
     return lines
 

@@ -49,7 +49,7 @@ from autonomys.actors.plotting.plotter import RecordJob, RecordResult, encode_re
 from autonomys.actors.timekeeper.service import TimekeeperConfig, TimekeeperService
 from autonomys.network.caches import CachePlan, dsn_names, farmer_cache_name, plan_caches
 from autonomys.network.client import Network
-from autonomys.network.domains import operator_identities
+from autonomys.network.domains import is_second_operator, operator_identities
 from autonomys.network.farms import FarmPlan, create_farm, farmer_name
 from autonomys.network.genesis import GenesisConfig, archive_genesis, chain_genesis
 from autonomys.network.runtime import current_node_id, named_actors
@@ -354,6 +354,8 @@ class NetworkPlan:
     rpc_port: int | None = DEFAULT_RPC_PORT
     """The first operator of each EVM domain serves Ethereum JSON-RPC on this port (the next EVM domain on the next
     port); 0: free ports; None: no JSON-RPC."""
+    faulty_operator: str | None = None
+    """A faulty-operator kind (protocol.domains.faults): each domain's second operator lies in its receipts."""
 
 
 def start_network(plan: NetworkPlan, on_stage: Callable[[str], None] = lambda stage: None) -> Network:
@@ -395,7 +397,10 @@ def start_network(plan: NetworkPlan, on_stage: Callable[[str], None] = lambda st
     ports = rpc_ports(identities, plan.rpc_port)
     operators = {
         name: create_operator(
-            spec, OperatorConfig(str(data_dir), params, identity, name, NODE_NAME, rpc_port=ports.get(name)),
+            spec, OperatorConfig(
+                str(data_dir), params, identity, name, NODE_NAME, rpc_port=ports.get(name),
+                fault=plan.faulty_operator if is_second_operator(identity) else None,
+            ),
             detached=plan.detached, node_id=placement[index % len(placement)],
         )  # fmt: skip
         for index, (name, identity) in enumerate(identities.items())

@@ -98,5 +98,10 @@ def operator_identities(genesis_hash: str, runtimes: tuple[str, ...]) -> dict[st
     return identities
 
 
+def is_second_operator(identity: OperatorIdentity) -> bool:
+    """The domain's second genesis operator (the one `--faulty-operator` turns faulty)."""
+    return identity.operator_id % OPERATORS_PER_DOMAIN == 1
+
+
 def _public(seed: bytes) -> bytes:
     return bytes(sr25519.pair_from_seed(seed)[0])

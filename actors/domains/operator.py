@@ -17,13 +17,16 @@ from typing import Final, Protocol
 import sr25519
 
 from autonomys.actors.domains.domain_chain import DomainChain
+from autonomys.actors.domains.watcher import ReceiptWatcher, block_context, domain_bundles
 from autonomys.actors.messages import BundleSubmission, DomainBlockInput, DomainTick
 from autonomys.actors.storage import KVStore
 from autonomys.protocol.consensus.chain_blocks import Block
 from autonomys.protocol.domains.election import INITIAL_TX_RANGE
 from autonomys.protocol.domains.execution import ParentBlock, decode_opaque, derive_domain_block
+from autonomys.protocol.domains.faults import corrupt_receipt, validate_fault
 from autonomys.protocol.domains.params import domains_params_for
-from autonomys.protocol.domains.producer import SlotClaim, produce_bundle
+from autonomys.protocol.domains.producer import SlotClaim, produce_bundle, produce_singleton_receipt
+from autonomys.protocol.domains.receipts import ExecutionReceipt
 from autonomys.protocol.domains.registry import BundleLimit, compute_domain_genesis
 from autonomys.protocol.domains.runtime import DomainBlockContext, IllegalTransaction, RuntimeState, runtime_named
 from autonomys.protocol.domains.view import DomainView
@@ -44,6 +47,10 @@ class DomainNodeLink(Protocol):
     def domain_block_input(self, number: int) -> DomainBlockInput | None: ...
 
     def offer_bundle(self, bundle: bytes) -> BundleSubmission: ...
+
+    def offer_receipt(self, receipt: bytes) -> BundleSubmission: ...
+
+    def offer_fraud_proof(self, proof: bytes) -> BundleSubmission: ...
 
 
 class RejectedDomainTransaction(ProtocolError):
@@ -71,6 +78,9 @@ class OperatorIdentity:
 class OperatorCounters:
     bundles_submitted: int = 0
     bundles_rejected: int = 0
+    receipts_submitted: int = 0
+    lies_submitted: int = 0
+    """Receipts a faulty operator corrupted and offered."""
     last_bundle_slot: int | None = None
     last_slot_seen: int = 0
     last_error: str = ""
@@ -90,7 +100,10 @@ class Operator:
         store: KVStore,
         node: DomainNodeLink,
         witness: Callable[[], bytes] = lambda: os.urandom(64),
+        fault: str | None = None,
     ) -> None:
+        """`fault`: a faulty-operator kind (protocol.domains.faults): this operator then lies in its receipts and
+        does not watch; None: an honest operator, which checks every receipt the chain carries."""
         self.params = params
         self.identity = identity
         self.runtime = runtime_named(identity.runtime_name)
@@ -110,6 +123,12 @@ class Operator:
         self.consensus_byte_fee = 0
         """The consensus chain's transaction byte fee at the last block derived (the pool checks fees with it)."""
         self._proof_size = compute_proof_of_space_size(params)
+        self.fault = None if fault is None else validate_fault(fault)
+        self._own_bundles: dict[int, frozenset[int]] = {}
+        """A faulty operator's bundles in each domain block it derived (by index), which its lies may drop."""
+        self.watcher = ReceiptWatcher(
+            identity.domain_id, self.runtime, self.chain, node, params.slot_duration_ms, self._proof_size
+        )
 
     # -- following the chain ------------------------------------------------------------------
 
@@ -140,27 +159,31 @@ class Operator:
                 number, _ = self.chain.tip()
                 continue
             self._derive(given, block)
+            if self.fault is None:
+                self.watcher.watch(block)
             number += 1
 
     def _derive(self, given: DomainBlockInput, block: Block) -> None:
-        bundles = [
-            b for b in block.bundles if b.sealed_header.header.proof_of_election.domain_id == self.identity.domain_id
-        ]
+        bundles = domain_bundles(block, self.identity.domain_id)
         if not bundles:
             self.chain.follow(given.number, block.hash(), None, [])
             return
         header, receipt = self.chain.head()
         parent = ParentBlock(header.hash(), header.state_root, receipt.hash())
-        context = DomainBlockContext(
-            self.identity.domain_id, header.number + 1, block.hash(), given.number,
-            block.header.slot * self.params.slot_duration_ms, given.transaction_byte_fee, header.hash(),
-        )  # fmt: skip
+        context = block_context(
+            self.identity.domain_id, header.number + 1, block, given, self.params.slot_duration_ms, header.hash()
+        )
         self.consensus_byte_fee = given.transaction_byte_fee
         executed = derive_domain_block(
             self.runtime, self.chain.state.nodes, parent, context, bundles,
             block.header.pre_digest.pot_info.proof_of_time, INITIAL_TX_RANGE,
         )  # fmt: skip
         included = [self.runtime.transaction_hash(decode_opaque(extrinsic)) for extrinsic in executed.extrinsics]
+        if self.fault is not None:
+            self._own_bundles[context.number] = frozenset(
+                index for index, bundle in enumerate(bundles)
+                if bundle.sealed_header.header.proof_of_election.operator_id == self.identity.operator_id
+            )  # fmt: skip
         self.chain.follow(given.number, block.hash(), executed, included)
         for tx_hash in included:
             self.pool.pop(tx_hash, None)
@@ -169,7 +192,8 @@ class Operator:
     # -- bundles ------------------------------------------------------------------------------
 
     def contest(self, slot: int, proof_of_time: bytes, view: DomainView) -> None:
-        """Run the election for `slot`; submit a bundle when this operator wins it."""
+        """Run the election for `slot`; when this operator wins it, submit a bundle, or a singleton receipt while
+        the domain has more blocks than receipts (the chain refuses bundles then)."""
         info = view.operator(self.identity.operator_id)
         if info is None or info.stake == 0 or view.total_stake == 0:
             return
@@ -179,25 +203,49 @@ class Operator:
         if receipt is None:
             self.counters.last_error = f"behind: no receipt for domain block {view.next_receipt_number} yet"
             return
+        receipt = self._receipt_to_offer(receipt)
         claim = SlotClaim(
             self.identity.domain_id, self.identity.operator_id, slot, proof_of_time, info.stake, view.total_stake,
             view.bundle_slot_probability,
         )  # fmt: skip
-        limit = self.bundle_limit()
         key_pair = self.key_pair
-        bundle = produce_bundle(
-            claim, key_pair, self.witness(), receipt, list(self.pool.values()), self.runtime, limit,
-            lambda message: bytes(sr25519.sign(key_pair, message)),
-        )  # fmt: skip
-        if bundle is None:
+
+        def sign(message: bytes) -> bytes:
+            return bytes(sr25519.sign(key_pair, message))
+
+        if view.head_domain_number - view.head_receipt_number > 1:
+            singleton = produce_singleton_receipt(claim, key_pair, self.witness(), receipt, sign)
+            if singleton is not None:
+                self._offer(slot, "receipt", lambda: self.node.offer_receipt(singleton.to_bytes()), receipt)
             return
+        bundle = produce_bundle(
+            claim, key_pair, self.witness(), receipt, list(self.pool.values()), self.runtime, self.bundle_limit(), sign
+        )
+        if bundle is not None:
+            self._offer(slot, "bundle", lambda: self.node.offer_bundle(bundle.to_bytes()), receipt)
+
+    def _receipt_to_offer(self, receipt: ExecutionReceipt) -> ExecutionReceipt:
+        """The operator's own receipt, or a faulty operator's lie about it."""
+        if self.fault is None or receipt.domain_block_number == 0:
+            return receipt
+        own = self._own_bundles.get(receipt.domain_block_number, frozenset())
+        return corrupt_receipt(self.fault, receipt, own) or receipt
+
+    def _offer(
+        self, slot: int, what: str, submit: Callable[[], BundleSubmission], receipt: ExecutionReceipt
+    ) -> None:
         self.counters.last_bundle_slot = slot
-        submitted = self.node.offer_bundle(bundle.to_bytes())
+        submitted = submit()
         if submitted.bundle_hash is None:
             self.counters.bundles_rejected += 1
-            self.counters.last_rejection = f"bundle for slot {slot}: {submitted.rejection}"
+            self.counters.last_rejection = f"{what} for slot {slot}: {submitted.rejection}"
             return
-        self.counters.bundles_submitted += 1
+        if what == "receipt":
+            self.counters.receipts_submitted += 1
+        else:
+            self.counters.bundles_submitted += 1
+        if self.chain.receipt(receipt.domain_block_number) != receipt:
+            self.counters.lies_submitted += 1
 
     # -- the transaction pool -----------------------------------------------------------------
 

@@ -40,6 +40,8 @@ class OperatorConfig:
     rpc_port: int | None = None
     """Serve an EVM domain's Ethereum JSON-RPC on this port (0: any free one; None: not at all)."""
     rpc_host: str = "127.0.0.1"
+    fault: str | None = None
+    """A faulty-operator kind (protocol.domains.faults), for tests and demonstrations of fraud proofs."""
 
 
 @dataclass(frozen=True, slots=True)
@@ -65,7 +67,9 @@ class OperatorService:
         except StoreCorrupted as error:
             fix = f"restore it, or delete {path}: the operator derives its domain chain again from the consensus chain"
             raise CorruptStore("the operator's domain chain", path, describe_error(error), fix) from error
-        self.operator = Operator(config.params, config.identity, self._store, links.domain_node(config.node))
+        self.operator = Operator(
+            config.params, config.identity, self._store, links.domain_node(config.node), fault=config.fault
+        )
         slot_seconds = config.params.slot_duration_ms / 1000
         self._poll = config.poll_seconds if config.poll_seconds is not None else max(MIN_POLL_SECONDS, slot_seconds / 2)
         self._lock = threading.Lock()
@@ -161,6 +165,12 @@ class OperatorService:
                 pooled_transactions=len(operator.pool),
                 last_bundle_slot=counters.last_bundle_slot,
                 last_error=counters.last_error,
+                receipts_submitted=counters.receipts_submitted,
+                fraud_proofs_submitted=operator.watcher.counters.fraud_proofs_submitted,
+                last_fraud_proof=operator.watcher.counters.last_fraud_proof,
+                fraud_proven_in_slots=tuple(operator.watcher.counters.proven_in_slots),
+                fault=operator.fault or "",
+                lies_submitted=counters.lies_submitted,
             )
 
     def shutdown(self) -> None:

@@ -45,6 +45,7 @@ from autonomys.network.runtime import ClusterUnreachable, alive_nodes, cluster_c
 from autonomys.network.spec import NODE_NAME, ClusterSpec
 from autonomys.protocol.consensus.chain_blocks import sign_transaction
 from autonomys.protocol.domains.calls import InstantiateDomain, RegisterOperator
+from autonomys.protocol.domains.faults import FAULT_KINDS
 from autonomys.protocol.domains.fixed_point import Percent
 from autonomys.protocol.domains.registry import DEFAULT_EVM_CHAIN_ID, DomainConfig, runtime_info_for
 from autonomys.protocol.domains.staking_types import OperatorAllowList
@@ -152,13 +153,16 @@ def _start_operators(record: dict[str, Any], params: Any, data_dir: Path, argume
             record.get("evm_chain_id"),
         )  # fmt: skip
         serves_rpc = record["runtime"] == "evm" and index == 0
+        faulty = arguments.faulty_operator if index == 1 else None
         config = OperatorConfig(
             str(data_dir), params, identity, name, NODE_NAME,
-            rpc_port=arguments.rpc_port if serves_rpc else None, rpc_host=arguments.rpc_host,
+            rpc_port=arguments.rpc_port if serves_rpc else None, rpc_host=arguments.rpc_host, fault=faulty,
         )  # fmt: skip
         client = create_operator(ClusterSpec(), config, detached=True, node_id=nodes[index % len(nodes)])
         client.ready(timeout=WAIT_SECONDS)
         started.append(name if name not in running else f"{name} (already running)")
+        if faulty is not None:
+            started[-1] += f" (faulty: {faulty})"
         url = client.rpc_url() if serves_rpc else None
         if url is not None:
             started[-1] += f" serving Ethereum JSON-RPC at {url} on node {nodes[index % len(nodes)][:12]}"
@@ -202,7 +206,13 @@ def main(argv: Sequence[str] | None = None) -> int:
         "--rpc-port", type=int, default=0, help="An EVM domain's first operator serves JSON-RPC here (0: a free port)."
     )
     parser.add_argument("--rpc-host", default="127.0.0.1", help="The JSON-RPC's interface (0.0.0.0: every one).")
+    parser.add_argument(
+        "--faulty-operator", choices=FAULT_KINDS, default=None,
+        help="The second operator lies in its receipts of this kind until a fraud proof gets it slashed.",
+    )  # fmt: skip
     arguments = parser.parse_args(argv)
+    if arguments.faulty_operator is not None and arguments.operators < 2:
+        return _fail("--faulty-operator needs --operators 2 or more (an honest one proves the lies)", EXIT_MUST_CHANGE)
     if not 0 <= arguments.rpc_port <= 65535:
         return _fail("--rpc-port is 0..65535", EXIT_MUST_CHANGE)
     if not 1 <= arguments.operators <= 16 or arguments.stake < 100:

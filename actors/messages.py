@@ -268,8 +268,8 @@ class OperatorStatus:
     """Singleton receipts (submitted while the domain has more blocks than receipts)."""
     fraud_proofs_submitted: int = 0
     last_fraud_proof: str = ""
-    fraud_proven_in_slots: tuple[int, ...] = ()
-    """For each of its proofs the chain accepted: slots from the bad receipt's block to the proof's."""
+    fraud_proven_in: tuple[tuple[int, int], ...] = ()
+    """For each of its proofs the chain accepted: (blocks, slots) from the bad receipt's block to the proof's."""
     fault: str = ""
     """A faulty operator's kind (empty: honest)."""
     lies_submitted: int = 0

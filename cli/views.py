@@ -317,11 +317,10 @@ def _fraud_lines(view: Any, operators: list[Any]) -> list[str]:
             f"domain {view.domain_id}: faulty {', '.join(faulty) or 'none'}; fraud proofs submitted by "
             f"{', '.join(provers) or 'nobody'}"
         )
-    latencies = sorted(slots for op in operators for slots in op.fraud_proven_in_slots)
+    latencies = sorted(latency for op in operators for latency in op.fraud_proven_in)
     if latencies:
-        lines.append(
-            f"domain {view.domain_id}: bad receipt to accepted fraud proof in {', '.join(map(str, latencies))} slots"
-        )
+        described = ", ".join(f"{blocks} blocks ({slots} slots)" for blocks, slots in latencies)
+        lines.append(f"domain {view.domain_id}: bad receipt to accepted fraud proof in {described}")
     return lines
 
 

@@ -168,7 +168,7 @@ class OperatorService:
                 receipts_submitted=counters.receipts_submitted,
                 fraud_proofs_submitted=operator.watcher.counters.fraud_proofs_submitted,
                 last_fraud_proof=operator.watcher.counters.last_fraud_proof,
-                fraud_proven_in_slots=tuple(operator.watcher.counters.proven_in_slots),
+                fraud_proven_in=tuple(operator.watcher.counters.proven_in),
                 fault=operator.fault or "",
                 lies_submitted=counters.lies_submitted,
             )

@@ -42,9 +42,9 @@ class WatchCounters:
     challenged: dict[bytes, tuple[int, int]] = field(default_factory=dict)
     """Bad receipts already proven (a receipt is proven once), with the (number, slot) of the consensus block
     that carried them."""
-    proven_in_slots: list[int] = field(default_factory=list)
-    """For each proof the chain accepted: slots from the block that carried the bad receipt to the block that
-    carried the proof."""
+    proven_in: list[tuple[int, int]] = field(default_factory=list)
+    """For each proof the chain accepted: (blocks, slots) from the block that carried the bad receipt to the
+    block that carried the proof."""
 
 
 def domain_bundles(block: Block, domain_id: int) -> list[Bundle]:
@@ -91,7 +91,7 @@ class ReceiptWatcher:
         for proof in block.fraud_proofs:
             carried = self.counters.challenged.get(proof.bad_receipt_hash)
             if proof.domain_id == self.domain_id and carried is not None:
-                self.counters.proven_in_slots.append(block.header.slot - carried[1])
+                self.counters.proven_in.append((block.header.number - carried[0], block.header.slot - carried[1]))
         for receipt in carried_receipts(block, self.domain_id):
             number = receipt.domain_block_number
             own = self.chain.receipt(number)

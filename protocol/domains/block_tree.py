@@ -30,7 +30,12 @@ from autonomys.protocol.codec import (
 )
 from autonomys.protocol.domains.bundles import BundleDigest
 from autonomys.protocol.domains.ledger import Ledger
-from autonomys.protocol.domains.receipts import ExecutionReceipt, compute_execution_trace_root
+from autonomys.protocol.domains.receipts import (
+    ExecutionReceipt,
+    InboxedBundle,
+    InvalidBundleKind,
+    compute_execution_trace_root,
+)
 from autonomys.protocol.domains.staking import do_mark_operators_as_slashed, do_unmark_invalid_bundle_authors
 from autonomys.protocol.domains.staking_storage import (
     delete_latest_submitted_receipt_number,
@@ -244,6 +249,10 @@ def verify_execution_receipt(
     roots = [bundle.extrinsics_root for bundle in receipt.inboxed_bundles]
     if not roots or roots != inbox:
         raise InvalidReceipt("invalid_extrinsics_roots", "inboxed bundles differ from the execution inbox")
+    if any(_claims_invalid_xdm(bundle) for bundle in receipt.inboxed_bundles):
+        # No runtime here has cross-domain messages, so no fraud proof could answer the claim (the reference's
+        # InvalidXDM proof data needs an XDM and its MMR proof): an honest receipt never makes it.
+        raise InvalidReceipt("invalid_xdm_without_messaging", "a bundle marked InvalidXDM on a domain without XDM")
     if receipt.execution_trace_root != compute_execution_trace_root(receipt.execution_trace):
         raise InvalidReceipt("invalid_trace_root", "the execution trace root does not recompute")
     if receipt.final_state_root != receipt.execution_trace[-1]:
@@ -251,6 +260,11 @@ def verify_execution_receipt(
     parent_hash = receipt_hash_at(ledger, domain_id, number - 1)
     if parent_hash is None or parent_hash != receipt.parent_domain_block_receipt_hash:
         raise InvalidReceipt("unknown_parent_receipt", f"no receipt {receipt.parent_domain_block_receipt_hash.hex()}")
+
+
+def _claims_invalid_xdm(bundle: InboxedBundle) -> bool:
+    invalid = bundle.bundle.invalid_bundle_type
+    return invalid is not None and invalid.kind == InvalidBundleKind.INVALID_XDM
 
 
 def _verify_consensus_block(

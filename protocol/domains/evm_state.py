@@ -148,13 +148,14 @@ class EvmSession:
 
     def get(self, key: bytes) -> bytes | None:
         word = self.system_word(_named_slot(key))
-        return None if word == 0 else word.to_bytes(32, "big").lstrip(b"\x00")
+        # The stored word is 0x01 | value (so that an empty value differs from an absent one): drop the marker.
+        return None if word == 0 else word.to_bytes(32, "big").lstrip(b"\x00")[1:]
 
     def set(self, key: bytes, value: bytes) -> None:
         if len(value) > 31:
             msg = f"an EVM system record holds at most 31 bytes, not {len(value)}"
             raise ValueError(msg)
-        self.set_system_word(_named_slot(key), int.from_bytes(b"\x01" + value, "big") if value else 0)
+        self.set_system_word(_named_slot(key), int.from_bytes(b"\x01" + value, "big"))
 
     def delete(self, key: bytes) -> None:
         self.set_system_word(_named_slot(key), 0)

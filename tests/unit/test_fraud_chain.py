@@ -210,3 +210,22 @@ def _block_info(chain: Chain, proof_of_time):
     state = chain.state
     return ConsensusBlockInfo(state.number + 1, chain.slot + 4, chain.block_hash, bytes(32), state.transaction_byte_fee,
                               4, proof_of_time)  # fmt: skip
+
+
+def test_a_receipt_claiming_an_invalid_xdm_is_refused_since_no_proof_could_answer_it(chain: Chain) -> None:
+    from autonomys.protocol.domains.receipts import BundleValidity, InboxedBundle, InvalidBundleKind, InvalidBundleType
+    chain.import_(chain.block(bundles=[chain.bundle(0)]))
+    honest = chain.last_executed.receipt
+    xdm = BundleValidity(invalid_bundle_type=InvalidBundleType(InvalidBundleKind.INVALID_XDM, 0))
+    claim = dataclasses.replace(
+        honest, inboxed_bundles=(InboxedBundle(xdm, honest.inboxed_bundles[0].extrinsics_root),)
+    )
+    pool = BundlePool(DEV_DOMAINS)
+    with pytest.raises(RejectedBundle) as raised:
+        from helpers.chain import compute_test_proof_of_time
+
+        pool.submit(
+            chain.bundle(0, receipt=claim).to_bytes(), chain.state, _block_info(chain, compute_test_proof_of_time)
+        )
+    assert raised.value.reason == "receipt_invalid_xdm_without_messaging"
+    assert chain.block(bundles=[chain.bundle(0, receipt=claim)]).bundles == ()

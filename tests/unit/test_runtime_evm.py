@@ -264,3 +264,16 @@ def test_mutated_transactions_decode_or_raise_decode_error(data: st.DataObject) 
     except DecodeError:
         return
     assert signer is None or len(signer) == 20
+
+
+@pytest.mark.parametrize("value", [b"", b"\x00", b"\x00\x07", b"transfers", bytes(31)])
+def test_named_system_records_round_trip_exactly(value: bytes) -> None:
+    nodes, root = genesis()
+    session = EVM.open_state(nodes, root)
+    assert session.get(b"some/record") is None
+    session.set(b"some/record", value)
+    assert session.get(b"some/record") == value
+    session.delete(b"some/record")
+    assert session.get(b"some/record") is None
+    with pytest.raises(ValueError):
+        session.set(b"some/record", bytes(32))

@@ -8,7 +8,7 @@ from __future__ import annotations
 import dataclasses
 
 import pytest
-from test_domain_chain import DOMAIN, Chain, make_chain, reader
+from test_domain_chain import AI3, DOMAIN, Chain, make_chain, reader
 
 from autonomys.actors.consensus.bundle_pool import BundlePool, RejectedBundle
 from autonomys.protocol.consensus.chain_blocks import Block
@@ -229,3 +229,33 @@ def test_a_receipt_claiming_an_invalid_xdm_is_refused_since_no_proof_could_answe
         )
     assert raised.value.reason == "receipt_invalid_xdm_without_messaging"
     assert chain.block(bundles=[chain.bundle(0, receipt=claim)]).bundles == ()
+
+
+def test_the_slash_takes_the_whole_pool_and_returns_only_the_open_epochs_deposits(chain: Chain) -> None:
+    """Carol nominates the lying operator in the epoch still open: once the liar is slashed and drained, her
+    deposit (not yet staked) is returned in full; the owner's converted stake goes to the treasury."""
+    from autonomys.protocol.consensus.chain import genesis_header_hash
+    from autonomys.protocol.consensus.chain_blocks import sign_transaction
+    from autonomys.protocol.consensus.chain_state import get_balance
+    from autonomys.protocol.domains.calls import nominate
+    from autonomys.protocol.domains.ledger import OverlayLedger
+    from autonomys.protocol.domains.staking_epoch import do_slash_operator
+    from autonomys.protocol.domains.staking_storage import get_deposit_on_hold
+    from helpers.chain import ALICE, CAROL
+
+    nominate_carol = sign_transaction(
+        genesis_header_hash(chain.setup_genesis), CAROL.public_key, 0, nominate(0, 10 * AI3), CAROL.sign
+    )
+    chain.import_(chain.block(transactions=[nominate_carol]))
+    carol_before = get_balance(chain.state, CAROL.public_key)
+    assert get_deposit_on_hold(reader(chain.state), 0, CAROL.public_key) > 0
+    bad, _ = lie_about_fees(chain)
+    chain.import_(chain.block(fraud_proofs=[fees_proof(chain, bad)]))
+    ledger = OverlayLedger(reader(chain.state))
+    assert do_slash_operator(ledger, DOMAIN, 10) == 2  # the owner and Carol: the whole pool
+    assert get_operator(ledger, 0) is None and 0 not in get_operator_set(ledger, PENDING_SLASHES, DOMAIN)
+    assert get_deposit_on_hold(ledger, 0, CAROL.public_key) == 0
+    # Carol's pending deposit came back (her free balance grew by the 10 AI3 nominated, less the storage-fee
+    # part that the refund at the redeem price may round); Alice's stake did not.
+    assert ledger.free_balance(CAROL.public_key) - carol_before >= 9 * AI3
+    assert ledger.free_balance(ALICE.public_key) == get_balance(chain.state, ALICE.public_key)

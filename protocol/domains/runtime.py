@@ -151,13 +151,14 @@ class DomainRuntime(Protocol):
 
 RUNTIMES: dict[str, DomainRuntime] = {}
 """Runtimes by name (each runtime module registers itself on import)."""
-BUILT_IN_RUNTIMES: Final = {"balances": "runtime_balances", "evm": "runtime_evm"}
+BUILT_IN_RUNTIMES: Final = {"balances": "runtime_balances", "evm": "runtime_evm", "auto-id": "runtime_auto_id"}
 """The runtimes this package ships, by name -> module (imported when first named: the EVM's brings in py-evm)."""
 
 
 def known_runtime_names() -> list[str]:
-    """Every runtime name, built-in or registered, sorted (a genesis registers them in this order)."""
-    return sorted({*BUILT_IN_RUNTIMES, *RUNTIMES})
+    """Every runtime name: the built-in ones in the order they were added, then any other registered one, sorted
+    (a genesis registers them in this order, so a runtime's id never changes when another is added)."""
+    return [*BUILT_IN_RUNTIMES, *sorted(set(RUNTIMES) - set(BUILT_IN_RUNTIMES))]
 
 
 def register_runtime(runtime: DomainRuntime) -> DomainRuntime:

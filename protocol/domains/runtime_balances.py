@@ -18,9 +18,9 @@ from __future__ import annotations
 
 import functools
 import hashlib
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass
-from typing import Final
+from typing import Final, Protocol
 
 import sr25519
 
@@ -81,11 +81,28 @@ class DomainTransfer:
         return encode_u8(CALL_TRANSFER) + self.to + encode_u128(self.amount)
 
 
+class DomainCall(Protocol):
+    """A signed transaction's call: its encoding starts with the call's (pallet) tag."""
+
+    def to_bytes(self) -> bytes: ...
+
+
+CallReader = Callable[[Reader], DomainCall]
+"""Reads a call after its tag byte (which the runtime's table keys it by)."""
+
+
+def read_transfer(reader: Reader) -> DomainTransfer:
+    return DomainTransfer(reader.read_bytes(ACCOUNT_SIZE), read_u128(reader))
+
+
+BALANCES_CALLS: Final[dict[int, CallReader]] = {CALL_TRANSFER: read_transfer}
+
+
 @dataclass(frozen=True, slots=True)
 class SignedTransaction:
     signer: bytes
     nonce: int
-    call: DomainTransfer
+    call: DomainCall
     signature: bytes
 
     def signing_payload(self, domain_id: int) -> bytes:
@@ -108,11 +125,11 @@ class Inherent:
 Extrinsic = SignedTransaction | Inherent
 
 
-def compute_signing_payload(domain_id: int, signer: bytes, nonce: int, call: DomainTransfer) -> bytes:
+def compute_signing_payload(domain_id: int, signer: bytes, nonce: int, call: DomainCall) -> bytes:
     return SIGNING_CONTEXT + encode_u32(domain_id) + signer + encode_u64(nonce) + call.to_bytes()
 
 
-def _read_extrinsic(reader: Reader) -> Extrinsic:
+def _read_extrinsic(reader: Reader, calls: tuple[tuple[int, CallReader], ...]) -> Extrinsic:
     tag = reader.read_u8()
     if tag == INHERENT:
         kind = reader.read_u8()
@@ -126,32 +143,37 @@ def _read_extrinsic(reader: Reader) -> Extrinsic:
         msg = f"domain extrinsic: unknown variant {tag}"
         raise DecodeError(msg)
     signer, nonce = reader.read_bytes(ACCOUNT_SIZE), reader.read_u64()
-    call = reader.read_u8()
-    if call != CALL_TRANSFER:
-        msg = f"domain call: unknown variant {call}"
+    call_tag = reader.read_u8()
+    read_call = dict(calls).get(call_tag)
+    if read_call is None:
+        msg = f"domain call: unknown variant {call_tag}"
         raise DecodeError(msg)
-    transfer = DomainTransfer(reader.read_bytes(ACCOUNT_SIZE), read_u128(reader))
-    return SignedTransaction(signer, nonce, transfer, reader.read_bytes(SIGNATURE_SIZE))
+    call = read_call(reader)
+    return SignedTransaction(signer, nonce, call, reader.read_bytes(SIGNATURE_SIZE))
 
 
-def decode_extrinsic(data: bytes) -> Extrinsic:
-    """The extrinsic encoded in `data` (all of it); DecodeError otherwise."""
-    return _decode_cached(bytes(data))
+def decode_extrinsic(data: bytes, calls: dict[int, CallReader] = BALANCES_CALLS) -> Extrinsic:
+    """The extrinsic encoded in `data` (all of it), with the calls of `calls` (by tag); DecodeError otherwise."""
+    return _decode_cached(bytes(data), tuple(calls.items()))
 
 
 @functools.lru_cache(maxsize=4096)
-def _decode_cached(data: bytes) -> Extrinsic:
+def _decode_cached(data: bytes, calls: tuple[tuple[int, CallReader], ...]) -> Extrinsic:
     # A block's extrinsic is decoded by signer, is_inherent, weight, check and apply, in classification and in
     # execution: decoded once (the values are frozen; a DecodeError is not cached and raises every time).
-    return decode_exactly(data, "domain extrinsic", _read_extrinsic)
+    return decode_exactly(data, "domain extrinsic", lambda reader: _read_extrinsic(reader, calls))
 
 
 def sign_transfer(
     domain_id: int, keypair: tuple[bytes, bytes], nonce: int, to: bytes, amount: int
 ) -> SignedTransaction:
     """A transfer from the keypair's account (py-sr25519-bindings (public, secret)), signed for `domain_id`."""
+    return sign_call(domain_id, keypair, nonce, DomainTransfer(bytes(to), amount))
+
+
+def sign_call(domain_id: int, keypair: tuple[bytes, bytes], nonce: int, call: DomainCall) -> SignedTransaction:
+    """A transaction of `call` from the keypair's account, signed for `domain_id`."""
     public = bytes(keypair[0])
-    call = DomainTransfer(bytes(to), amount)
     signature = sr25519.sign(keypair, compute_signing_payload(domain_id, public, nonce, call))
     return SignedTransaction(public, nonce, call, bytes(signature))
 
@@ -208,10 +230,29 @@ class BalancesState(SteppedWriter):
 
 
 class BalancesRuntime:
-    """Balances and transfers (module docstring)."""
+    """Balances and transfers (module docstring). A runtime built on it adds calls (`calls`, by tag), their
+    weights (`call_weight`) and their dispatch (`dispatch`)."""
 
     name = "balances"
     account_size = ACCOUNT_SIZE
+    calls: dict[int, CallReader] = BALANCES_CALLS
+
+    def decode(self, extrinsic: bytes) -> Extrinsic:
+        return decode_extrinsic(extrinsic, self.calls)
+
+    def call_weight(self, call: DomainCall, size: int) -> Weight:
+        return Weight(TRANSFER_REF_TIME, size)
+
+    def dispatch(self, state: DomainState, transaction: SignedTransaction, context: DomainBlockContext) -> None:
+        """Run a transaction's call after its fee and nonce were taken; a failing call changes nothing more."""
+        call = transaction.call
+        assert isinstance(call, DomainTransfer)
+        sender = get_account(state, transaction.signer)
+        if call.amount > sender.balance:
+            return  # the dispatch fails; its fee and nonce stay taken
+        _set_account(state, transaction.signer, DomainAccount(sender.balance - call.amount, sender.nonce))
+        receiver = get_account(state, call.to)
+        _set_account(state, call.to, DomainAccount(receiver.balance + call.amount, receiver.nonce))
 
     def open_state(self, nodes: NodeSource, root: bytes | None) -> BalancesState:
         """The domain's state in protocol.state's trie (blake3 paths, content-addressed nodes)."""
@@ -235,17 +276,18 @@ class BalancesRuntime:
         state.set(ISSUANCE_KEY, encode_u128(sum(balance for _, balance in initial_balances)))
 
     def signer(self, extrinsic: bytes) -> bytes | None:
-        decoded = decode_extrinsic(extrinsic)
+        decoded = self.decode(extrinsic)
         # AccountId32 as the reference's `extract_signer` returns it, SCALE-encoded once here.
         return decoded.signer if isinstance(decoded, SignedTransaction) else None
 
     def is_inherent(self, extrinsic: bytes) -> bool:
-        return isinstance(decode_extrinsic(extrinsic), Inherent)
+        return isinstance(self.decode(extrinsic), Inherent)
 
     def weight(self, extrinsic: bytes) -> Weight:
-        if isinstance(decode_extrinsic(extrinsic), Inherent):
+        decoded = self.decode(extrinsic)
+        if isinstance(decoded, Inherent):
             return Weight(0, 0)
-        return Weight(TRANSFER_REF_TIME, len(extrinsic))
+        return self.call_weight(decoded.call, len(extrinsic))
 
     def inherents(self, context: DomainBlockContext) -> list[bytes]:
         return block_inherents(context)
@@ -253,7 +295,7 @@ class BalancesRuntime:
     def check(
         self, state: DomainState, extrinsic: bytes, context: DomainBlockContext, *, signature_verified: bool = False
     ) -> None:
-        decoded = decode_extrinsic(extrinsic)
+        decoded = self.decode(extrinsic)
         if not isinstance(decoded, SignedTransaction):
             raise IllegalTransaction("an inherent is not a transaction")
         if not signature_verified and not _is_signature_valid(decoded, context.domain_id):
@@ -285,20 +327,14 @@ class BalancesRuntime:
         """Nothing to set up: every value the block's steps read is in the state."""
 
     def apply(self, state: DomainState, extrinsic: bytes, context: DomainBlockContext) -> None:
-        decoded = decode_extrinsic(extrinsic)
+        decoded = self.decode(extrinsic)
         if isinstance(decoded, Inherent):
             key = TIMESTAMP_KEY if decoded.kind == INHERENT_TIMESTAMP else BYTE_FEE_KEY
             state.set(
                 key, encode_u64(decoded.value) if decoded.kind == INHERENT_TIMESTAMP else encode_u128(decoded.value)
             )
             return
-        sender = get_account(state, decoded.signer)
-        amount, to = decoded.call.amount, decoded.call.to
-        if amount > sender.balance:
-            return  # the dispatch fails; its fee and nonce stay taken
-        _set_account(state, decoded.signer, DomainAccount(sender.balance - amount, sender.nonce))
-        receiver = get_account(state, to)
-        _set_account(state, to, DomainAccount(receiver.balance + amount, receiver.nonce))
+        self.dispatch(state, decoded, context)
 
     def finalize_block(self, state: DomainState, context: DomainBlockContext) -> BlockFees:
         return _block_fees(state)

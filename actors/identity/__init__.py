@@ -1,0 +1,1 @@
+"""Identity roles: X.509 material for Auto IDs, and (to come) the agent registry."""

@@ -434,6 +434,12 @@ class OperatorClient(ActorClient[OperatorService]):
     def transaction_status(self, transaction_hash: bytes, timeout: float = DEFAULT_TIMEOUT) -> str:
         return result(remote(self._actor.transaction_status).remote(transaction_hash), timeout)
 
+    def transaction_outcome(self, transaction_hash: bytes, timeout: float = DEFAULT_TIMEOUT) -> bytes | None:
+        return result(remote(self._actor.transaction_outcome).remote(transaction_hash), timeout)
+
+    def read(self, key: bytes, timeout: float = DEFAULT_TIMEOUT) -> bytes | None:
+        return result(remote(self._actor.read).remote(key), timeout)
+
     def block(self, number: int | None = None, timeout: float = DEFAULT_TIMEOUT) -> DomainBlockSummary | None:
         return result(remote(self._actor.block).remote(number), timeout)
 

@@ -3,8 +3,10 @@ start), block 0 and its archiving into the first segments, and the consensus cha
 
 from __future__ import annotations
 
+import dataclasses
 import json
 import secrets
+import time
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 from pathlib import Path
@@ -54,6 +56,9 @@ class GenesisConfig(BaseModel):
     created before it existed, so their genesis state stays what it was."""
     domains: tuple[str, ...] = ()
     """The runtime of each genesis domain (domain ids in order), with its operators (network.domains)."""
+    genesis_timestamp_ms: int = Field(default=0, ge=0)
+    """The chain's time at slot 0 (the wall clock when the network was created; 0 in networks created before it
+    existed, whose blocks keep their timestamps)."""
 
     @field_validator("domains")
     @classmethod
@@ -73,7 +78,8 @@ class GenesisConfig(BaseModel):
         return value
 
     def params(self) -> Params:
-        return get_preset(self.preset).with_slot_iterations(self.pot_slot_iterations)
+        preset = get_preset(self.preset).with_slot_iterations(self.pot_slot_iterations)
+        return dataclasses.replace(preset, genesis_timestamp_ms=self.genesis_timestamp_ms)
 
     def genesis_seed(self) -> PotSeed:
         return PotSeed.from_genesis(bytes.fromhex(self.genesis_hash), self.pot_external_entropy.encode())
@@ -119,6 +125,7 @@ def create_genesis(data_dir: Path, preset: str, domains: tuple[str, ...] = ()) -
         calibrated_iterations_per_second=rate,
         dev_account_endowment=DEV_ACCOUNT_ENDOWMENT,
         domains=domains,
+        genesis_timestamp_ms=int(time.time() * 1000),
     )
     write_genesis(data_dir, config)
     return config

@@ -63,6 +63,9 @@ class Params:
     """Proof-of-space table: "chia" (the reference's K-table) or "shim" (a cheap stand-in for fast test presets)."""
     pos_k: int
     """K of the chia table (PosProof::K); a proof is 64 x-values of K bits. Ignored by the shim table."""
+    genesis_timestamp_ms: int = 0
+    """The chain's time at slot 0 (ms since 1970), fixed by the genesis: a block's timestamp, which domains read
+    (certificate validity on the Auto ID domain, say), is this plus slot × slot_duration_ms."""
 
     def __post_init__(self) -> None:
         validate_params(self)
@@ -113,6 +116,11 @@ class Params:
     def archived_history_segment_size(self) -> int:
         """Bytes of all pieces of one archived segment."""
         return self.piece_size * self.num_pieces
+
+    def slot_timestamp_ms(self, slot: int) -> int:
+        """The timestamp of a block at `slot` (pallet-timestamp's value, derived from the slot as the reference's
+        slot-based timestamps are)."""
+        return self.genesis_timestamp_ms + slot * self.slot_duration_ms
 
     def with_slot_iterations(self, slot_iterations: int) -> Params:
         """The same preset with PoT slot iterations replaced (DEV calibration)."""

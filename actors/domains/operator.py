@@ -127,7 +127,7 @@ class Operator:
         self._own_bundles: dict[int, frozenset[int]] = {}
         """A faulty operator's bundles in each domain block it derived (by index), which its lies may drop."""
         self.watcher = ReceiptWatcher(
-            identity.domain_id, self.runtime, self.chain, node, params.slot_duration_ms, self._proof_size
+            identity.domain_id, self.runtime, self.chain, node, params, self._proof_size
         )
 
     # -- following the chain ------------------------------------------------------------------
@@ -171,7 +171,7 @@ class Operator:
         header, receipt = self.chain.head()
         parent = ParentBlock(header.hash(), header.state_root, receipt.hash())
         context = block_context(
-            self.identity.domain_id, header.number + 1, block, given, self.params.slot_duration_ms, header.hash()
+            self.identity.domain_id, header.number + 1, block, given, self.params, header.hash()
         )
         self.consensus_byte_fee = given.transaction_byte_fee
         executed = derive_domain_block(

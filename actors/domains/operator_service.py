@@ -126,6 +126,20 @@ class OperatorService:
         with self._lock:
             return self.operator.transaction_status(bytes(transaction_hash))
 
+    def transaction_outcome(self, transaction_hash: bytes) -> bytes | None:
+        """What the runtime recorded of an included transaction (its outcome bytes, which start with the hash;
+        None while it is not in a block, or for a runtime that records none)."""
+        with self._lock:
+            chain = self.operator.chain
+            number = chain.transaction_block(bytes(transaction_hash))
+            outcomes = () if number is None else chain.outcomes(number)
+        return next((outcome for outcome in outcomes if outcome[:32] == bytes(transaction_hash)), None)
+
+    def read(self, key: bytes) -> bytes | None:
+        """The value of `key` in the best domain state."""
+        with self._lock:
+            return self.operator.read(bytes(key))
+
     def block(self, number: int | None = None) -> DomainBlockSummary | None:
         """A derived domain block (None: the best one), None when not derived."""
         with self._lock:

@@ -22,6 +22,7 @@ from autonomys.protocol.domains.fraud_evidence import ConsensusEvidence
 from autonomys.protocol.domains.fraud_prover import prove_fraud
 from autonomys.protocol.domains.receipts import ExecutionReceipt
 from autonomys.protocol.domains.runtime import DomainBlockContext, DomainRuntime
+from autonomys.protocol.params import Params
 
 
 class FraudProofSink(Protocol):
@@ -61,11 +62,11 @@ def carried_receipts(block: Block, domain_id: int) -> list[ExecutionReceipt]:
 
 
 def block_context(
-    domain_id: int, number: int, block: Block, given: DomainBlockInput, slot_duration_ms: int, parent_hash: bytes
+    domain_id: int, number: int, block: Block, given: DomainBlockInput, params: Params, parent_hash: bytes
 ) -> DomainBlockContext:
     """The context of domain block `number`, derived from consensus block `block` (`given`)."""
     return DomainBlockContext(
-        domain_id, number, block.hash(), given.number, block.header.slot * slot_duration_ms,
+        domain_id, number, block.hash(), given.number, params.slot_timestamp_ms(block.header.slot),
         given.transaction_byte_fee, parent_hash,
     )  # fmt: skip
 
@@ -74,14 +75,14 @@ class ReceiptWatcher:
     """See the module docstring. Not thread-safe: its owner serializes calls."""
 
     def __init__(
-        self, domain_id: int, runtime: DomainRuntime, chain: DomainChain, node: FraudProofSink, slot_duration_ms: int,
+        self, domain_id: int, runtime: DomainRuntime, chain: DomainChain, node: FraudProofSink, params: Params,
         proof_of_space_size: int,
     ) -> None:  # fmt: skip
         self.domain_id = domain_id
         self.runtime = runtime
         self.chain = chain
         self.node = node
-        self.slot_duration_ms = slot_duration_ms
+        self.params = params
         self.proof_of_space_size = proof_of_space_size
         self.counters = WatchCounters()
 
@@ -125,7 +126,7 @@ class ReceiptWatcher:
         block = Block.from_bytes(given.block, self.proof_of_space_size)
         bundles = domain_bundles(block, self.domain_id)
         context = block_context(
-            self.domain_id, number, block, given, self.slot_duration_ms, record.header.parent_hash
+            self.domain_id, number, block, given, self.params, record.header.parent_hash
         )
         evidence = ConsensusEvidence(
             context, block.header.pre_digest.pot_info.proof_of_time, INITIAL_TX_RANGE,

@@ -434,7 +434,7 @@ def _apply_block_body(
     info = ConsensusBlockInfo(
         writer.scalars.number, pre_digest.slot, body.parent_hash, solution.reward_address,
         writer.scalars.transaction_byte_fee, params.block_authoring_delay, body.proof_of_time,
-        pre_digest.slot * params.slot_duration_ms, pre_digest.pot_info.proof_of_time,
+        params.slot_timestamp_ms(pre_digest.slot), pre_digest.pot_info.proof_of_time,
     )  # fmt: skip
     domain = process_domain_extrinsics(ledger, body.domain, info, domains, skip_invalid=budget is not None)
     votes = body.votes

@@ -30,20 +30,33 @@ from autonomys.protocol.domains.runtime_balances import (
     DomainCall,
     SignedTransaction,
 )
+from autonomys.protocol.errors import ReasonedError
 from autonomys.protocol.identity.auto_id import PALLET_INDEX, AutoIdError, dispatch
 from autonomys.protocol.identity.auto_id_types import (
     AutoIdCall,
+    AutoIdEventKind,
     DeactivateAutoIdCall,
     RegisterAutoIdCall,
     RenewAutoIdCall,
     encode_call,
     read_call,
 )
+from autonomys.protocol.identity.identity_calls import (
+    IDENTITY_PALLET_INDEX,
+    IdentityCall,
+    dispatch_identity,
+    encode_identity_call,
+    read_identity_call,
+)
+from autonomys.protocol.identity.provenance import note_revocation
 from autonomys.protocol.state.trie import EMPTY_ROOT, NodeSource
 
 OUTCOME_EVENT: Final = 0
 OUTCOME_ERROR: Final = 1
 OUTCOME_TRANSFER: Final = 2
+OUTCOME_IDENTITY: Final = 3
+IDENTITY_ERROR_INDEX: Final = 255
+"""The error index an outcome carries for an identity-pallet error (its reason names it)."""
 AUTO_ID_REF_TIME: Final = {
     RegisterAutoIdCall: 1_000_000_000,
     RenewAutoIdCall: 1_000_000_000,
@@ -68,7 +81,23 @@ def read_auto_id_call(reader: Reader) -> AutoIdPalletCall:
     return AutoIdPalletCall(read_call(reader))
 
 
-AUTO_ID_CALLS: Final[dict[int, CallReader]] = {**BALANCES_CALLS, PALLET_INDEX: read_auto_id_call}
+@dataclass(frozen=True, slots=True)
+class IdentityPalletCall:
+    """A call of the project's identity pallet (protocol.identity.identity_calls): `0x29 | call index | args`."""
+
+    call: IdentityCall
+
+    def to_bytes(self) -> bytes:
+        return encode_u8(IDENTITY_PALLET_INDEX) + encode_identity_call(self.call)
+
+
+def read_identity_pallet_call(reader: Reader) -> IdentityPalletCall:
+    return IdentityPalletCall(read_identity_call(reader))
+
+
+AUTO_ID_CALLS: Final[dict[int, CallReader]] = {
+    **BALANCES_CALLS, PALLET_INDEX: read_auto_id_call, IDENTITY_PALLET_INDEX: read_identity_pallet_call,
+}  # fmt: skip
 
 
 class AutoIdState(BalancesState):
@@ -98,17 +127,30 @@ class AutoIdRuntime(BalancesRuntime):
 
     def dispatch(self, state: DomainState, transaction: SignedTransaction, context: DomainBlockContext) -> None:
         tx_hash = hashlib.blake2b(transaction.to_bytes(), digest_size=32).digest()
-        if not isinstance(transaction.call, AutoIdPalletCall):
+        raw_now = state.get(TIMESTAMP_KEY)
+        now_ms = 0 if raw_now is None else int.from_bytes(raw_now, "little")
+        call = transaction.call
+        if isinstance(call, IdentityPalletCall):
+            try:
+                subject = dispatch_identity(state, transaction.signer, call.call, now_ms)
+            except ReasonedError as error:
+                _record(
+                    state, tx_hash + encode_u8(OUTCOME_ERROR) + encode_u8(IDENTITY_ERROR_INDEX) + error.reason.encode()
+                )
+                return
+            _record(state, tx_hash + encode_u8(OUTCOME_IDENTITY) + encode_identity_call(call.call)[:1] + subject)
+            return
+        if not isinstance(call, AutoIdPalletCall):
             super().dispatch(state, transaction, context)
             _record(state, tx_hash + encode_u8(OUTCOME_TRANSFER))
             return
-        raw_now = state.get(TIMESTAMP_KEY)
-        now_ms = 0 if raw_now is None else int.from_bytes(raw_now, "little")
         try:
-            event = dispatch(state, transaction.call.call, now_ms)
+            event = dispatch(state, call.call, now_ms)
         except AutoIdError as error:
             _record(state, tx_hash + encode_u8(OUTCOME_ERROR) + encode_u8(error.index) + error.reason.encode())
             return
+        if event.kind == AutoIdEventKind.CERTIFICATE_REVOKED:
+            note_revocation(state, event.auto_id, now_ms)  # provenance checks what was signed before it
         _record(state, tx_hash + encode_u8(OUTCOME_EVENT) + event.to_bytes())
 
 

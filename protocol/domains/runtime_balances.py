@@ -201,7 +201,7 @@ def get_account(state: DomainState, account: bytes) -> DomainAccount:
     return DomainAccount() if raw is None else DomainAccount.from_bytes(raw)
 
 
-def _set_account(state: DomainState, account: bytes, value: DomainAccount) -> None:
+def put_account(state: DomainState, account: bytes, value: DomainAccount) -> None:
     state.set(ACCOUNT_PREFIX + bytes(account), value.to_bytes())
 
 
@@ -250,9 +250,9 @@ class BalancesRuntime:
         sender = get_account(state, transaction.signer)
         if call.amount > sender.balance:
             return  # the dispatch fails; its fee and nonce stay taken
-        _set_account(state, transaction.signer, DomainAccount(sender.balance - call.amount, sender.nonce))
+        put_account(state, transaction.signer, DomainAccount(sender.balance - call.amount, sender.nonce))
         receiver = get_account(state, call.to)
-        _set_account(state, call.to, DomainAccount(receiver.balance + call.amount, receiver.nonce))
+        put_account(state, call.to, DomainAccount(receiver.balance + call.amount, receiver.nonce))
 
     def open_state(self, nodes: NodeSource, root: bytes | None) -> BalancesState:
         """The domain's state in protocol.state's trie (blake3 paths, content-addressed nodes)."""
@@ -272,7 +272,7 @@ class BalancesRuntime:
         state.set(DOMAIN_ID_KEY, encode_u32(domain_id))
         state.set(NUMBER_KEY, encode_u32(0))
         for account, balance in initial_balances:
-            _set_account(state, account, DomainAccount(balance, 0))
+            put_account(state, account, DomainAccount(balance, 0))
         state.set(ISSUANCE_KEY, encode_u128(sum(balance for _, balance in initial_balances)))
 
     def signer(self, extrinsic: bytes) -> bytes | None:
@@ -306,7 +306,7 @@ class BalancesRuntime:
         execution_fee, storage_fee = compute_fee(len(extrinsic), _read_int(state, BYTE_FEE_KEY))
         if sender.balance < execution_fee + storage_fee:
             raise IllegalTransaction(f"balance {sender.balance} cannot pay the fee {execution_fee + storage_fee}")
-        _set_account(
+        put_account(
             state, decoded.signer, DomainAccount(sender.balance - execution_fee - storage_fee, sender.nonce + 1)
         )
         state.set(ISSUANCE_KEY, encode_u128(get_total_issuance(state) - execution_fee - storage_fee))

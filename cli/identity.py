@@ -98,15 +98,17 @@ def new(name: str, out: Path | None, key_type: str, issuer_dir: Path | None, day
 
 
 def _send(network: Any, domain_id: int, call: Any, seed: str | None) -> bytes:
-    """Relay a pallet call in a signed domain transaction; wait for its block; its outcome (ClickException on a
-    pallet error)."""
-    from autonomys.protocol.domains.runtime_auto_id import OUTCOME_ERROR, AutoIdPalletCall
+    """Relay a pallet call (an AutoIdPalletCall or IdentityPalletCall; a bare pallet-auto-id call is wrapped) in a
+    signed domain transaction; wait for its block; its outcome (ClickException on a pallet error)."""
+    from autonomys.protocol.domains.runtime_auto_id import OUTCOME_ERROR, AutoIdPalletCall, IdentityPalletCall
     from autonomys.protocol.domains.runtime_balances import sign_call
 
+    if not isinstance(call, AutoIdPalletCall | IdentityPalletCall):
+        call = AutoIdPalletCall(call)
     operator = _operator_of(network, domain_id)
     payer = _signer(seed)
     _, nonce = operator.account(payer.public_key)
-    extrinsic = sign_call(domain_id, _key_pair(payer), nonce, AutoIdPalletCall(call)).to_bytes()
+    extrinsic = sign_call(domain_id, _key_pair(payer), nonce, call).to_bytes()
     tx_hash = operator.submit_transaction(extrinsic)
     deadline = time.monotonic() + WAIT_SECONDS
     while (outcome := operator.transaction_outcome(tx_hash)) is None:

@@ -7,7 +7,7 @@ from importlib.metadata import version
 
 import click
 
-from autonomys.cli import cluster, devnet, domain, domain_watch, farm, identity, objects, plots, pot, state
+from autonomys.cli import cluster, devnet, domain, domain_watch, farm, identity, objects, plots, pot, provenance, state
 
 
 @click.group()
@@ -33,6 +33,7 @@ main.add_command(state.state)
 main.add_command(domain.domain)
 domain.domain.add_command(domain_watch.watch)
 main.add_command(identity.identity)
+main.add_command(provenance.verify)
 
 if __name__ == "__main__":
     main()

@@ -98,19 +98,37 @@ def _progress(total: int) -> Progress:
               help="32-byte sr25519 seed of the paying account (default: the devnet's dev account).")  # fmt: skip
 @click.option("--timeout", type=click.FloatRange(min=1), default=600.0, show_default=True,
               help="Seconds to wait for every part to be included in a block.")  # fmt: skip
+@click.option("--sign", "sign_dir", type=click.Path(exists=True, file_okay=False, path_type=Path), default=None,
+              help="An Auto ID directory (`autonomys id new`): record the object's provenance signed by it.")  # fmt: skip
+@click.option("--parent", "parents", multiple=True, metavar="OBJECT_ID",
+              help="An object this one was derived from (repeatable; with --sign).")  # fmt: skip
+@click.option("--identity-domain", type=click.IntRange(min=0), default=0, show_default=True,
+              help="The Auto ID domain that keeps provenance records.")  # fmt: skip
 def put(file: Path, data_dir: Path, address: str | None, namespace: str, kzg_path: Path | None,
-        key_file: Path | None, timeout: float) -> None:  # fmt: skip
+        key_file: Path | None, timeout: float, sign_dir: Path | None, parents: tuple[str, ...],
+        identity_domain: int) -> None:  # fmt: skip
     """Store FILE in the chain's history; prints its object id once every part is in a block."""
     from autonomys.actors.objects.client import dev_account
+    from autonomys.cli.provenance import parse_parents, record_provenance
 
+    parent_ids = parse_parents(parents)
     with _errors():
         data = file.read_bytes()
         signer = dev_account() if key_file is None else load_identity(key_file)
-        with object_client(data_dir, address, namespace, kzg_path) as client, _progress(len(data)) as progress:
-            task = progress.add_task("storing", total=len(data))
-            object_id = client.put(
-                data, signer, on_progress=lambda done, total: progress.update(task, completed=done), wait_seconds=timeout
-            )
+        with object_client(data_dir, address, namespace, kzg_path) as client:
+            with _progress(len(data)) as progress:
+                task = progress.add_task("storing", total=len(data))
+                object_id = client.put(
+                    data, signer, on_progress=lambda done, total: progress.update(task, completed=done),
+                    wait_seconds=timeout,
+                )  # fmt: skip
+            if sign_dir is not None:
+                from autonomys.network.client import Network
+                from autonomys.network.runtime import named_actors
+
+                network = Network.attach(namespace, named_actors(namespace))
+                author = record_provenance(network, identity_domain, object_id, sign_dir, parent_ids, None)
+                click.echo(f"provenance: signed by {author.hex()}", err=True)
     click.echo(object_id.hex())
 
 

@@ -3,7 +3,7 @@
 Upstream Auto ID defines nothing for content; this is the project's design, kept out of the pallet core.
 
 A ProvenanceRecord says "Auto ID `signer` vouches, at `signed_at_ms`, for the DSN object `content_id`
-(blake3 of its bytes), derived from the objects `parents`". Its SCALE encoding is
+(its DSN object id), derived from the objects `parents`". Its SCALE encoding is
 `content_id(32) ‖ signer(32) ‖ compact(n) ‖ parents(32 each, strictly ascending, n <= 16) ‖ signed_at_ms (u64 LE)
 ‖ Vec<u8> signature_algorithm (DER AlgorithmIdentifier) ‖ Vec<u8> signature`, and the signer signs
 `"autonomys-provenance" ‖ content_id ‖ signer ‖ compact(n) ‖ parents ‖ signed_at_ms (u64 LE)`, checked with the
@@ -31,8 +31,6 @@ from collections.abc import Iterable
 from dataclasses import dataclass
 from typing import Final
 
-import blake3
-
 from autonomys.protocol.codec import (
     Reader,
     decode_exactly,
@@ -48,6 +46,7 @@ from autonomys.protocol.errors import DecodeError, ReasonedError
 from autonomys.protocol.identity.auto_id import AutoIdStore, get_auto_id, get_revocation_list
 from autonomys.protocol.identity.auto_id_types import IDENTIFIER_SIZE, X509Certificate
 from autonomys.protocol.identity.signatures import verify_signature
+from autonomys.protocol.objects.mappings import plan_object
 
 PROVENANCE_CONTEXT: Final = b"autonomys-provenance"
 RECORD_PREFIX: Final = b"provenance/record/"
@@ -87,8 +86,9 @@ class ProvenanceError(ReasonedError):
 
 
 def compute_content_id(content: bytes) -> bytes:
-    """The DSN object id of `content`: blake3 of its bytes."""
-    return blake3.blake3(bytes(content)).digest()
+    """The DSN object id of `content` (protocol.objects.mappings `plan_object`: the blake3 of its one chunk's
+    payload, or of the manifest listing its chunks), which `autonomys put` prints."""
+    return plan_object(bytes(content)).object_id
 
 
 def canonical_parents(parents: Iterable[bytes]) -> tuple[bytes, ...]:
@@ -129,7 +129,7 @@ class ProvenanceRecord:
     """A signer's signed claim about one DSN object and the objects it was derived from."""
 
     content_id: bytes
-    """blake3 of the object's bytes (its DSN object id)."""
+    """The object's DSN object id (compute_content_id)."""
     signer: bytes
     """The signer's Auto ID."""
     parents: tuple[bytes, ...]
@@ -339,7 +339,7 @@ def _first_failure(
 ) -> tuple[str, str, tuple[bytes, ...]]:
     """(reason, detail, signer chain) of the first check `record` fails, reason VALID when none does."""
     if content is not None and compute_content_id(content) != record.content_id:
-        return "ContentMismatch", "blake3(content) differs from content_id", ()
+        return "ContentMismatch", "the content's object id differs from content_id", ()
     if record.signed_at_ms > now_ms:
         return "SignedInFuture", f"signed at {record.signed_at_ms}, now {now_ms}", ()
     status, chain = signer_status_at(store, record.signer, record.signed_at_ms)

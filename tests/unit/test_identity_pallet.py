@@ -133,18 +133,21 @@ def test_funding_an_unknown_identity_or_beyond_the_balance_is_refused() -> None:
 
 
 def test_provenance_signed_before_a_revocation_stays_valid_and_after_it_is_refused() -> None:
-    import blake3
-
     from autonomys.protocol.identity.auto_id import REVOKE_CERTIFICATE, encode_action_message
     from autonomys.protocol.identity.auto_id_types import RevokeCertificateCall
     from autonomys.protocol.identity.identity_calls import PutProvenance
-    from autonomys.protocol.identity.provenance import ProvenanceRecord, get_provenance, verify_provenance
+    from autonomys.protocol.identity.provenance import (
+        ProvenanceRecord,
+        compute_content_id,
+        get_provenance,
+        verify_provenance,
+    )
 
     content = b"a model card, version 1"
-    content_id = blake3.blake3(content).digest()
+    content_id = compute_content_id(content)
 
     def record(signed_at_ms: int, data: bytes) -> ProvenanceRecord:
-        unsigned = ProvenanceRecord(blake3.blake3(data).digest(), PERSON_ID, (), signed_at_ms, b"", b"")
+        unsigned = ProvenanceRecord(compute_content_id(data), PERSON_ID, (), signed_at_ms, b"", b"")
         return ProvenanceRecord(unsigned.content_id, PERSON_ID, (), signed_at_ms, algorithm_identifier(PERSON_KEY),
                                 sign(PERSON_KEY, unsigned.signed_message()))  # fmt: skip
 

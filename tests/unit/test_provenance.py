@@ -162,9 +162,12 @@ def test_message_and_encoding_bytes() -> None:
     assert StoredProvenance.from_bytes(stored.to_bytes()) == stored
 
 
-def test_content_id_is_blake3_of_the_bytes() -> None:
-    assert compute_content_id(b"hello") == blake3.blake3(b"hello").digest()
-    assert compute_content_id(b"") == bytes.fromhex("af1349b9f5f9a1a6a0404dea36dcc9499bcb25c9adc112b7cc9a93cae41f3262")
+def test_content_id_is_the_dsn_object_id() -> None:
+    from autonomys.protocol.objects.mappings import MAX_OBJECT_CHUNK_SIZE, encode_object_chunk, plan_object
+
+    assert compute_content_id(b"hello") == blake3.blake3(encode_object_chunk(b"hello")).digest()
+    large = bytes(MAX_OBJECT_CHUNK_SIZE + 1)
+    assert compute_content_id(large) == plan_object(large).object_id  # the manifest's id
 
 
 def test_parents_must_be_canonical() -> None:

@@ -7,7 +7,20 @@ from importlib.metadata import version
 
 import click
 
-from autonomys.cli import cluster, devnet, domain, domain_watch, farm, identity, objects, plots, pot, provenance, state
+from autonomys.cli import (
+    cluster,
+    credentials,
+    devnet,
+    domain,
+    domain_watch,
+    farm,
+    identity,
+    objects,
+    plots,
+    pot,
+    provenance,
+    state,
+)
 
 
 @click.group()
@@ -34,6 +47,7 @@ main.add_command(domain.domain)
 domain.domain.add_command(domain_watch.watch)
 main.add_command(identity.identity)
 main.add_command(provenance.verify)
+main.add_command(credentials.credential)
 
 if __name__ == "__main__":
     main()

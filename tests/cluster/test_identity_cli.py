@@ -1,7 +1,9 @@
 """Auto IDs from the command line on a running MINIMAL devnet with an Auto ID domain: `autonomys id new` makes a
 root and an agent it issues, `register` puts both on the domain, `show` walks the agent's chain to the root,
 `revoke` signed by the issuer invalidates the agent; an agent whose issuer is unknown, a revocation signed by the
-wrong key and a file that is no certificate are refused by name."""
+wrong key and a file that is no certificate are refused by name. The root then signs an object's provenance
+(`put --sign`, `verify`) and issues a credential with a selectively disclosed claim (`credential issue`,
+`present`, `verify`); a changed presentation fails."""
 
 from __future__ import annotations
 
@@ -51,9 +53,36 @@ def test_identities_register_show_and_revoke(tmp_path: Path) -> None:
             (ids / "bad" / "key.pem").write_bytes((ids / "alice" / "key.pem").read_bytes())
             bad = run("id", "register", str(ids / "bad"), *net)
             assert bad.returncode == 1 and "not an X.509 certificate" in bad.stderr, bad.stdout + bad.stderr
+            provenance_and_credentials(tmp_path, ids, agent_id, net)
         finally:
             process.send_signal(signal.SIGTERM)
             try:
                 process.wait(timeout=120)
             except subprocess.TimeoutExpired:
                 process.kill()
+
+
+def provenance_and_credentials(tmp_path: Path, ids: Path, subject_id: str, net: tuple[str, ...]) -> None:
+    source = tmp_path / "model-card.txt"
+    source.write_text("a model card")
+    stored = run("put", str(source), "--sign", str(ids / "alice"), *net)
+    assert stored.returncode == 0, stored.stdout + stored.stderr
+    object_id = stored.stdout.strip().splitlines()[-1]
+    checked = run("verify", object_id, *net)
+    assert checked.returncode == 0 and "valid (Valid)" in checked.stdout and "Alice agency" in checked.stdout, (
+        checked.stdout + checked.stderr
+    )
+    issued = run("credential", "issue", "--issuer", str(ids / "alice"), "--subject", subject_id, "--claim",
+                 "role=travel", "--disclose", "budget=500", "--disclose", "region=eu", "-o",
+                 str(tmp_path / "vc.txt"), *net)  # fmt: skip
+    assert issued.returncode == 0, issued.stdout + issued.stderr
+    shown = run("credential", "present", str(tmp_path / "vc.txt"), "--reveal", "region", "-o", str(tmp_path / "vp.txt"))
+    assert shown.returncode == 0, shown.stdout + shown.stderr
+    verified = run("credential", "verify", str(tmp_path / "vp.txt"), *net)
+    assert verified.returncode == 0 and "region: eu" in verified.stdout and "budget" not in verified.stdout, (
+        verified.stdout + verified.stderr
+    )
+    text = (tmp_path / "vp.txt").read_text()
+    (tmp_path / "forged.txt").write_text(text.replace("e", "f", 1))
+    forged = run("credential", "verify", str(tmp_path / "forged.txt"), *net)
+    assert forged.returncode == 1, forged.stdout + forged.stderr

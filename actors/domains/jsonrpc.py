@@ -19,6 +19,7 @@ from http import HTTPStatus
 from typing import Any, Final
 
 from autonomys.actors.objects.gateway import GatewayLimits, LimitedRequestHandler, LimitedServer
+from autonomys.protocol.identity.did import MAX_JSON_DEPTH, json_nesting_depth
 
 PARSE_ERROR: Final = -32700
 INVALID_REQUEST: Final = -32600
@@ -65,8 +66,12 @@ class JsonRpcDispatcher:
     def handle_body(self, body: bytes) -> bytes | None:
         """The HTTP response body for a request body (None: only notifications, nothing to answer)."""
         try:
-            document = json.loads(body)
-        except (UnicodeDecodeError, json.JSONDecodeError) as error:
+            text = body.decode("utf-8")
+            # Nesting is bounded before parsing: the C decoder recurses, and deep enough input overflows its stack.
+            if json_nesting_depth(text) > MAX_JSON_DEPTH:
+                return json.dumps(_error(None, PARSE_ERROR, f"parse error: nested deeper than {MAX_JSON_DEPTH}")).encode()
+            document = json.loads(text)
+        except (UnicodeDecodeError, json.JSONDecodeError, RecursionError) as error:
             return json.dumps(_error(None, PARSE_ERROR, f"parse error: {error}")).encode()
         if isinstance(document, list):
             if not document or len(document) > MAX_BATCH:

@@ -96,11 +96,46 @@ def _unique_object(pairs: list[tuple[str, object]]) -> dict[str, object]:
     return dict(pairs)
 
 
+MAX_JSON_BYTES = 1 << 20
+MAX_JSON_DEPTH = 64
+
+
+def json_nesting_depth(text: str) -> int:
+    """The deepest nesting of arrays and objects outside strings (read before parsing: the C decoder recurses,
+    and deep enough input overflows the C stack — a crash, not a RecursionError)."""
+    depth = deepest = 0
+    in_string = escaped = False
+    for character in text:
+        if in_string:
+            if escaped:
+                escaped = False
+            elif character == "\\":
+                escaped = True
+            elif character == '"':
+                in_string = False
+        elif character == '"':
+            in_string = True
+        elif character in "[{":
+            depth += 1
+            deepest = max(deepest, depth)
+        elif character in "]}":
+            depth -= 1
+    return deepest
+
+
 def parse_json(data: bytes) -> object:
     """The JSON value of UTF-8 bytes; InvalidEncoding for invalid UTF-8 or JSON, a duplicate member name, NaN or
-    Infinity, or nesting too deep to read."""
+    Infinity, more than 1 MiB, or nesting deeper than 64."""
+    if len(data) > MAX_JSON_BYTES:
+        raise InvalidEncoding(f"JSON of {len(data)} bytes is over {MAX_JSON_BYTES}")
     try:
-        return json.loads(data.decode("utf-8"), object_pairs_hook=_unique_object, parse_constant=_reject_constant)
+        text = data.decode("utf-8")
+    except UnicodeDecodeError as error:
+        raise InvalidEncoding(f"not UTF-8: {error}") from error
+    if json_nesting_depth(text) > MAX_JSON_DEPTH:
+        raise InvalidEncoding(f"JSON nested deeper than {MAX_JSON_DEPTH}")
+    try:
+        return json.loads(text, object_pairs_hook=_unique_object, parse_constant=_reject_constant)
     except (ValueError, RecursionError) as error:
         raise InvalidEncoding(f"not JSON: {error}") from error
 

@@ -73,6 +73,9 @@ def test_bad_requests_get_the_standard_codes(body: object, code: int) -> None:
 def test_parse_errors_batches_notifications_and_method_errors() -> None:
     assert json.loads(DISPATCHER.handle_body(b"{not json"))["error"]["code"] == PARSE_ERROR
     assert json.loads(DISPATCHER.handle_body(b"\xff\xfe"))["error"]["code"] == PARSE_ERROR
+    # Deep nesting is refused before the C decoder recurses into it (deep enough, that is a crash, not an error).
+    assert json.loads(DISPATCHER.handle_body(b"[" * 200_000))["error"]["code"] == PARSE_ERROR
+    assert json.loads(DISPATCHER.handle_body(b'{"a":"' + b"[" * 1000 + b'"}'))["error"]["code"] != PARSE_ERROR
     batch = call([{"jsonrpc": "2.0", "id": 1, "method": "eth_chainId"}, {"jsonrpc": "2.0", "method": "eth_chainId"},
                   {"jsonrpc": "2.0", "id": 2, "method": "nope"}])  # fmt: skip
     assert [answer["id"] for answer in batch] == [1, 2] and batch[1]["error"]["code"] == METHOD_NOT_FOUND

@@ -1,6 +1,11 @@
 """Auto ID test material: AlgorithmIdentifier encodings and the reference note's generated worked example
 (an Ed25519 root certificate and its test key; not upstream fixtures)."""
 
+from __future__ import annotations
+
+import hashlib
+from dataclasses import dataclass, field
+
 ALG_ECDSA_SHA256 = bytes.fromhex("300a06082a8648ce3d040302")
 ALG_ECDSA_SHA384 = bytes.fromhex("300a06082a8648ce3d040303")
 ALG_ED25519 = bytes.fromhex("300506032b6570")
@@ -36,3 +41,23 @@ MC4CAQAwBQYDK2VwBCIEIMdtX0VzJPht6BzDXMHsxIgfs4xn+o+qD8BFAjHDiI5S
 EXAMPLE_LEAF_ID = "739a5a558b1fbfd3674f0e12ebcd6f1dca027f38c5dd65ba4e35d8e2000cf258"
 EXAMPLE_SPKI = "302a300506032b65700321000ede68caec8aa5e6ca1e0c9d9f3d532bf8222156aba6c2d29625845d5fcd3cc1"
 RSA_ENCRYPTION = bytes.fromhex("300d06092a864886f70d0101010500")
+
+
+def blake2_256(data: bytes) -> bytes:
+    return hashlib.blake2b(data, digest_size=32).digest()
+
+
+@dataclass
+class MemoryStore:
+    """A state the Auto ID functions run over: a plain dict (`data`, compared before and after a refusal)."""
+
+    data: dict[bytes, bytes] = field(default_factory=dict)
+
+    def get(self, key: bytes) -> bytes | None:
+        return self.data.get(key)
+
+    def set(self, key: bytes, value: bytes) -> None:
+        self.data[key] = value
+
+    def delete(self, key: bytes) -> None:
+        del self.data[key]

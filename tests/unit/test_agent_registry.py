@@ -13,7 +13,7 @@ from __future__ import annotations
 import datetime
 import itertools
 from collections.abc import Callable, Iterable, Mapping
-from dataclasses import dataclass, field, replace
+from dataclasses import dataclass, replace
 from fractions import Fraction
 from pathlib import Path
 
@@ -90,6 +90,7 @@ from autonomys.protocol.identity.reputation import (
     is_feedback_signature_valid,
     score,
 )
+from helpers.auto_id_fixtures import MemoryStore as DictState
 
 VALIDITY = Validity(datetime.datetime(2025, 1, 1), datetime.datetime(2030, 1, 1))
 NOW = 1_760_000_000_000
@@ -100,20 +101,6 @@ TRANSLATOR = AgentMetadata.of("translate and search", ["search", "translate"], "
 OPEN = InvocationPolicy(None, None, 1024)
 
 
-@dataclass
-class DictState:
-    """The Auto ID domain's state: what the pallet functions write, and the registry's IdentityView."""
-
-    data: dict[bytes, bytes] = field(default_factory=dict)
-
-    def get(self, key: bytes) -> bytes | None:
-        return self.data.get(key)
-
-    def set(self, key: bytes, value: bytes) -> None:
-        self.data[key] = value
-
-    def delete(self, key: bytes) -> None:
-        del self.data[key]
 
 
 @dataclass

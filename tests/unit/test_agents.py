@@ -10,7 +10,7 @@ import datetime
 import hashlib
 import uuid
 from collections.abc import Callable
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 
 import pytest
 from cryptography import x509
@@ -58,6 +58,7 @@ from autonomys.protocol.identity.auto_id import (
 )
 from autonomys.protocol.identity.auto_id_types import Signature
 from autonomys.protocol.identity.der import encode_object_identifier, tbs_of_certificate
+from helpers.auto_id_fixtures import MemoryStore
 
 VALIDITY = Validity(datetime.datetime(2025, 1, 1), datetime.datetime(2030, 1, 1))
 NOT_BEFORE_MS, NOT_AFTER_MS = 1735689600000, 1893456000000
@@ -69,18 +70,6 @@ def blake2_256(data: bytes) -> bytes:
     return hashlib.blake2b(data, digest_size=32).digest()
 
 
-@dataclass
-class MemoryStore:
-    data: dict[bytes, bytes] = field(default_factory=dict)
-
-    def get(self, key: bytes) -> bytes | None:
-        return self.data.get(key)
-
-    def set(self, key: bytes, value: bytes) -> None:
-        self.data[key] = value
-
-    def delete(self, key: bytes) -> None:
-        del self.data[key]
 
 
 def rejects(store: MemoryStore, reason: str, call: Callable[[], object]) -> AgentError:

@@ -11,7 +11,7 @@ import datetime
 import hashlib
 import pickle
 from collections.abc import Callable
-from dataclasses import dataclass, field, replace
+from dataclasses import replace
 
 import pytest
 from cryptography import x509
@@ -75,6 +75,7 @@ from helpers.auto_id_fixtures import (
     EXAMPLE_ID,
     EXAMPLE_KEY,
     EXAMPLE_LEAF_ID,
+    MemoryStore,
 )
 
 EXAMPLE_NOT_BEFORE, EXAMPLE_NOT_AFTER = 1735689600000, 2051222400000
@@ -90,20 +91,6 @@ def blake2_256(data: bytes) -> bytes:
     return hashlib.blake2b(data, digest_size=32).digest()
 
 
-@dataclass
-class MemoryStore:
-    """The state the registry runs over: a plain dict."""
-
-    data: dict[bytes, bytes] = field(default_factory=dict)
-
-    def get(self, key: bytes) -> bytes | None:
-        return self.data.get(key)
-
-    def set(self, key: bytes, value: bytes) -> None:
-        self.data[key] = value
-
-    def delete(self, key: bytes) -> None:
-        del self.data[key]
 
 
 def rejects(store: MemoryStore, reason: str, call: Callable[[], object]) -> None:

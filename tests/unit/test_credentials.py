@@ -13,7 +13,7 @@ import datetime
 import hashlib
 import json
 from collections.abc import Callable, Mapping
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 
 import pytest
 from cryptography.hazmat.primitives import hashes, serialization
@@ -80,6 +80,7 @@ from autonomys.protocol.identity.did import (
     parse_json,
     resolve_did,
 )
+from helpers.auto_id_fixtures import MemoryStore
 
 NOT_BEFORE_MS, NOT_AFTER_MS = 1735689600000, 1893456000000  # 2025-01-01, 2030-01-01
 NOW = 1_760_000_000_000
@@ -91,18 +92,6 @@ TAMPERED = {"Malformed", "InvalidSignature", "UnsupportedAlgorithm", "IssuerMism
 SALTS = {"name": bytes(range(16)), "birthdate": bytes(range(16, 32)), "gpa": bytes(range(32, 48))}
 
 
-@dataclass
-class MemoryStore:
-    data: dict[bytes, bytes] = field(default_factory=dict)
-
-    def get(self, key: bytes) -> bytes | None:
-        return self.data.get(key)
-
-    def set(self, key: bytes, value: bytes) -> None:
-        self.data[key] = value
-
-    def delete(self, key: bytes) -> None:
-        del self.data[key]
 
 
 @dataclass(frozen=True)

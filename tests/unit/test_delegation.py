@@ -11,7 +11,7 @@ import datetime
 import functools
 import hashlib
 from collections.abc import Callable
-from dataclasses import dataclass, field, replace
+from dataclasses import dataclass, replace
 
 import pytest
 from hypothesis import given, settings
@@ -53,6 +53,7 @@ from autonomys.protocol.identity.delegation import (
     revocation_message,
     revoke_grant,
 )
+from helpers.auto_id_fixtures import MemoryStore
 
 VALIDITY = Validity(datetime.datetime(2025, 1, 1), datetime.datetime(2030, 1, 1))
 BRIEF_VALIDITY = Validity(datetime.datetime(2025, 1, 1), datetime.datetime(2026, 1, 1))
@@ -66,18 +67,6 @@ def blake2_256(data: bytes) -> bytes:
     return hashlib.blake2b(data, digest_size=32).digest()
 
 
-@dataclass
-class MemoryStore:
-    data: dict[bytes, bytes] = field(default_factory=dict)
-
-    def get(self, key: bytes) -> bytes | None:
-        return self.data.get(key)
-
-    def set(self, key: bytes, value: bytes) -> None:
-        self.data[key] = value
-
-    def delete(self, key: bytes) -> None:
-        del self.data[key]
 
 
 def rejects(store: MemoryStore, reason: str, call: Callable[[], object]) -> DelegationError:

@@ -10,7 +10,7 @@ import datetime
 import functools
 import pickle
 from collections.abc import Callable
-from dataclasses import dataclass, field, replace
+from dataclasses import dataclass, replace
 
 import blake3
 import pytest
@@ -59,24 +59,13 @@ from autonomys.protocol.identity.provenance import (
     signer_status_at,
     verify_provenance,
 )
+from helpers.auto_id_fixtures import MemoryStore
 
 NOT_BEFORE_MS, NOT_AFTER_MS = 1735689600000, 1893456000000  # 2025-01-01, 2030-01-01
 NOW = 1_760_000_000_000
 VALIDITY = Validity(datetime.datetime(2025, 1, 1), datetime.datetime(2030, 1, 1))
 
 
-@dataclass
-class MemoryStore:
-    data: dict[bytes, bytes] = field(default_factory=dict)
-
-    def get(self, key: bytes) -> bytes | None:
-        return self.data.get(key)
-
-    def set(self, key: bytes, value: bytes) -> None:
-        self.data[key] = value
-
-    def delete(self, key: bytes) -> None:
-        del self.data[key]
 
 
 @dataclass(frozen=True)

@@ -60,6 +60,13 @@ from autonomys.protocol.timekeeper.pot import GossipProof
 
 if TYPE_CHECKING:  # the bot imports eth-account: loaded where a bot runs, not with every client
     from autonomys.actors.domains.executor_bot import ExecutorBotService, ExecutorBotStatus  # noqa: F401 - named in a string
+    from autonomys.actors.identity.agent_registry_service import (  # noqa: F401 - named in strings
+        AgentRegistryService,
+        DemoAgent,
+        InvocationResult,
+    )
+    from autonomys.protocol.identity.agent_services import AgentListing, CallerCredential, ServiceDescription
+    from autonomys.protocol.identity.reputation import Feedback, ScoreSummary
 
 DEFAULT_TIMEOUT = 30.0
 
@@ -419,6 +426,45 @@ class DomainNodeHandle(_NamedActor[NodeService]):
         return self._call(lambda node: remote(node.offer_fraud_proof).remote(proof))
 
 
+class DomainStateHandle(_NamedActor[OperatorService]):
+    """An operator's best domain state, read by key (the agent registry's identity view)."""
+
+    def read(self, key: bytes) -> bytes | None:
+        return self._call(lambda operator: remote(operator.read).remote(key))
+
+
+class AgentHandle(_NamedActor["DemoAgent"]):
+    """An agent's actor, as the agent registry invokes it."""
+
+    def handle(self, request: bytes, caller_id: bytes) -> bytes:
+        return self._call(lambda agent: remote(agent.handle).remote(request, caller_id))
+
+
+class AgentRegistryClient(ActorClient["AgentRegistryService"]):
+    """Typed calls to the agent registry actor."""
+
+    def next_version(self, agent_id: bytes, timeout: float = DEFAULT_TIMEOUT) -> int:
+        return result(remote(self._actor.next_version).remote(agent_id), timeout)
+
+    def register(self, agent_id: bytes, service: ServiceDescription, algorithm: bytes, signature: bytes,
+                 timeout: float = DEFAULT_TIMEOUT) -> int:  # fmt: skip
+        return result(remote(self._actor.register).remote(agent_id, service, algorithm, signature), timeout)
+
+    def find(self, capability: str, min_score: int | None = None, limit: int = 20,
+             timeout: float = DEFAULT_TIMEOUT) -> list[AgentListing]:  # fmt: skip
+        return result(remote(self._actor.find).remote(capability, min_score, limit), timeout)
+
+    def invoke(self, agent_id: bytes, caller_id: bytes, credential: CallerCredential, request: bytes,
+               timeout: float = DEFAULT_TIMEOUT) -> InvocationResult:  # fmt: skip
+        return result(remote(self._actor.invoke).remote(agent_id, caller_id, credential, request), timeout)
+
+    def rate(self, feedback: Feedback, timeout: float = DEFAULT_TIMEOUT) -> None:
+        result(remote(self._actor.rate).remote(feedback), timeout)
+
+    def reputation(self, agent_id: bytes, timeout: float = DEFAULT_TIMEOUT) -> ScoreSummary:
+        return result(remote(self._actor.reputation).remote(agent_id), timeout)
+
+
 class OperatorClient(ActorClient[OperatorService]):
     """Typed calls to an operator actor."""
 
@@ -543,3 +589,9 @@ class RayLinks:
 
     def domain_node(self, name: str) -> DomainNodeHandle:
         return DomainNodeHandle(name, self.namespace)
+
+    def domain_state(self, name: str) -> DomainStateHandle:
+        return DomainStateHandle(name, self.namespace)
+
+    def agent(self, name: str) -> AgentHandle:
+        return AgentHandle(name, self.namespace)

@@ -21,6 +21,7 @@ if TYPE_CHECKING:
     from autonomys.actors.domains.operator import DomainNodeLink
     from autonomys.actors.dsn.cache_peer import CachePeerLink
     from autonomys.actors.farming.metrics import FarmMetrics
+    from autonomys.actors.identity.agent_registry_service import AgentLink, DomainStateLink
 
 
 class Subscriber(Protocol):
@@ -83,3 +84,7 @@ class Links(Protocol):
     def farm_metrics(self, farm_id: str) -> FarmMetrics: ...
 
     def domain_node(self, name: str) -> DomainNodeLink: ...
+
+    def domain_state(self, name: str) -> DomainStateLink: ...
+
+    def agent(self, name: str) -> AgentLink: ...

@@ -60,8 +60,13 @@ def _load(directory: Path) -> tuple[Any, bytes, bytes | None]:
 @click.option("--days", type=click.IntRange(min=1, max=36500), default=365, show_default=True)
 @click.option("--key", "key_file", type=click.Path(path_type=Path, exists=True, dir_okay=False), default=None,
               help="Reuse this private key (a renewal keeps the key).")  # fmt: skip
-def new(name: str, out: Path | None, key_type: str, issuer_dir: Path | None, days: int, key_file: Path | None) -> None:
-    """Make a key and a certificate with common name NAME; print its Auto ID."""
+@click.option("--purpose", default=None, help="An agent's purpose (agent metadata in the certificate).")
+@click.option("--capability", "capabilities", multiple=True, help="An agent's capability (repeatable).")
+@click.option("--endpoint", default=None, help="Where the agent is invoked (ray://NAME).")
+def new(name: str, out: Path | None, key_type: str, issuer_dir: Path | None, days: int, key_file: Path | None,
+        purpose: str | None, capabilities: tuple[str, ...], endpoint: str | None) -> None:  # fmt: skip
+    """Make a key and a certificate with common name NAME; print its Auto ID. With --purpose, --capability or
+    --endpoint (and --issuer: its creator) it is an agent's certificate."""
     import datetime
 
     from autonomys.actors.identity.certificates import (
@@ -88,13 +93,36 @@ def new(name: str, out: Path | None, key_type: str, issuer_dir: Path | None, day
             issuer_id = derive_auto_id(issuer_der, issuer_parent)
         # Valid from an hour ago: a block's time (the slot's) may trail this machine's clock.
         validity = Validity.days_from(datetime.datetime.now(datetime.UTC) - datetime.timedelta(hours=1), days)
-        certificate = issue_certificate(name, key, validity, issuer=issuer)
+        certificate = issue_certificate(
+            name, key, validity, issuer=issuer, extensions=_agent_extension(purpose, capabilities, endpoint)
+        )
     except IdentityFileError as error:
         raise click.ClickException(str(error)) from error
     save_identity(directory, key, certificate)
     if issuer_id is not None:
         (directory / "issuer").write_text(issuer_id.hex() + "\n")
     click.echo(f"{derive_auto_id(certificate_der(certificate), issuer_id).hex()}  {directory}")
+
+
+def _agent_extension(purpose: str | None, capabilities: tuple[str, ...], endpoint: str | None) -> tuple[Any, ...]:
+    """The agent-metadata extension (protocol.identity.agents) when any of its fields is given."""
+    if purpose is None and not capabilities and endpoint is None:
+        return ()
+    from cryptography import x509
+
+    from autonomys.protocol.identity.agents import (
+        AGENT_METADATA_OID,
+        AgentMetadata,
+        InvalidAgentMetadata,
+        encode_agent_metadata,
+    )
+
+    try:
+        metadata = AgentMetadata.of(purpose or "", capabilities, endpoint or "")
+    except InvalidAgentMetadata as error:
+        raise click.BadParameter(str(error)) from error
+    value = encode_agent_metadata(metadata)
+    return ((x509.UnrecognizedExtension(x509.ObjectIdentifier(AGENT_METADATA_OID), value), False),)
 
 
 def _send(network: Any, domain_id: int, call: Any, seed: str | None) -> bytes:

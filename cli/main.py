@@ -8,6 +8,7 @@ from importlib.metadata import version
 import click
 
 from autonomys.cli import (
+    agents,
     cluster,
     credentials,
     devnet,
@@ -48,6 +49,7 @@ domain.domain.add_command(domain_watch.watch)
 main.add_command(identity.identity)
 main.add_command(provenance.verify)
 main.add_command(credentials.credential)
+main.add_command(agents.agent)
 
 if __name__ == "__main__":
     main()

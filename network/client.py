@@ -11,6 +11,7 @@ import re
 from dataclasses import dataclass, field
 
 from autonomys.actors.handles import (
+    AgentRegistryClient,
     ArchiverClient,
     CachePeerClient,
     FarmerClient,
@@ -47,6 +48,9 @@ class Network:
     """The genesis as fixed when the network first started (known to the process that started it)."""
     operators: dict[str, OperatorClient] = field(default_factory=dict)
     """Domain operators by name (`operator-<domain>-<operator>`)."""
+    agent_registry: AgentRegistryClient | None = None
+    """The agent registry, when the network has an Auto ID domain (held here: an actor lives while its creator
+    holds it, unless detached)."""
 
     @classmethod
     def attach(cls, namespace: str, running: set[str]) -> Network:
@@ -72,7 +76,10 @@ class Network:
         """Stop slots first, then every role (each store is already durable); returns the final PoT status."""
         self.timekeeper.stop(timeout=STOP_TIMEOUT)
         final = self.timekeeper.status()
-        roles: list[FarmerClient | CachePeerClient | NodeClient | OperatorClient] = [*self.operators.values()]
+        roles: list[FarmerClient | CachePeerClient | NodeClient | OperatorClient | AgentRegistryClient] = [
+            *self.operators.values()
+        ]
+        roles += [self.agent_registry] if self.agent_registry is not None else []
         roles += [*self.farmers.values(), *self.caches.values()]
         roles += [self.node] if self.node is not None else []
         for role in roles:

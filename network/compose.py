@@ -33,6 +33,8 @@ from autonomys.actors.errors import ActorUnavailable
 from autonomys.actors.farming.farmer import FarmerConfig, FarmerService
 from autonomys.actors.handles import (
     DEFAULT_TIMEOUT,
+    ActorClient,
+    AgentRegistryClient,
     ArchiverClient,
     CachePeerClient,
     ExecutorBotClient,
@@ -44,6 +46,7 @@ from autonomys.actors.handles import (
     TimekeeperClient,
     plotting_capacity,
 )
+from autonomys.actors.identity.agent_registry_service import AgentRegistryConfig, AgentRegistryService, DemoAgent
 from autonomys.actors.kzg_setup import KzgSetup, setup_for
 from autonomys.actors.plotting.plotter import RecordJob, RecordResult, encode_record_jobs
 from autonomys.actors.timekeeper.service import TimekeeperConfig, TimekeeperService
@@ -290,6 +293,23 @@ def create_executor_bot(
     return ExecutorBotClient(create_actor(ExecutorBotService, options, config))
 
 
+AGENT_REGISTRY_NAME = "agent-registry"
+
+
+def create_agent_registry(
+    spec: ClusterSpec, config: AgentRegistryConfig, *, detached: bool = False, node_id: str | None = None
+) -> AgentRegistryClient:
+    """Create (or attach to) the agent registry, reading identities from an Auto ID domain's operator."""
+    options = _named_options(spec, spec.operator, AGENT_REGISTRY_NAME, detached=detached, node_id=node_id)
+    return AgentRegistryClient(create_actor(AgentRegistryService, options, config, RayLinks()))
+
+
+def create_demo_agent(spec: ClusterSpec, name: str, *, detached: bool = True) -> ActorClient[DemoAgent]:
+    """Create (or attach to) a demo agent actor named `name` (its endpoint: `ray://name`)."""
+    options = _named_options(spec, spec.operator, name, detached=detached, node_id=None)
+    return ActorClient(create_actor(DemoAgent, options, name))
+
+
 def create_cache_peer(
     spec: ClusterSpec,
     config: CachePeerServiceConfig,
@@ -409,11 +429,19 @@ def start_network(plan: NetworkPlan, on_stage: Callable[[str], None] = lambda st
         operator.ready(timeout=SLOW_CALL_TIMEOUT)
     if operators:
         on_stage(f"domains: {', '.join(genesis.domains)}; operators {', '.join(operators)}")
+    first_auto_id = next((name for name, identity in identities.items() if identity.runtime_name == "auto-id"), None)
+    registry = None
+    if first_auto_id is not None:
+        registry = create_agent_registry(
+            spec, AgentRegistryConfig(str(data_dir), first_auto_id), detached=plan.detached, node_id=plan.service_node
+        )
+        registry.ready(timeout=SLOW_CALL_TIMEOUT)
+        on_stage(f"agent registry: identities from {first_auto_id}")
     timekeeper_config = TimekeeperConfig(str(data_dir), params, genesis.genesis_seed(), pin_cpu=plan.pin_cpu)
     timekeeper = create_timekeeper(spec, timekeeper_config, detached=plan.detached)
     timekeeper.ready(timeout=SLOW_CALL_TIMEOUT)
     timekeeper.subscribe(NODE_NAME)
-    return Network(timekeeper, archiver, node, farmers, caches, genesis, operators)
+    return Network(timekeeper, archiver, node, farmers, caches, genesis, operators, registry)
 
 
 def create_farms(params: Params, farms: Sequence[FarmPlan]) -> None:

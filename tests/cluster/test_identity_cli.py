@@ -3,7 +3,9 @@ root and an agent it issues, `register` puts both on the domain, `show` walks th
 `revoke` signed by the issuer invalidates the agent; an agent whose issuer is unknown, a revocation signed by the
 wrong key and a file that is no certificate are refused by name. The root then signs an object's provenance
 (`put --sign`, `verify`) and issues a credential with a selectively disclosed claim (`credential issue`,
-`present`, `verify`); a changed presentation fails."""
+`present`, `verify`); a changed presentation fails. Last, an agent with certified capabilities registers its
+service with the agent registry actor, is found by capability, invoked through Ray with a signed credential, and
+rated; once its creator revokes it, discovery no longer lists it."""
 
 from __future__ import annotations
 
@@ -54,6 +56,7 @@ def test_identities_register_show_and_revoke(tmp_path: Path) -> None:
             bad = run("id", "register", str(ids / "bad"), *net)
             assert bad.returncode == 1 and "not an X.509 certificate" in bad.stderr, bad.stdout + bad.stderr
             provenance_and_credentials(tmp_path, ids, agent_id, net)
+            agents_through_the_registry(ids, net)
         finally:
             process.send_signal(signal.SIGTERM)
             try:
@@ -86,3 +89,28 @@ def provenance_and_credentials(tmp_path: Path, ids: Path, subject_id: str, net: 
     (tmp_path / "forged.txt").write_text(text.replace("e", "f", 1))
     forged = run("credential", "verify", str(tmp_path / "forged.txt"), *net)
     assert forged.returncode == 1, forged.stdout + forged.stderr
+
+
+def agents_through_the_registry(ids: Path, net: tuple[str, ...]) -> None:
+    made = run("id", "new", "travel", "--out", str(ids / "travel"), "--issuer", str(ids / "alice"), "--purpose",
+               "books trips", "--capability", "travel.book", "--endpoint", "ray://travel-agent")  # fmt: skip
+    travel_id = AUTO_ID.search(made.stdout).group(1)  # type: ignore[union-attr]
+    assert run("id", "register", str(ids / "travel"), *net).returncode == 0
+    run("id", "new", "Bob", "--out", str(ids / "bob"))
+    assert run("id", "register", str(ids / "bob"), *net).returncode == 0
+    served = run("agent", "serve", "travel-agent", *net)
+    assert served.returncode == 0, served.stdout + served.stderr
+    uncertified = run("agent", "register", str(ids / "travel"), "--name", "Travel", "--capability", "payments",
+                      "--endpoint", "ray://travel-agent", *net)  # fmt: skip
+    assert uncertified.returncode == 1 and "CapabilityNotCertified" in uncertified.stderr, uncertified.stderr
+    registered = run("agent", "register", str(ids / "travel"), "--name", "Travel", "--capability", "travel.book",
+                     "--endpoint", "ray://travel-agent", *net)  # fmt: skip
+    assert registered.returncode == 0, registered.stdout + registered.stderr
+    found = run("agent", "find", "travel.book", *net)
+    assert travel_id in found.stdout, found.stdout + found.stderr
+    answer = run("agent", "invoke", travel_id, "--as", str(ids / "bob"), "--request", "Lisbon in May", *net)
+    assert answer.returncode == 0 and "Lisbon in May" in answer.stdout, answer.stdout + answer.stderr
+    rated = run("agent", "rate", travel_id, "--as", str(ids / "bob"), "--value", "90", *net)
+    assert rated.returncode == 0 and "score 90.00 from 1 verified" in rated.stdout, rated.stdout + rated.stderr
+    assert run("id", "revoke", travel_id, "--key", str(ids / "alice" / "key.pem"), *net).returncode == 0
+    assert travel_id not in run("agent", "find", "travel.book", *net).stdout

@@ -40,3 +40,9 @@ class LocalLinks:
 
     def domain_node(self, name: str) -> Any:
         return self._resolve(name)
+
+    def domain_state(self, name: str) -> Any:
+        return self._resolve(name)
+
+    def agent(self, name: str) -> Any:
+        return self._resolve(name)

@@ -263,15 +263,22 @@ class _RemoteState:
 
 @identity.command()
 @click.argument("auto_id")
+@click.option("--did", "as_did", is_flag=True, help="Print its did:auto DID document (JSON) instead.")
 @domain_id_option
 @network_options
-def show(auto_id: str, domain_id: int, data_dir: Path, address: str | None, namespace: str) -> None:
-    """The registry's record of AUTO_ID and its status now, walked up to its root."""
+def show(auto_id: str, as_did: bool, domain_id: int, data_dir: Path, address: str | None, namespace: str) -> None:
+    """The registry's record of AUTO_ID and its status now, walked up to its root (or its DID document)."""
     from autonomys.protocol.identity.auto_id import get_auto_id, get_revocation_list, identity_status
+    from autonomys.protocol.identity.did import did_of_auto_id, resolve_did
 
     target = _parse_id(auto_id)
     with _errors(), _attached(data_dir, address, namespace) as network:
         state = _RemoteState(_operator_of(network, domain_id))
+        if as_did:
+            document = resolve_did(state, did_of_auto_id(target), int(time.time() * 1000))
+            assert document is not None  # a did:auto DID always resolves (to a deactivated document at worst)
+            click.echo(document.to_json())
+            return
         record = get_auto_id(state, target)
         if record is None:
             raise click.ClickException(f"no Auto ID {auto_id} on domain {domain_id} (never registered, or deactivated)")

@@ -9,6 +9,7 @@ rated; once its creator revokes it, discovery no longer lists it."""
 
 from __future__ import annotations
 
+import json
 import re
 import signal
 import subprocess
@@ -45,6 +46,9 @@ def test_identities_register_show_and_revoke(tmp_path: Path) -> None:
                 assert done.returncode == 0, done.stdout + done.stderr
             shown = run("id", "show", agent_id, *net)
             assert "valid (Valid)" in shown.stdout and root_id[:16] in shown.stdout, shown.stdout + shown.stderr
+            document = json.loads(run("id", "show", agent_id, "--did", *net).stdout)
+            assert document["didDocument"]["id"] == f"did:auto:{agent_id}"
+            assert document["didDocument"]["controller"] == f"did:auto:{root_id}"
             wrong = run("id", "revoke", agent_id, "--key", str(ids / "agent" / "key.pem"), *net)
             assert wrong.returncode == 1 and "InvalidSignature" in wrong.stderr, wrong.stdout + wrong.stderr
             revoked = run("id", "revoke", agent_id, "--key", str(ids / "alice" / "key.pem"), *net)

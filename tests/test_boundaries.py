@@ -109,7 +109,7 @@ def test_the_checker_catches_a_violation() -> None:
     assert found == ["time", "ray", "autonomys.actors"]
 
 
-ROLES = ("timekeeper", "archiving", "plotting", "farming", "consensus", "dsn", "objects", "domains", "identity")
+ROLES = ("timekeeper", "archiving", "plotting", "farming", "consensus", "dsn", "objects", "domains", "identity", "ai")
 SHARED = {
     "protocol": ("constants", "codec", "errors", "params", "types", "kzg"),
     "actors": ("storage", "clock", "errors", "kzg_setup", "messages", "state_store"),

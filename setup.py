@@ -29,6 +29,15 @@ SECTOR_SOURCES = [
     "kernels/src/audit.c",
     "kernels/src/blake3.c",
 ]
+# The BLS12-381 G1 kernel: base field, points, Pippenger MSM, and the KZG quotient in Fr (fr_field.h, inline only).
+G1_SOURCES = [
+    "kernels/_g1_binding.c",
+    "kernels/src/g1_fp.c",
+    "kernels/src/g1_point.c",
+    "kernels/src/g1_msm.c",
+    "kernels/src/g1_glv.c",
+    "kernels/src/g1_kzg.c",
+]
 COMPILE_ARGS = ["-O3", "-std=c11", "-Wall", "-Wextra", "-Wno-unused-parameter"]
 
 
@@ -47,5 +56,6 @@ setup(
         kernel_extension("_kernels", KERNEL_SOURCES),
         kernel_extension("_pos", POS_SOURCES),
         kernel_extension("_sector", SECTOR_SOURCES),
+        kernel_extension("_g1", G1_SOURCES),
     ],
 )

@@ -1,7 +1,9 @@
 """KZG polynomial commitments over BLS12-381, as the reference uses them (subspace-kzg, `Kzg`).
 
-Point arithmetic, multi-scalar multiplication and pairings come from py-arkworks-bls12381; the
-field transforms from the C kernel (kernels.fr). Polynomials are given by evaluations over the
+Point arithmetic and pairings come from py-arkworks-bls12381; multi-scalar multiplication (MSM) and
+the quotient of an opening from the C G1 kernel (kernels.g1, byte-identical to py-arkworks
+`G1Point.multiexp_unchecked`, which stays available as `backend="arkworks"` for equivalence checks);
+the field transforms from the C kernel (kernels.fr). Polynomials are given by evaluations over the
 natural-order domain of size n (a power of two, ω_n = 7^((r−1)/n)); commitments and witnesses
 are 48-byte compressed G1 points.
 
@@ -18,7 +20,7 @@ from dataclasses import dataclass
 import blake3
 from py_arkworks_bls12381 import GT, G1Point, G2Point, Scalar
 
-from autonomys.kernels import fr
+from autonomys.kernels import fr, g1
 from autonomys.protocol.constants import (
     BLS12_381_SCALAR_MODULUS,
     ETH_SETUP_NUM_G1_POWERS,
@@ -31,6 +33,9 @@ from autonomys.protocol.constants import (
 from autonomys.protocol.errors import InvalidKzgSetup, ProtocolError
 
 R = BLS12_381_SCALAR_MODULUS
+KERNEL = "kernel"  # MSM by the C G1 kernel (kernels.g1)
+ARKWORKS = "arkworks"  # MSM by py-arkworks G1Point.multiexp_unchecked: the previous path, for equivalence checks
+MSM_BACKENDS = (KERNEL, ARKWORKS)
 DEV_SETUP_SEED = b"autonomys: INSECURE deterministic development KZG setup (tau is public)"
 
 
@@ -87,6 +92,49 @@ def scalar_from_int(value: int) -> Scalar:
     return Scalar.from_be_bytes(value.to_bytes(SCALAR_FULL_BYTES, "big"))
 
 
+def g1_bases_of(points: Sequence[G1Point]) -> g1.G1Bases:
+    """Kernel bases of py-arkworks points (already valid: taken by their x ‖ y, no square root, no subgroup check)."""
+    coordinates = b"".join(bytes(point.to_xy_bytes_be()) for point in points)
+    return g1.G1Bases.from_uncompressed(coordinates, subgroup_check=False)
+
+
+def msm_points(points: Sequence[G1Point], scalars: bytes, *, threads: int = 1, backend: str = KERNEL) -> bytes:
+    """Σ scalars[i]·points[i], compressed, for arbitrary valid points; `scalars` are canonical 32-byte big-endian."""
+    count = len(scalars) // SCALAR_FULL_BYTES
+    if len(scalars) % SCALAR_FULL_BYTES != 0 or count != len(points):
+        msg = f"{len(scalars)} bytes are not {len(points)} 32-byte scalars"
+        raise InvalidCommitmentInput(msg)
+    if backend == ARKWORKS:
+        return _arkworks_msm(points, scalars)
+    _check_msm_backend(backend)
+    return msm_bases(g1_bases_of(points), scalars, threads)
+
+
+def _check_msm_backend(backend: str) -> None:
+    if backend not in MSM_BACKENDS:
+        msg = f"backend={backend!r} is not an MSM backend; choose one of {', '.join(MSM_BACKENDS)}"
+        raise InvalidCommitmentInput(msg)
+
+
+def msm_bases(bases: g1.G1Bases, scalars: bytes, threads: int = 1) -> bytes:
+    """Σ scalars[i]·bases[i] by the kernel, compressed; InvalidCommitmentInput for bad scalars or counts."""
+    try:
+        return g1.msm(bases, scalars, threads=threads)
+    except g1.G1KernelError as error:
+        raise InvalidCommitmentInput(str(error)) from error
+
+
+def _arkworks_msm(points: Sequence[G1Point], scalars: bytes) -> bytes:
+    size = SCALAR_FULL_BYTES
+    try:
+        values = [Scalar.from_be_bytes(scalars[i : i + size]) for i in range(0, len(scalars), size)]
+    except (ValueError, TypeError, OverflowError) as error:
+        raise InvalidCommitmentInput(f"a scalar is not canonical: {error}") from error
+    if not values:
+        return bytes(G1Point.identity().to_compressed_bytes())
+    return bytes(G1Point.multiexp_unchecked(list(points[: len(values)]), values).to_compressed_bytes())
+
+
 class Kzg:
     """A KZG instance over one setup: `poly`, `commit`, `create_witness`, `verify`."""
 
@@ -100,6 +148,14 @@ class Kzg:
         self.g2_powers = list(g2_powers)
         self.label = label
         self.insecure = insecure
+        self._g1_bases: g1.G1Bases | None = None  # the G1 powers for the MSM kernel, prepared on first use
+
+    @property
+    def g1_bases(self) -> g1.G1Bases:
+        """The G1 powers prepared for the MSM kernel (built on first use from the py-arkworks points)."""
+        if self._g1_bases is None:
+            self._g1_bases = g1_bases_of(self.g1_powers)
+        return self._g1_bases
 
     @property
     def max_values(self) -> int:
@@ -174,16 +230,20 @@ class Kzg:
         except fr.FrKernelError as error:
             raise InvalidCommitmentInput(str(error)) from error
 
-    def commit(self, polynomial: Polynomial) -> bytes:
-        """Σ c_i·[τ^i]G1, compressed."""
-        data, size = polynomial.coefficients, SCALAR_FULL_BYTES
-        return self._msm([Scalar.from_be_bytes(data[i : i + size]) for i in range(0, len(data), size)])
+    def commit(self, polynomial: Polynomial, threads: int = 1, backend: str = KERNEL) -> bytes:
+        """Σ c_i·[τ^i]G1, compressed; `threads` for the MSM kernel, `backend` one of MSM_BACKENDS."""
+        return self._msm(polynomial.coefficients, threads, backend)
 
-    def create_witness(self, polynomial: Polynomial, num_values: int, index: int) -> bytes:
+    def create_witness(
+        self, polynomial: Polynomial, num_values: int, index: int, threads: int = 1, backend: str = KERNEL
+    ) -> bytes:
         """Opening proof [(p(τ) − p(x))/(τ − x)]G1 at x = ω_{n'}^index, n' = next power of two ≥ num_values."""
         point = pow(root_of_unity(next_power_of_two(num_values)), index, R)
-        quotient = _divide_by_linear(polynomial.coefficient_ints(), point)
-        return self._msm([scalar_from_int(c) for c in quotient])
+        try:
+            quotient = g1.divide_by_linear(polynomial.coefficients, point.to_bytes(SCALAR_FULL_BYTES, "big"))
+        except g1.G1KernelError as error:
+            raise InvalidCommitmentInput(str(error)) from error
+        return self._msm(quotient, threads, backend)
 
     def verify(self, commitment: bytes, num_values: int, index: int, value: bytes, witness: bytes) -> bool:
         """e(C − y·G1, G2) == e(π, [τ]G2 − x·G2); False for any malformed input."""
@@ -199,20 +259,16 @@ class Kzg:
         right_g2 = g2_tau - g2_generator * x
         return bool(GT.pairing_check([left, -witness_point], [g2_generator, right_g2]))
 
-    def _msm(self, scalars: list[Scalar]) -> bytes:
-        if len(scalars) > self.max_values:
-            msg = f"{len(scalars)} coefficients exceed the setup's {self.max_values} G1 powers"
+    def _msm(self, scalars: bytes, threads: int, backend: str) -> bytes:
+        """Σ scalars[i]·[τ^i]G1 over concatenated canonical 32-byte big-endian scalars."""
+        count = len(scalars) // SCALAR_FULL_BYTES
+        if len(scalars) % SCALAR_FULL_BYTES != 0:
+            msg = f"{len(scalars)} bytes are not whole 32-byte scalars"
             raise InvalidCommitmentInput(msg)
-        if len(scalars) == 0:
-            return bytes(G1Point.identity().to_compressed_bytes())
-        return bytes(G1Point.multiexp_unchecked(self.g1_powers[: len(scalars)], scalars).to_compressed_bytes())
-
-
-def _divide_by_linear(coefficients: list[int], point: int) -> list[int]:
-    """Coefficients of (p(X) − p(point)) / (X − point) by synthetic division."""
-    quotient = [0] * max(len(coefficients) - 1, 0)
-    carry = 0
-    for degree in range(len(coefficients) - 1, 0, -1):
-        carry = (coefficients[degree] + carry * point) % R
-        quotient[degree - 1] = carry
-    return quotient
+        if count > self.max_values:
+            msg = f"{count} coefficients exceed the setup's {self.max_values} G1 powers"
+            raise InvalidCommitmentInput(msg)
+        _check_msm_backend(backend)
+        if backend == ARKWORKS:
+            return _arkworks_msm(self.g1_powers, scalars)
+        return msm_bases(self.g1_bases, scalars, threads)

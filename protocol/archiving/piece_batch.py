@@ -22,12 +22,11 @@ from __future__ import annotations
 from collections.abc import Sequence
 
 import blake3
-from py_arkworks_bls12381 import G1Point
 
 from autonomys.kernels import fr
 from autonomys.protocol.archiving.archived_segment import blake3_254_hash_to_scalar, split_piece
-from autonomys.protocol.constants import G1_COMPRESSED_SIZE
-from autonomys.protocol.kzg import InvalidCommitmentInput, Kzg, decode_g1, scalar_from_int
+from autonomys.protocol.constants import G1_COMPRESSED_SIZE, SCALAR_FULL_BYTES
+from autonomys.protocol.kzg import InvalidCommitmentInput, Kzg, decode_g1, msm_points
 from autonomys.protocol.params import Params
 
 BATCH_DOMAIN = b"autonomys-piece-batch-v1"
@@ -90,8 +89,8 @@ def _are_commitments_consistent(
     except InvalidCommitmentInput:
         return False
     combined_commitment = kzg.commit(kzg.poly(fr.combine_records(b"".join(records), coefficients)))
-    scalars = [scalar_from_int(coefficient) for coefficient in coefficients]
-    return bytes(G1Point.multiexp_unchecked(points, scalars).to_compressed_bytes()) == combined_commitment
+    scalars = b"".join(coefficient.to_bytes(SCALAR_FULL_BYTES, "big") for coefficient in coefficients)
+    return msm_points(points, scalars) == combined_commitment
 
 
 def _is_well_formed(piece: object, segment_commitment: object, position: object, params: Params) -> bool:

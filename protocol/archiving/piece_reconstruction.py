@@ -26,8 +26,17 @@ from autonomys.protocol.archiving.archived_segment import (
     split_records,
 )
 from autonomys.protocol.archiving.segment_encoding import decode_scalars_to_raw_record, join_raw_records_into_segment
+from autonomys.protocol.constants import SCALAR_FULL_BYTES
 from autonomys.protocol.errors import InvalidPiece, ReconstructionError
-from autonomys.protocol.kzg import InvalidCommitmentInput, Kzg, R, decode_g1, root_of_unity, scalar_from_int
+from autonomys.protocol.kzg import (
+    InvalidCommitmentInput,
+    Kzg,
+    R,
+    decode_g1,
+    g1_bases_of,
+    msm_bases,
+    root_of_unity,
+)
 from autonomys.protocol.params import Params
 
 
@@ -79,10 +88,11 @@ def recover_source_commitments(pieces: Sequence[bytes | None], params: Params) -
         points = [_decode_commitment(position, commitments[position]) for position in known]
         root = root_of_unity(params.num_pieces)
         interpolation = _LagrangeBasis([pow(root, position, R) for position in known])
+        bases = g1_bases_of(points)
         for position in missing:
             coefficients = interpolation.coefficients_at(pow(root, position, R))
-            combined = G1Point.multiexp_unchecked(points, [scalar_from_int(value) for value in coefficients])
-            commitments[position] = bytes(combined.to_compressed_bytes())
+            scalars = b"".join(value.to_bytes(SCALAR_FULL_BYTES, "big") for value in coefficients)
+            commitments[position] = msm_bases(bases, scalars)
     return [commitments[position] for position in range(0, params.num_pieces, 2)]
 
 

@@ -1,0 +1,16 @@
+"""Type stub of the compiled G1 kernel (kernels/_g1_binding.c, include/g1.h)."""
+
+_Buffer = bytes | bytearray | memoryview
+
+G1_COMPRESSED_BYTES: int
+G1_UNCOMPRESSED_BYTES: int
+G1_PREPARED_BYTES: int
+G1_SCALAR_BYTES: int
+G1_MAX_THREADS: int
+G1_ENDOMORPHISM_MIN_POINTS: int
+
+def g1_prepare_compressed(points: _Buffer, subgroup_check: bool, /) -> bytes: ...
+def g1_prepare_uncompressed(points: _Buffer, subgroup_check: bool, /) -> bytes: ...
+def g1_compress_prepared(bases: _Buffer, /) -> bytes: ...
+def g1_msm(bases: _Buffer, scalars: _Buffer, threads: int, window: int, endomorphism: int, /) -> bytes: ...
+def g1_fr_divide_by_linear(coefficients: _Buffer, point: _Buffer, /) -> bytes: ...

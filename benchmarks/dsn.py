@@ -20,8 +20,8 @@
            (recover_source_commitments) next to committing to the recovered records again, as the reference does.
   objects  put: plan_object of --object-mib random MiB, StoreData blocks signed and encoded, archived by an in-process
            Archiver (filler blocks complete the segment), next to the same archiver on plain blocks of the same
-           sizes. get: ObjectClient.get (read_object per payload, pieces of the next chunks fetched and checked
-           as one PieceGetter.get_pieces batch) with pieces from
+           sizes. get: ObjectClient.get (read_object per payload, each checked against its id; the pieces of the next
+           chunks fetched together, unchecked: see benchmarks/objects.py) with pieces from
            (a) the archive's piece files and (b) L2 cache peers, next to raw reads of the same pieces from the files.
 
 The archived DEV segment (~380 MB) is cached in --work-dir, shared with benchmarks/farming.py (the first run
@@ -413,9 +413,9 @@ def measure_objects(arguments, spec, setup, kzg, scratch: Path, summary: Summary
             raise SystemExit("the object read back from the piece files differs")
         raw, _ = timed(lambda: [history.get_piece(index) for index in fetched])
         print(f"objects  get from piece files: {get_files:.2f} s = {size / MIB / get_files:.2f} MiB/s; {len(fetched)} "
-              f"piece fetches ({len(set(fetched))} distinct), checked in batches (get_pieces); raw reads of the same {ms(raw)} "
+              f"piece fetches ({len(set(fetched))} distinct), unchecked (hash-checked chunks); raw reads of the same {ms(raw)} "
               f"= {size / MIB / raw:.0f} MiB/s", flush=True)  # fmt: skip
-        summary.add(f"object get, piece files ({len(fetched)} fetches, {len(set(fetched))} distinct, batch-checked)",
+        summary.add(f"object get, piece files ({len(fetched)} fetches, {len(set(fetched))} distinct, hash-checked)",
                     f"{size / MIB / get_files:.2f} MiB/s ({get_files:.1f} s)",
                     f"raw reads of the same pieces {size / MIB / raw:.0f} MiB/s",
                     f"get/raw = **{raw / get_files:.4f}**")  # fmt: skip
@@ -426,8 +426,10 @@ def measure_objects(arguments, spec, setup, kzg, scratch: Path, summary: Summary
                                             capacity, scratch)  # fmt: skip
             getter = PieceGetter(params, kzg, history, PieceSources(l2=DsnDirectory(names, RayLinks().cache_peer)), reconstruct=False)
             get_l2, got = timed(lambda: ObjectClient(MappedNode(mappings), getter, params).get(plan.object_id))
-            if got != data or getter.stats.by_tier["l2"] != len(fetched):
-                raise SystemExit(f"the object read back from L2 differs ({getter.stats.by_tier})")
+            if got != data:
+                raise SystemExit("the object read back from L2 differs")
+            if getter.stats.by_tier["l2"] < len(set(fetched)):
+                raise SystemExit(f"fewer pieces from L2 than the get needs ({getter.stats.by_tier})")
             print(f"objects  get from {len(names)} L2 cache peers: {get_l2:.2f} s = {size / MIB / get_l2:.2f} MiB/s",
                   flush=True)  # fmt: skip
             summary.add("object get, L2 cache peers", f"{size / MIB / get_l2:.2f} MiB/s ({get_l2:.1f} s)",

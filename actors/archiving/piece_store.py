@@ -10,6 +10,7 @@ from __future__ import annotations
 import os
 from collections.abc import Sequence
 from concurrent.futures import ThreadPoolExecutor
+from dataclasses import dataclass
 from pathlib import Path
 from typing import Protocol
 
@@ -37,6 +38,29 @@ def get_pieces_from(source: PieceGetter, piece_indexes: Sequence[int], *, thread
         return [source.get_piece(index) for index in indexes]
     with ThreadPoolExecutor(max_workers=min(threads, len(indexes))) as pool:
         return list(pool.map(source.get_piece, indexes))
+
+
+@dataclass(frozen=True, slots=True)
+class ServedPiece:
+    """A piece as a getter handed it out, and who to blame if it turns out bad."""
+
+    piece: bytes
+    source: str | None
+    """The source that served it unchecked (the getter's `verify_pieces` can check it and demote that source);
+    None when there is nothing left to check (the getter checked it, or cannot check at all)."""
+
+
+def get_served_pieces_from(
+    source: PieceGetter, piece_indexes: Sequence[int], *, threads: int = 1
+) -> list[ServedPiece | None]:
+    """The pieces in order, unchecked where the source can check them later (`get_pieces_unchecked`, as
+    actors.dsn.piece_getter.PieceGetter has: the caller checks content hashes, and calls `verify_pieces` only
+    when one fails); from any other source as `get_pieces_from` gives them."""
+    get_unchecked = getattr(source, "get_pieces_unchecked", None)
+    if get_unchecked is not None:
+        return list(get_unchecked([int(index) for index in piece_indexes]))
+    pieces = get_pieces_from(source, piece_indexes, threads=threads)
+    return [None if piece is None else ServedPiece(bytes(piece), None) for piece in pieces]
 
 
 class SegmentPieceFiles:

@@ -12,10 +12,15 @@
 8. Reconstruction from any half of the segment's pieces, gathered through steps 1-3 and 5-7. Only the
    rebuilt piece is checked; if it is invalid, the pieces are gathered again, each checked.
 
-Every piece returned is checked with `is_piece_valid` against its segment's commitment (`get_pieces` checks
-a batch at once with `are_pieces_valid`: one MSM per batch). A source that
+Every piece `get_piece` and `get_pieces` return is checked with `is_piece_valid` against its segment's
+commitment (`get_pieces` checks a batch at once with `are_pieces_valid`: one MSM per batch). A source that
 serves an invalid piece is demoted: it is tried after the sources of its tier that never did, and after
 `ban_after` bad pieces it is not asked again. A source that fails (raises) is skipped for this piece.
+
+Objects need no MSM at all: their bytes are named by a hash, which checks them for a fraction of the cost.
+`get_pieces_unchecked` hands pieces out unchecked (fetched in parallel), each with the name of its source;
+only when the bytes read from them fail their hash does the caller ask `verify_pieces` to check them, which
+demotes the sources of the bad ones exactly as above and fetches those pieces again, checked.
 """
 
 from __future__ import annotations
@@ -24,10 +29,12 @@ import enum
 import logging
 import threading
 import time
-from collections.abc import Callable, Iterable, Sequence
+from collections.abc import Callable, Collection, Iterable, Sequence
+from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass, field
 from typing import Protocol
 
+from autonomys.actors.archiving.piece_store import ServedPiece
 from autonomys.protocol.archiving.archived_segment import is_piece_valid
 from autonomys.protocol.archiving.piece_batch import are_pieces_valid
 from autonomys.protocol.archiving.piece_reconstruction import reconstruct_piece
@@ -59,6 +66,8 @@ class PieceTier(enum.StrEnum):
 BAN_AFTER = 3
 BATCH_SIZE = 32
 """Pieces `get_pieces` checks together: one MSM per batch instead of one per piece (32 DEV pieces: 32 MiB)."""
+FETCH_THREADS = 8
+"""Pieces `get_pieces_unchecked` fetches at once (each a network round trip: parallel fetches overlap them)."""
 
 
 class PieceSource(Protocol):
@@ -98,6 +107,10 @@ class GetterStats:
     by_tier: dict[PieceTier, int] = field(default_factory=lambda: dict.fromkeys(PieceTier, 0))
     sources: dict[str, SourceRecord] = field(default_factory=dict)
     unavailable: int = 0
+    unchecked: int = 0
+    """Pieces handed out unchecked (get_pieces_unchecked)."""
+    verified: int = 0
+    """Of those, pieces checked afterwards (verify_pieces)."""
 
 
 @dataclass(frozen=True)
@@ -139,6 +152,7 @@ class PieceGetter:
         reconstruct: bool = True,
         ban_after: int = BAN_AFTER,
         batch_size: int = BATCH_SIZE,
+        fetch_threads: int = FETCH_THREADS,
         sleep: Callable[[float], None] = time.sleep,
     ) -> None:
         self.params = params
@@ -150,11 +164,14 @@ class PieceGetter:
         self.reconstruct = reconstruct
         self.ban_after = ban_after
         self.batch_size = batch_size
+        self.fetch_threads = fetch_threads
         self.sleep = sleep
         self.stats = GetterStats()
         self._failures = 0
         """Sources that raised, ever: the fast tiers are retried only after a failure (a busy or restarting peer)."""
         self._lock = threading.Lock()
+        self._commitments: dict[int, bytes] = {}
+        """Commitments of archived segments asked for so far (a node round trip each in a cluster)."""
 
     def get_piece(self, piece_index: int) -> bytes | None:
         """The verified piece, or None when nothing (not even reconstruction) produced it."""
@@ -176,11 +193,75 @@ class PieceGetter:
             pieces += self._get_batch([PieceIndex(index) for index in piece_indexes[start : start + self.batch_size]])
         return pieces
 
-    def fetch(self, piece_index: int) -> bytes:
-        """The verified piece; PieceUnavailable naming the tiers tried when there is none."""
+    def get_pieces_unchecked(self, piece_indexes: Sequence[int]) -> list[ServedPiece | None]:
+        """Pieces in order, each as the first tier that has it serves it, NOT checked, with the source's name.
+
+        For callers that check the bytes themselves (an object's content hash) and call `verify_pieces` only when
+        that fails. Fetched on up to `fetch_threads` threads. A piece no tier has goes the `get_piece` way
+        (retries, reconstruction) and comes back checked (source None); None where nothing produced one, and for
+        a piece of a segment not archived (no source is asked)."""
+        indexes = [PieceIndex(index) for index in piece_indexes]
+        if self.fetch_threads <= 1 or len(indexes) <= 1:
+            return [self._unchecked(index) for index in indexes]
+        with ThreadPoolExecutor(max_workers=min(self.fetch_threads, len(indexes))) as pool:
+            return list(pool.map(self._unchecked, indexes))
+
+    def verify_pieces(self, piece_indexes: Sequence[int], served: Sequence[ServedPiece | None]) -> list[bytes | None]:
+        """The pieces `get_pieces_unchecked` gave, checked: all at once (`are_pieces_valid`), then one by one if
+        that fails. A bad piece's source is demoted (as `get_piece` does) and the piece fetched again, checked
+        (None when no valid copy is found). Pieces already checked (source None), pieces of a segment whose
+        commitment is unknown (nothing to check them against) and None pass as they are."""
+        indexes = [PieceIndex(index) for index in piece_indexes]
+        pieces = [None if entry is None else entry.piece for entry in served]
+        suspects: list[tuple[int, str, bytes, bytes]] = []  # (number, source, piece, segment commitment)
+        for number, entry in enumerate(served):
+            commitment = self._known_commitment(indexes[number])
+            if entry is not None and entry.source is not None and commitment is not None:
+                suspects.append((number, entry.source, entry.piece, commitment))
+        with self._lock:
+            self.stats.verified += len(suspects)
+        positions = [compute_piece_position(indexes[number], self.params) for number, _, _, _ in suspects]
+        if self._is_batch_valid([piece for _, _, piece, _ in suspects], [c for _, _, _, c in suspects], positions):
+            return pieces
+        for number, source, piece, commitment in suspects:
+            if not self._is_valid(piece, indexes[number], commitment):
+                self._demote_name(source, indexes[number])
+                pieces[number] = self._refetch(indexes[number], source)
+        return pieces
+
+    def _refetch(self, index: PieceIndex, liar: str) -> bytes | None:
+        """The piece again, checked, from any source but the one that lied about it; None when none has it."""
+        try:
+            return self.fetch(index, exclude=(liar,))
+        except PieceUnavailable as error:
+            logger.info("%s", error)
+            return None
+
+    def _known_commitment(self, index: PieceIndex) -> bytes | None:
+        try:
+            return self._commitment(index)
+        except PieceUnavailable:
+            return None
+
+    def _unchecked(self, index: PieceIndex) -> ServedPiece | None:
+        if self._known_commitment(index) is None:
+            return None  # not archived: no source can have it (get_piece would say so)
+        hit = self._from_tiers(index, b"", with_plots=True, with_retries=False, checked=False)
+        if hit is None:
+            piece = self.get_piece(index)
+            return None if piece is None else ServedPiece(piece, None)
+        self._record(hit.source).served += 1
+        self._count_tier(hit.tier)
+        with self._lock:
+            self.stats.unchecked += 1
+        return ServedPiece(hit.piece, hit.source.name)
+
+    def fetch(self, piece_index: int, *, exclude: Collection[str] = ()) -> bytes:
+        """The verified piece; PieceUnavailable naming the tiers tried when there is none. Sources named in
+        `exclude` are not asked (verify_pieces: the one that just served a bad copy of this piece)."""
         index = PieceIndex(piece_index)
         commitment = self._commitment(index)
-        hit = self._from_tiers(index, commitment, with_plots=True, with_retries=True)
+        hit = self._from_tiers(index, commitment, with_plots=True, with_retries=True, exclude=frozenset(exclude))
         if hit is not None:
             return hit.piece
         if self.reconstruct:
@@ -198,11 +279,17 @@ class PieceGetter:
             return {name: SourceRecord(**vars(record)) for name, record in self.stats.sources.items()}
 
     def _commitment(self, piece_index: PieceIndex) -> bytes:
-        segment_index = compute_piece_segment_index(piece_index, self.params)
-        commitment = self.commitments.segment_commitment(int(segment_index))
+        segment_index = int(compute_piece_segment_index(piece_index, self.params))
+        with self._lock:
+            known = self._commitments.get(segment_index)
+        if known is not None:
+            return known
+        commitment = self.commitments.segment_commitment(segment_index)
         if commitment is None:
             msg = f"piece {piece_index}: segment {segment_index} is not archived (no commitment known)"
             raise PieceUnavailable(msg)
+        with self._lock:
+            self._commitments[segment_index] = bytes(commitment)  # an archived segment's commitment never changes
         return bytes(commitment)
 
     def _get_batch(self, indexes: list[PieceIndex]) -> list[bytes | None]:
@@ -235,9 +322,17 @@ class PieceGetter:
         return are_pieces_valid(self.kzg, pieces, commitments, positions, self.params)
 
     def _from_tiers(
-        self, index: PieceIndex, commitment: bytes, *, with_plots: bool, with_retries: bool, checked: bool = True
+        self,
+        index: PieceIndex,
+        commitment: bytes,
+        *,
+        with_plots: bool,
+        with_retries: bool,
+        checked: bool = True,
+        exclude: frozenset[str] = frozenset(),
     ) -> _Hit | None:
-        """The first piece the tiers give, checked unless `checked` is False (then neither checked nor counted)."""
+        """The first piece the tiers give, checked unless `checked` is False (then neither checked nor counted);
+        sources named in `exclude` are skipped."""
         attempts = 1 + (self.retries if with_retries else 0)
         for attempt in range(attempts):
             if attempt > 0:
@@ -250,7 +345,7 @@ class PieceGetter:
             )
             for tier, listed in fast:
                 sources = self._l2(index) if listed is None else listed
-                hit = self._from_sources(tier, sources, index, commitment, checked=checked)
+                hit = self._from_sources(tier, sources, index, commitment, checked=checked, exclude=exclude)
                 if hit is not None:
                     return hit
             if self._failures == failures:
@@ -258,7 +353,7 @@ class PieceGetter:
         if not with_plots:
             return None
         for tier, sources in self._l1_and_archive():
-            hit = self._from_sources(tier, sources, index, commitment, checked=checked)
+            hit = self._from_sources(tier, sources, index, commitment, checked=checked, exclude=exclude)
             if hit is not None:
                 return hit
         return None
@@ -274,9 +369,18 @@ class PieceGetter:
             return ()
 
     def _from_sources(
-        self, tier: PieceTier, sources: Iterable[PieceSource], index: PieceIndex, commitment: bytes, *, checked: bool
+        self,
+        tier: PieceTier,
+        sources: Iterable[PieceSource],
+        index: PieceIndex,
+        commitment: bytes,
+        *,
+        checked: bool,
+        exclude: frozenset[str] = frozenset(),
     ) -> _Hit | None:
         for source in self._ranked(sources):
+            if source.name in exclude:
+                continue
             piece = self._ask(source, index)
             if piece is None:
                 continue
@@ -309,9 +413,13 @@ class PieceGetter:
         return is_piece_valid(self.kzg, piece, commitment, position, self.params)
 
     def _demote(self, source: PieceSource, index: PieceIndex) -> None:
-        record = self._record(source)
-        record.invalid += 1
-        logger.warning("source %s served an invalid piece %d (%d bad so far); demoted", source.name, index, record.invalid)
+        self._demote_name(source.name, index)
+
+    def _demote_name(self, name: str, index: PieceIndex) -> None:
+        with self._lock:
+            record = self.stats.sources.setdefault(name, SourceRecord())
+            record.invalid += 1
+        logger.warning("source %s served an invalid piece %d (%d bad so far); demoted", name, index, record.invalid)
 
     def _reconstruct(self, index: PieceIndex) -> bytes | None:
         """Any half of the segment (source pieces first) from the other tiers, and the piece rebuilt from it.

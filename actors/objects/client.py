@@ -8,6 +8,12 @@ takes them and retries the next one after each poll. Reading resolves an id thro
 the node: data still in a block comes back directly (checked against its hash), archived data is read
 from pieces through `read_object`. Big objects are streamed one verified chunk at a time.
 
+Every payload's bytes are checked against its id (a blake3 hash; a big object's manifest, itself checked
+against the object id, commits to each chunk's id), so a get needs no per-piece KZG check: pieces come
+unchecked from a getter that can check them later (PieceGetter.get_pieces_unchecked), and only when a
+payload read from them fails its hash are they checked (PieceGetter.verify_pieces), which demotes the
+source of a bad piece and fetches it again. No byte that failed its hash is ever returned.
+
 The node is any `ObjectNodeLink` (a NodeService, or its Ray handle); pieces come from any PieceGetter
 (the archiver, a piece cache).
 """
@@ -16,14 +22,15 @@ from __future__ import annotations
 
 import threading
 import time
-from collections import OrderedDict
+from collections import OrderedDict, deque
 from collections.abc import Callable, Iterator, Sequence
+from concurrent.futures import Future, ThreadPoolExecutor
 from dataclasses import dataclass
 from typing import Protocol
 
 import blake3
 
-from autonomys.actors.archiving.piece_store import PieceGetter, get_pieces_from
+from autonomys.actors.archiving.piece_store import PieceGetter, ServedPiece, get_served_pieces_from
 from autonomys.actors.clock import Clock, MonotonicClock
 from autonomys.actors.consensus.node_objects import REJECT_POOL_FULL, REJECT_SENDER_FULL, RejectedTransaction
 from autonomys.actors.farming.identity import FarmerIdentity
@@ -40,10 +47,11 @@ from autonomys.protocol.objects.mappings import (
     ObjectError,
     ObjectManifest,
     ObjectUnavailable,
+    RawRecords,
     compute_object_id,
     decode_object_payload,
     plan_object,
-    read_object,
+    read_object_from,
 )
 from autonomys.protocol.params import Params
 from autonomys.protocol.types import PieceIndex
@@ -72,7 +80,12 @@ PAYLOAD_OVERHEAD = 16
 """Bytes around a payload in history besides its data: its compact length prefix and slack."""
 PREFETCH_THREADS = 8
 LOOKAHEAD_CHUNKS = 32
-"""Chunks whose pieces a get fetches together (8 MiB of 256 KiB chunks: about 10 DEV pieces, one batch check)."""
+"""Chunks whose pieces a get fetches together, a window (8 MiB of 256 KiB chunks: about 9 DEV pieces)."""
+WINDOWS_AHEAD = 2
+"""Windows being fetched while a get reads the one before them. A get holds the pieces of at most
+1 + WINDOWS_AHEAD windows (about 27 DEV pieces: less than one PieceGetter batch of 32), the decoded records of
+the one or two pieces its read is in, and the chunk it yields. (16-chunk windows measured 0.24-0.48 of a raw
+fetch on benchmarks/objects.py, 32-chunk ones 0.51-0.57.)"""
 
 Progress = Callable[[int, int], None]
 """(done bytes, total bytes) of the object being put or read."""
@@ -192,10 +205,12 @@ class ObjectClient:
         return ObjectInfo(len(root.data), 1)
 
     def iter_object(self, object_id: bytes, on_progress: Progress | None = None) -> Iterator[bytes]:
-        """The object's data in verified chunks, in order (only one chunk is held at a time).
+        """The object's data in verified chunks, in order: each yielded only once it hashed to the id the manifest
+        lists for it. Holds the chunk being yielded and the pieces of at most two LOOKAHEAD_CHUNKS windows.
 
-        ObjectNotFound for an unknown id; ObjectUnavailable when a piece it lies in cannot be fetched;
-        ObjectCorrupt when stored bytes do not match their hashes or the manifest's size.
+        ObjectNotFound for an unknown id; ObjectUnavailable when a piece it lies in cannot be fetched (nor a
+        valid copy of one that failed); ObjectCorrupt when stored bytes do not match their hashes or the
+        manifest's size though every piece they were read from is valid.
         """
         root = self._root(object_id)  # resolved now, so an unknown id fails before the first chunk is asked for
         return self._iter_chunks(bytes(object_id), root, on_progress if on_progress is not None else _ignore_progress)
@@ -206,19 +221,20 @@ class ObjectClient:
             yield root.data
             return
         done = 0
-        pieces: dict[int, bytes | None] = {}  # consecutive chunks share boundary pieces: fetch (and check) each once
+        window = _PieceWindow(self.pieces, self.params)  # consecutive chunks share boundary pieces: each fetched once
         chunk_bound = _chunk_size_bound(root, self.chunk_size)
-        locations: dict[bytes, ObjectLocation] = {}
-        for number, chunk_id in enumerate(root.chunk_ids):
-            if number % LOOKAHEAD_CHUNKS == 0:
-                locations = self._prefetch_chunks(root.chunk_ids[number : number + LOOKAHEAD_CHUNKS], chunk_bound, pieces)
-            location = locations.get(bytes(chunk_id))
-            chunk = self._chunk(chunk_id, object_id, root.total_size - done, pieces, location)
-            done += len(chunk)
-            if done > root.total_size:
-                break
-            report(done, root.total_size)
-            yield chunk
+        ahead = _Lookahead(self, root.chunk_ids, chunk_bound, window)
+        try:
+            for number, chunk_id in enumerate(root.chunk_ids):
+                location = ahead.location(number)
+                chunk = self._chunk(chunk_id, object_id, root.total_size - done, window, location)
+                done += len(chunk)
+                if done > root.total_size:
+                    break
+                report(done, root.total_size)
+                yield chunk
+        finally:
+            ahead.close()
         if done != root.total_size:
             msg = f"object {object_id.hex()}: chunks hold {done} bytes, the manifest says {root.total_size}"
             raise ObjectCorrupt(msg)
@@ -242,15 +258,12 @@ class ObjectClient:
         return _decode(payload, object_id)
 
     def _chunk(
-        self,
-        chunk_id: bytes,
-        object_id: bytes,
-        remaining: int,
-        pieces: dict[int, bytes | None],
-        location: ObjectLocation,
+        self, chunk_id: bytes, object_id: bytes, remaining: int, window: _PieceWindow, location: ObjectLocation
     ) -> bytes:
-        """The chunk's data; `location` as the node gave it while prefetching (None: ask the node again)."""
-        payload = self._payload(chunk_id, min(self.chunk_size, remaining) + 1, pieces, location)  # + the chunk tag
+        """The chunk's data; `location` as the node gave it while looking ahead, its pieces being fetched already
+        (None: ask the node again, and fetch the pieces it can span together)."""
+        bound = 0 if location is not None else min(self.chunk_size, remaining) + 1  # + the chunk tag
+        payload = self._payload(chunk_id, bound, window, location)
         # The manifest is stored after its chunks: a chunk the node cannot locate is lost to us.
         if payload is None:
             msg = f"object {object_id.hex()}: chunk {chunk_id.hex()} cannot be located"
@@ -265,7 +278,7 @@ class ObjectClient:
         self,
         payload_id: bytes,
         max_length: int = 0,
-        pieces: dict[int, bytes | None] | None = None,
+        window: _PieceWindow | None = None,
         location: ObjectLocation = None,
     ) -> bytes | None:
         """The payload stored under this id (hash-checked), None when the node cannot locate it.
@@ -277,22 +290,14 @@ class ObjectClient:
         if location is None:
             return None
         if isinstance(location, GlobalObject):
-            fetched = {} if pieces is None else pieces
+            # The read checks the bytes against the mapping's hash: it must be the id asked for.
+            if location.hash != bytes(payload_id):
+                msg = f"the node mapped {bytes(payload_id).hex()} to data hashing to {location.hash.hex()}"
+                raise ObjectCorrupt(msg)
+            window = _PieceWindow(self.pieces, self.params) if window is None else window
             if max_length > 0:
-                self._prefetch(location, max_length, fetched)
-
-            used: list[int] = []
-
-            def fetch(index: int) -> bytes | None:
-                used.append(index)
-                if fetched.get(index) is None:
-                    fetched[index] = self.pieces.get_piece(index)
-                return fetched[index]
-
-            try:
-                return read_object(location, fetch, self.params)
-            finally:
-                _drop_before(fetched, max(used, default=0))
+                window.fetch(self._span(location, max_length))
+            return window.read(location)
         payload = bytes(location)
         # Bytes from a node are only trusted once they hash to the id asked for.
         if compute_object_id(payload) != payload_id:
@@ -300,26 +305,9 @@ class ObjectClient:
             raise ObjectCorrupt(msg)
         return payload
 
-
-    def _prefetch_chunks(
-        self, chunk_ids: Sequence[bytes], chunk_bound: int, fetched: dict[int, bytes | None]
-    ) -> dict[bytes, ObjectLocation]:
-        """The pieces the next archived chunks (of at most `chunk_bound` bytes) lie in, fetched together;
-        returns each chunk's location as the node gave it (a mapping, or the bytes of an unarchived chunk)."""
-        locations = {bytes(chunk_id): self.node.object_location(bytes(chunk_id)) for chunk_id in chunk_ids}
-        indexes: list[int] = []
-        for location in locations.values():
-            if isinstance(location, GlobalObject):
-                indexes += self._span(location, chunk_bound + 1)  # + the chunk tag
-        self._fetch_pieces(indexes, fetched)
-        return locations
-
-    def _prefetch(self, location: GlobalObject, max_length: int, fetched: dict[int, bytes | None]) -> None:
-        """The source pieces a payload of at most `max_length` bytes starting at `location` can span, fetched
-        together (the walk in read_object is sequential; any piece not prefetched is fetched on demand)."""
-        self._fetch_pieces(self._span(location, max_length), fetched)
-
     def _span(self, location: GlobalObject, max_length: int) -> list[int]:
+        """The source pieces a payload of at most `max_length` bytes starting at `location` can span (the walk in
+        read_object is sequential; any piece not fetched ahead is fetched when it reaches it)."""
         raw_size = self.params.raw_record_size
         span = -(-(location.offset + max_length + PAYLOAD_OVERHEAD) // raw_size) + 1
         span += span // (self.params.num_pieces // 2)  # each segment crossed costs its header items' bytes
@@ -328,13 +316,132 @@ class ObjectClient:
             indexes.append(int(compute_next_source_piece_index(PieceIndex(indexes[-1]), self.params)))
         return indexes
 
-    def _fetch_pieces(self, indexes: list[int], fetched: dict[int, bytes | None]) -> None:
-        """Fetch the pieces not held yet: as one batch from a getter with `get_pieces` (checked together,
-        one MSM), else in parallel one by one."""
-        indexes = [index for index in dict.fromkeys(indexes) if fetched.get(index) is None]
-        if indexes:
-            pieces = get_pieces_from(self.pieces, indexes, threads=PREFETCH_THREADS)
-            fetched.update(zip(indexes, pieces, strict=True))
+
+class _PieceWindow:
+    """The pieces one get reads from: fetched ahead of the walk (unchecked when the getter can check them later),
+    each decoded once, dropped once the walk has passed them.
+
+    Every payload read from them is checked against its hash (read_object). Only when that fails are the pieces
+    the read used checked (`verify_pieces`: the getter demotes the source of a bad one and fetches it again), and
+    the payload read again; when they all check out the stored bytes themselves are wrong (ObjectCorrupt)."""
+
+    def __init__(self, getter: PieceGetter, params: Params) -> None:
+        self.getter = getter
+        self.params = params
+        self.served: dict[int, ServedPiece | None] = {}
+        self.records = RawRecords(self._piece, params)
+        self._lock = threading.Lock()  # lookahead threads add pieces while the get reads
+        self._dropped_before = 0
+        self._fetching: set[int] = set()
+        """Pieces a lookahead thread is fetching (another window's fetch leaves them to it)."""
+
+    def fetch(self, indexes: Sequence[int]) -> None:
+        """Fetch the pieces not held (nor being fetched) yet, together (get_served_pieces_from)."""
+        with self._lock:
+            missing = [index for index in dict.fromkeys(indexes) if index >= self._dropped_before and
+                       self.served.get(index) is None and index not in self._fetching]  # fmt: skip
+            self._fetching.update(missing)
+        if not missing:
+            return
+        try:
+            pieces = get_served_pieces_from(self.getter, missing, threads=PREFETCH_THREADS)
+        finally:
+            with self._lock:
+                self._fetching.difference_update(missing)
+        with self._lock:
+            self.served.update(
+                (index, piece) for index, piece in zip(missing, pieces, strict=True) if index >= self._dropped_before
+            )
+
+    def read(self, location: GlobalObject) -> bytes:
+        """The payload at `location`, hash-checked; its pieces checked only if it fails (see the class docstring)."""
+        try:
+            while True:
+                try:
+                    return read_object_from(location, self.records, self.params)
+                except ObjectCorrupt:
+                    if not self._replace_bad(list(self.records.touched)):
+                        raise
+        finally:
+            self._drop_before(max(self.records.touched, default=0))
+
+    def _piece(self, index: int) -> bytes | None:
+        with self._lock:
+            held = self.served.get(index)
+        if held is None:
+            (held,) = get_served_pieces_from(self.getter, [index])
+            with self._lock:
+                self.served[index] = held
+        return None if held is None else held.piece
+
+    def _replace_bad(self, indexes: list[int]) -> bool:
+        """Check the pieces a failed read used that were not checked yet; whether any turned out bad (replaced)."""
+        verify = getattr(self.getter, "verify_pieces", None)
+        with self._lock:
+            suspects = [(index, held) for index in indexes if (held := self.served.get(index)) is not None and
+                        held.source is not None]  # fmt: skip
+        if verify is None or not suspects:
+            return False
+        checked = verify([index for index, _ in suspects], [held for _, held in suspects])
+        replaced = False
+        with self._lock:
+            for (index, held), piece in zip(suspects, checked, strict=True):
+                replaced = replaced or piece != held.piece
+                self.served[index] = None if piece is None else ServedPiece(piece, None)
+                self.records.forget(index)
+        return replaced
+
+    def _drop_before(self, last_used: int) -> None:
+        """Forget pieces before the last one a payload used: the next payload starts there or later."""
+        with self._lock:
+            self._dropped_before = max(self._dropped_before, last_used)
+            for index in [index for index in self.served if index < last_used]:
+                del self.served[index]
+            self.records.forget_before(last_used)
+
+
+class _Lookahead:
+    """The chunks of a manifest located a window (LOOKAHEAD_CHUNKS) at a time, and their pieces fetched into the
+    _PieceWindow: the next WINDOWS_AHEAD windows' on background threads while the get reads one (fetching
+    overlaps decoding and hashing)."""
+
+    def __init__(self, client: ObjectClient, chunk_ids: Sequence[bytes], chunk_bound: int, window: _PieceWindow) -> None:
+        self.client = client
+        self.chunk_ids = chunk_ids
+        self.chunk_bound = chunk_bound
+        self.window = window
+        self.locations: dict[bytes, ObjectLocation] = {}
+        self._pool = ThreadPoolExecutor(max_workers=WINDOWS_AHEAD, thread_name_prefix="object-lookahead")
+        self._pending: deque[Future[None]] = deque()
+        """The fetches of the windows after the one being read, in order."""
+        self._next = 0  # the first chunk not located yet
+
+    def location(self, number: int) -> ObjectLocation:
+        """Chunk `number`'s location (asked in order); at each window's start, more windows go ahead."""
+        if number % LOOKAHEAD_CHUNKS == 0:
+            if number == 0:
+                self.window.fetch(self._locate())  # the first window: nothing to overlap yet
+            else:
+                self._pending.popleft().result()  # this window's fetch, started while earlier ones were read
+            while len(self._pending) < WINDOWS_AHEAD and self._next < len(self.chunk_ids):
+                self._pending.append(self._pool.submit(self.window.fetch, self._locate()))
+        return self.locations.get(bytes(self.chunk_ids[number]))
+
+    def close(self) -> None:
+        for pending in self._pending:
+            pending.cancel()
+        self._pool.shutdown(wait=False, cancel_futures=True)
+
+    def _locate(self) -> list[int]:
+        """Locate the next LOOKAHEAD_CHUNKS chunks; the pieces their archived ones can span."""
+        batch = [bytes(chunk_id) for chunk_id in self.chunk_ids[self._next : self._next + LOOKAHEAD_CHUNKS]]
+        self._next += len(batch)
+        indexes: list[int] = []
+        for chunk_id in batch:
+            location = self.locations[chunk_id] = self.client.node.object_location(chunk_id)
+            if isinstance(location, GlobalObject):
+                indexes += self.client._span(location, self.chunk_bound + 1)  # + the chunk tag
+        return indexes
 
 
 class _Submission:
@@ -396,12 +503,6 @@ def _chunk_size_bound(manifest: ObjectManifest, chunk_size: int) -> int:
     if count <= 1:
         return manifest.total_size
     return min(chunk_size, manifest.total_size // (count - 1))
-
-
-def _drop_before(pieces: dict[int, bytes | None], last_used: int) -> None:
-    """Forget pieces before the last one a payload used: the next payload starts there or later."""
-    for index in [index for index in pieces if index < last_used]:
-        del pieces[index]
 
 
 def _decode(payload: bytes, payload_id: bytes) -> ObjectChunk | ObjectManifest:

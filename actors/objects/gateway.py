@@ -1,10 +1,12 @@
 """An HTTP gateway to stored objects: `GET /objects/{id}` streams an object, `HEAD` gives its size.
 
 The body is written chunk by chunk as the client yields verified chunks, so a big object is never held
-whole. Errors before the headers go out are JSON `{"error": ...}` with a status: 400 for a malformed
-id, 404 for an unknown object or path, 503 when pieces are unavailable, 502 when stored bytes do not
-verify. An error after the headers (a chunk that became unavailable mid-stream) closes the connection,
-so the client sees a body shorter than its Content-Length.
+whole: a request holds one chunk and the pieces the client fetches ahead (ObjectClient.iter_object), and
+the next chunk is asked for only once the last one is written. Errors before the headers go out are JSON
+`{"error": ...}` with a status: 400 for a malformed id, 404 for an unknown object or path, 503 when
+pieces are unavailable, 502 when stored bytes do not verify. An error after the headers (a chunk that
+became unavailable, or failed its hash, mid-stream) closes the connection, so the client sees a body
+shorter than its Content-Length; the chunk that failed is never sent (a client yields only verified ones).
 
 Slow and idle clients cannot pin the gateway (GatewayLimits): it holds at most `max_connections` at
 once, one thread each, and answers one more with a 503 `{"error": "too many connections"}` and
@@ -403,6 +405,10 @@ class _ObjectRequestHandler(LimitedRequestHandler):
         except (ObjectUnavailable, ObjectCorrupt, ObjectNotFound, ConnectionError):
             # Headers are out: the only signal left is a short body, so drop the connection.
             self.close_connection = True
+        finally:
+            close = getattr(chunks, "close", None)  # a client's generator stops fetching ahead now, not when collected
+            if close is not None:
+                close()
 
     def _write(self, chunk: bytes) -> None:
         view = memoryview(chunk)

@@ -208,14 +208,15 @@ def encode_raw_record_as_scalars(raw_record: bytes | memoryview, params: Params)
 def decode_scalars_to_raw_record(record: bytes | memoryview, params: Params) -> bytes:
     """The raw record of a source record; DecodeError unless every scalar's first byte is zero."""
     _validate_length("record", record, params.record_size)
-    view = memoryview(record)
+    # Strided slices of bytes copy in a tight loop, about 5x faster than of a memoryview (1.4 vs 7 ms a DEV record).
+    data = bytes(record)
     # Source scalars hold only 31 safe bytes; a non-zero top byte means this is not a source record.
-    if bytes(view[::SCALAR_FULL_BYTES]) != bytes(params.record_num_chunks):
+    if data[::SCALAR_FULL_BYTES] != bytes(params.record_num_chunks):
         msg = "source record has a scalar whose first byte is not 0x00"
         raise DecodeError(msg)
     raw_record = bytearray(params.raw_record_size)
     for offset in range(SCALAR_SAFE_BYTES):
-        raw_record[offset::SCALAR_SAFE_BYTES] = view[offset + 1 :: SCALAR_FULL_BYTES]
+        raw_record[offset::SCALAR_SAFE_BYTES] = data[offset + 1 :: SCALAR_FULL_BYTES]
     return bytes(raw_record)
 
 

@@ -23,6 +23,7 @@ from dataclasses import dataclass
 from autonomys.protocol.archiving.archived_segment import split_piece
 from autonomys.protocol.archiving.pieces import (
     compute_next_source_piece_index,
+    compute_piece_index_from_source_position,
     compute_piece_segment_index,
     compute_segment_piece_indexes_source_first,
     compute_source_position,
@@ -247,10 +248,16 @@ def read_object(mapping: GlobalObject, fetch_piece: PieceFetcher, params: Params
     reference, each possible padding is tried when the read reaches the segment's last bytes, and the hash
     picks the right one. ObjectUnavailable when a piece cannot be fetched; ObjectCorrupt otherwise.
     """
+    return read_object_from(mapping, RawRecords(fetch_piece, params), params)
+
+
+def read_object_from(mapping: GlobalObject, records: RawRecords, params: Params) -> bytes:
+    """read_object over raw records a caller keeps across reads (consecutive payloads share boundary pieces,
+    each decoded once); `records.touched` names the pieces this read used, the ones to suspect if it fails."""
     if not is_source_piece(PieceIndex(mapping.piece_index), params) or mapping.offset >= params.raw_record_size:
         msg = f"mapping (piece {mapping.piece_index}, offset {mapping.offset}) is not a place in a source record"
         raise ObjectCorrupt(msg)
-    records = RawRecords(fetch_piece, params)
+    records.touched.clear()
     failures: list[str] = []
     reached_segment_end = False
     for padding in range(MAX_SEGMENT_PADDING + 1):
@@ -286,17 +293,29 @@ def _read_candidate(reader: HistoryReader, mapping: GlobalObject, failures: list
 
 
 class RawRecords:
-    """Raw records of source pieces, each piece fetched once."""
+    """Raw records of source pieces, each piece fetched and decoded once (until forgotten)."""
 
     def __init__(self, fetch_piece: PieceFetcher, params: Params) -> None:
         self._fetch_piece = fetch_piece
         self._params = params
         self._records: dict[int, bytes] = {}
+        self.touched: dict[int, None] = {}
+        """The pieces asked for since read_object_from began its read, in order (a dict as an ordered set)."""
 
     def get(self, piece_index: int) -> bytes:
+        self.touched[piece_index] = None
         if piece_index not in self._records:
             self._records[piece_index] = self._fetch(piece_index)
         return self._records[piece_index]
+
+    def forget(self, piece_index: int) -> None:
+        """Decode this piece again when next asked for (its caller replaced it)."""
+        self._records.pop(piece_index, None)
+
+    def forget_before(self, piece_index: int) -> None:
+        """Drop the records of pieces before this one: a walk that passed them reads them no more."""
+        for index in [index for index in self._records if index < piece_index]:
+            del self._records[index]
 
     def _fetch(self, piece_index: int) -> bytes:
         piece = self._fetch_piece(piece_index)
@@ -333,14 +352,14 @@ class HistoryReader:
 
     def read(self, length: int) -> bytes:
         """The next `length` bytes of the block being read."""
-        parts = []
+        parts: list[memoryview] = []
         while length > 0:
             if self._run_remaining == 0:
                 self._cross_segment()
             if len(self._buffer) == 0:
                 self._next_piece()
             take = min(length, len(self._buffer), self._run_remaining)
-            parts.append(bytes(self._buffer[:take]))
+            parts.append(self._buffer[:take])  # views: the join below is the one copy
             self._buffer = self._buffer[take:]
             self._run_remaining -= take
             length -= take
@@ -374,7 +393,7 @@ class HistoryReader:
         """Move to the next segment's first source piece, just after its block continuation's prefix."""
         self.reached_segment_end = self.reached_segment_end or self._piece_index == self._first_segment_end_piece
         segment_index = compute_piece_segment_index(self._piece_index, self._params)
-        first_piece = compute_segment_piece_indexes_source_first(SegmentIndex(segment_index + 1), self._params)[0]
+        first_piece = compute_piece_index_from_source_position(0, SegmentIndex(segment_index + 1), self._params)
         raw_record = self._records.get(first_piece)
         start, length = compute_continuation_start(raw_record)
         # A continuation cannot run past its segment.
@@ -387,9 +406,8 @@ class HistoryReader:
 
     def _last_source_piece(self, piece_index: PieceIndex) -> PieceIndex:
         segment_index = compute_piece_segment_index(piece_index, self._params)
-        return compute_segment_piece_indexes_source_first(segment_index, self._params)[
-            self._params.segment_num_raw_records - 1
-        ]
+        last = self._params.segment_num_raw_records - 1
+        return compute_piece_index_from_source_position(last, segment_index, self._params)
 
 
 def compute_continuation_start(raw_record: bytes) -> tuple[int, int]:

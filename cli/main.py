@@ -9,6 +9,8 @@ import click
 
 from autonomys.cli import (
     agents,
+    ai,
+    ai_rewards,
     cluster,
     credentials,
     devnet,
@@ -21,6 +23,7 @@ from autonomys.cli import (
     pot,
     provenance,
     state,
+    train,
 )
 
 
@@ -50,6 +53,10 @@ main.add_command(identity.identity)
 main.add_command(provenance.verify)
 main.add_command(credentials.credential)
 main.add_command(agents.agent)
+main.add_command(train.train)
+main.add_command(ai.ai)
+ai.ai.add_command(ai_rewards.value)
+ai.ai.add_command(ai_rewards.example_data)
 
 if __name__ == "__main__":
     main()

@@ -67,8 +67,10 @@ from autonomys.network.spec import (
 )
 from autonomys.protocol.params import Params
 
-if TYPE_CHECKING:  # the bot imports eth-account: loaded where a bot runs
+if TYPE_CHECKING:  # the bot imports eth-account, the valuation scikit-learn: loaded where they run
+    from autonomys.actors.ai.valuation import ChunkRequest, ValuationTask
     from autonomys.actors.domains.executor_bot import ExecutorBotConfig
+    from autonomys.protocol.ai.shapley import TmcPartial
 
 P = ParamSpec("P")
 R = TypeVar("R")
@@ -224,6 +226,30 @@ def create_record_committer(setup: KzgSetup, params: Params, workers: int) -> Ra
     return RayRecordCommitter(remote_commit, setup, params, max_in_flight=workers)
 
 
+class RayShapleyFanOut:
+    """Runs the chunks of a TMC-Shapley valuation (actors.ai.valuation.run_permutation_chunk) as Ray tasks, one
+    CPU each: the task (the contributors' arrays) goes into the object store once and every chunk gets its ref."""
+
+    def __init__(self, remote_chunk: RemoteFunction[[ValuationTask, ChunkRequest], TmcPartial]) -> None:
+        self.remote_chunk = remote_chunk
+
+    def __call__(self, task: ValuationTask, requests: Sequence[ChunkRequest]) -> list[TmcPartial]:
+        shared = cast("ValuationTask", ray.put(task))  # Ray hands the task itself to each chunk
+        refs = [self.remote_chunk.remote(shared, request) for request in requests]
+        try:
+            return ray.get(refs, timeout=SLOW_CALL_TIMEOUT)
+        except RayTaskError as error:
+            # The job's own error (a named ValuationError or ShapleyError) without Ray's wrapper.
+            raise error.cause from None
+
+
+def create_shapley_fan_out() -> RayShapleyFanOut:
+    """TMC-Shapley chunks as Ray tasks (imported here: scikit-learn loads only where a valuation runs)."""
+    from autonomys.actors.ai.valuation import run_permutation_chunk
+
+    return RayShapleyFanOut(ray.remote(num_cpus=1, max_retries=3)(run_permutation_chunk))
+
+
 def create_archiver(
     spec: ClusterSpec,
     config: ArchiverConfig,
@@ -308,6 +334,15 @@ def create_demo_agent(spec: ClusterSpec, name: str, *, detached: bool = True) ->
     """Create (or attach to) a demo agent actor named `name` (its endpoint: `ray://name`)."""
     options = _named_options(spec, spec.operator, name, detached=detached, node_id=None)
     return ActorClient(create_actor(DemoAgent, options, name))
+
+
+def create_training_role(
+    spec: ClusterSpec, role: Callable[P, RoleT], name: str, *args: P.args, **kwargs: P.kwargs
+) -> ActorHandle[RoleT]:
+    """Create (or attach to) a proof-of-training role of actors.ai.training (a provider, a validator, a
+    challenger) named `name`, with an operator's options; it lives as long as the driver that made it."""
+    options = _named_options(spec, spec.operator, name, detached=False, node_id=None)
+    return create_actor(role, options, *args, **kwargs)
 
 
 def create_cache_peer(

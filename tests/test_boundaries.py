@@ -154,7 +154,8 @@ IMPORT_NAMES = {
     "py-arkworks-bls12381": "py_arkworks_bls12381", "click": "click", "rich": "rich", "pyyaml": "yaml",
     "py-sr25519-bindings": "sr25519", "cryptography": "cryptography", "rbcl": "rbcl", "py-evm": "eth",
     "eth-account": "eth_account", "eth-abi": "eth_abi", "eth-utils": "eth_utils", "eth-typing": "eth_typing", "eth-keys": "eth_keys",
-    "eth-bloom": "eth_bloom", "rlp": "rlp", "trie": "trie", "coincurve": "coincurve",
+    "eth-bloom": "eth_bloom", "rlp": "rlp", "trie": "trie", "coincurve": "coincurve", "numpy": "numpy",
+    "scikit-learn": "sklearn",
 }  # fmt: skip
 """The module each runtime dependency installs (a new dependency needs its line here)."""
 

@@ -18,6 +18,19 @@ import hashlib
 from dataclasses import dataclass
 from typing import Final
 
+from autonomys.protocol.ai.directory_calls import (
+    DIRECTORY_PALLET_INDEX,
+    DirectoryPalletCall,
+    directory_outcome,
+    read_directory_pallet_call,
+)
+from autonomys.protocol.ai.training_calls import (
+    TRAINING_PALLET_INDEX,
+    TrainingPalletCall,
+    read_training_pallet_call,
+    training_call_weight,
+    training_outcome,
+)
 from autonomys.protocol.codec import Reader, encode_u8
 from autonomys.protocol.domains.bundles import Weight
 from autonomys.protocol.domains.runtime import DomainBlockContext, DomainState, register_runtime
@@ -97,6 +110,8 @@ def read_identity_pallet_call(reader: Reader) -> IdentityPalletCall:
 
 AUTO_ID_CALLS: Final[dict[int, CallReader]] = {
     **BALANCES_CALLS, PALLET_INDEX: read_auto_id_call, IDENTITY_PALLET_INDEX: read_identity_pallet_call,
+    DIRECTORY_PALLET_INDEX: read_directory_pallet_call,  # the AI directory (protocol.ai.directory_calls)
+    TRAINING_PALLET_INDEX: read_training_pallet_call,  # proof-of-training orders (protocol.ai.training_calls)
 }  # fmt: skip
 
 
@@ -123,6 +138,8 @@ class AutoIdRuntime(BalancesRuntime):
     def call_weight(self, call: DomainCall, size: int) -> Weight:
         if isinstance(call, AutoIdPalletCall):
             return Weight(AUTO_ID_REF_TIME.get(type(call.call), REVOKE_REF_TIME), size)
+        if isinstance(call, TrainingPalletCall):
+            return training_call_weight(call, size)
         return super().call_weight(call, size)
 
     def dispatch(self, state: DomainState, transaction: SignedTransaction, context: DomainBlockContext) -> None:
@@ -130,6 +147,12 @@ class AutoIdRuntime(BalancesRuntime):
         raw_now = state.get(TIMESTAMP_KEY)
         now_ms = 0 if raw_now is None else int.from_bytes(raw_now, "little")
         call = transaction.call
+        if isinstance(call, TrainingPalletCall):
+            _record(state, tx_hash + training_outcome(state, transaction.signer, call.call, now_ms))
+            return
+        if isinstance(call, DirectoryPalletCall):
+            _record(state, tx_hash + directory_outcome(state, call, now_ms))
+            return
         if isinstance(call, IdentityPalletCall):
             try:
                 subject = dispatch_identity(state, transaction.signer, call.call, now_ms)

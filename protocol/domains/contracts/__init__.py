@@ -1,4 +1,5 @@
-"""The Vyper contracts of the executor market (Autonomy's StakeManager and its stake token), compiled offline.
+"""The Vyper contracts of the executor market (Autonomy's StakeManager and its stake token) and of AI3.0 data
+rewards (DataRewards: Shapley-proportional payouts to data contributors), compiled offline.
 
 The sources (`*.vy`) and their compilation (`compiled.json`: per contract the ABI, deployment and runtime bytecode,
 compiler and EVM versions, and the sha256 of the source) ship as package data; `tests/helpers/build_contracts.py`
@@ -18,7 +19,11 @@ from autonomys.protocol.errors import ProtocolError
 COMPILED_RESOURCE = "compiled.json"
 """The compilation artifacts, a JSON object keyed by contract name."""
 
-CONTRACT_SOURCES = {"StakeToken": "stake_token.vy", "StakeManager": "stake_manager.vy"}
+CONTRACT_SOURCES = {
+    "StakeToken": "stake_token.vy",
+    "StakeManager": "stake_manager.vy",
+    "DataRewards": "data_rewards.vy",
+}
 """Each contract's source file in this package (change together with tests/helpers/build_contracts.py)."""
 
 

@@ -1,8 +1,8 @@
 """Farming benchmark: audit, proving, verification and solution size, each next to a limit measured in the same run.
 
     python benchmarks/farming.py [--audit-sectors N] [--slots N] [--rounds N] [--proof-probability P]
-                                 [--prove-pieces N] [--proofs N] [--kzg PATH|dev] [--dir DIR] [--work-dir DIR]
-                                 [--skip-audit] [--skip-prove]
+                                 [--prove-pieces N] [--proofs N] [--mainnet-real N] [--kzg PATH|dev] [--dir DIR]
+                                 [--work-dir DIR] [--skip-audit] [--skip-prove]
 
   audit    FarmerCore.audit over --slots slots of a farm of --audit-sectors MAINNET-layout sectors (1000 records,
            65 536 s-buckets, ~1 GiB each) filled with random bytes, written through Farm.write_sector. Each
@@ -11,13 +11,16 @@
            s-bucket sizes have a real sector's shape. Cold (the farm's pages dropped from the page cache with
            POSIX_FADV_DONTNEED before the pass) and warm, next to a pass of bare os.pread of the same s-buckets
            (same offsets and lengths, same file) in the same cache state: read/audit -> 1 = I/O-bound.
-  gather   what proving must read at MAINNET size: locate the candidate in the contents map of a 1000-record
-           sector and gather one record (one chunk from each of 32 768 s-buckets) through the farm's mmap,
-           cold and warm (the DEV sectors proved below are 4 MiB and always cached).
-  prove    FarmerCore.prove on a real DEV farm (K=20 chia tables, 1 MiB records, --prove-pieces pieces plotted
-           from one archived segment), broken down into locate, record read, table, recover, intt and witness;
-           next to the table build alone (the floor no proof can beat) and the block authoring deadline
-           (block_authoring_delay slots = 4 s).
+  gather   one record (one chunk from each of 32 768 s-buckets) of a 1000-record audit sector, as proofs read it
+           (Farm.read_chunks: preads in sector order, prefetched with POSIX_FADV_WILLNEED when cold) and as they
+           did before (the sector kernel's gather through the farm's mmap), cold and warm; the bytes must agree.
+  prove    FarmerCore.prove (table build on its own thread while the record is read, witness on 2 threads) on
+           a DEV sector (--prove-pieces records, all real) and on a 1000-record MAINNET sector written through
+           Plotter (--mainnet-real records encoded for real, the rest random: see proving_bench.py), --proofs
+           candidates each, warm and cold (pages dropped before each proof). Next to its steps run one after
+           another (read, table, recover, intt, witness: the sum the overlap beats), the previous path
+           (prove_candidate through the mmap, one thread), 1 s (the seeds' goal) and the block authoring deadline
+           (block_authoring_delay slots = 4 s); then audits of the sector run back to back while a proof runs.
   verify   verify_solution of those solutions without and with the piece checks, next to one KZG pairing
            check (kzg.verify alone) times the number of pairings.
   size     len(solution.to_bytes()).
@@ -41,6 +44,7 @@ from pathlib import Path
 
 import blake3
 from bench_common import CEREMONY, Summary, median, ms, prepare_history, timed
+from proving_bench import ProofTimes, audit_during_proof, draw_bitfield, find_picks, measure_proofs, plot_farm
 from py_arkworks_bls12381 import G1Point, Scalar
 
 from autonomys.actors.archiving.history import ArchiveHistory
@@ -48,13 +52,10 @@ from autonomys.actors.farming.farm import PLOT_FILE, Farm
 from autonomys.actors.farming.farmer_core import FarmerCore
 from autonomys.actors.kzg_setup import load_kzg, setup_for
 from autonomys.actors.messages import FarmingSlot
-from autonomys.actors.plotting.plotter import LocalRecordEncoder, Plotter
 from autonomys.kernels import pos
 from autonomys.protocol.archiving.pieces import compute_piece_segment_index
-from autonomys.protocol.constants import U64_MAX
-from autonomys.protocol.farming.proving import compute_record_polynomial, locate_candidate
+from autonomys.protocol.constants import SCALAR_FULL_BYTES, U64_MAX
 from autonomys.protocol.farming.solutions import (
-    AuditCandidate,
     Solution,
     audit_s_bucket,
     compute_audit_target,
@@ -64,20 +65,21 @@ from autonomys.protocol.farming.solutions import (
 )
 from autonomys.protocol.params import DEV, MAINNET, Params
 from autonomys.protocol.plotting.encoding import EncodedRecord, new_pos_table, write_sector
-from autonomys.protocol.plotting.reading import read_encoded_record, read_record_metadata, recover_extended_record
+from autonomys.protocol.plotting.reading import compute_record_chunk_offsets, read_encoded_record, validate_contents_map
 from autonomys.protocol.plotting.sectors import (
     RecordMetadata,
     compute_s_bucket_size_values,
+    compute_sector_layout,
     compute_sector_metadata_size,
     compute_sector_size,
     derive_evaluation_seed,
 )
+from autonomys.protocol.types import PieceOffset
 
 TIB = 1 << 40
 # Audit ranges: a chunk is a candidate with probability range / 2^64 (1 in 1000 for a vote: ~0.5 per sector per slot).
 AUDIT_SOLUTION_RANGE = U64_MAX // 10_000
 AUDIT_VOTING_RANGE = U64_MAX // 1_000
-PROBABILITY_BITS = 16  # precision of the per-s-bucket proof probability used to draw bitfields
 
 
 # ---- audit: a farm of random MAINNET-layout sectors ----
@@ -93,26 +95,6 @@ def measure_proof_probability(tables: int) -> float:
         flags, _ = table.proof_hashes(MAINNET.num_s_buckets)
         shares.append(sum(1 for flag in flags if flag) / MAINNET.num_s_buckets)
     return statistics.fmean(shares)
-
-
-def draw_bitfield(generator: random.Random, probability: float, params: Params) -> bytes:
-    """A record's encoded bits as plotting sets them: each s-bucket has a proof with `probability`, and the
-    first record_num_chunks s-buckets with one are encoded (the fill rule places the rest when too few are)."""
-    fixed = round(probability * (1 << PROBABILITY_BITS))
-    bits = (1 << params.num_s_buckets) - 1 if fixed >= 1 << PROBABILITY_BITS else 0
-    for position in range(PROBABILITY_BITS if bits == 0 else 0):  # Bernoulli(p) from p's binary digits, lowest first
-        draw = generator.getrandbits(params.num_s_buckets)
-        bits = bits | draw if fixed >> position & 1 else bits & draw
-    if bits.bit_count() > params.record_num_chunks:
-        low, high = params.record_num_chunks, params.num_s_buckets  # smallest m with n bits set below m
-        while low < high:
-            middle = (low + high) // 2
-            if (bits & ((1 << middle) - 1)).bit_count() >= params.record_num_chunks:
-                high = middle
-            else:
-                low = middle + 1
-        bits &= (1 << low) - 1
-    return bits.to_bytes(params.num_s_buckets // 8, "little")
 
 
 def build_audit_farm(path: Path, sectors: int, probability: float) -> Farm:
@@ -262,190 +244,144 @@ def measure_audit(farm: Farm, slots: int, rounds: int, summary: Summary) -> None
     sys.stdout.flush()
 
 
-def measure_gather(farm: Farm, summary: Summary) -> tuple[float, float]:
-    """Locate a candidate and gather its record out of a 1000-record sector through the mmap, cold then warm."""
+def measure_gather(farm: Farm, summary: Summary) -> None:
+    """Gather a record out of a 1000-record sector: as proofs do now (Farm.read_chunks: preads in sector order,
+    prefetched when cold) and as they did before (the sector kernel's gather through the farm's mmap)."""
     params = farm.params
     metadata = farm.sector_metadata(0)
-    sizes = compute_s_bucket_size_values(metadata)
-    s_bucket = next(s for s in range(len(sizes)) if sizes[s] > 0)
+    layout = compute_sector_layout(metadata.pieces_in_sector, params)
+    piece_offset = PieceOffset(metadata.pieces_in_sector // 2)
     descriptor = os.open(farm.path / PLOT_FILE, os.O_RDONLY)
+    figures: dict[str, float] = {}
     try:
-        drop_cache(descriptor)  # before the farm maps anything: mapped pages would stay cached
+        for state in ("cold", "warm"):  # preads first: the mmap below pins the pages it touches in the cache
+            if state == "cold":
+                drop_cache(descriptor)
+
+            def pread_path() -> bytes:
+                bitfields = validate_contents_map(farm.read_at(0, 0, layout.s_buckets_start), metadata, params)
+                offsets = compute_record_chunk_offsets(bitfields, metadata, piece_offset, params)
+                return farm.read_chunks(0, offsets, SCALAR_FULL_BYTES)
+
+            figures[f"pread {state}"], chunks = timed(pread_path)
+        drop_cache(descriptor)
     finally:
         os.close(descriptor)
-    figures = {}
     for state in ("cold", "warm"):
         view = farm.sector_view(0)
         try:
-            locate, (piece_offset, _) = timed(
-                lambda v=view: locate_candidate(v, metadata, s_bucket, AuditCandidate(0, 0), params)
-            )
-            gather, _ = timed(lambda v=view, p=piece_offset: (read_encoded_record(v, metadata, p, params),
-                                                              read_record_metadata(v, metadata, p, params)))  # fmt: skip
+            figures[f"mmap {state}"], record = timed(lambda v=view: read_encoded_record(v, metadata, piece_offset, params))
         finally:
             view.release()
-        figures[state] = (locate, gather)
+        if record.chunks != chunks:
+            raise SystemExit("Farm.read_chunks and the mmap gather disagree")
+    for state in ("cold", "warm"):
+        new, old = figures[f"pread {state}"], figures[f"mmap {state}"]
         print(
-            f"gather   {state}: 1000-record sector: locate the candidate (contents map) {ms(locate)}, gather its "
-            f"record (32 768 chunks) {ms(gather)}"
+            f"gather   {state}: one record of a 1000-record sector (contents map + 32 768 chunks): Farm.read_chunks "
+            f"{ms(new)}, previous mmap gather {ms(old)} -> speed-up {old / new:.1f}"
         )
-    cold, warm = figures["cold"], figures["warm"]
-    summary.add(
-        "MAINNET proving reads: locate + gather one record, cold",
-        ms(sum(cold)),
-        f"warm {ms(sum(warm))}",
-        f"cold/warm = {sum(cold) / sum(warm):.1f}",
+        summary.add(f"MAINNET record gather, {state} (read_chunks)", ms(new), f"previous mmap gather {ms(old)}",
+                    f"speed-up **{old / new:.1f}**")  # fmt: skip
+
+
+# ---- proving (DEV and MAINNET, warm and cold) and verification ----
+
+
+def report_proofs(label: str, times: ProofTimes, deadline: float, summary: Summary) -> None:
+    """Print and summarise one preset and cache state: prove against the sum of its steps, 1 s and the deadline."""
+    prove, sequential = median(times.prove), median(times.sequential)
+    steps = {key: median([entry[key] for entry in times.steps]) for key in times.steps[0]}
+    parts = sum(steps.values())
+    print(
+        f"prove    {label}: FarmerCore.prove median of {len(times.prove)} {ms(prove)}, best {ms(min(times.prove))} (all: "
+        + ", ".join(ms(value) for value in times.prove)
+        + f"); its steps one after another {ms(parts)} ("
+        + ", ".join(f"{key} {ms(value)}" for key, value in steps.items())
+        + f") -> prove/parts = {prove / parts:.2f}; previous path (mmap, sequential, 1 thread) {ms(sequential)} "
+        f"-> speed-up {sequential / prove:.2f}; prove/1 s = {prove:.2f}; prove/deadline = {prove / deadline:.2f}",
+        flush=True,
     )
-    return sum(cold), sum(warm)
+    summary.add(
+        f"prove, {label} (FarmerCore.prove), median (best)",
+        f"{ms(prove)} ({ms(min(times.prove))})",
+        f"steps in sequence {ms(parts)}; previous path {ms(sequential)}",
+        f"prove/parts = **{prove / parts:.2f}**, prove/1 s = **{prove:.2f}**, prove/deadline = {prove / deadline:.2f}",
+    )
+    summary.add(f"prove steps, {label}", ", ".join(f"{key} {ms(value)}" for key, value in steps.items()), "", "")
 
 
-# ---- proving and verification on a real DEV farm ----
-
-
-def prove_breakdown(
-    farm: Farm, core: FarmerCore, sector, candidate: AuditCandidate, table
-) -> tuple[dict[str, float], bytes, float]:
-    """prove_candidate's steps timed one by one (same functions, same order): (seconds by step, witness, and the
-    proof hashes for every challenge that recover computes first, timed again on their own)."""
-    params, kzg = core.params, core.kzg
-    entry = sector.entry
-    steps: dict[str, float] = {}
-    view = farm.sector_view(entry.sector_index)
+def prove_preset(
+    name: str, path: Path, history: ArchiveHistory, setup, kzg, params: Params, real: int, proofs: int,
+    summary: Summary, prove_threads: int | None = None,
+) -> list:  # fmt: skip
+    """Plot a sector (real records `real` of them), then prove `proofs` candidates warm and cold."""
+    offsets = set(range(0, params.max_pieces_in_sector, max(1, params.max_pieces_in_sector // real)))
+    offsets = set(sorted(offsets)[:real])
+    seconds, farm = timed(lambda: plot_farm(path, history, setup, params, offsets))
+    print(
+        f"plot     {name} sector of {params.max_pieces_in_sector} records ({len(offsets)} encoded for real, the rest "
+        f"random; {compute_sector_size(params.max_pieces_in_sector, params):,} bytes): {seconds:.1f} s",
+        flush=True,
+    )
     try:
-        steps["locate"], (piece_offset, _) = timed(
-            lambda: locate_candidate(view, entry.metadata, sector.s_bucket, candidate, params)
+        core = FarmerCore(farm, kzg, bytes(range(32)), "bench", prove_threads=prove_threads)
+        table = new_pos_table(params)
+        table.generate(bytes(32))  # warm the allocation, as the farmer's own table is after its first proof
+        picks = find_picks(core, offsets, proofs)
+        if not picks:
+            raise SystemExit(f"no candidate in a real record of the {name} sector")
+        deadline = params.block_authoring_delay * params.slot_duration_ms / 1000
+        print(
+            f"         {name}: witness threads {core.witness_threads}; prove threads {core.prove_threads}; deadline "
+            f"{deadline:.0f} s",
+            flush=True,
         )
-        steps["read record"], (encoded, _) = timed(lambda: (read_encoded_record(view, entry.metadata, piece_offset, params),
-                                                            read_record_metadata(view, entry.metadata, piece_offset, params)))  # fmt: skip
-        steps["table"], _ = timed(lambda: table.generate(derive_evaluation_seed(entry.sector_id, piece_offset)))
-        steps["recover"], extended = timed(lambda: recover_extended_record(encoded, table, params))
-        hashes, _ = timed(lambda: table.proof_hashes(params.num_s_buckets))
-        steps["find proof"], _ = timed(lambda: table.find_proof(sector.s_bucket))
-        steps["intt"], polynomial = timed(lambda: compute_record_polynomial(extended, params))
-        steps["witness"], witness = timed(lambda: kzg.create_witness(polynomial, params.num_s_buckets, sector.s_bucket))
+        solutions = []
+        for state in ("warm", "cold"):
+            times = measure_proofs(core, picks, table, cold=state == "cold")
+            report_proofs(f"{name} {state}", times, deadline, summary)
+            solutions = times.solutions
+        during, alone = audit_during_proof(core, picks[0])
+        print(
+            f"audit    {name}: {len(during)} audits of the sector while a proof runs on another thread: median "
+            f"{ms(median(during))}, max {ms(max(during))}; with no proof running: median {ms(median(alone))}, max "
+            f"{ms(max(alone))}",
+            flush=True,
+        )
+        summary.add(f"audit while a proof runs, {name} (1 sector)", f"median {ms(median(during))}, max {ms(max(during))}",
+                    f"no proof running: median {ms(median(alone))}, max {ms(max(alone))}", "")  # fmt: skip
+        return solutions
     finally:
-        view.release()
-    return steps, witness, hashes
+        farm.close()
 
 
-def measure_prove_and_verify(
-    arguments: argparse.Namespace, scratch: Path, summary: Summary, gather: tuple[float, float] | None
-) -> None:
-    params = dataclasses.replace(DEV, max_pieces_in_sector=arguments.prove_pieces)
-    setup = setup_for(params.record_num_chunks, None if arguments.kzg == "dev" else arguments.kzg)
+def measure_prove_and_verify(arguments: argparse.Namespace, scratch: Path, summary: Summary) -> None:
+    dev = dataclasses.replace(DEV, max_pieces_in_sector=arguments.prove_pieces)
+    setup = setup_for(dev.record_num_chunks, None if arguments.kzg == "dev" else arguments.kzg)
     seconds, kzg = timed(lambda: load_kzg(setup))
     print(
         f"setup    {kzg.label} ({'INSECURE dev' if kzg.insecure else 'ceremony'}), loaded in {seconds:.1f} s",
         flush=True,
     )
-    history = prepare_history(arguments.work_dir, setup, "dev" if kzg.insecure else "ceremony", params)
-    farm = None
+    history = prepare_history(arguments.work_dir, setup, "dev" if kzg.insecure else "ceremony", dev)
     try:
-        size = compute_sector_size(params.max_pieces_in_sector, params) + compute_sector_metadata_size(params) + 64
-        farm = Farm.create_or_open(scratch / "dev-farm", size, params)
-        plotter = Plotter(farm, history, history, LocalRecordEncoder(params, setup, threads=os.cpu_count() or 1))
-        seconds, _ = timed(lambda: plotter.plot_sector(0, history.history_size()))
-        print(
-            f"plot     DEV sector of {params.max_pieces_in_sector} pieces (piece checks + K=20 tables, "
-            f"{os.cpu_count()} threads): {seconds:.1f} s",
-            flush=True,
-        )
-
-        core = FarmerCore(farm, kzg, bytes(range(32)), "bench")
-        table = new_pos_table(params)
-        table.generate(bytes(32))  # warm the allocation, as the farmer's own table is after its first proof
-        proven = []  # (slot, solution bytes, s_bucket, total seconds, steps, proof hashes seconds)
-        generator = random.Random(9)
-        slot_number = 0
-        while len(proven) < arguments.proofs and slot_number < 50 * arguments.proofs:
-            slot_number += 1
-            slot = FarmingSlot(slot_number, generator.randbytes(16), U64_MAX, U64_MAX)
-            report = core.audit(slot)
-            for sector, candidate in report.ranked()[:3]:
-                total, solution = timed(lambda s=sector, c=candidate, f=slot: core.prove(f, s, c))
-                if solution is None:
-                    continue  # an unencoded chunk: cannot win
-                steps, witness, hashes = prove_breakdown(farm, core, sector, candidate, table)
-                if witness != Solution.from_bytes(solution.solution).chunk_witness:
-                    raise SystemExit("the timed breakdown does not reproduce the solution's witness")
-                proven.append((slot, solution.solution, sector.s_bucket, total, steps, hashes))
-                print(
-                    f"prove    slot {slot_number}: {ms(total)} ("
-                    + ", ".join(f"{k} {ms(v)}" for k, v in steps.items())
-                    + ")",
-                    flush=True,
-                )
-                break
-        if not proven:
-            raise SystemExit("no solution found")
-
-        totals = [entry[3] for entry in proven]
-        steps = {key: median(entry[4][key] for entry in proven) for key in proven[0][4]}
-        prove = median(totals)
-        table_seconds = steps["table"]
-        deadline = params.block_authoring_delay * params.slot_duration_ms / 1000
-        other = median(entry[3] - sum(entry[4].values()) for entry in proven)
-        hashes = median(entry[5] for entry in proven)
+        proven = prove_preset("DEV", scratch / "dev-farm", history, setup, kzg, dev, arguments.prove_pieces,
+                              arguments.proofs, summary, arguments.prove_threads)  # fmt: skip
         draw = random.Random(4)
-        scalars = [Scalar(draw.getrandbits(250)) for _ in range(params.record_num_chunks)]
-        points = kzg.g1_powers[: params.record_num_chunks]
-        msm = median(timed(lambda: G1Point.multiexp_unchecked(points, scalars))[0] for _ in range(3))
-        print(
-            f"prove    median of {len(proven)}: {ms(prove)}; table {ms(table_seconds)} -> table/prove = "
-            f"{table_seconds / prove:.2f}; deadline {deadline:.0f} s -> prove/deadline = {prove / deadline:.2f}"
-        )
-        print(
-            "         steps (medians): "
-            + ", ".join(f"{key} {ms(value)}" for key, value in steps.items())
-            + f" (proof hashes inside recover {ms(hashes)}); prove minus its steps (checksum, Solution, mmap; noise) "
-            + ms(other)
-        )
-        print(
-            f"         witness {ms(steps['witness'])} vs one bare MSM of 2^15 points {ms(msm)} -> "
-            f"msm/witness = {msm / steps['witness']:.2f}"
-        )
-        summary.add(
-            "prove (FarmerCore.prove, DEV sector, K=20, 1 MiB records)",
-            ms(prove),
-            f"table build alone {ms(table_seconds)}",
-            f"table/prove = **{table_seconds / prove:.2f}**",
-        )
-        summary.add(
-            "prove",
-            ms(prove),
-            f"block authoring deadline {deadline:.0f} s",
-            f"prove/deadline = **{prove / deadline:.2f}**",
-        )
-        summary.add("prove steps: locate + read record", ms(steps["locate"] + steps["read record"]), "", "")
-        summary.add(
-            "prove steps: recover (proof hashes + unmask + erasure recovery)",
-            ms(steps["recover"]),
-            f"of which proof hashes {ms(hashes)}",
-            "",
-        )
-        summary.add(
-            "prove steps: intt + witness",
-            f"{ms(steps['intt'])} + {ms(steps['witness'])}",
-            f"bare 2^15 MSM {ms(msm)}",
-            f"msm/witness = {msm / steps['witness']:.2f}",
-        )
-        if gather is not None:
-            compute = prove - steps["locate"] - steps["read record"]
-            cold, warm = compute + gather[0], compute + gather[1]
-            print(
-                f"         MAINNET estimate (this prove with the 1000-record reads measured above): sector cached "
-                f"{ms(warm)}, cold {ms(cold)} -> prove/deadline = {warm / deadline:.2f} / {cold / deadline:.2f}"
-            )
-            summary.add(
-                "prove at MAINNET size, estimate (cached / cold sector)",
-                f"{ms(warm)} / {ms(cold)}",
-                f"block authoring deadline {deadline:.0f} s",
-                f"prove/deadline = {warm / deadline:.2f} / {cold / deadline:.2f}",
-            )
-        measure_verify(proven, kzg, history, params, summary)
+        scalars = [Scalar(draw.getrandbits(250)) for _ in range(dev.record_num_chunks)]
+        points = kzg.g1_powers[: dev.record_num_chunks]
+        msm = median([timed(lambda: G1Point.multiexp_unchecked(points, scalars))[0] for _ in range(3)])
+        table = pos.PosTable(k=dev.pos_k)
+        build = median([timed(lambda s=seed: table.generate(bytes([s]) * 32))[0] for seed in range(3)])
+        print(f"         floors: one K=20 table build {ms(build)}, one bare 2^15 MSM (py-arkworks) {ms(msm)}")
+        summary.add("floors: K=20 table build; bare 2^15 MSM (py-arkworks)", f"{ms(build)}; {ms(msm)}", "", "")
+        if arguments.mainnet_real > 0:
+            prove_preset("MAINNET", scratch / "mainnet-farm", history, setup, kzg, MAINNET, arguments.mainnet_real,
+                         arguments.proofs, summary, arguments.prove_threads)  # fmt: skip
+            shutil.rmtree(scratch / "mainnet-farm", ignore_errors=True)
+        measure_verify(proven, kzg, history, dev, summary)
     finally:
-        if farm is not None:
-            farm.close()
         history.close()
 
 
@@ -509,7 +445,15 @@ def main() -> None:
         "(default: measured on real K=20 tables, ~0.63; 0.5 spreads every s-bucket near Binomial(1000, 0.5))",
     )
     parser.add_argument("--prove-pieces", type=int, default=4, help="pieces in the DEV sector proved (DEV max: 32)")
-    parser.add_argument("--proofs", type=int, default=7, help="solutions proved and verified")
+    parser.add_argument("--proofs", type=int, default=5, help="candidates proved per preset and cache state")
+    parser.add_argument(
+        "--prove-threads", type=int, default=None,
+        help="threads of a proof's table build, proof hashes and recovery (default: FarmerCore's, 2 on 2 cores)",
+    )  # fmt: skip
+    parser.add_argument(
+        "--mainnet-real", type=int, default=4,
+        help="records encoded for real in the 1000-record MAINNET sector proved (0: skip MAINNET proving)",
+    )
     parser.add_argument(
         "--kzg",
         default=str(CEREMONY) if CEREMONY.exists() else "dev",
@@ -540,7 +484,6 @@ def main() -> None:
         scratch = Path(tempfile.mkdtemp(prefix="farming-", dir=arguments.dir))
     print(f"CPUs: {os.cpu_count()}; scratch {scratch}; MAINNET sector {compute_sector_size(1000, MAINNET):,} bytes")
     summary = Summary()
-    gather = None
     try:
         if not arguments.skip_audit:
             needed = arguments.audit_sectors * compute_sector_size(MAINNET.max_pieces_in_sector, MAINNET)
@@ -560,12 +503,12 @@ def main() -> None:
             farm = build_audit_farm(scratch / "audit-farm", arguments.audit_sectors, probability)
             try:
                 measure_audit(farm, arguments.slots, arguments.rounds, summary)
-                gather = measure_gather(farm, summary)
+                measure_gather(farm, summary)
             finally:
                 farm.close()
                 shutil.rmtree(scratch / "audit-farm", ignore_errors=True)
         if not arguments.skip_prove:
-            measure_prove_and_verify(arguments, scratch, summary, gather)
+            measure_prove_and_verify(arguments, scratch, summary)
     finally:
         shutil.rmtree(scratch, ignore_errors=True)
         summary.print()

@@ -164,6 +164,7 @@ typedef struct fr_job {
     const uint8_t *present; /* recover only: `size` flags */
     size_t size;
     size_t column_count;
+    unsigned threads; /* recover batch only: 1..FR_MAX_THREADS */
 } fr_job;
 
 static size_t fr_job_scratch_count(const fr_job *job) {
@@ -195,8 +196,8 @@ static int run_fr_job(const fr_job *job, uint8_t *output, fr_element *scratch, s
         return fr_recover_records(job->backend, job->input, job->present, job->size, job->column_count, output,
                                   scratch, scratch_count);
     default:
-        return fr_recover_batch(job->backend, job->input, job->present, job->size, job->column_count, output,
-                                scratch, scratch_count);
+        return fr_recover_batch_threads(job->backend, job->input, job->present, job->size, job->column_count,
+                                        output, scratch, scratch_count, job->threads);
     }
 }
 
@@ -257,7 +258,7 @@ static PyObject *fr_transform(PyObject *args, enum fr_job_kind kind, const char 
     if (get_multiple_buffer(values_object, &values, FR_SCALAR_BYTES, "values") != 0) {
         return NULL;
     }
-    fr_job job = {kind, name, backend, values.buf, NULL, (size_t)values.len / FR_SCALAR_BYTES, 1};
+    fr_job job = {kind, name, backend, values.buf, NULL, (size_t)values.len / FR_SCALAR_BYTES, 1, 1};
     PyObject *result = execute_fr_job(&job);
     PyBuffer_Release(&values);
     return result;
@@ -291,7 +292,7 @@ static PyObject *fr_extend_job(PyObject *args, enum fr_job_kind kind, const char
         return NULL;
     }
     size_t group_bytes = (size_t)size * FR_SCALAR_BYTES;
-    fr_job job = {kind, name, backend, data.buf, NULL, (size_t)size, (size_t)data.len / group_bytes};
+    fr_job job = {kind, name, backend, data.buf, NULL, (size_t)size, (size_t)data.len / group_bytes, 1};
     PyObject *result = execute_fr_job(&job);
     PyBuffer_Release(&data);
     return result;
@@ -310,9 +311,13 @@ static PyObject *py_fr_extend_records(PyObject *self, PyObject *args) {
 /* Recover jobs: (backend, data, present) where data is whole groups of len(present) scalars. */
 static PyObject *fr_recover_job(PyObject *args, enum fr_job_kind kind, const char *name, const char *data_name) {
     int backend;
+    unsigned int threads = 1;
     PyObject *data_object, *present_object;
-    if (!PyArg_ParseTuple(args, "iOO", &backend, &data_object, &present_object)) {
+    if (!PyArg_ParseTuple(args, "iOO|I", &backend, &data_object, &present_object, &threads)) {
         return NULL;
+    }
+    if (threads < 1 || threads > FR_MAX_THREADS) {
+        return PyErr_Format(PyExc_ValueError, "threads=%u must be 1..%d", threads, FR_MAX_THREADS);
     }
     Py_buffer present, data;
     if (PyObject_GetBuffer(present_object, &present, PyBUF_C_CONTIGUOUS) != 0) {
@@ -329,7 +334,7 @@ static PyObject *fr_recover_job(PyObject *args, enum fr_job_kind kind, const cha
     }
     size_t shard_count = (size_t)present.len;
     fr_job job = {kind, name, backend, data.buf, present.buf, shard_count,
-                  (size_t)data.len / (shard_count * FR_SCALAR_BYTES)};
+                  (size_t)data.len / (shard_count * FR_SCALAR_BYTES), threads};
     PyObject *result = execute_fr_job(&job);
     PyBuffer_Release(&data);
     PyBuffer_Release(&present);
@@ -488,7 +493,7 @@ PyMODINIT_FUNC PyInit__kernels(void) {
         {"POT_BACKEND_AUTO", POT_BACKEND_AUTO},       {"POT_BACKEND_PORTABLE", POT_BACKEND_PORTABLE},
         {"POT_BACKEND_AESNI", POT_BACKEND_AESNI},     {"POT_BACKEND_VAES256", POT_BACKEND_VAES256},
         {"POT_BACKEND_VAES512", POT_BACKEND_VAES512}, {"POT_GIL_RELEASE_MIN_ITERATIONS", POT_GIL_RELEASE_MIN_ITERATIONS},
-        {"FR_SCALAR_BYTES", FR_SCALAR_BYTES},         {"FR_MAX_LOG2_SIZE", FR_MAX_LOG2_SIZE},
+        {"FR_SCALAR_BYTES", FR_SCALAR_BYTES},         {"FR_MAX_LOG2_SIZE", FR_MAX_LOG2_SIZE}, {"FR_MAX_THREADS", FR_MAX_THREADS},
         {"FR_GIL_RELEASE_MIN_SCALARS", FR_GIL_RELEASE_MIN_SCALARS},
         {"FR_BACKEND_AUTO", FR_BACKEND_AUTO},         {"FR_BACKEND_PORTABLE", FR_BACKEND_PORTABLE},
         {"FR_BACKEND_BMI2_ADX", FR_BACKEND_BMI2_ADX},

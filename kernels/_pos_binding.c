@@ -86,7 +86,15 @@ static int acquire_table(ChiaTableObject *self) {
     return 0;
 }
 
-static PyObject *chia_table_generate(ChiaTableObject *self, PyObject *seed_object) {
+static PyObject *chia_table_generate(ChiaTableObject *self, PyObject *args) {
+    PyObject *seed_object;
+    unsigned int threads = 1;
+    if (!PyArg_ParseTuple(args, "O|I:generate", &seed_object, &threads)) {
+        return NULL;
+    }
+    if (threads < 1 || threads > POS_MAX_THREADS) {
+        return PyErr_Format(PyExc_ValueError, "threads=%u must be 1..%d", threads, POS_MAX_THREADS);
+    }
     Py_buffer seed;
     if (get_buffer(seed_object, &seed, POS_SEED_BYTES, "seed") != 0) {
         return NULL;
@@ -99,11 +107,11 @@ static PyObject *chia_table_generate(ChiaTableObject *self, PyObject *seed_objec
     }
     int status;
     Py_BEGIN_ALLOW_THREADS
-    status = pos_table_generate(self->table, seed_bytes);
+    status = pos_table_generate_threads(self->table, seed_bytes, threads);
     Py_END_ALLOW_THREADS
     PyThread_release_lock(self->lock);
     if (status != KERNEL_OK) {
-        return raise_kernel_code_runtime(status, "pos_table_generate");
+        return raise_kernel_code_runtime(status, "pos_table_generate_threads");
     }
     Py_RETURN_NONE;
 }
@@ -135,10 +143,14 @@ static PyObject *chia_table_find_proof(ChiaTableObject *self, PyObject *challeng
     return PyBytes_FromStringAndSize((const char *)proof, 8 * (Py_ssize_t)k);
 }
 
-static PyObject *chia_table_proof_hashes(ChiaTableObject *self, PyObject *count_object) {
-    unsigned long long count = PyLong_AsUnsignedLongLong(count_object);
-    if (count == (unsigned long long)-1 && PyErr_Occurred()) {
+static PyObject *chia_table_proof_hashes(ChiaTableObject *self, PyObject *args) {
+    unsigned long long count;
+    unsigned int threads = 1;
+    if (!PyArg_ParseTuple(args, "K|I:proof_hashes", &count, &threads)) {
         return NULL;
+    }
+    if (threads < 1 || threads > POS_MAX_THREADS) {
+        return PyErr_Format(PyExc_ValueError, "threads=%u must be 1..%d", threads, POS_MAX_THREADS);
     }
     PyObject *flags, *hashes;
     if (new_hash_outputs(count, &flags, &hashes) != 0) {
@@ -151,14 +163,14 @@ static PyObject *chia_table_proof_hashes(ChiaTableObject *self, PyObject *count_
     }
     int status;
     Py_BEGIN_ALLOW_THREADS
-    status = pos_table_proof_hashes(self->table, count, (uint8_t *)PyBytes_AS_STRING(flags),
-                                    (uint8_t *)PyBytes_AS_STRING(hashes));
+    status = pos_table_proof_hashes_threads(self->table, count, (uint8_t *)PyBytes_AS_STRING(flags),
+                                            (uint8_t *)PyBytes_AS_STRING(hashes), threads);
     Py_END_ALLOW_THREADS
     PyThread_release_lock(self->lock);
     if (status != KERNEL_OK) {
         Py_DECREF(flags);
         Py_DECREF(hashes);
-        return raise_kernel_code_runtime(status, "pos_table_proof_hashes");
+        return raise_kernel_code_runtime(status, "pos_table_proof_hashes_threads");
     }
     return Py_BuildValue("(NN)", flags, hashes);
 }
@@ -224,10 +236,12 @@ static PyObject *chia_table_get_memory_bytes(ChiaTableObject *self, void *closur
 }
 
 static PyMethodDef chia_table_methods[] = {
-    {"generate", (PyCFunction)chia_table_generate, METH_O, "Build the 7 tables for a 32-byte seed (GIL released)."},
+    {"generate", (PyCFunction)chia_table_generate, METH_VARARGS,
+     "generate(seed, threads=1): build the 7 tables for a 32-byte seed on 1..MAX_THREADS threads (GIL released)."},
     {"find_proof", (PyCFunction)chia_table_find_proof, METH_O, "The proof for a u32 challenge index, or None."},
-    {"proof_hashes", (PyCFunction)chia_table_proof_hashes, METH_O,
-     "(flags, hashes) for challenges 0..n-1: 1 byte and blake3(proof) (zeros when none) each."},
+    {"proof_hashes", (PyCFunction)chia_table_proof_hashes, METH_VARARGS,
+     "proof_hashes(n, threads=1) -> (flags, hashes) for challenges 0..n-1: 1 byte and blake3(proof) (zeros when "
+     "none) each."},
     {"size", (PyCFunction)chia_table_size, METH_O, "Entries of table 1..7 after the last generate (0 before)."},
     {"export", (PyCFunction)chia_table_export, METH_O,
      "Table 1..7 in sorted order as little-endian u32 words: x (1), left, right (2..6), y, left, right (7)."},
@@ -525,7 +539,7 @@ PyMODINIT_FUNC PyInit__pos(void) {
         {"K_MIN", POS_K_MIN},                   {"K_MAX", POS_K_MAX},
         {"F1_K_MAX", POS_F1_K_MAX},             {"PARAM_BC", POS_PARAM_BC},
         {"SEED_BYTES", POS_SEED_BYTES},         {"METADATA_BYTES", POS_METADATA_BYTES},
-        {"SHIM_PROOF_BYTES", POS_SHIM_PROOF_BYTES},
+        {"SHIM_PROOF_BYTES", POS_SHIM_PROOF_BYTES}, {"MAX_THREADS", POS_MAX_THREADS},
     };
     for (size_t i = 0; i < sizeof constants / sizeof constants[0]; i++) {
         if (PyModule_AddIntConstant(module, constants[i].name, constants[i].value) < 0) {

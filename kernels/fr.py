@@ -23,6 +23,7 @@ from autonomys.kernels._checks import Buffer, Checks
 
 SCALAR_SIZE = _kernels.FR_SCALAR_BYTES
 MODULUS = reference.FR_MODULUS
+MAX_THREADS = _kernels.FR_MAX_THREADS  # thread counts recover_batch accepts
 MAX_SIZE = 2**_kernels.FR_MAX_LOG2_SIZE  # largest NTT and recover domain; extend takes columns up to this too
 MAX_ROOT_ORDER = 2**reference.FR_TWO_ADICITY  # 2^32 divides r - 1
 
@@ -184,18 +185,22 @@ def recover(shards: Sequence[_Buffer | None], backend: str = "auto") -> bytes:
     return recover_batch(bytes(column), present, backend)
 
 
-def recover_batch(columns: _Buffer, present: Sequence[bool], backend: str = "auto") -> bytes:
+def recover_batch(columns: _Buffer, present: Sequence[bool], backend: str = "auto", threads: int = 1) -> bytes:
     """`recover` of each column of len(present) shards stored one after another, all missing the same shards.
 
     The bytes of missing shards are ignored. The zero polynomial is computed once for the whole batch.
+    `threads` >= 2 splits each column's transforms over two threads (a farmer's proof recovers one column of
+    65 536 shards); the output is the same for every count.
     """
     shard_count = _check_shard_count(present)
     columns = _check_whole_columns("columns", columns, shard_count, f"columns of {shard_count} shards")
+    # the C kernel accepts 1..FR_MAX_THREADS and uses at most 2
+    _CHECKS.integer("threads", threads, 1, MAX_THREADS)
     code = _BACKENDS.code(backend)
     try:
         if code is None:
             return _recover_reference(bytes(columns), present)
-        return _kernels.fr_recover_batch(code, columns, bytes(1 if flag else 0 for flag in present))
+        return _kernels.fr_recover_batch(code, columns, bytes(1 if flag else 0 for flag in present), threads)
     except ValueError as error:
         # the kernel checks the present scalars itself; name the culprit only on this slow path
         raise _diagnose_recover_failure(columns, present) from error

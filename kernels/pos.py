@@ -30,6 +30,7 @@ DEFAULT_K = 20
 K_MIN = _pos.K_MIN  # table builds, fn and verification: K in K_MIN..K_MAX
 K_MAX = _pos.K_MAX
 F1_K_MAX = _pos.F1_K_MAX  # f1 alone accepts K up to 25 (the chiapos test vectors use 22 and 25)
+MAX_THREADS = _pos.MAX_THREADS  # threads of one table build or proof_hashes call
 TABLE_KINDS = ("chia", "shim")
 SHIM_PROOF_SIZE = 160
 
@@ -154,9 +155,13 @@ class PosTable:
     constructor, 121 MB at K = 20, about 0.45 s with AVX-512); `find_proof(i)` and `proof_hashes(n)` answer challenges
     against the last generated seed. One object serves one thread at a time (calls from several
     threads are serialised); use one object per thread to build tables in parallel.
+
+    `threads` (default 1) is how many threads the C table build and `proof_hashes` split their work over
+    when a call does not say: the results are byte-identical for every count (a farmer's proof uses 2 so
+    one table build is faster; plotting keeps 1 and builds one table per thread instead).
     """
 
-    def __init__(self, k: int = DEFAULT_K, kind: str = "chia", backend: str = "auto") -> None:
+    def __init__(self, k: int = DEFAULT_K, kind: str = "chia", backend: str = "auto", threads: int = 1) -> None:
         if kind not in TABLE_KINDS:
             msg = f"table kind {kind!r} must be one of {', '.join(TABLE_KINDS)}"
             raise PosKernelError(msg)
@@ -167,6 +172,16 @@ class PosTable:
         self._seed: bytes | None = None
         self._native = _pos.ChiaTable(k, code) if kind == "chia" and code is not None else None
         self._reference_tables: list[list[pos_reference.Entry]] | None = None
+        self._threads = _check_threads(threads)
+
+    @property
+    def threads(self) -> int:
+        """Threads of a table build or proof_hashes call that does not name its own (1..MAX_THREADS)."""
+        return self._threads
+
+    @threads.setter
+    def threads(self, threads: int) -> None:
+        self._threads = _check_threads(threads)
 
     @property
     def seed(self) -> bytes | None:
@@ -178,12 +193,14 @@ class PosTable:
         """Bytes the C context holds (0 for the shim and the reference)."""
         return 0 if self._native is None else self._native.memory_bytes
 
-    def generate(self, seed: _Buffer) -> None:
-        """Build the table for `seed` (32 bytes), replacing the previous one."""
+    def generate(self, seed: _Buffer, threads: int | None = None) -> None:
+        """Build the table for `seed` (32 bytes), replacing the previous one, on `threads` threads (default:
+        the table's `threads`; the C kernel only, the result is the same for every count)."""
         seed = _check_seed(seed)
+        threads = self._threads if threads is None else _check_threads(threads)
         self._seed = None
         if self._native is not None:
-            self._native.generate(seed)
+            self._native.generate(seed, threads)
         elif self.kind == "chia":
             self._reference_tables = pos_reference.build_tables(self.k, seed)
         self._seed = seed
@@ -226,15 +243,17 @@ class PosTable:
             return self._native.find_proof(challenge_index)
         return pos_reference.find_proof(self.k, self._reference_tables, challenge_index)
 
-    def proof_hashes(self, num_challenges: int) -> tuple[bytes, bytes]:
-        """For challenges 0..n-1: one flag byte each (1 = a proof exists) and blake3(proof) (32 zero bytes if none)."""
+    def proof_hashes(self, num_challenges: int, threads: int | None = None) -> tuple[bytes, bytes]:
+        """For challenges 0..n-1: one flag byte each (1 = a proof exists) and blake3(proof) (32 zero bytes if none),
+        the chia table's challenges split over `threads` threads (default: the table's `threads`)."""
         seed = self._generated_seed()
         # challenges are u32: at most all 2^32 of them
         _CHECKS.integer("num_challenges", num_challenges, 0, 2**32)
+        threads = self._threads if threads is None else _check_threads(threads)
         if self.backend != "reference":
             if self.kind == "shim":
                 return _pos.shim_proof_hashes(seed, num_challenges)
-            return self._native.proof_hashes(num_challenges)
+            return self._native.proof_hashes(num_challenges, threads)
         return pos_reference.proof_hashes([self.find_proof(index) for index in range(num_challenges)])
 
     def _generated_seed(self) -> bytes:
@@ -259,6 +278,11 @@ def _cached_table(k: int, backend: str) -> PosTable:
 def _check_k(k: int) -> int:
     # table builds and verification are implemented for K_MIN..K_MAX
     return _CHECKS.integer("k", k, K_MIN, K_MAX)
+
+
+def _check_threads(threads: int) -> int:
+    # the C kernel starts at most MAX_THREADS - 1 helper threads per call
+    return _CHECKS.integer("threads", threads, 1, MAX_THREADS)
 
 
 def _check_seed(seed: _Buffer) -> bytes:

@@ -23,6 +23,7 @@ import json
 import mmap
 import os
 import uuid
+from collections.abc import Sequence
 from pathlib import Path
 
 from pydantic import BaseModel, Field, ValidationError
@@ -41,6 +42,8 @@ PLOT_FILE = "plot.bin"
 METADATA_FILE = "metadata.bin"
 METADATA_MAGIC = b"AUTFARM1"
 METADATA_HEADER_SIZE = 64
+# Farm.read_chunks: reads sampled (with RWF_NOWAIT) to tell a sector in the page cache from one on disk.
+CACHE_PROBES = 32
 FARM_FILE_ROLES = {
     FARM_FILE: "farm description",
     IDENTITY_FILE: "farmer identity",
@@ -242,6 +245,40 @@ class Farm:
             raise FarmError(f"read of {length} bytes at {offset} is outside a {self.sector_size}-byte sector")
         return _pread_exact(self._plot, length, sector_index * self.sector_size + offset)
 
+    def read_chunks(self, sector_index: int, offsets: Sequence[int], size: int, *, prefetch: bool | None = None) -> bytes:
+        """`size` bytes at each of `offsets` inside a sector, concatenated in that order (a proof gathers its
+        record's 32 768 chunks, one from each s-bucket, ascending). When the pages miss the page cache (a sample
+        read with RWF_NOWAIT would wait; `prefetch` forces the choice), every page is first requested at once with
+        POSIX_FADV_WILLNEED, so the disk serves them in parallel instead of one page fault after another (~35-60 µs
+        each: ~2 s for a record of a cold MAINNET sector, ~0.3-0.5 s this way)."""
+        self._check_index(sector_index)
+        if size <= 0 or (offsets and (min(offsets) < 0 or max(offsets) + size > self.sector_size)):
+            raise FarmError(f"reads of {size} bytes at offsets outside a {self.sector_size}-byte sector")
+        base = sector_index * self.sector_size
+        if prefetch is None:
+            prefetch = self._misses_cache(base, offsets, size)
+        if prefetch:
+            _advise_will_need(self._plot, [base + offset for offset in offsets], size)
+        plot = self._plot
+        chunks = [os.pread(plot, size, base + offset) for offset in offsets]
+        data = b"".join(chunks)
+        if len(data) != size * len(offsets):
+            raise FarmError(f"short read gathering {len(offsets)} chunks of sector {sector_index}")
+        return data
+
+    def _misses_cache(self, base: int, offsets: Sequence[int], size: int) -> bool:
+        """True when one of CACHE_PROBES reads spread over `offsets` would wait for the disk: a read with
+        RWF_NOWAIT fails (or comes back short) instead of waiting. Where the flag is refused, assume a miss."""
+        step = max(1, len(offsets) // CACHE_PROBES)
+        buffer = memoryview(bytearray(size))
+        for offset in offsets[::step][:CACHE_PROBES]:
+            try:
+                if os.preadv(self._plot, [buffer], base + offset, os.RWF_NOWAIT) != size:
+                    return True
+            except OSError:  # BlockingIOError (not cached), or a kernel or filesystem without RWF_NOWAIT
+                return True
+        return False
+
     def sector_view(self, sector_index: int) -> memoryview:
         """A read-only view of a sector through a mmap of plot.bin (MADV_RANDOM): proving touches only the pages
         of the chunks it reads. Release the view when done. FarmError if plot.bin ends inside this sector."""
@@ -411,6 +448,20 @@ def _pwrite_all(descriptor: int, data: bytes | bytearray | memoryview, offset: i
         written = os.pwrite(descriptor, view, offset)
         view = view[written:]
         offset += written
+
+
+def _advise_will_need(descriptor: int, offsets: Sequence[int], size: int) -> None:
+    """Ask the kernel to read the pages under every [offset, offset + size) now, adjacent pages as one range."""
+    page = mmap.PAGESIZE
+    pages = sorted({offset // page for offset in offsets} | {(offset + size - 1) // page for offset in offsets})
+    start = previous = pages[0] if pages else 0
+    for number in pages[1:]:
+        if number != previous + 1:
+            os.posix_fadvise(descriptor, start * page, (previous + 1 - start) * page, os.POSIX_FADV_WILLNEED)
+            start = number
+        previous = number
+    if pages:
+        os.posix_fadvise(descriptor, start * page, (previous + 1 - start) * page, os.POSIX_FADV_WILLNEED)
 
 
 def _pread_exact(descriptor: int, length: int, offset: int) -> bytes:

@@ -1,8 +1,12 @@
 """The farming core of one farm: which sectors are audited, the audit of a slot, proving its candidates.
 
-Thread-free and steppable (actors.farming.farmer adds the audit and proving threads, subscriptions and Ray).
-Audits read one s-bucket per sector with `os.pread` on the farm's open plot file; proving reads a
-record through a read-only mmap of the sector (only the pages of its chunks are touched). The plotter
+Steppable (actors.farming.farmer adds the audit and proving threads, subscriptions and Ray). Audits read one
+s-bucket per sector with `os.pread` on the farm's open plot file. A proof (subspace-farmer-components
+`proving.rs`) reads the contents map with one pread, locates the record and starts its table build on a thread
+of its own (the kernel releases the GIL) while it gathers the record's 32 768 chunks with preads in sector order
+(prefetched with POSIX_FADV_WILLNEED when the sector is not cached: page faults one after another cost ~2 s
+on a cold MAINNET sector); the table build, its proof hashes and the record's erasure recovery each split over
+`prove_threads` and the KZG witness runs on `witness_threads` (2 each on a 2-core machine). The plotter
 takes a sector out of the registry before rewriting it and puts it back after, and waits while a proof
 is in progress (`ProvingGate`), so an audit or proof never reads a sector that is being written.
 """
@@ -10,16 +14,18 @@ is in progress (`ProvingGate`), so an audit or proof never reads a sector that i
 from __future__ import annotations
 
 import contextlib
+import os
 import threading
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from dataclasses import dataclass, field
 
 from autonomys.actors.clock import Clock, MonotonicClock
 from autonomys.actors.farming.farm import Farm, FarmError
 from autonomys.actors.messages import CorruptSector, FarmerSolution, FarmingSlot
 from autonomys.actors.plotting.plotter import HistorySource, PlottingStage, SectorProgress
+from autonomys.protocol.constants import SCALAR_FULL_BYTES
 from autonomys.protocol.errors import InvalidSector
-from autonomys.protocol.farming.proving import FarmerKeys, prove_candidate
+from autonomys.protocol.farming.proving import FarmerKeys, RecordToProve, locate_in_contents_map, prove_record
 from autonomys.protocol.farming.solution_range import is_within_solution_range
 from autonomys.protocol.farming.solutions import (
     AuditCandidate,
@@ -29,13 +35,23 @@ from autonomys.protocol.farming.solutions import (
     derive_slot_challenge,
 )
 from autonomys.protocol.kzg import Kzg
-from autonomys.protocol.plotting.encoding import new_pos_table
+from autonomys.protocol.plotting.encoding import EncodedRecord, new_pos_table
+from autonomys.protocol.plotting.reading import (
+    check_s_bucket_sizes,
+    compute_record_chunk_offsets,
+    validate_contents_map,
+)
 from autonomys.protocol.plotting.sectors import (
+    RECORD_METADATA_SIZE,
+    RecordMetadata,
     SBucketLocator,
     SectorMetadata,
     compute_expiration_check_segment_index,
     compute_public_key_hash,
+    compute_record_bitfield_size,
     compute_sector_id,
+    compute_sector_layout,
+    derive_evaluation_seed,
     derive_expiration_history_size,
 )
 from autonomys.protocol.types import SBucket, SectorId, SegmentCommitment
@@ -150,13 +166,47 @@ class AuditReport:
         return sorted(pairs, key=lambda pair: pair[1].distance)
 
 
+class BackgroundCall:
+    """`function(*arguments)` on a thread of its own (a kernel that releases the GIL: a table build); join()
+    waits and re-raises what it raised."""
+
+    def __init__(self, function: Callable[..., object], *arguments: object) -> None:
+        self._error: BaseException | None = None
+        self._thread = threading.Thread(target=self._run, args=(function, arguments), name="farmer-prove-table")
+        self._thread.start()
+
+    def _run(self, function: Callable[..., object], arguments: tuple[object, ...]) -> None:
+        try:
+            function(*arguments)
+        except BaseException as error:  # handed to join()  # noqa: BLE001
+            self._error = error
+
+    def join(self, *, reraise: bool = True) -> None:
+        self._thread.join()
+        if reraise and self._error is not None:
+            raise self._error
+
+
 class FarmerCore:
-    """Audit and prove for one farm (no threads: FarmerService calls these from its own)."""
+    """Audit and prove for one farm (FarmerService calls these from its audit and proving threads; a proof adds
+    one short-lived thread for its table build)."""
 
     def __init__(
-        self, farm: Farm, kzg: Kzg | None, reward_address: bytes, farm_id: str, clock: Clock | None = None
+        self,
+        farm: Farm,
+        kzg: Kzg | None,
+        reward_address: bytes,
+        farm_id: str,
+        clock: Clock | None = None,
+        witness_threads: int | None = None,
+        prove_threads: int | None = None,
     ) -> None:
-        """`kzg` may be None for a core that only audits (benchmarks); proving then raises FarmError."""
+        """`kzg` may be None for a core that only audits (benchmarks); proving then raises FarmError.
+        `witness_threads` (default: 2 on a machine with 2 cores or more) is what a proof's KZG witness may use;
+        `prove_threads` (the same default) is what its table build, proof hashes and erasure recovery may use
+        (their results are the same for every count)."""
+        self.witness_threads = witness_threads if witness_threads is not None else min(2, os.cpu_count() or 1)
+        self.prove_threads = prove_threads if prove_threads is not None else min(2, os.cpu_count() or 1)
         self.farm = farm
         self.params = farm.params
         self.kzg = kzg
@@ -166,6 +216,7 @@ class FarmerCore:
         self.registry = SectorRegistry(farm)
         self.gate = ProvingGate()
         self._table = new_pos_table(self.params)
+        self._table.threads = self.prove_threads  # generate and proof_hashes during a proof
         self._commitments: dict[int, bytes] = {}
         self.registry.load()
 
@@ -206,22 +257,36 @@ class FarmerCore:
         return FarmerSolution(slot.slot, self.farm_id, solution.to_bytes(), candidate.distance, is_vote)
 
     def _prove_in_sector(self, sector: SectorCandidates, candidate: AuditCandidate) -> Solution | None:
+        """Read the candidate's record with pread while its table builds on another thread, then prove it."""
         if self.kzg is None:
             raise FarmError("this farmer was opened without a KZG setup: it can audit but not prove")
-        view = self.farm.sector_view(sector.entry.sector_index)
+        entry, params, s_bucket = sector.entry, self.params, SBucket(sector.s_bucket)
+        layout = compute_sector_layout(entry.metadata.pieces_in_sector, params)
+        contents_map = self.farm.read_at(entry.sector_index, 0, layout.s_buckets_start)
+        bitfields = memoryview(contents_map)[: layout.bitfields_end]
+        # Locating needs no validated map: the table starts at once, the checks run while it builds.
+        piece_offset, encoded = locate_in_contents_map(bitfields, s_bucket, candidate, params)
+        if not encoded:
+            validate_contents_map(contents_map, entry.metadata, params)  # a corrupt map is reported all the same
+            return None
+        table_build = BackgroundCall(self._table.generate, derive_evaluation_seed(entry.sector_id, piece_offset))
         try:
-            return prove_candidate(
-                view,
-                sector.entry.metadata,
-                self.keys,
-                SBucket(sector.s_bucket),
-                candidate,
-                self._table,
-                self.kzg,
-                self.params,
-            )
-        finally:
-            view.release()
+            validate_contents_map(contents_map, entry.metadata, params)
+            check_s_bucket_sizes(bitfields, entry.metadata, params)
+            offsets = compute_record_chunk_offsets(bitfields, entry.metadata, piece_offset, params)
+            chunks = self.farm.read_chunks(entry.sector_index, offsets, SCALAR_FULL_BYTES)
+            start = layout.record_metadata_start + piece_offset * RECORD_METADATA_SIZE
+            record_metadata = RecordMetadata.from_bytes(self.farm.read_at(entry.sector_index, start, RECORD_METADATA_SIZE))
+        except BaseException:
+            table_build.join(reraise=False)  # the read's error is the one to report; the table is idle again
+            raise
+        table_build.join()
+        size = compute_record_bitfield_size(params)
+        bitfield = bytes(bitfields[piece_offset * size : (piece_offset + 1) * size])
+        record = RecordToProve(entry.metadata, piece_offset, EncodedRecord(bitfield, chunks), record_metadata)
+        return prove_record(
+            record, self.keys, s_bucket, self._table, self.kzg, params, self.witness_threads, self.prove_threads
+        )
 
     def on_plotting_progress(self, progress: SectorProgress) -> None:
         """Plotter hook: stop auditing a sector before it is rewritten (after any proof), audit it again once written."""

@@ -19,6 +19,7 @@
 #include <stdint.h>
 
 #define FR_SCALAR_BYTES 32
+#define FR_MAX_THREADS 16 /* thread counts fr_recover_batch_threads accepts */
 #define FR_MAX_LOG2_SIZE 16                        /* largest NTT / recover domain: 2^16 points */
 #define FR_MAX_SIZE ((size_t)1 << FR_MAX_LOG2_SIZE)
 #define FR_TWO_ADICITY 32                          /* 2^32 divides r - 1: the largest root of unity */
@@ -126,6 +127,16 @@ int fr_recover(int backend, const uint8_t *shards, const uint8_t *present, size_
  */
 int fr_recover_batch(int backend, const uint8_t *columns, const uint8_t *present, size_t shard_count,
                      size_t column_count, uint8_t *out, fr_element *scratch, size_t scratch_count);
+
+/**
+ * fr_recover_batch with each column's transforms split over two threads when `threads` >= 2 (the calling
+ * thread and one started per split; more than 2 use 2): the same output as one thread.
+ * @param threads 1..FR_MAX_THREADS
+ * @return as fr_recover_batch; KERNEL_ERR_INVALID_ARGUMENT also for a bad thread count
+ */
+int fr_recover_batch_threads(int backend, const uint8_t *columns, const uint8_t *present, size_t shard_count,
+                             size_t column_count, uint8_t *out, fr_element *scratch, size_t scratch_count,
+                             unsigned threads);
 
 /**
  * fr_recover of every chunk column of `num_records` (= shard_count) records stored one after another

@@ -3,7 +3,8 @@
  *
  * Caller-owned buffers, int return codes (KERNEL_* from src/errors.h); no Python here.
  * A table context is allocated once for its K by pos_table_create and reused by every
- * pos_table_generate: no allocation happens while a table is built or queried. A context is not
+ * pos_table_generate: no allocation happens while a table is built or queried (except the helper
+ * threads' scratch of the first threaded build, see pos_table_generate_threads). A context is not
  * thread-safe, but distinct contexts share no mutable state and may be used from different
  * threads at once; the free functions (f1, fn, verify, shim) are reentrant. A K=20 context holds
  * 121 MB: parent indices of tables 2..7 (43 MB), bucket slots of the table being built (55 MB), the
@@ -37,6 +38,7 @@
 #define POS_MAX_PROOF_BYTES (8 * POS_K_MAX)
 #define POS_METADATA_BYTES 16 /* metadata crosses the API as 16 big-endian bytes */
 #define POS_SHIM_PROOF_BYTES 160
+#define POS_MAX_THREADS 16 /* threads of one table build or proof_hashes call */
 
 /* Backends, chosen at run time. AUTO picks the widest one the CPU supports. */
 #define POS_BACKEND_AUTO 0
@@ -96,6 +98,18 @@ int pos_table_export(const pos_table *table, unsigned table_number, uint32_t *wo
 int pos_table_generate(pos_table *table, const uint8_t seed[POS_SEED_BYTES]);
 
 /**
+ * pos_table_generate on `threads` threads (the calling thread and threads - 1 started for each step):
+ * the tables are byte-identical to the one-thread build. Work is claimed in chunks, so a thread that the
+ * OS runs late takes less of it. The first build with a given thread count (above 1) allocates the
+ * helpers' scratch, kept by the context until a build with another count (about 55 MB at K = 20, mostly
+ * the buffer of the new entries helpers make before they join the buckets).
+ * @param threads 1..POS_MAX_THREADS
+ * @return KERNEL_OK, KERNEL_ERR_INVALID_ARGUMENT, POS_ERR_NO_MEMORY or POS_ERR_TABLE_CAPACITY (the context
+ *         then holds no table)
+ */
+int pos_table_generate_threads(pos_table *table, const uint8_t seed[POS_SEED_BYTES], unsigned threads);
+
+/**
  * The proof for `challenge_index`: 8 K bytes packed into proof_out when one exists.
  * @param found_out set to 1 when a proof was written, else 0
  * @return KERNEL_OK, or KERNEL_ERR_INVALID_ARGUMENT when no table was generated
@@ -110,6 +124,11 @@ int pos_table_find_proof(const pos_table *table, uint32_t challenge_index, uint8
  */
 int pos_table_proof_hashes(const pos_table *table, uint64_t num_challenges, uint8_t *flags_out,
                            uint8_t *hashes_out);
+
+/** pos_table_proof_hashes with the challenges split over `threads` (1..POS_MAX_THREADS) threads: the
+ *  same output. @return as pos_table_proof_hashes, or KERNEL_ERR_INVALID_ARGUMENT for a bad count */
+int pos_table_proof_hashes_threads(const pos_table *table, uint64_t num_challenges, uint8_t *flags_out,
+                                   uint8_t *hashes_out, unsigned threads);
 
 /**
  * Verify a chia proof without a table: 64 f1 evaluations and 63 fn evaluations.

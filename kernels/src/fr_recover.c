@@ -10,7 +10,15 @@
  *
  * Z, its inverses on the coset and the shift factors depend only on the presence mask: a batch of
  * columns computes them once. Z is a product tree: leaves of ZERO_POLYNOMIAL_LEAF roots multiplied
- * out directly, then adjacent factors multiplied by NTT. */
+ * out directly, then adjacent factors multiplied by NTT.
+ *
+ * On two threads (fr_recover_batch_threads) the two evaluations of Z run at once, and every N-point
+ * transform of a column splits after (or before) its outermost butterfly layer into two independent
+ * N/2-point transforms of twiddle stride 2, one per thread; the outer layer runs on the calling thread.
+ * Every butterfly computes the same field operations as the one-thread loops, so the output is the same. */
+#include <pthread.h>
+#include <stdatomic.h>
+
 #include "errors.h"
 #include "fr_ntt.h"
 
@@ -35,6 +43,7 @@ typedef struct recover_plan {
     fr_element *shift_up;               /* k^j / N at the bit-reversed position of j */
     fr_element *shift_down;             /* k^-j / N at the bit-reversed position of j */
     fr_element *work;                   /* one column */
+    unsigned threads;                   /* 1, or 2: transforms split over two threads */
 } recover_plan;
 
 static void layout_plan(recover_plan *plan, size_t shard_count, const uint8_t *present, fr_element *scratch) {
@@ -48,6 +57,14 @@ static void layout_plan(recover_plan *plan, size_t shard_count, const uint8_t *p
     plan->shift_up = scratch + 3 * shard_count;
     plan->shift_down = scratch + 4 * shard_count;
     plan->work = scratch + 5 * shard_count;
+}
+
+static size_t count_present(const uint8_t *present, size_t shard_count) {
+    size_t count = 0;
+    for (size_t i = 0; i < shard_count; i++) {
+        count += present[i] != 0;
+    }
+    return count;
 }
 
 /* omega_N^index from the half table: omega^(N/2 + j) = -omega^j. */
@@ -165,24 +182,6 @@ static void fill_shift(const recover_plan *plan, fr_element *shift, const fr_ele
     fr_bit_reverse_permute(shift, plan->shard_count);
 }
 
-/* Everything that depends on the mask only. Temporaries borrow the arrays filled last. */
-static void prepare_recover(recover_plan *plan, unsigned log2_size) {
-    const size_t half = plan->shard_count / 2;
-    fr_fill_twiddles(plan->cores, plan->twiddles, plan->shard_count, 0);
-    fr_fill_twiddles(plan->cores, plan->inverse_twiddles, plan->shard_count, 1);
-    fr_element *tree = plan->shift_up;
-    size_t degree = build_zero_polynomial(plan, tree, plan->work, plan->work + half);
-    fr_element one, generator, generator_inverse;
-    fr_one(&one);
-    fr_generator(&generator);
-    fr_inverse(&generator_inverse, &generator);
-    evaluate_monic(plan, tree, degree, &one, plan->zero_evaluations);
-    evaluate_monic(plan, tree, degree, &generator, plan->coset_inverses);
-    fr_batch_inverse(plan->coset_inverses, plan->shard_count, plan->shift_down);
-    fill_shift(plan, plan->shift_up, &generator, log2_size);
-    fill_shift(plan, plan->shift_down, &generator_inverse, log2_size);
-}
-
 /* Load the present shards (shard i at byte offset i * stride) times Z; zero elsewhere (Z vanishes there anyway). */
 static int load_masked(const recover_plan *plan, const uint8_t *column, size_t stride) {
     for (size_t i = 0; i < plan->shard_count; i++) {
@@ -222,18 +221,211 @@ static int recover_column(const recover_plan *plan, const uint8_t *column, uint8
     return KERNEL_OK;
 }
 
-static size_t count_present(const uint8_t *present, size_t shard_count) {
-    size_t count = 0;
-    for (size_t i = 0; i < shard_count; i++) {
-        count += present[i] != 0;
+/* ---- two threads ---- */
+
+typedef void (*half_job)(const recover_plan *plan, unsigned half, void *context);
+
+typedef struct {
+    const recover_plan *plan;
+    half_job job;
+    void *context;
+} half_task;
+
+static void *run_second_half(void *argument) {
+    const half_task *task = argument;
+    task->job(task->plan, 1, task->context);
+    return NULL;
+}
+
+/* job(plan, 0, context) here and job(plan, 1, context) on a new thread (here after, if none can start). */
+static void run_halves(const recover_plan *plan, half_job job, void *context) {
+    half_task task = {plan, job, context};
+    pthread_t thread;
+    int started = pthread_create(&thread, NULL, run_second_half, &task) == 0;
+    job(plan, 0, context);
+    if (started) {
+        pthread_join(thread, NULL);
+    } else {
+        run_second_half(&task);
     }
-    return count;
+}
+
+/* The outer layer of natural_to_reversed on N points (twiddle stride 1): Gentleman-Sande butterflies
+ * (a, b) <- (a + b, (a - b) w^j) between the halves, w^0 = 1 multiplied like the others. */
+static void frequency_outer_layer(const recover_plan *plan, fr_element *values, const fr_element *twiddles) {
+    const size_t half = plan->shard_count / 2;
+    for (size_t j = 0; j < half; j++) {
+        fr_element difference;
+        fr_subtract(&difference, &values[j], &values[half + j]);
+        fr_add(&values[j], &values[j], &values[half + j]);
+        values[half + j] = difference;
+    }
+    plan->cores->multiply_pointwise(values + half, twiddles, half);
+}
+
+/* The outer layer of reversed_to_natural: Cooley-Tukey butterflies (a, b) <- (a + b w^j, a - b w^j). */
+static void time_outer_layer(const recover_plan *plan, fr_element *values, const fr_element *twiddles) {
+    const size_t half = plan->shard_count / 2;
+    plan->cores->multiply_pointwise(values + half, twiddles, half);
+    for (size_t j = 0; j < half; j++) {
+        fr_element product = values[half + j];
+        fr_subtract(&values[half + j], &values[j], &product);
+        fr_add(&values[j], &values[j], &product);
+    }
+}
+
+/* First half of a column on one thread: the inner transforms of the inverse NTT, the shift to the coset and
+ * the inner transforms of the forward NTT, all on this half's N/2 points. */
+static void column_first_half(const recover_plan *plan, unsigned half, void *context) {
+    (void)context;
+    const size_t size = plan->shard_count / 2, offset = half * size;
+    fr_element *work = plan->work + offset;
+    plan->cores->natural_to_reversed(work, size, plan->inverse_twiddles, 2);
+    plan->cores->multiply_pointwise(work, plan->shift_up + offset, size);
+    plan->cores->reversed_to_natural(work, size, plan->twiddles, 2);
+}
+
+/* Second half: the inner inverse transforms, the unshift, the check that this half's coefficients of
+ * degree >= n vanish (context: one flag per half), and the inner transforms of the last NTT. */
+static void column_second_half(const recover_plan *plan, unsigned half, void *context) {
+    int *failed = context;
+    const size_t size = plan->shard_count / 2, offset = half * size;
+    fr_element *work = plan->work + offset;
+    plan->cores->natural_to_reversed(work, size, plan->inverse_twiddles, 2);
+    plan->cores->multiply_pointwise(work, plan->shift_down + offset, size);
+    for (size_t position = 1; position < size; position += 2) {
+        /* odd positions of the whole column hold the high coefficients; offset is even */
+        if (!fr_is_zero(&work[position])) {
+            failed[half] = 1;
+            return;
+        }
+    }
+    plan->cores->reversed_to_natural(work, size, plan->twiddles, 2);
+}
+
+/* recover_column with every N-point transform split over two threads (shard_count >= 4). */
+static int recover_column_halves(const recover_plan *plan, const uint8_t *column, uint8_t *out, size_t stride) {
+    int status = load_masked(plan, column, stride);
+    if (status != KERNEL_OK) {
+        return status;
+    }
+    fr_element *work = plan->work;
+    frequency_outer_layer(plan, work, plan->inverse_twiddles);
+    run_halves(plan, column_first_half, NULL);
+    time_outer_layer(plan, work, plan->twiddles);
+    plan->cores->multiply_pointwise(work, plan->coset_inverses, plan->shard_count);
+    frequency_outer_layer(plan, work, plan->inverse_twiddles);
+    int failed[2] = {0, 0};
+    run_halves(plan, column_second_half, failed);
+    if (failed[0] || failed[1]) {
+        return KERNEL_ERR_INVALID_ARGUMENT;
+    }
+    time_outer_layer(plan, work, plan->twiddles);
+    fr_store_scalars_strided(out, work, plan->shard_count, stride);
+    return KERNEL_OK;
+}
+
+/* Z on the domain (half 0) and on the coset (half 1), context: Z's degree. */
+static void evaluate_zero_half(const recover_plan *plan, unsigned half, void *context) {
+    const size_t degree = *(const size_t *)context;
+    fr_element scale;
+    if (half == 0) {
+        fr_one(&scale);
+        evaluate_monic(plan, plan->shift_up, degree, &scale, plan->zero_evaluations);
+    } else {
+        fr_generator(&scale);
+        evaluate_monic(plan, plan->shift_up, degree, &scale, plan->coset_inverses);
+    }
+}
+
+/* Leaves of Z on one thread: the roots of every other leaf (leaf index parity = half). */
+static void zero_leaves_half(const recover_plan *plan, unsigned half, void *context) {
+    fr_element *tree = context;
+    size_t missing = 0;
+    for (size_t index = 0; index < plan->shard_count; index++) {
+        if (plan->present[index]) {
+            continue;
+        }
+        if (missing / ZERO_POLYNOMIAL_LEAF % 2 == half) {
+            fr_element root;
+            domain_point(plan, index, &root);
+            size_t leaf_start = missing - missing % ZERO_POLYNOMIAL_LEAF;
+            multiply_by_linear(tree + leaf_start, missing % ZERO_POLYNOMIAL_LEAF, &root);
+        }
+        missing++;
+    }
+}
+
+typedef struct {
+    fr_element *tree;
+    size_t width, missing;
+    atomic_size_t next_pair; /* the next product of the level not yet claimed */
+} tree_level;
+
+/* Products of one level of the tree, claimed one at a time (a thread that runs late takes fewer); half 1
+ * borrows zero_evaluations, not filled yet, as its two convolution buffers. */
+static void tree_level_half(const recover_plan *plan, unsigned half, void *context) {
+    tree_level *level = context;
+    fr_element *left = half == 0 ? plan->work : plan->zero_evaluations, *right = left + plan->shard_count / 2;
+    for (;;) {
+        size_t start = atomic_fetch_add(&level->next_pair, 1) * 2 * level->width;
+        if (start + level->width >= level->missing) {
+            return;
+        }
+        size_t remaining = level->missing - start - level->width;
+        size_t right_degree = remaining < level->width ? remaining : level->width;
+        multiply_adjacent(plan, level->tree + start, level->width, right_degree, left, right);
+    }
+}
+
+/* build_zero_polynomial on two threads: leaves and tree levels split by parity (the same products). */
+static size_t build_zero_polynomial_halves(const recover_plan *plan, fr_element *tree) {
+    size_t missing = plan->shard_count - count_present(plan->present, plan->shard_count);
+    run_halves(plan, zero_leaves_half, tree);
+    for (size_t width = ZERO_POLYNOMIAL_LEAF; width < missing; width *= 2) {
+        tree_level level = {.tree = tree, .width = width, .missing = missing};
+        atomic_init(&level.next_pair, 0);
+        if (missing - width > 2 * width) {
+            run_halves(plan, tree_level_half, &level); /* two products or more */
+        } else {
+            tree_level_half(plan, 0, &level);
+        }
+    }
+    return missing;
+}
+
+/* Everything that depends on the mask only. Temporaries borrow the arrays filled last. */
+static void prepare_recover(recover_plan *plan, unsigned log2_size) {
+    const size_t half = plan->shard_count / 2;
+    fr_fill_twiddles(plan->cores, plan->twiddles, plan->shard_count, 0);
+    fr_fill_twiddles(plan->cores, plan->inverse_twiddles, plan->shard_count, 1);
+    fr_element *tree = plan->shift_up;
+    size_t degree = plan->threads > 1 ? build_zero_polynomial_halves(plan, tree)
+                                      : build_zero_polynomial(plan, tree, plan->work, plan->work + half);
+    fr_element one, generator, generator_inverse;
+    fr_one(&one);
+    fr_generator(&generator);
+    fr_inverse(&generator_inverse, &generator);
+    if (plan->threads > 1) {
+        run_halves(plan, evaluate_zero_half, &degree);
+    } else {
+        evaluate_monic(plan, tree, degree, &one, plan->zero_evaluations);
+        evaluate_monic(plan, tree, degree, &generator, plan->coset_inverses);
+    }
+    fr_batch_inverse(plan->coset_inverses, plan->shard_count, plan->shift_down);
+    fill_shift(plan, plan->shift_up, &generator, log2_size);
+    fill_shift(plan, plan->shift_down, &generator_inverse, log2_size);
 }
 
 /* The checks shared by the batch and record layouts; on success the plan is ready. */
 static int start_recover(recover_plan *plan, int backend, const uint8_t *present, size_t shard_count,
-                         size_t column_count, fr_element *scratch, size_t scratch_count) {
+                         size_t column_count, fr_element *scratch, size_t scratch_count, unsigned threads) {
     unsigned log2_size;
+    if (threads < 1 || threads > FR_MAX_THREADS) {
+        return KERNEL_ERR_INVALID_ARGUMENT;
+    }
+    /* split transforms need N/2 >= 2 points per half */
+    plan->threads = threads > 1 && shard_count >= 4 ? 2 : 1;
     if (shard_count < 2 || fr_log2_of_size(shard_count, FR_MAX_LOG2_SIZE, &log2_size) != 0 ||
         scratch_count < fr_recover_scratch_count(shard_count) ||
         column_count > SIZE_MAX / (shard_count * FR_SCALAR_BYTES) ||
@@ -248,16 +440,25 @@ static int start_recover(recover_plan *plan, int backend, const uint8_t *present
     return status;
 }
 
-int fr_recover_batch(int backend, const uint8_t *columns, const uint8_t *present, size_t shard_count,
-                     size_t column_count, uint8_t *out, fr_element *scratch, size_t scratch_count) {
+int fr_recover_batch_threads(int backend, const uint8_t *columns, const uint8_t *present, size_t shard_count,
+                             size_t column_count, uint8_t *out, fr_element *scratch, size_t scratch_count,
+                             unsigned threads) {
     recover_plan plan;
-    int status = start_recover(&plan, backend, present, shard_count, column_count, scratch, scratch_count);
+    int status = start_recover(&plan, backend, present, shard_count, column_count, scratch, scratch_count, threads);
     const size_t column_bytes = shard_count * FR_SCALAR_BYTES;
     for (size_t column = 0; status == KERNEL_OK && column < column_count; column++) {
-        status = recover_column(&plan, columns + column * column_bytes, out + column * column_bytes,
-                                FR_SCALAR_BYTES);
+        const uint8_t *source = columns + column * column_bytes;
+        uint8_t *target = out + column * column_bytes;
+        status = plan.threads > 1 ? recover_column_halves(&plan, source, target, FR_SCALAR_BYTES)
+                                  : recover_column(&plan, source, target, FR_SCALAR_BYTES);
     }
     return status;
+}
+
+int fr_recover_batch(int backend, const uint8_t *columns, const uint8_t *present, size_t shard_count,
+                     size_t column_count, uint8_t *out, fr_element *scratch, size_t scratch_count) {
+    return fr_recover_batch_threads(backend, columns, present, shard_count, column_count, out, scratch,
+                                    scratch_count, 1);
 }
 
 int fr_recover(int backend, const uint8_t *shards, const uint8_t *present, size_t shard_count, uint8_t *out,
@@ -271,7 +472,7 @@ int fr_recover_records(int backend, const uint8_t *records, const uint8_t *prese
         return KERNEL_ERR_INVALID_ARGUMENT;
     }
     recover_plan plan;
-    int status = start_recover(&plan, backend, present, num_records, chunks_per_record, scratch, scratch_count);
+    int status = start_recover(&plan, backend, present, num_records, chunks_per_record, scratch, scratch_count, 1);
     const size_t record_bytes = chunks_per_record * FR_SCALAR_BYTES;
     for (size_t chunk = 0; status == KERNEL_OK && chunk < chunks_per_record; chunk++) {
         const size_t offset = chunk * FR_SCALAR_BYTES;

@@ -153,6 +153,7 @@ int pos_table_create(unsigned k, int backend, pos_table **table_out) {
 
 void pos_table_destroy(pos_table *table) {
     if (table != NULL) {
+        pos_free_workers(table);
         free(table->memory);
         free(table);
     }
@@ -191,7 +192,11 @@ int pos_table_export(const pos_table *table, unsigned table_number, uint32_t *wo
 }
 
 int pos_table_generate(pos_table *table, const uint8_t seed[POS_SEED_BYTES]) {
-    return pos_build_tables(table, seed);
+    return pos_build_tables(table, seed, 1);
+}
+
+int pos_table_generate_threads(pos_table *table, const uint8_t seed[POS_SEED_BYTES], unsigned threads) {
+    return pos_build_tables(table, seed, threads);
 }
 
 /* For each of `count` first_k values, the index of the first table-7 entry whose y >> 6 is first_k,
@@ -275,14 +280,12 @@ int pos_table_find_proof(const pos_table *table, uint32_t challenge_index, uint8
     return KERNEL_OK;
 }
 
-int pos_table_proof_hashes(const pos_table *table, uint64_t num_challenges, uint8_t *flags_out,
-                           uint8_t *hashes_out) {
-    if (!table->generated || num_challenges > ((uint64_t)1 << 32)) {
-        return KERNEL_ERR_INVALID_ARGUMENT;
-    }
+/* proof_hashes of challenges [first_challenge, end_challenge). */
+static void proof_hashes_range(const pos_table *table, uint64_t first_challenge, uint64_t end_challenge,
+                               uint8_t *flags_out, uint8_t *hashes_out) {
     size_t proof_bytes = 8 * (size_t)table->k;
-    for (uint64_t first = 0; first < num_challenges; first += PROOF_BATCH) {
-        unsigned count = num_challenges - first < PROOF_BATCH ? (unsigned)(num_challenges - first) : PROOF_BATCH;
+    for (uint64_t first = first_challenge; first < end_challenge; first += PROOF_BATCH) {
+        unsigned count = end_challenge - first < PROOF_BATCH ? (unsigned)(end_challenge - first) : PROOF_BATCH;
         uint32_t first_ks[PROOF_BATCH];
         size_t indices[PROOF_BATCH], found[PROOF_BATCH];
         unsigned num_found = 0;
@@ -306,8 +309,51 @@ int pos_table_proof_hashes(const pos_table *table, uint64_t num_challenges, uint
             }
         }
     }
+}
+
+typedef struct {
+    uint64_t num_challenges;
+    unsigned threads;
+    uint8_t *flags_out, *hashes_out;
+} hashes_step;
+
+/* Worker w answers batches [w n / T, (w + 1) n / T) of PROOF_BATCH challenges. */
+static void proof_hashes_job(pos_table *view, unsigned worker, void *context) {
+    const hashes_step *step = context;
+    uint64_t batches = (step->num_challenges + PROOF_BATCH - 1) / PROOF_BATCH;
+    uint64_t first = batches * worker / step->threads * PROOF_BATCH;
+    uint64_t end = batches * (worker + 1) / step->threads * PROOF_BATCH;
+    end = end < step->num_challenges ? end : step->num_challenges;
+    if (first < end) {
+        proof_hashes_range(view, first, end, step->flags_out, step->hashes_out);
+    }
+}
+
+int pos_table_proof_hashes_threads(const pos_table *table, uint64_t num_challenges, uint8_t *flags_out,
+                                   uint8_t *hashes_out, unsigned threads) {
+    if (!table->generated || num_challenges > ((uint64_t)1 << 32) || threads < 1 || threads > POS_MAX_THREADS) {
+        return KERNEL_ERR_INVALID_ARGUMENT;
+    }
+    if (threads == 1) {
+        proof_hashes_range(table, 0, num_challenges, flags_out, hashes_out);
+        return KERNEL_OK;
+    }
+    /* the workers only read the table: every one gets the context itself */
+    pos_table *views[POS_MAX_THREADS];
+    for (unsigned worker = 0; worker < threads; worker++) {
+        views[worker] = (pos_table *)table;
+    }
+    hashes_step step = {.num_challenges = num_challenges, .threads = threads, .flags_out = flags_out,
+                        .hashes_out = hashes_out};
+    pos_run_workers(views, threads, proof_hashes_job, &step);
     return KERNEL_OK;
 }
+
+int pos_table_proof_hashes(const pos_table *table, uint64_t num_challenges, uint8_t *flags_out,
+                           uint8_t *hashes_out) {
+    return pos_table_proof_hashes_threads(table, num_challenges, flags_out, hashes_out, 1);
+}
+
 /* Shim quality: blake3(challenge u32 LE); a proof exists iff U256_le(quality) % 3 != 0, and
  * since 256 = 1 (mod 3) that is the byte sum mod 3. */
 static int shim_quality(uint32_t challenge_index, uint8_t quality[POS_HASH_BYTES]) {

@@ -54,6 +54,11 @@ struct pos_table {
     uint32_t *bucket_fill;
     pos_entry *staging;     /* POS_STAGING_ENTRIES new entries on their way to the buckets */
     size_t staged;
+    /* A helper thread's view of the context collects the new entries of the chunk it builds here, in order,
+     * instead of in the buckets (NULL in the context itself); they join the buckets in chunk order after. */
+    pos_entry *spill;
+    size_t spilled;
+    struct pos_workers *workers; /* helper threads' scratch, allocated by the first threaded generate */
     /* Sorting and matching scratch. */
     uint32_t *bucket_start; /* num_buckets + 1 offsets of the parent's buckets */
     uint8_t *keystream;     /* one f1 batch of ChaCha8 blocks plus padding */
@@ -131,8 +136,17 @@ int pos_targets_contain(unsigned parity, uint32_t left_r, uint32_t right_r);
 size_t pos_find_pair_matches(pos_table *table, uint32_t bucket, uint32_t left_start, uint32_t right_start,
                              uint32_t right_end);
 
-/* Table build (pos_table.c). */
-int pos_build_tables(pos_table *table, const uint8_t seed[POS_SEED_BYTES]);
+/* Table build (pos_table.c) on `threads` threads (1 = the calling thread only); the tables are the
+ * same for every thread count. */
+int pos_build_tables(pos_table *table, const uint8_t seed[POS_SEED_BYTES], unsigned threads);
+
+/* Free the helper threads' scratch of a context (pos_table.c). */
+void pos_free_workers(pos_table *table);
+
+/* Run job(view, worker, context) for worker = 0..threads-1 at once: worker 0 on the calling thread with
+ * `views[0]`, the others on new threads (run in turn here when a thread cannot be started). */
+typedef void (*pos_job)(pos_table *view, unsigned worker, void *context);
+void pos_run_workers(pos_table *const *views, unsigned threads, pos_job job, void *context);
 
 /* Lanes of a resolved backend. */
 unsigned pos_backend_lanes(int backend);

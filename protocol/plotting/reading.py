@@ -9,6 +9,10 @@ metadata. A corrupted sector raises an InvalidSector subclass; it never yields w
 
 from __future__ import annotations
 
+import itertools
+import sys
+from array import array
+
 import blake3
 
 from autonomys.kernels import fr
@@ -25,6 +29,7 @@ from autonomys.protocol.plotting.sectors import (
     compute_blake3,
     compute_record_bitfield_size,
     compute_s_bucket_byte_range,
+    compute_s_bucket_size_values,
     compute_sector_layout,
     derive_evaluation_seed,
     validate_sector_metadata,
@@ -63,11 +68,15 @@ def compute_s_bucket_records(
 
     `contents_map` is the records' bitfields without the checksum (read_contents_map)."""
     size = compute_record_bitfield_size(params)
+    view = memoryview(contents_map).cast("B")
+    byte, mask = SBucket(s_bucket) // 8, 1 << (s_bucket % 8)
     found = []
-    for offset in range(len(contents_map) // size):
-        bits = bytes(contents_map[offset * size : (offset + 1) * size])
-        if is_chunk_in_s_bucket(s_bucket, bits, params):
-            found.append((PieceOffset(offset), bits[s_bucket // 8] >> (s_bucket % 8) & 1 == 1))
+    for offset in range(len(view) // size):
+        # An encoded chunk (its bit set) is always stored; only the others need the fill rule's count.
+        if view[offset * size + byte] & mask:
+            found.append((PieceOffset(offset), True))
+        elif is_chunk_in_s_bucket(s_bucket, bytes(view[offset * size : (offset + 1) * size]), params):
+            found.append((PieceOffset(offset), False))
     return tuple(found)
 
 
@@ -98,7 +107,18 @@ def validate_sector_checksum(sector: _Buffer) -> None:
 def read_contents_map(sector: _Buffer, sector_metadata: SectorMetadata, params: Params) -> memoryview:
     """The records' bitfields (a view into the sector) after checking the contents map's checksum and counts."""
     layout = validate_sector_size(sector, sector_metadata, params)
-    view = memoryview(sector).cast("B")
+    return validate_contents_map(memoryview(sector).cast("B")[: layout.s_buckets_start], sector_metadata, params)
+
+
+def validate_contents_map(contents_map: _Buffer, sector_metadata: SectorMetadata, params: Params) -> memoryview:
+    """The records' bitfields of a sector's contents map region (its first s_buckets_start bytes: bitfields and
+    their checksum, as a farmer reads them with one pread) after checking the checksum and the counts."""
+    validate_sector_metadata(sector_metadata, params)
+    layout = compute_sector_layout(sector_metadata.pieces_in_sector, params)
+    view = memoryview(contents_map).cast("B")
+    if len(view) != layout.s_buckets_start:
+        msg = f"a contents map of {sector_metadata.pieces_in_sector} records is {layout.s_buckets_start} bytes, got {len(view)}"
+        raise InvalidSector(msg)
     bitfields = view[: layout.bitfields_end]
     # The contents map carries its own checksum: reading trusts it to locate every chunk.
     if compute_blake3(bitfields) != view[layout.bitfields_end : layout.s_buckets_start]:
@@ -106,6 +126,45 @@ def read_contents_map(sector: _Buffer, sector_metadata: SectorMetadata, params: 
         raise SectorChecksumMismatch(msg)
     _validate_bitfields(bitfields, sector_metadata.pieces_in_sector, params)
     return bitfields
+
+
+def check_s_bucket_sizes(bitfields: _Buffer, sector_metadata: SectorMetadata, params: Params) -> None:
+    """InvalidSector unless the s-bucket sizes counted from the contents map's bitfields are the metadata's."""
+    # The metadata's sizes locate s-buckets for audits and chunks for proofs: they must agree with the contents map.
+    if sector_kernel.s_bucket_sizes(bitfields, params.record_num_chunks) != sector_metadata.s_bucket_sizes:
+        msg = "sector metadata s-bucket sizes disagree with the sector contents map"
+        raise InvalidSector(msg)
+
+
+def compute_record_chunk_offsets(
+    bitfields: _Buffer, sector_metadata: SectorMetadata, piece_offset: PieceOffset, params: Params
+) -> list[int]:
+    """Byte offsets in the sector of the record_num_chunks chunks of the record at `piece_offset`, in increasing
+    s-bucket order (the order read_encoded_record gathers them), from the contents map's bitfields and the
+    metadata's s-bucket sizes (check_s_bucket_sizes ties the two). Offsets ascend: one pass in sector order."""
+    piece_offset = _validate_piece_offset(piece_offset, sector_metadata)
+    size = compute_record_bitfield_size(params)
+    view = memoryview(bitfields).cast("B")
+    if len(view) != sector_metadata.pieces_in_sector * size:
+        msg = f"expected {sector_metadata.pieces_in_sector} bitfields of {size} bytes, got {len(view)} bytes"
+        raise InvalidSector(msg)
+    record_bits = view[piece_offset * size : (piece_offset + 1) * size]
+    _validate_bitfields(record_bits, 1, params)
+    presence = sector_kernel.record_presence(record_bits, params.record_num_chunks)
+    # A record's chunk sits after those of the lower-offset records present in the same s-bucket.
+    before = array("H", sector_kernel.s_bucket_sizes(view[: piece_offset * size], params.record_num_chunks)
+                   if piece_offset else bytes(2 * params.num_s_buckets))  # fmt: skip
+    if sys.byteorder == "big":
+        before.byteswap()
+    starts = itertools.accumulate(compute_s_bucket_size_values(sector_metadata), initial=0)
+    base = compute_sector_layout(sector_metadata.pieces_in_sector, params).s_buckets_start
+    # Character s is bit s of the presence field; the string ends at the highest set bit, and so does the zip.
+    bits = bin(int.from_bytes(presence, "little"))[:1:-1]
+    return [
+        base + SCALAR_FULL_BYTES * (start + before[s_bucket])
+        for s_bucket, (start, bit) in enumerate(zip(starts, bits, strict=False))
+        if bit == "1"
+    ]
 
 
 def read_s_bucket(sector: _Buffer, sector_metadata: SectorMetadata, s_bucket: SBucket, params: Params) -> bytes:
@@ -134,7 +193,7 @@ def read_encoded_record(
     layout = compute_sector_layout(sector_metadata.pieces_in_sector, params)
     s_buckets = memoryview(sector).cast("B")[layout.s_buckets_start : layout.record_metadata_start]
     chunks, s_bucket_sizes = sector_kernel.gather(s_buckets, bitfields, params.record_num_chunks, piece_offset)
-    # The metadata's sizes locate s-buckets for audits: they must agree with the contents map.
+    # The metadata's sizes locate s-buckets for audits: they must agree with the contents map (check_s_bucket_sizes).
     if s_bucket_sizes != sector_metadata.s_bucket_sizes:
         msg = "sector metadata s-bucket sizes disagree with the sector contents map"
         raise InvalidSector(msg)
@@ -160,9 +219,12 @@ def decode_record(encoded_record: EncodedRecord, table: ProofOfSpaceTable, param
     return b"".join(extended[offset : offset + SCALAR_FULL_BYTES] for offset in range(0, len(extended), step))
 
 
-def recover_extended_record(encoded_record: EncodedRecord, table: ProofOfSpaceTable, params: Params) -> bytes:
+def recover_extended_record(
+    encoded_record: EncodedRecord, table: ProofOfSpaceTable, params: Params, threads: int = 1
+) -> bytes:
     """All num_s_buckets decoded chunks of an encoded record (the erasure-extended record), with `table`
-    generated for its evaluation seed; InvalidSector if the stored chunks are not one codeword."""
+    generated for its evaluation seed; InvalidSector if the stored chunks are not one codeword. `threads`
+    is the erasure recovery's (a proof uses 2; the result is the same for every count)."""
     proof_flags, proof_hashes = table.proof_hashes(params.num_s_buckets)
     try:
         column, present = sector_kernel.unmask(
@@ -174,7 +236,7 @@ def recover_extended_record(encoded_record: EncodedRecord, table: ProofOfSpaceTa
     try:
         # sector_kernel.unmask returns `present` as one 0/1 flag byte per s-bucket, made for recover_batch, which
         # only tests each flag's truth; its `Sequence[bool]` annotation is narrower than the bytes it is given.
-        extended = fr.recover_batch(column, present)  # type: ignore[arg-type]  # bytes of 0/1 flags, see above
+        extended = fr.recover_batch(column, present, threads=threads)  # type: ignore[arg-type]  # bytes of 0/1 flags, see above
     except fr.FrKernelError as error:
         msg = f"record chunks are not an erasure codeword of canonical scalars: {error}"
         raise InvalidSector(msg) from error

@@ -18,6 +18,7 @@ from __future__ import annotations
 from collections import OrderedDict
 from collections.abc import Callable, Iterable, Iterator, Mapping
 from dataclasses import dataclass
+from typing import Protocol
 
 from autonomys.actors.storage import KVStore
 from autonomys.protocol.codec import Reader, encode_compact, encode_u64
@@ -201,3 +202,27 @@ class StateStore:
             else:
                 writes[key] = count.to_bytes(COUNT_SIZE, "little") + value[COUNT_SIZE:]
         return writes, deletes
+
+
+class StateReader(Protocol):
+    """Anything that reads one key of a domain's best state (an operator, its client, a domain link)."""
+
+    def read(self, key: bytes) -> bytes | None: ...
+
+
+class RemoteState:
+    """A domain's best state read key by key through a `StateReader`, as the state a pallet's getters take;
+    read-only (the registries' and orders' reads need nothing else)."""
+
+    def __init__(self, reader: StateReader) -> None:
+        self.reader = reader
+
+    def get(self, key: bytes) -> bytes | None:
+        value = self.reader.read(key)
+        return None if value is None else bytes(value)
+
+    def set(self, key: bytes, value: bytes) -> None:
+        raise TypeError("a remote state is read-only")
+
+    def delete(self, key: bytes) -> None:
+        raise TypeError("a remote state is read-only")

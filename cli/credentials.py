@@ -13,9 +13,10 @@ from pathlib import Path
 
 import click
 
+from autonomys.actors.state_store import RemoteState
 from autonomys.cli.connection import network_options
 from autonomys.cli.domain import _attached, _errors, _operator_of
-from autonomys.cli.identity import _load, _parse_id, _RemoteState, _send, domain_id_option, seed_option
+from autonomys.cli.identity import _load, _parse_id, _send, domain_id_option, seed_option
 
 
 @click.group()
@@ -111,7 +112,7 @@ def verify(file: Path, domain_id: int, data_dir: Path, address: str | None, name
 
     text = file.read_text().strip()
     with _errors(), _attached(data_dir, address, namespace) as network:
-        state = _RemoteState(_operator_of(network, domain_id))
+        state = RemoteState(_operator_of(network, domain_id))
         try:
             check = verify_credential(state, text, int(time.time() * 1000))
         except CredentialError as error:

@@ -16,6 +16,7 @@ from typing import Any
 
 import click
 
+from autonomys.actors.state_store import RemoteState
 from autonomys.cli.connection import network_options
 from autonomys.cli.domain import WAIT_SECONDS, _attached, _errors, _key_pair, _operator_of, _signer
 
@@ -189,7 +190,7 @@ def _signed_action(network: Any, domain_id: int, target: bytes, signer_id: bytes
     from autonomys.protocol.identity.auto_id import encode_action_message, get_auto_id
     from autonomys.protocol.identity.auto_id_types import Signature
 
-    record = get_auto_id(_RemoteState(_operator_of(network, domain_id)), signer_id)
+    record = get_auto_id(RemoteState(_operator_of(network, domain_id)), signer_id)
     if record is None:
         raise click.ClickException(f"no Auto ID {signer_id.hex()} on domain {domain_id}")
     try:
@@ -215,7 +216,7 @@ def revoke(auto_id: str, key_file: Path, domain_id: int, seed: str | None, data_
 
     target = _parse_id(auto_id)
     with _errors(), _attached(data_dir, address, namespace) as network:
-        record = get_auto_id(_RemoteState(_operator_of(network, domain_id)), target)
+        record = get_auto_id(RemoteState(_operator_of(network, domain_id)), target)
         if record is None:
             raise click.ClickException(f"no Auto ID {auto_id} on domain {domain_id}")
         signer = record.issuer_id or target
@@ -244,23 +245,6 @@ def deactivate(auto_id: str, key_file: Path, domain_id: int, seed: str | None, d
     click.echo(f"deactivated {auto_id}")
 
 
-class _RemoteState:
-    """The best domain state of an operator, read key by key (the registry's reads need nothing else)."""
-
-    def __init__(self, operator: Any) -> None:
-        self.operator = operator
-
-    def get(self, key: bytes) -> bytes | None:
-        value = self.operator.read(key)
-        return None if value is None else bytes(value)
-
-    def set(self, key: bytes, value: bytes) -> None:
-        raise TypeError("a remote state is read-only")
-
-    def delete(self, key: bytes) -> None:
-        raise TypeError("a remote state is read-only")
-
-
 @identity.command()
 @click.argument("auto_id")
 @click.option("--did", "as_did", is_flag=True, help="Print its did:auto DID document (JSON) instead.")
@@ -273,7 +257,7 @@ def show(auto_id: str, as_did: bool, domain_id: int, data_dir: Path, address: st
 
     target = _parse_id(auto_id)
     with _errors(), _attached(data_dir, address, namespace) as network:
-        state = _RemoteState(_operator_of(network, domain_id))
+        state = RemoteState(_operator_of(network, domain_id))
         if as_did:
             document = resolve_did(state, did_of_auto_id(target), int(time.time() * 1000))
             assert document is not None  # a did:auto DID always resolves (to a deactivated document at worst)

@@ -10,8 +10,9 @@ from typing import Any
 
 import click
 
+from autonomys.actors.state_store import RemoteState
 from autonomys.cli.domain import _operator_of
-from autonomys.cli.identity import _load, _RemoteState, _send
+from autonomys.cli.identity import _load, _send
 from autonomys.cli.objects import connection_options
 
 
@@ -58,7 +59,7 @@ def describe_provenance(network: Any, domain_id: int, object_id: bytes, content:
     from autonomys.protocol.identity.auto_id import get_auto_id
     from autonomys.protocol.identity.provenance import get_provenance, verify_provenance
 
-    state = _RemoteState(_operator_of(network, domain_id))
+    state = RemoteState(_operator_of(network, domain_id))
     stored = get_provenance(state, object_id)
     if stored is None:
         click.echo(f"object {object_id.hex()}: no provenance record on domain {domain_id}")

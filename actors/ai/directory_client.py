@@ -30,6 +30,7 @@ from autonomys.actors.identity.certificates import (
     load_key,
     sign,
 )
+from autonomys.actors.state_store import RemoteState
 from autonomys.protocol.ai.directory import (
     MAX_FILES,
     MAX_SEARCH_RESULTS,
@@ -131,23 +132,6 @@ def collect_files(path: Path) -> tuple[LocalFile, ...]:
     return tuple(sorted(found, key=lambda item: item.path.encode()))
 
 
-class _RemoteState:
-    """The domain's best state, read key by key through the link (the directory's reads need nothing else)."""
-
-    def __init__(self, link: DomainLink) -> None:
-        self.link = link
-
-    def get(self, key: bytes) -> bytes | None:
-        value = self.link.read(key)
-        return None if value is None else bytes(value)
-
-    def set(self, key: bytes, value: bytes) -> None:
-        raise TypeError("a remote state is read-only")
-
-    def delete(self, key: bytes) -> None:
-        raise TypeError("a remote state is read-only")
-
-
 @dataclass(frozen=True, slots=True)
 class Published:
     entry: DirectoryEntry
@@ -167,7 +151,7 @@ class DirectoryClient:
     ) -> None:
         self.domain = domain
         self.domain_id = domain_id
-        self.state = _RemoteState(domain)
+        self.state = RemoteState(domain)
         self.sleep = sleep
         self.monotonic = monotonic
 

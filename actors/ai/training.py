@@ -21,6 +21,7 @@ from typing import TYPE_CHECKING, Any, Protocol
 
 import sr25519
 
+from autonomys.actors.state_store import RemoteState
 from autonomys.protocol.ai.training_calls import (
     OUTCOME_ERROR,
     Challenge,
@@ -139,21 +140,6 @@ class DomainOperator(Protocol):
     def read(self, key: bytes) -> bytes | None: ...
 
 
-class _ReadView:
-    def __init__(self, operator: DomainOperator) -> None:
-        self.operator = operator
-
-    def get(self, key: bytes) -> bytes | None:
-        value = self.operator.read(key)
-        return None if value is None else bytes(value)
-
-    def set(self, key: bytes, value: bytes) -> None:
-        raise TypeError("a remote state is read-only")
-
-    def delete(self, key: bytes) -> None:
-        raise TypeError("a remote state is read-only")
-
-
 class OperatorTrainingChain:
     """The training pallet on a running Auto ID domain: each call a signed domain transaction, waited for until
     its block records the outcome (TrainingError with the pallet's reason when refused)."""
@@ -178,7 +164,7 @@ class OperatorTrainingChain:
         return bytes(outcome[34:66])
 
     def order(self, order_id: bytes) -> OrderRecord | None:
-        return get_order(_ReadView(self.operator), order_id)
+        return get_order(RemoteState(self.operator), order_id)
 
 
 class MemoryObjects:
@@ -339,22 +325,14 @@ def _record(chain: TrainingChain, order_id: bytes) -> OrderRecord:
 # ---- roles ----
 
 
-class TrainingProvider:
-    """Trains an order's model on its training objects (a `data_fraction` of the rows: providers differ), claims
-    it, reveals it into the DSN. `tamper` reveals a model other than the one claimed (a cheat, for tests)."""
+class _TrainingRole:
+    """What every training role shares: its name, its account's keys, the chain and the object store."""
 
-    def __init__(
-        self, name: str, seed: bytes, chain: TrainingChain, objects: ObjectStore, *, data_fraction: float = 1.0,
-        training_seed: int = 0, tamper: bool = False,
-    ) -> None:  # fmt: skip
+    def __init__(self, name: str, seed: bytes, chain: TrainingChain, objects: ObjectStore) -> None:
         self.name = name
         self.keys = key_pair(seed)
         self.chain = chain
         self.objects = objects
-        self.data_fraction = data_fraction
-        self.training_seed = training_seed
-        self.tamper = tamper
-        self.models: dict[bytes, bytes] = {}
 
     @property
     def account(self) -> bytes:
@@ -365,6 +343,21 @@ class TrainingProvider:
 
     def shutdown(self) -> None:
         """Nothing to close."""
+
+
+class TrainingProvider(_TrainingRole):
+    """Trains an order's model on its training objects (a `data_fraction` of the rows: providers differ), claims
+    it, reveals it into the DSN. `tamper` reveals a model other than the one claimed (a cheat, for tests)."""
+
+    def __init__(
+        self, name: str, seed: bytes, chain: TrainingChain, objects: ObjectStore, *, data_fraction: float = 1.0,
+        training_seed: int = 0, tamper: bool = False,
+    ) -> None:  # fmt: skip
+        super().__init__(name, seed, chain, objects)
+        self.data_fraction = data_fraction
+        self.training_seed = training_seed
+        self.tamper = tamper
+        self.models: dict[bytes, bytes] = {}
 
     def train(self, order_id: bytes) -> bytes:
         """Fetch the training objects, train, keep the model; its hash."""
@@ -401,28 +394,15 @@ def evaluate_reveals(record: OrderRecord, objects: ObjectStore) -> tuple[tuple[i
     return tuple(evaluator(models[reveal.provider], test) for reveal in record.reveals), models, test
 
 
-class TrainingValidator:
+class TrainingValidator(_TrainingRole):
     """Scores every revealed model with the order's evaluator and submits the scores (bonded). `lying` reports
     the worst model as perfect and the others as worthless (a dishonest validator, for tests)."""
 
     def __init__(
         self, name: str, seed: bytes, chain: TrainingChain, objects: ObjectStore, *, lying: bool = False
     ) -> None:
-        self.name = name
-        self.keys = key_pair(seed)
-        self.chain = chain
-        self.objects = objects
+        super().__init__(name, seed, chain, objects)
         self.lying = lying
-
-    @property
-    def account(self) -> bytes:
-        return self.keys[0]
-
-    def ready(self) -> bool:
-        return True
-
-    def shutdown(self) -> None:
-        """Nothing to close."""
 
     def validate(self, order_id: bytes) -> tuple[int, ...]:
         record = _record(self.chain, order_id)
@@ -435,25 +415,9 @@ class TrainingValidator:
         return scores
 
 
-class TrainingChallenger:
+class TrainingChallenger(_TrainingRole):
     """Re-evaluates every standing validation and challenges each validator that reported a wrong score (one
     challenge per liar: the first wrong score overturns it)."""
-
-    def __init__(self, name: str, seed: bytes, chain: TrainingChain, objects: ObjectStore) -> None:
-        self.name = name
-        self.keys = key_pair(seed)
-        self.chain = chain
-        self.objects = objects
-
-    @property
-    def account(self) -> bytes:
-        return self.keys[0]
-
-    def ready(self) -> bool:
-        return True
-
-    def shutdown(self) -> None:
-        """Nothing to close."""
 
     def check(self, order_id: bytes) -> list[tuple[bytes, bytes]]:
         """The (validator, provider) pairs challenged successfully."""
